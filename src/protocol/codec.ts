@@ -1,0 +1,38 @@
+/**
+ * @module
+ * The only msgpackr import. The wire is standard MessagePack: `useRecords: false` turns off
+ * msgpackr's own record extension (on by default in `new Packr()`), so any MessagePack library can
+ * read our frames, and `variableMapSize` writes the smallest map header (fixmap for our messages).
+ * One Packr and one Unpackr are reused for every message.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { ProtocolError } from './errors.js';
+import { encodeFrame } from './frame.js';
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+/** Encode one message map as a complete frame (header + payload). */
+export function encode(message: object): Buffer {
+  return encodeFrame(packr.pack(message));
+}
+
+/** Encode a message map as a bare MessagePack payload (no frame header). */
+export function encodePayload(message: object): Buffer {
+  return packr.pack(message);
+}
+
+/**
+ * Decode one frame payload into a plain value. Anything msgpackr cannot read completely (truncated
+ * data, trailing bytes, an unknown extension) is a payload error: ProtocolError('bad_frame').
+ * The caller validates the shape (validate.ts).
+ */
+export function decode(payload: Uint8Array): unknown {
+  try {
+    return unpackr.unpack(payload);
+  } catch (err) {
+    throw new ProtocolError('bad_frame', `payload is not one MessagePack value: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+}

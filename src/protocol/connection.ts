@@ -1,0 +1,389 @@
+/**
+ * @module
+ * Connection: the bot API and the terminal client's transport. Layers, bottom up (as in nats.js):
+ * socket → FrameDecoder → decode + parseServerMessage → dispatch (auto-pong, replies to pending
+ * requests, events) → AsyncQueue for `for await`.
+ *
+ * Writes made in one tick are coalesced: the socket is corked on the first write and uncorked in a
+ * microtask, so a burst of sends leaves as one writev.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { decode, encode } from './codec.js';
+import { ConnectionError, FrameError, ProtocolError, ServerError } from './errors.js';
+import { FrameDecoder } from './frame.js';
+import {
+  DEFAULT_PORT,
+  MAX_FRAME_LIMIT,
+  type ClientMessage,
+  type ErrorMsg,
+  type RenamedMsg,
+  type RoomMsg,
+  type RoomsListMsg,
+  type ServerMessage,
+  type ServerMessageOf,
+  type ServerType,
+  type UsersMsg,
+  type WelcomeMsg,
+} from './messages.js';
+import { foldName, normalizeRoom } from './names.js';
+import { AsyncQueue } from './queue.js';
+import { parseServerMessage } from './validate.js';
+
+export interface ConnectOptions {
+  host?: string;
+  port?: number;
+  name: string;
+  password?: string;
+  /** Connect with TLS. The server certificate is verified unless `insecure` is set. */
+  tls?: boolean;
+  /** PEM CA certificate(s) to trust instead of the system store (a private CA or a self-signed cert). */
+  ca?: string | Buffer;
+  /** Skip certificate verification (testing only). */
+  insecure?: boolean;
+  /** Software name/version sent in `hello`. */
+  client?: string;
+  /** Give up if connect + login takes longer (ms). Default 10 000. */
+  timeout?: number;
+  /** Silence after which we ping the server (ms). Default 30 000. */
+  pingInterval?: number;
+  /** Further silence after our ping after which the server counts as dead (ms). Default 30 000. */
+  pingTimeout?: number;
+}
+
+type Pending = { ref: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match: (m: ServerMessage) => boolean };
+
+export interface ConnectionEvents {
+  message: [ServerMessage];
+  close: [Error | undefined];
+}
+
+/** A logged-in connection. Create it with connect(). */
+export class Connection extends EventEmitter<ConnectionEvents> implements AsyncIterable<ServerMessage> {
+  /** The server's welcome. */
+  readonly welcome: WelcomeMsg;
+  /** Our current name (follows /nick). */
+  name: string;
+  /** Our current room (follows join). */
+  room: string;
+
+  private readonly socket: net.Socket;
+  private readonly queue: AsyncQueue<ServerMessage>;
+  private readonly pending: Pending[] = [];
+  private corked = false;
+  private closedWith: Error | undefined;
+  private isClosed = false;
+  private readonly closedPromise: Promise<Error | undefined>;
+  private resolveClosed!: (e: Error | undefined) => void;
+  private lastHeard = Date.now();
+  private pinged = false;
+  private readonly liveness: NodeJS.Timeout;
+
+  /** @internal Use connect(). */
+  constructor(socket: net.Socket, welcome: WelcomeMsg, opts: ConnectOptions) {
+    super();
+    this.socket = socket;
+    this.welcome = welcome;
+    this.name = welcome.you;
+    this.room = welcome.room;
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.queue = new AsyncQueue<ServerMessage>(
+      10_000,
+      () => socket.pause(),
+      () => socket.resume(),
+    );
+    socket.on('close', () => this.finish(this.closedWith));
+    socket.on('error', (err) => {
+      this.closedWith ??= new ConnectionError('closed', `connection lost: ${err.message}`, { cause: err });
+    });
+    const interval = opts.pingInterval ?? 30_000;
+    const timeout = opts.pingTimeout ?? 30_000;
+    this.liveness = setInterval(() => this.checkAlive(interval, timeout), Math.min(interval, timeout) / 2);
+    this.liveness.unref();
+  }
+
+  /** Messages from the server, in order. One consumer at a time. */
+  [Symbol.asyncIterator](): AsyncIterator<ServerMessage> {
+    return this.queue[Symbol.asyncIterator]();
+  }
+
+  /** Resolves when the connection has closed: to undefined after a clean close, else to the error. Never rejects. */
+  closed(): Promise<Error | undefined> {
+    return this.closedPromise;
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed && !this.socket.destroyed;
+  }
+
+  /** Send any client message as is. */
+  send(message: ClientMessage): void {
+    if (!this.isOpen) throw new ConnectionError('closed', 'connection is closed');
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      queueMicrotask(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(encode(message));
+  }
+
+  say(text: string): void {
+    this.send({ type: 'say', text });
+  }
+
+  me(text: string): void {
+    this.send({ type: 'say', text, action: true });
+  }
+
+  msg(to: string, text: string): void {
+    this.send({ type: 'msg', to, text });
+  }
+
+  /** Move to another room ("#rust" or "rust"); resolves with the new room's member list. */
+  async join(room: string): Promise<RoomMsg> {
+    const target = normalizeRoom(room);
+    const reply = await this.request<RoomMsg>({ type: 'join', room: target }, (m) => m.type === 'room');
+    return reply;
+  }
+
+  /** Change our name; resolves when the server has announced it. */
+  async nick(name: string): Promise<RenamedMsg> {
+    const before = foldName(this.name);
+    return this.request<RenamedMsg>({ type: 'nick', name }, (m) => m.type === 'renamed' && foldName(m.from) === before);
+  }
+
+  /** Everyone logged in on the server. */
+  who(): Promise<UsersMsg> {
+    return this.request<UsersMsg>({ type: 'who' }, (m) => m.type === 'users');
+  }
+
+  /** Everyone in our room. */
+  look(): Promise<RoomMsg> {
+    return this.request<RoomMsg>({ type: 'look' }, (m) => m.type === 'room');
+  }
+
+  /** Rooms that have people in them. */
+  rooms(): Promise<RoomsListMsg> {
+    return this.request<RoomsListMsg>({ type: 'rooms' }, (m) => m.type === 'rooms');
+  }
+
+  /** Round trip to the server; resolves with the time it took in ms. */
+  async ping(): Promise<number> {
+    const start = performance.now();
+    const token = `p${Math.floor(Math.random() * 1e9)}`;
+    await this.request({ type: 'ping', token }, (m) => m.type === 'pong' && m.token === token);
+    return performance.now() - start;
+  }
+
+  /** Wait for the next server message of a type (optionally matching a predicate). */
+  waitFor<T extends ServerType>(type: T, match: (m: ServerMessageOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<ServerMessageOf<T>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: ServerMessage): void => {
+        if (m.type === type && match(m as ServerMessageOf<T>)) {
+          cleanup();
+          resolve(m as ServerMessageOf<T>);
+        }
+      };
+      const onClose = (err: Error | undefined): void => {
+        cleanup();
+        reject(err ?? new ConnectionError('closed', `connection closed while waiting for ${type}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ConnectionError('timeout', `no ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('message', onMessage);
+        this.off('close', onClose);
+      };
+      this.on('message', onMessage);
+      this.on('close', onClose);
+    });
+  }
+
+  /** Log out: the server answers `bye` and closes; resolves once closed. */
+  async logout(reason?: string): Promise<void> {
+    if (this.isOpen) this.send(reason === undefined ? { type: 'logout' } : { type: 'logout', reason });
+    const timer = setTimeout(() => this.socket.destroy(), 5_000);
+    await this.closedPromise;
+    clearTimeout(timer);
+  }
+
+  /** Close after everything already sent has been flushed: logs out, then ends the socket. */
+  async close(): Promise<void> {
+    if (this.isOpen) {
+      this.send({ type: 'logout' });
+      this.socket.end();
+    }
+    const timer = setTimeout(() => this.socket.destroy(), 5_000);
+    await this.closedPromise;
+    clearTimeout(timer);
+  }
+
+  /** Drop the connection at once, without logging out (as a crash or a pulled cable would). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private request<T extends ServerMessage>(message: ClientMessage, match: (m: ServerMessage) => boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.isOpen) {
+        reject(new ConnectionError('closed', 'connection is closed'));
+        return;
+      }
+      this.pending.push({ ref: message.type, resolve: resolve as (m: ServerMessage) => void, reject, match });
+      this.send(message);
+    });
+  }
+
+  /** @internal Called by connect()'s decoder for every message after the welcome. */
+  receive(message: ServerMessage): void {
+    this.lastHeard = Date.now();
+    this.pinged = false;
+    switch (message.type) {
+      case 'ping':
+        if (this.isOpen) this.send(message.token === undefined ? { type: 'pong' } : { type: 'pong', token: message.token });
+        break;
+      case 'renamed':
+        if (foldName(message.from) === foldName(this.name)) this.name = message.to;
+        break;
+      case 'room':
+        this.room = message.room;
+        break;
+      case 'error':
+        this.rejectPending(message);
+        break;
+      default:
+        break;
+    }
+    const index = this.pending.findIndex((p) => p.match(message));
+    if (index >= 0) this.pending.splice(index, 1)[0]!.resolve(message);
+    this.queue.push(message);
+    this.emit('message', message);
+  }
+
+  private rejectPending(error: ErrorMsg): void {
+    if (error.ref === undefined) return;
+    const index = this.pending.findIndex((p) => p.ref === error.ref);
+    if (index >= 0) this.pending.splice(index, 1)[0]!.reject(new ServerError(error.code, error.message, error.ref));
+  }
+
+  private checkAlive(interval: number, timeout: number): void {
+    const silent = Date.now() - this.lastHeard;
+    if (!this.pinged && silent >= interval && this.isOpen) {
+      this.pinged = true;
+      this.send({ type: 'ping', token: 'alive' });
+    } else if (this.pinged && silent >= interval + timeout) {
+      this.closedWith = new ConnectionError('timeout', `no answer from the server for ${Math.round(silent / 1000)} s`);
+      this.socket.destroy();
+    }
+  }
+
+  /** @internal */
+  fail(err: Error): void {
+    this.closedWith ??= err;
+    this.socket.destroy();
+  }
+
+  private finish(err: Error | undefined): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.liveness);
+    const reason = err ?? new ConnectionError('closed', 'connection closed');
+    for (const p of this.pending.splice(0)) p.reject(reason);
+    this.queue.stop(err);
+    this.resolveClosed(err);
+    this.emit('close', err);
+  }
+}
+
+/**
+ * Connect, log in and resolve with the Connection once the server's `welcome` arrives.
+ * Rejects with ServerError (code from the server: `name_taken`, `bad_name`, `auth_failed`,
+ * `server_full`, ...) or ConnectionError (`connect_failed`, `closed`, `timeout`, `tls_failed`).
+ */
+export function connect(opts: ConnectOptions): Promise<Connection> {
+  const host = opts.host ?? 'localhost';
+  const port = opts.port ?? DEFAULT_PORT;
+  const timeoutMs = opts.timeout ?? 10_000;
+  return new Promise<Connection>((resolve, reject) => {
+    let connection: Connection | undefined;
+    let settled = false;
+    const settle = (err: Error | undefined, conn?: Connection): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else resolve(conn!);
+    };
+    const socket: net.Socket = opts.tls
+      ? tls.connect({
+          host,
+          port,
+          servername: net.isIP(host) ? undefined : host,
+          ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+          rejectUnauthorized: !opts.insecure,
+        })
+      : net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 15_000);
+    const timer = setTimeout(() => settle(new ConnectionError('timeout', `no welcome from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+
+    const decoder = new FrameDecoder((payload) => {
+      let message: ServerMessage;
+      try {
+        message = parseServerMessage(decode(payload));
+      } catch (err) {
+        if (connection) connection.fail(err as Error);
+        else settle(err as Error);
+        return;
+      }
+      if (connection) {
+        connection.receive(message);
+        return;
+      }
+      if (message.type === 'welcome') {
+        connection = new Connection(socket, message, opts);
+        settle(undefined, connection);
+      } else if (message.type === 'error') {
+        settle(new ServerError(message.code, message.message, message.ref));
+      } else if (message.type === 'ping') {
+        socket.write(encode(message.token === undefined ? { type: 'pong' } : { type: 'pong', token: message.token }));
+      } else if (message.type === 'bye') {
+        settle(new ConnectionError('closed', `server said bye (${message.reason}) before welcome`));
+      }
+    }, MAX_FRAME_LIMIT);
+
+    socket.on(opts.tls ? 'secureConnect' : 'connect', () => {
+      const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
+      if (opts.password !== undefined) hello.password = opts.password;
+      socket.write(encode(hello));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        const e = err instanceof FrameError ? new ProtocolError(err.code, `server sent a bad frame: ${err.message}`) : (err as Error);
+        if (connection) connection.fail(e);
+        else settle(e);
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (connection) return;
+      const isTls = /certificate|self[- ]signed|SSL|TLS|altnames/i.test(err.message) || (err.code ?? '').startsWith('ERR_TLS') || (err.code ?? '').includes('CERT');
+      settle(
+        new ConnectionError(isTls ? 'tls_failed' : 'connect_failed', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }),
+      );
+    });
+    socket.on('close', () => {
+      if (!connection) settle(new ConnectionError('closed', `${host}:${port} closed the connection before welcome`));
+    });
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * @module
+ * Framing: a 4-byte big-endian length, then that many bytes of payload.
+ *
+ * FrameDecoder is a two-state machine (HEADER → BODY) that knows nothing about sockets: push() any
+ * chunking of the stream and it hands each complete payload to its consumer. The declared length is
+ * checked against maxFrame as soon as the 4 header bytes are in, before a single body byte is kept,
+ * so a peer can never make it buffer more than maxFrame + 4 bytes.
+ */
+import { FrameError } from './errors.js';
+import { MAX_FRAME } from './messages.js';
+
+export const HEADER_BYTES = 4;
+
+/** Prefix a payload with its length. One allocation, one copy. */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.set(payload, HEADER_BYTES);
+  return frame;
+}
+
+export class FrameDecoder {
+  /** Unconsumed input; chunks[0] starts at the first byte not yet consumed. */
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  /** -1 while reading a header (state HEADER), else the body length being waited for (state BODY). */
+  private bodyLength = -1;
+  private stopped = false;
+
+  constructor(
+    private readonly onPayload: (payload: Buffer) => void,
+    private readonly maxFrame: number = MAX_FRAME,
+  ) {}
+
+  /** Bytes held waiting for the rest of a frame; never above maxFrame + 4. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Feed bytes. Calls onPayload for every complete frame, in order. Throws FrameError on a zero or
+   * oversized declared length; the decoder is then stopped and ignores further input. A consumer
+   * may call stop() from inside onPayload to drop the rest of the chunk.
+   */
+  push(chunk: Buffer): void {
+    if (this.stopped || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (!this.stopped) {
+      if (this.bodyLength < 0) {
+        if (this.buffered < HEADER_BYTES) return;
+        const length = this.readHeader();
+        if (length === 0) {
+          this.stop();
+          throw new FrameError('bad_frame', 'frame length 0: a frame carries at least one byte');
+        }
+        if (length > this.maxFrame) {
+          this.stop();
+          throw new FrameError('frame_too_large', `frame of ${length} bytes is over the limit of ${this.maxFrame}`);
+        }
+        this.bodyLength = length;
+      }
+      if (this.buffered < this.bodyLength) return;
+      const payload = this.consume(this.bodyLength);
+      this.bodyLength = -1;
+      this.onPayload(payload);
+    }
+  }
+
+  /** Drop buffered input and ignore everything pushed from now on. */
+  stop(): void {
+    this.stopped = true;
+    this.chunks.length = 0;
+    this.buffered = 0;
+  }
+
+  private readHeader(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= HEADER_BYTES) {
+      const n = first.readUInt32BE(0);
+      this.consume(HEADER_BYTES);
+      return n;
+    }
+    return this.consume(HEADER_BYTES).readUInt32BE(0);
+  }
+
+  /** Take n buffered bytes: a zero-copy view when they sit in one chunk, else one copy. */
+  private consume(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[0]!;
+      const take = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * @module
+ * Runtime validation of everything a peer sends. Each parser takes the decoded MessagePack value
+ * (unknown) and returns a fresh, typed object holding only the known fields, or throws
+ * ProtocolError with the code PROTOCOL.md names. Unknown extra fields are ignored.
+ */
+import { ProtocolError } from './errors.js';
+import {
+  LEFT_REASONS,
+  MAX_TEXT_BYTES,
+  type ClientMessage,
+  type ErrorCode,
+  type LeftReason,
+  type ServerMessage,
+} from './messages.js';
+import { isValidName, isValidRoom } from './names.js';
+
+const MAX_TOKEN_CHARS = 64;
+const MAX_SHORT_CHARS = 256;
+// C0 controls except tab, DEL and C1 controls.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+type Fields = Record<string, unknown>;
+
+function isMap(v: unknown): v is Fields {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function fail(code: ErrorCode, message: string, ref: string): never {
+  throw new ProtocolError(code, message, ref);
+}
+
+/** Why a chat text is refused, or undefined when it is acceptable. */
+export function textProblem(text: unknown): { code: ErrorCode; message: string } | undefined {
+  if (typeof text !== 'string' || text.length === 0) return { code: 'bad_text', message: 'text must be a non-empty string' };
+  if (text.length > MAX_TEXT_BYTES || Buffer.byteLength(text, 'utf8') > MAX_TEXT_BYTES) {
+    return { code: 'text_too_long', message: `text is over ${MAX_TEXT_BYTES} bytes` };
+  }
+  if (CONTROL_RE.test(text)) return { code: 'bad_text', message: 'text may not contain control characters' };
+  return undefined;
+}
+
+function text(v: Fields, ref: string, field = 'text'): string {
+  const problem = textProblem(v[field]);
+  if (problem) fail(problem.code, problem.message, ref);
+  return v[field] as string;
+}
+
+function name(v: Fields, field: string, ref: string): string {
+  const value = v[field];
+  if (!isValidName(value)) {
+    fail('bad_name', `${field} must be 1-32 letters, digits, "_", "-" or "."`, ref);
+  }
+  return value.normalize('NFC');
+}
+
+function optionalString(v: Fields, field: string, ref: string, max = MAX_SHORT_CHARS): string | undefined {
+  const value = v[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > max) fail('bad_request', `${field} must be a string of at most ${max} characters`, ref);
+  return value;
+}
+
+function optionalToken(v: Fields, ref: string): string | number | undefined {
+  const token = v['token'];
+  if (token === undefined || token === null) return undefined;
+  if (typeof token === 'number' && Number.isFinite(token)) return token;
+  if (typeof token === 'string' && token.length <= MAX_TOKEN_CHARS) return token;
+  return fail('bad_request', `token must be a number or a string of at most ${MAX_TOKEN_CHARS} characters`, ref);
+}
+
+function typeOf(value: unknown): string {
+  if (!isMap(value)) throw new ProtocolError('bad_frame', 'payload must be a MessagePack map');
+  const type = value['type'];
+  if (typeof type !== 'string') throw new ProtocolError('bad_frame', 'payload map needs a string "type"');
+  return type;
+}
+
+/** Validate a message a client sent to the server. */
+export function parseClientMessage(value: unknown): ClientMessage {
+  const type = typeOf(value);
+  const v = value as Fields;
+  switch (type) {
+    case 'hello': {
+      const msg: ClientMessage = { type, name: name(v, 'name', type) };
+      const password = optionalString(v, 'password', type);
+      const client = optionalString(v, 'client', type, 64);
+      if (password !== undefined) msg.password = password;
+      if (client !== undefined) msg.client = client;
+      return msg;
+    }
+    case 'say': {
+      const action = v['action'];
+      if (action !== undefined && action !== null && typeof action !== 'boolean') fail('bad_request', 'action must be a boolean', type);
+      return action === true ? { type, text: text(v, type), action: true } : { type, text: text(v, type) };
+    }
+    case 'msg':
+      return { type, to: name(v, 'to', type), text: text(v, type) };
+    case 'who':
+    case 'look':
+    case 'rooms':
+      return { type };
+    case 'join': {
+      const room = v['room'];
+      if (!isValidRoom(room)) fail('bad_room', 'room must be "#" followed by 1-32 letters, digits, "_", "-" or "."', type);
+      return { type, room: room.normalize('NFC') };
+    }
+    case 'nick':
+      return { type, name: name(v, 'name', type) };
+    case 'ping':
+    case 'pong': {
+      const token = optionalToken(v, type);
+      return token === undefined ? { type } : { type, token };
+    }
+    case 'logout': {
+      const reason = optionalString(v, 'reason', type);
+      return reason === undefined ? { type } : { type, reason };
+    }
+    default:
+      throw new ProtocolError('unknown_type', `unknown message type "${type.slice(0, 32)}"`, type.slice(0, 32));
+  }
+}
+
+// ---- server → client: the client trusts the server less than blindly ------------------------
+
+function str(v: Fields, field: string, ref: string): string {
+  const value = v[field];
+  if (typeof value !== 'string') fail('bad_request', `server ${ref}.${field} must be a string`, ref);
+  return value;
+}
+
+function num(v: Fields, field: string, ref: string): number {
+  const value = v[field];
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail('bad_request', `server ${ref}.${field} must be a number`, ref);
+  return value;
+}
+
+function strings(v: Fields, field: string, ref: string): string[] {
+  const value = v[field];
+  if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) {
+    fail('bad_request', `server ${ref}.${field} must be a list of strings`, ref);
+  }
+  return value as string[];
+}
+
+/** Validate a message the server sent to a client (used by the protocol module's Connection). */
+export function parseServerMessage(value: unknown): ServerMessage {
+  const type = typeOf(value);
+  const v = value as Fields;
+  switch (type) {
+    case 'welcome': {
+      const msg: ServerMessage = {
+        type,
+        server: str(v, 'server', type),
+        version: num(v, 'version', type),
+        you: str(v, 'you', type),
+        address: str(v, 'address', type),
+        room: str(v, 'room', type),
+        users: strings(v, 'users', type),
+        clients: num(v, 'clients', type),
+        maxFrame: num(v, 'maxFrame', type),
+      };
+      if (typeof v['software'] === 'string') msg.software = v['software'];
+      if (typeof v['motd'] === 'string') msg.motd = v['motd'];
+      return msg;
+    }
+    case 'message': {
+      const msg: ServerMessage = {
+        type,
+        id: num(v, 'id', type),
+        ts: num(v, 'ts', type),
+        room: str(v, 'room', type),
+        from: str(v, 'from', type),
+        text: str(v, 'text', type),
+      };
+      if (v['action'] === true) msg.action = true;
+      return msg;
+    }
+    case 'private':
+      return {
+        type,
+        id: num(v, 'id', type),
+        ts: num(v, 'ts', type),
+        from: str(v, 'from', type),
+        to: str(v, 'to', type),
+        text: str(v, 'text', type),
+      };
+    case 'joined':
+      return {
+        type,
+        ts: num(v, 'ts', type),
+        room: str(v, 'room', type),
+        name: str(v, 'name', type),
+        host: str(v, 'host', type),
+        clients: num(v, 'clients', type),
+      };
+    case 'left': {
+      const reason = str(v, 'reason', type);
+      return {
+        type,
+        ts: num(v, 'ts', type),
+        room: str(v, 'room', type),
+        name: str(v, 'name', type),
+        reason: ((LEFT_REASONS as readonly string[]).includes(reason) ? reason : 'disconnect') as LeftReason,
+        clients: num(v, 'clients', type),
+      };
+    }
+    case 'renamed':
+      return { type, ts: num(v, 'ts', type), from: str(v, 'from', type), to: str(v, 'to', type) };
+    case 'users':
+      return { type, users: strings(v, 'users', type), clients: num(v, 'clients', type) };
+    case 'room':
+      return { type, room: str(v, 'room', type), users: strings(v, 'users', type) };
+    case 'rooms': {
+      const rooms = v['rooms'];
+      if (!Array.isArray(rooms)) fail('bad_request', 'server rooms.rooms must be a list', type);
+      return {
+        type,
+        rooms: rooms.map((r: unknown) => {
+          if (!isMap(r)) fail('bad_request', 'server rooms entry must be a map', type);
+          return { room: str(r, 'room', type), users: num(r, 'users', type) };
+        }),
+      };
+    }
+    case 'notice':
+      return { type, text: str(v, 'text', type) };
+    case 'error': {
+      const code = str(v, 'code', type);
+      const msg: ServerMessage = {
+        type,
+        // A code this version does not know (from a newer server) is passed on as it came.
+        code: code as ErrorCode,
+        message: typeof v['message'] === 'string' ? v['message'] : code,
+      };
+      if (typeof v['ref'] === 'string') msg.ref = v['ref'];
+      return msg;
+    }
+    case 'ping':
+    case 'pong': {
+      const token = v['token'];
+      return typeof token === 'string' || typeof token === 'number' ? { type, token } : { type };
+    }
+    case 'bye':
+      return { type, reason: typeof v['reason'] === 'string' ? v['reason'] : 'logout' };
+    default:
+      throw new ProtocolError('unknown_type', `unknown server message type "${type.slice(0, 32)}"`, type.slice(0, 32));
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * @module
+ * `chat-server start`: flags and environment (CHAT_PORT, CHAT_PASSWORD, ...) → ServerConfig →
+ * ChatServer.listen(). Signals → shutdown. Nothing else lives here.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/index.js';
+import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
+import { ChatServer } from './server.js';
+import { VERSION } from './version.js';
+
+const seconds = (ms: number): number => ms / 1000;
+
+/** Parse argv into a config (pure apart from reading the files it names). Throws on bad input. */
+export async function parseServerArgs(argv: string[]): Promise<ServerConfig | undefined> {
+  let config: ServerConfig | undefined;
+  await yargs(argv)
+    .scriptName('chat-server')
+    .env('CHAT')
+    .version(VERSION)
+    .strict()
+    .command(
+      ['start', '$0'],
+      'start the chat server',
+      (y) =>
+        y
+          .option('host', { type: 'string', default: DEFAULTS.host, describe: 'address to listen on (:: for IPv6 and IPv4)' })
+          .option('port', { alias: 'p', type: 'number', default: DEFAULT_PORT, describe: 'port for framed and text clients (0 = any free port)' })
+          .option('text-port', { type: 'number', describe: 'extra port that greets telnet users at once' })
+          .option('tls-port', { type: 'number', describe: 'TLS port (needs --tls-cert and --tls-key)' })
+          .option('tls-cert', { type: 'string', describe: 'PEM certificate file for TLS' })
+          .option('tls-key', { type: 'string', describe: 'PEM private key file for TLS' })
+          .option('password', { type: 'string', describe: 'server password required at login (prefer CHAT_PASSWORD or --password-file)' })
+          .option('password-file', { type: 'string', describe: 'read the server password from this file' })
+          .option('name', { type: 'string', default: DEFAULTS.name, describe: 'server name shown to clients' })
+          .option('motd', { type: 'string', describe: 'message of the day, sent at login' })
+          .option('max-frame', { type: 'number', default: MAX_FRAME, describe: 'largest frame a client may send, in bytes' })
+          .option('max-sendq', { type: 'number', default: DEFAULTS.maxSendq, describe: 'unsent bytes held per client before it is dropped' })
+          .option('rate', { type: 'number', default: DEFAULTS.rate, describe: 'messages per second per connection (0 = no limit)' })
+          .option('burst', { type: 'number', default: DEFAULTS.burst, describe: 'messages a connection may send at once' })
+          .option('ping-interval', { type: 'number', default: seconds(DEFAULTS.pingInterval), describe: 'seconds of silence before the server pings' })
+          .option('ping-timeout', { type: 'number', default: seconds(DEFAULTS.pingTimeout), describe: 'seconds to answer a ping before being dropped' })
+          .option('login-timeout', { type: 'number', default: seconds(DEFAULTS.loginTimeout), describe: 'seconds a new connection has to log in' })
+          .option('handshake-timeout', { type: 'number', default: seconds(DEFAULTS.handshakeTimeout), describe: 'seconds a TLS handshake may take' })
+          .option('max-clients', { type: 'number', default: DEFAULTS.maxClients, describe: 'logged-in users at most' })
+          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address at most (0 = no limit)' })
+          .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
+          .check((a) => {
+            for (const key of ['port', 'text-port', 'tls-port'] as const) {
+              const v = a[key];
+              if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${key} must be a port number (0-65535)`);
+            }
+            if (!Number.isInteger(a['max-frame']) || a['max-frame'] < 64 || a['max-frame'] > MAX_FRAME_LIMIT) {
+              throw new Error(`--max-frame must be between 64 and ${MAX_FRAME_LIMIT}`);
+            }
+            for (const key of ['max-sendq', 'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip'] as const) {
+              if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
+            }
+            if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key'])) throw new Error('--tls-port needs --tls-cert and --tls-key');
+            return true;
+          })
+          .example('chat-server start', `serve on 0.0.0.0:${DEFAULT_PORT}`)
+          .example('chat-server start --port 6000 --motd "be nice"', 'another port, with a message of the day')
+          .example('CHAT_PASSWORD=s3cret chat-server start', 'require a password')
+          .example('chat-server start --tls-port 5006 --tls-cert cert.pem --tls-key key.pem', 'plain and TLS side by side'),
+      (a) => {
+        const password = a['password-file'] !== undefined ? readFileSync(a['password-file'], 'utf8').replace(/\r?\n$/, '') : a.password;
+        const tlsWanted = a['tls-port'] !== undefined;
+        config = {
+          host: a.host,
+          port: a.port,
+          textPort: a['text-port'],
+          tlsPort: a['tls-port'],
+          tlsCert: tlsWanted && a['tls-cert'] ? readFileSync(a['tls-cert'], 'utf8') : undefined,
+          tlsKey: tlsWanted && a['tls-key'] ? readFileSync(a['tls-key'], 'utf8') : undefined,
+          password: password === '' ? undefined : password,
+          name: a.name,
+          motd: a.motd,
+          maxFrame: a['max-frame'],
+          maxSendq: a['max-sendq'],
+          rate: a.rate,
+          burst: a.burst,
+          pingInterval: a['ping-interval'] * 1000,
+          pingTimeout: a['ping-timeout'] * 1000,
+          loginTimeout: a['login-timeout'] * 1000,
+          handshakeTimeout: a['handshake-timeout'] * 1000,
+          maxClients: a['max-clients'],
+          maxConnsPerIp: a['max-conns-per-ip'],
+          maxPayloadErrors: DEFAULTS.maxPayloadErrors,
+          maxAuthFailures: DEFAULTS.maxAuthFailures,
+          logLevel: a['log-level'] as LogLevel,
+        };
+      },
+    )
+    .fail((message, err) => {
+      throw err ?? new Error(message);
+    })
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .parseAsync();
+  return config;
+}
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  let config: ServerConfig | undefined;
+  try {
+    config = await parseServerArgs(argv);
+  } catch (err) {
+    process.stderr.write(`chat-server: ${(err as Error).message}\nTry "chat-server --help".\n`);
+    process.exit(2);
+  }
+  if (!config) return; // --help or --version was printed
+  const server = new ChatServer(config);
+  process.on('uncaughtException', (err) => server.log.error('uncaught_exception', { error: String(err?.stack ?? err) }));
+  process.on('unhandledRejection', (err) => server.log.error('unhandled_rejection', { error: String((err as Error)?.stack ?? err) }));
+  let info;
+  try {
+    info = await server.listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = `${config.host}:${(e as { port?: number }).port ?? config.port}`;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? `${where} is already in use (is another server running?)`
+        : e.code === 'EACCES'
+          ? `no permission to listen on ${where}`
+          : e.code === 'EADDRNOTAVAIL'
+            ? `${config.host} is not an address of this machine`
+            : e.message;
+    process.stderr.write(`chat-server: cannot listen: ${why}\n`);
+    process.exit(1);
+  }
+  const extra = [
+    info.textPort !== undefined ? `text port ${info.textPort}` : '',
+    info.tlsPort !== undefined ? `TLS port ${info.tlsPort}` : '',
+    config.password !== undefined ? 'password required' : '',
+  ].filter(Boolean);
+  process.stdout.write(`framechat ${VERSION} listening on ${formatHost(info.host)}:${info.port}${extra.length ? ` (${extra.join(', ')})` : ''}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`chat-server: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`chat-server: ${signal}, shutting down\n`);
+    void server.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,67 @@
+/**
+ * @module
+ * Server configuration: one frozen object built at start-up (cli.ts fills it from flags and
+ * environment). Durations are in milliseconds here; the CLI takes seconds.
+ */
+import os from 'node:os';
+import { DEFAULT_PORT, MAX_FRAME } from '../protocol/index.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface ServerConfig {
+  host: string;
+  /** Main port: framed and text mode, told apart by the first byte. 0 picks a free port. */
+  port: number;
+  /** Optional port that is text mode from the first byte and greets at once. */
+  textPort?: number;
+  /** Optional TLS port (needs tlsCert and tlsKey); same protocol as the main port. */
+  tlsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Server password, compared in constant time at `hello`. */
+  password?: string;
+  name: string;
+  motd?: string;
+  maxFrame: number;
+  maxSendq: number;
+  /** Messages per second per connection; 0 disables flood control. */
+  rate: number;
+  burst: number;
+  pingInterval: number;
+  pingTimeout: number;
+  loginTimeout: number;
+  /** Time allowed for a TLS handshake. */
+  handshakeTimeout: number;
+  maxClients: number;
+  /** 0 means no per-address limit. */
+  maxConnsPerIp: number;
+  /** Payload errors (bad frames, bad fields) tolerated per minute before the connection is closed. */
+  maxPayloadErrors: number;
+  /** Failed password attempts per address per minute before further attempts are refused. */
+  maxAuthFailures: number;
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS: ServerConfig = {
+  host: '0.0.0.0',
+  port: DEFAULT_PORT,
+  name: os.hostname(),
+  maxFrame: MAX_FRAME,
+  maxSendq: 1024 * 1024,
+  rate: 20,
+  burst: 40,
+  pingInterval: 30_000,
+  pingTimeout: 30_000,
+  loginTimeout: 10_000,
+  handshakeTimeout: 10_000,
+  maxClients: 10_000,
+  maxConnsPerIp: 100,
+  maxPayloadErrors: 10,
+  maxAuthFailures: 5,
+  logLevel: 'info',
+};
+
+export function makeConfig(overrides: Partial<ServerConfig> = {}): Readonly<ServerConfig> {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return Object.freeze({ ...DEFAULTS, ...defined });
+}

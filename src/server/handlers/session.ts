@@ -1,0 +1,95 @@
+/**
+ * @module
+ * Handlers for the session's own life: hello (login), nick, logout, ping, pong.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  MAIN_ROOM,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  foldName,
+  type HelloMsg,
+  type LogoutMsg,
+  type NickMsg,
+  type PingMsg,
+} from '../../protocol/index.js';
+import type { Context } from '../context.js';
+import { Packet } from '../packet.js';
+import type { Session } from '../session.js';
+import { SOFTWARE } from '../version.js';
+
+/**
+ * Constant-time password check: both sides are hashed to 32 bytes first, so neither the
+ * comparison nor an early length mismatch reveals anything about the password.
+ */
+export function passwordMatches(expected: string, given: string | undefined): boolean {
+  const a = createHash('sha256').update(expected, 'utf8').digest();
+  const b = createHash('sha256').update(given ?? '', 'utf8').digest();
+  return timingSafeEqual(a, b) && given !== undefined;
+}
+
+export function hello(ctx: Context, session: Session, m: HelloMsg): void {
+  if (session.loggedIn) throw new ProtocolError('already_logged_in', `You are already logged in as ${session.name}.`, 'hello');
+  if (ctx.config.password !== undefined) {
+    if (!ctx.authAllowed(session.ip)) {
+      ctx.log.info('auth_blocked', { id: session.id, addr: session.address });
+      session.close('disconnect', { type: 'error', code: 'auth_failed', message: 'Too many failed passwords from your address; try again later.', ref: 'hello' });
+      return;
+    }
+    if (!passwordMatches(ctx.config.password, m.password)) {
+      ctx.authFailed(session.ip);
+      ctx.log.info('auth_failed', { id: session.id, addr: session.address, name: m.name });
+      session.close('disconnect', { type: 'error', code: 'auth_failed', message: 'Wrong server password.', ref: 'hello' });
+      return;
+    }
+  }
+  if (ctx.users.count >= ctx.config.maxClients) {
+    ctx.log.info('server_full', { id: session.id, addr: session.address });
+    session.close('disconnect', { type: 'error', code: 'server_full', message: `The server is full (${ctx.config.maxClients} users).`, ref: 'hello' });
+    return;
+  }
+  if (!ctx.users.add(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'hello');
+  ctx.rooms.join(session, MAIN_ROOM);
+  const welcome = {
+    type: 'welcome' as const,
+    server: ctx.config.name,
+    version: PROTOCOL_VERSION,
+    software: SOFTWARE,
+    you: m.name,
+    address: session.address,
+    room: MAIN_ROOM,
+    users: ctx.rooms.names(MAIN_ROOM),
+    clients: ctx.users.count,
+    maxFrame: ctx.config.maxFrame,
+  };
+  session.send(ctx.config.motd === undefined ? welcome : { ...welcome, motd: ctx.config.motd });
+  ctx.fanout.toRoom(
+    MAIN_ROOM,
+    new Packet({ type: 'joined', ts: ctx.now(), room: MAIN_ROOM, name: m.name, host: session.ip, clients: ctx.users.count }),
+    session,
+  );
+  ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.users.count });
+}
+
+export function nick(ctx: Context, session: Session, m: NickMsg): void {
+  const from = session.name!;
+  if (from === m.name) {
+    session.send({ type: 'renamed', ts: ctx.now(), from, to: from });
+    return;
+  }
+  if (!ctx.users.rename(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'nick');
+  ctx.fanout.toAll(new Packet({ type: 'renamed', ts: ctx.now(), from, to: m.name }));
+  ctx.log.info('nick', { id: session.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
+}
+
+export function logout(ctx: Context, session: Session, m: LogoutMsg): void {
+  ctx.log.info('logout', { id: session.id, name: session.name, addr: session.address, reason: m.reason });
+  session.close('logout', { type: 'bye', reason: 'logout' });
+}
+
+export function ping(_ctx: Context, session: Session, m: PingMsg): void {
+  session.send(m.token === undefined ? { type: 'pong' } : { type: 'pong', token: m.token });
+}
+
+/** Any input counts as a sign of life (the session notes it); a pong needs nothing more. */
+export function pong(): void {}

@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Outbox: the only writer to a session's socket.
+ *
+ * Contract (after Ergo's socket.Write): write() never blocks and never reorders. The bytes not yet
+ * taken by the kernel (the socket's writableLength, which includes what is corked) are bounded by
+ * maxSendq: a write that would go over it is not made, and onOverflow is called once, so the
+ * session can drop the slow reader. Nothing else buffers output in user space.
+ *
+ * Coalescing: the first write to an outbox in an event-loop turn corks its socket; one setImmediate
+ * for the whole process uncorks every corked socket, so all frames for one socket in one turn go
+ * out as one writev.
+ */
+import type net from 'node:net';
+
+const corked: Outbox[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  // Uncorking may run callbacks that write again; those cork anew and schedule the next flush.
+  const batch = corked.splice(0);
+  for (const outbox of batch) outbox.uncork();
+}
+
+export class Outbox {
+  private isCorked = false;
+  private overflowed = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly maxSendq: number,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  /** Unsent bytes held for this socket. */
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  get writable(): boolean {
+    return !this.overflowed && this.socket.writable && !this.socket.destroyed;
+  }
+
+  /** Queue bytes; false when not written (socket closing, or over maxSendq). */
+  write(bytes: Buffer): boolean {
+    if (!this.writable) return false;
+    if (this.socket.writableLength + bytes.length > this.maxSendq) {
+      this.overflowed = true;
+      this.onOverflow();
+      return false;
+    }
+    if (!this.isCorked) {
+      this.isCorked = true;
+      this.socket.cork();
+      corked.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    }
+    this.socket.write(bytes);
+    return true;
+  }
+
+  /** @internal Called by the shared flush. */
+  uncork(): void {
+    if (!this.isCorked) return;
+    this.isCorked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  }
+
+  /** Write what is queued now and end the socket once it has been flushed. */
+  end(): void {
+    this.uncork();
+    if (!this.socket.destroyed) this.socket.end();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * @module
+ * Packet: a server message with its encodings, each made at most once however many sessions it is
+ * written to. A broadcast to 500 framed members costs one MessagePack encode and 500 writes of the
+ * same Buffer; text-mode members share one rendered line the same way.
+ */
+import { encode, type ServerMessage } from '../protocol/index.js';
+import { renderText } from './text/render.js';
+
+export class Packet {
+  private frameBytes: Buffer | undefined;
+  private textBytes: Buffer | null | undefined;
+
+  constructor(readonly message: ServerMessage) {}
+
+  /** Length-prefixed MessagePack frame. */
+  get frame(): Buffer {
+    return (this.frameBytes ??= encode(this.message));
+  }
+
+  /**
+   * Text-mode lines for `viewer` (null when the message has no text form, e.g. pong).
+   * Only private messages read differently for sender and recipient; everything else is cached.
+   */
+  text(viewer: string): Buffer | null {
+    if (this.message.type === 'private') return toBytes(renderText(this.message, viewer));
+    if (this.textBytes === undefined) this.textBytes = toBytes(renderText(this.message, viewer));
+    return this.textBytes;
+  }
+}
+
+function toBytes(lines: string[]): Buffer | null {
+  return lines.length === 0 ? null : Buffer.from(lines.join('\r\n') + '\r\n', 'utf8');
+}

@@ -1,0 +1,277 @@
+/**
+ * @module
+ * Session: one per accepted socket. It owns its decoder, Outbox, rate limiter, liveness state and
+ * close state. Data flows one way: socket bytes → (first byte picks the mode) FrameDecoder or
+ * LineDecoder → a validated ClientMessage → the command table. Replies go out through deliver(),
+ * which picks the session's encoding of a shared Packet.
+ *
+ * `name` is assigned only by Users and `room` only by Rooms (see users.ts, rooms.ts).
+ */
+import type net from 'node:net';
+import {
+  decode,
+  FrameDecoder,
+  FrameError,
+  parseClientMessage,
+  ProtocolError,
+  MAX_TEXT_BYTES,
+  type ClientMessage,
+  type ErrorCode,
+  type LeftReason,
+  type ServerMessage,
+} from '../protocol/index.js';
+import type { Context } from './context.js';
+import type { Recipient } from './fanout.js';
+import { Outbox } from './outbox.js';
+import { Packet } from './packet.js';
+import { MinuteCounter, RateLimiter } from './rate-limit.js';
+import { modeOf, type Mode } from './sniff.js';
+import { parseTextLine, LOGIN_HINT } from './text/commands.js';
+import { LineDecoder } from './text/line-decoder.js';
+
+/** Reading pauses while this much of our output to the session is unsent (ws does the same). */
+const READ_PAUSE_BYTES = 256 * 1024;
+/** After close(), how long the peer has to take the last bytes before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
+/** Text mode is for people typing: they get this many login timeouts to log in. */
+const TEXT_LOGIN_FACTOR = 6;
+/** Room for a command word and a name before the 4096-byte text in a text-mode line. */
+const TEXT_LINE_SLACK = 256;
+
+export interface SessionOptions {
+  /** Text port: text mode from the start, with a greeting. */
+  textGreeting?: boolean;
+  /** Refuse this connection with this error once its mode is known (admission limits). */
+  refuse?: { code: ErrorCode; message: string };
+}
+
+let nextSessionId = 1;
+
+export class Session implements Recipient {
+  readonly id = nextSessionId++;
+  name: string | undefined;
+  room: string | undefined;
+  /** The client's IP as the server sees it. */
+  readonly ip: string;
+  /** `ip:port`, or `[ip]:port` for IPv6. */
+  readonly address: string;
+  readonly connectedAt: number;
+  mode: Mode = 'pending';
+  closeReason: LeftReason | undefined;
+
+  private decoder: FrameDecoder | LineDecoder | undefined;
+  private readonly outbox: Outbox;
+  private readonly limiter: RateLimiter;
+  private readonly payloadErrors: MinuteCounter;
+  private lastHeard: number;
+  private pingSentAt = 0;
+  private closing = false;
+  private readPaused = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly ctx: Context,
+    private readonly options: SessionOptions = {},
+  ) {
+    const now = ctx.now();
+    this.connectedAt = this.lastHeard = now;
+    this.ip = normalizeIp(socket.remoteAddress);
+    this.address = this.ip.includes(':') ? `[${this.ip}]:${socket.remotePort}` : `${this.ip}:${socket.remotePort}`;
+    this.outbox = new Outbox(socket, ctx.config.maxSendq, () => this.overflow());
+    this.limiter = new RateLimiter(ctx.config.rate, ctx.config.burst, now);
+    this.payloadErrors = new MinuteCounter(ctx.config.maxPayloadErrors);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (options.textGreeting) {
+      this.setMode('text');
+      this.sendLines(options.refuse ? [] : [`*** Welcome to ${ctx.config.name}, a framechat server.`, `*** ${LOGIN_HINT}, or type "help".`]);
+      if (options.refuse) this.refuse(options.refuse);
+    }
+  }
+
+  get loggedIn(): boolean {
+    return this.name !== undefined;
+  }
+
+  /** Queue a message for this session. */
+  send(message: ServerMessage): void {
+    this.deliver(new Packet(message));
+  }
+
+  deliver(packet: Packet): void {
+    if (this.closing) return;
+    const bytes = this.mode === 'text' ? packet.text(this.name ?? '') : packet.frame;
+    if (bytes !== null) this.outbox.write(bytes);
+  }
+
+  sendError(code: ErrorCode, message: string, ref?: string): void {
+    this.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  }
+
+  /**
+   * Close the session: send `final` (an error, bye...), flush, end. Others in the room are told at
+   * once with `left{reason}`; the peer gets CLOSE_GRACE_MS to read the last bytes.
+   */
+  close(reason: LeftReason, ...final: ServerMessage[]): void {
+    if (this.closing) return;
+    for (const message of final) this.send(message);
+    this.closing = true;
+    this.closeReason = reason;
+    this.decoder = undefined;
+    this.outbox.end();
+    this.ctx.detach(this, reason);
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /**
+   * Drop at once, without a goodbye (slow reader, dead peer). The room hears `left{reason}` from
+   * the socket's close event, which comes after the current broadcast loop has finished.
+   */
+  destroy(reason: LeftReason): void {
+    if (!this.closing) {
+      this.closing = true;
+      this.closeReason = reason;
+      this.decoder = undefined;
+    }
+    this.socket.destroy();
+  }
+
+  /** Periodic check from the server's sweep: login timeout and liveness. */
+  tick(now: number): void {
+    if (this.closing) return;
+    const { loginTimeout, pingInterval, pingTimeout } = this.ctx.config;
+    if (!this.loggedIn) {
+      const limit = this.mode === 'text' ? loginTimeout * TEXT_LOGIN_FACTOR : loginTimeout;
+      if (now - this.connectedAt >= limit) {
+        this.close('timeout', { type: 'error', code: 'login_timeout', message: `No login within ${Math.round(limit / 1000)} s; closing.` });
+      }
+      return;
+    }
+    // A person at telnet cannot answer pings; text mode relies on TCP keepalive for dead peers.
+    if (this.mode !== 'framed') return;
+    if (this.pingSentAt === 0 && now - this.lastHeard >= pingInterval) {
+      this.pingSentAt = now;
+      this.send({ type: 'ping', token: now });
+    } else if (this.pingSentAt !== 0 && now - this.pingSentAt >= pingTimeout) {
+      this.ctx.log.info('timeout', { id: this.id, name: this.name, addr: this.address });
+      this.destroy('timeout');
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastHeard = this.ctx.now();
+    this.pingSentAt = 0;
+    if (this.mode === 'pending') {
+      this.setMode(modeOf(chunk[0]!));
+      if (this.options.refuse) {
+        this.refuse(this.options.refuse);
+        return;
+      }
+    }
+    try {
+      this.decoder?.push(chunk);
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
+        this.close('disconnect', { type: 'error', code: err.code, message: err.message });
+      } else {
+        this.ctx.log.error('session_failed', { id: this.id, addr: this.address, error: String((err as Error)?.stack ?? err) });
+        this.close('disconnect', { type: 'error', code: 'internal_error', message: 'internal server error' });
+      }
+    }
+    if (!this.readPaused && !this.closing && this.outbox.queued > READ_PAUSE_BYTES) {
+      this.readPaused = true;
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        this.readPaused = false;
+        this.socket.resume();
+      });
+    }
+  }
+
+  private setMode(mode: Mode): void {
+    this.mode = mode;
+    if (mode === 'framed') {
+      this.decoder = new FrameDecoder((payload) => this.onPayload(payload), this.ctx.config.maxFrame);
+    } else {
+      this.decoder = new LineDecoder(
+        {
+          line: (text) => this.onLine(text),
+          tooLong: (limit) => this.sendLines([`Line refused: longer than ${limit} bytes.`]),
+        },
+        MAX_TEXT_BYTES + TEXT_LINE_SLACK,
+      );
+    }
+  }
+
+  private refuse(refusal: { code: ErrorCode; message: string }): void {
+    this.ctx.log.info('refused', { id: this.id, addr: this.address, code: refusal.code });
+    this.close('disconnect', { type: 'error', code: refusal.code, message: refusal.message });
+  }
+
+  private onPayload(payload: Buffer): void {
+    if (this.closing || !this.admit()) return;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(decode(payload));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.payloadError(err);
+      return;
+    }
+    this.ctx.run(this, message);
+  }
+
+  private onLine(line: string): void {
+    if (this.closing || !this.admit()) return;
+    const input = parseTextLine(line, this.loggedIn);
+    if (input.kind === 'reply') this.sendLines(input.lines);
+    if (input.kind !== 'send') return;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(input.message);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.sendError(err.code, err.message, err.ref);
+      return;
+    }
+    this.ctx.run(this, message);
+  }
+
+  /** Flood control, before anything is decoded. */
+  private admit(): boolean {
+    const verdict = this.limiter.take(this.ctx.now());
+    if (verdict === 'ok') return true;
+    if (verdict === 'flood') {
+      this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address });
+      this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
+    } else {
+      this.sendError('rate_limited', 'Too many messages; slow down.');
+    }
+    return false;
+  }
+
+  private payloadError(err: ProtocolError): void {
+    this.sendError(err.code, err.message, err.ref);
+    if (this.payloadErrors.hit(this.ctx.now())) {
+      this.ctx.log.info('too_many_errors', { id: this.id, name: this.name, addr: this.address });
+      this.close('flood', { type: 'bye', reason: 'too_many_errors' });
+    }
+  }
+
+  private sendLines(lines: string[]): void {
+    if (lines.length > 0 && !this.closing) this.outbox.write(Buffer.from(lines.join('\r\n') + '\r\n', 'utf8'));
+  }
+
+  private overflow(): void {
+    this.ctx.log.info('sendq_exceeded', { id: this.id, name: this.name, addr: this.address, queued: this.outbox.queued });
+    this.destroy('sendq_exceeded');
+  }
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", so one client counts once whatever the listener. */
+export function normalizeIp(ip: string | undefined): string {
+  if (ip === undefined) return 'unknown';
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}

@@ -1,0 +1,68 @@
+/**
+ * @module
+ * Text mode's input: a line typed at telnet or nc → the same client message the framed path
+ * produces (validated and run by the same code), or a reply shown locally (help, usage, hints).
+ *
+ * Commands work with or without a leading "/", in any case. Without the "/", a line only counts
+ * as a command when its arguments fit (so "who is here?" or "join us later" is said, not run);
+ * with the "/", a misfit gets a usage line. After login, any other line is said.
+ */
+
+export type TextInput =
+  | { kind: 'send'; message: Record<string, unknown> }
+  | { kind: 'reply'; lines: string[] }
+  | { kind: 'none' };
+
+interface TextCommand {
+  usage: string;
+  help: string;
+  /** Arguments allowed: [min, max]; max Infinity means the rest of the line is one argument. */
+  args: [number, number];
+  build(args: string[], rest: string): Record<string, unknown>;
+}
+
+/** The table: drives parsing, `help` and usage lines. */
+export const TEXT_COMMANDS: Record<string, TextCommand> = {
+  help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
+  join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
+  login: { usage: 'login NAME [PASSWORD]', help: 'log in with a name', args: [1, 2], build: ([name, password]) => (password === undefined ? { type: 'hello', name, client: 'text' } : { type: 'hello', name, password, client: 'text' }) },
+  logout: { usage: 'logout', help: 'leave the chat (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
+  look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
+  me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
+  msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
+  nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
+  quit: { usage: 'quit', help: 'leave the chat', args: [0, 0], build: () => ({ type: 'logout' }) },
+  rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
+  say: { usage: 'say TEXT', help: 'say something to the room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
+  who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
+};
+
+export function helpLines(): string[] {
+  const width = Math.max(...Object.values(TEXT_COMMANDS).map((c) => c.usage.length));
+  return ['Commands (with or without a leading /):', ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`)];
+}
+
+export const LOGIN_HINT = 'Please log in first: login NAME';
+
+export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
+  const line = raw.trim();
+  if (line.length === 0) return { kind: 'none' };
+  const slash = line.startsWith('/');
+  const body = slash ? line.slice(1) : line;
+  const word = /^\S*/.exec(body)![0];
+  const rest = body.slice(word.length).trim();
+  const args = rest.length === 0 ? [] : rest.split(/\s+/);
+  const command = Object.hasOwn(TEXT_COMMANDS, word.toLowerCase()) ? TEXT_COMMANDS[word.toLowerCase()] : undefined;
+  const fits = command !== undefined && args.length >= command.args[0] && args.length <= command.args[1];
+
+  if (command && fits) {
+    if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
+    return { kind: 'send', message: command.build(args, rest) };
+  }
+  if (slash) {
+    if (!command) return { kind: 'reply', lines: [`Unknown command: ${word}. Type "help" for the list.`] };
+    return { kind: 'reply', lines: [`Usage: ${command.usage}`] };
+  }
+  if (!loggedIn) return { kind: 'reply', lines: [LOGIN_HINT] };
+  return { kind: 'send', message: { type: 'say', text: line } };
+}
