@@ -32,6 +32,11 @@ export class LineDecoder {
     private readonly maxLine: number,
   ) {}
 
+  /** Bytes of the current partial line held (at most maxLine + 1). */
+  get buffered(): number {
+    return this.heldBytes;
+  }
+
   push(chunk: Buffer): void {
     const data = this.telnet !== 0 || chunk.includes(IAC) ? this.stripTelnet(chunk) : chunk;
     let start = 0;
