@@ -25,7 +25,7 @@ interface TextCommand {
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
   join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
-  login: { usage: 'login NAME [PASSWORD]', help: 'log in with a name', args: [1, 2], build: ([name, password]) => (password === undefined ? { type: 'hello', name, client: 'text' } : { type: 'hello', name, password, client: 'text' }) },
+  login: { usage: 'login NAME [PASSWORD]', help: 'log in (PASSWORD: the server password, if it has one)', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
   logout: { usage: 'logout', help: 'leave the chat (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
   look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
@@ -36,6 +36,11 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
   say: { usage: 'say TEXT', help: 'say something to the room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
 };
+
+/** The password is the rest of the line after the name, so a passphrase may contain spaces. */
+function helloMessage(name: string, password: string): Record<string, unknown> {
+  return password === '' ? { type: 'hello', name, client: 'text' } : { type: 'hello', name, password, client: 'text' };
+}
 
 export function helpLines(): string[] {
   const width = Math.max(...Object.values(TEXT_COMMANDS).map((c) => c.usage.length));

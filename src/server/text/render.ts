@@ -4,6 +4,7 @@
  * telnet or nc user reads. Handlers never know which mode a session is in.
  */
 import { foldName, type ServerMessage } from '../../protocol/index.js';
+import { LOGIN_HINT } from './commands.js';
 
 function list(names: string[]): string {
   return names.length === 0 ? '(nobody)' : names.join(', ');
@@ -42,6 +43,9 @@ export function renderText(message: ServerMessage, viewer: string): string[] {
     case 'notice':
       return [`*** ${message.text}`];
     case 'error':
+      // The framed wording ("hello / login NAME") means nothing at telnet; say it in text-mode terms.
+      if (message.code === 'not_logged_in') return [LOGIN_HINT];
+      if (message.code === 'auth_failed') return [message.message, 'This server needs a password: login NAME PASSWORD'];
       return [message.message];
     case 'bye':
       return [message.reason === 'shutdown' ? 'The server is shutting down. Goodbye.' : 'Goodbye.'];
