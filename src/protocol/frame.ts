@@ -27,6 +27,7 @@ export class FrameDecoder {
   /** -1 while reading a header (state HEADER), else the body length being waited for (state BODY). */
   private bodyLength = -1;
   private stopped = false;
+  private paused = false;
 
   constructor(
     private readonly onPayload: (payload: Buffer) => void,
@@ -41,13 +42,32 @@ export class FrameDecoder {
   /**
    * Feed bytes. Calls onPayload for every complete frame, in order. Throws FrameError on a zero or
    * oversized declared length; the decoder is then stopped and ignores further input. A consumer
-   * may call stop() from inside onPayload to drop the rest of the chunk.
+   * may call stop() from inside onPayload to drop the rest of the chunk, or pause() to hold it.
    */
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while (!this.stopped) {
+    this.run();
+  }
+
+  /**
+   * Stop handing out payloads after the current one; input keeps being buffered (the caller is
+   * expected to stop reading its socket too). Used for backpressure by the server.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Hand out what was held back by pause(), then carry on normally. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.run();
+  }
+
+  private run(): void {
+    while (!this.stopped && !this.paused) {
       if (this.bodyLength < 0) {
         if (this.buffered < HEADER_BYTES) return;
         const length = this.readHeader();

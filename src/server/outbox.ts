@@ -13,6 +13,9 @@
  */
 import type net from 'node:net';
 
+/** A corked burst this large is written out without waiting for the end of the turn. */
+const EARLY_FLUSH_BYTES = 64 * 1024;
+
 const corked: Outbox[] = [];
 let flushScheduled = false;
 
@@ -27,11 +30,15 @@ export class Outbox {
   private isCorked = false;
   private overflowed = false;
 
+  private readonly flushAt: number;
+
   constructor(
     private readonly socket: net.Socket,
     private readonly maxSendq: number,
     private readonly onOverflow: () => void,
-  ) {}
+  ) {
+    this.flushAt = Math.min(EARLY_FLUSH_BYTES, maxSendq / 4);
+  }
 
   /** Unsent bytes held for this socket. */
   get queued(): number {
@@ -60,6 +67,9 @@ export class Outbox {
       }
     }
     this.socket.write(bytes);
+    // Corked bytes count in writableLength although the kernel would take them at once; hand a
+    // large burst over early so that the sendq bound measures the reader, not our batching.
+    if (this.socket.writableLength >= this.flushAt) this.uncork();
     return true;
   }
 

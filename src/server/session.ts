@@ -29,10 +29,15 @@ import { modeOf, type Mode } from './sniff.js';
 import { parseTextLine, LOGIN_HINT } from './text/commands.js';
 import { LineDecoder } from './text/line-decoder.js';
 
-/** Reading pauses while this much of our output to the session is unsent (ws does the same). */
+/**
+ * Reading pauses while this much of our output to the session is unsent (ws does the same), or half
+ * the sendq if that is less: a client that asks faster than it reads is slowed down, not dropped.
+ */
 const READ_PAUSE_BYTES = 256 * 1024;
 /** After close(), how long the peer has to take the last bytes before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
+/** How long a refused connection may take to send its first byte before it is dropped silently. */
+const REFUSE_WAIT_MS = 1_000;
 /** Text mode is for people typing: they get this many login timeouts to log in. */
 const TEXT_LOGIN_FACTOR = 6;
 /** Room for a command word and a name before the 4096-byte text in a text-mode line. */
@@ -67,6 +72,7 @@ export class Session implements Recipient {
   private pingSentAt = 0;
   private closing = false;
   private readPaused = false;
+  private readonly readPauseBytes: number;
 
   constructor(
     private readonly socket: net.Socket,
@@ -80,9 +86,14 @@ export class Session implements Recipient {
     this.outbox = new Outbox(socket, ctx.config.maxSendq, () => this.overflow());
     this.limiter = new RateLimiter(ctx.config.rate, ctx.config.burst, now);
     this.payloadErrors = new MinuteCounter(ctx.config.maxPayloadErrors);
+    this.readPauseBytes = Math.min(READ_PAUSE_BYTES, ctx.config.maxSendq / 2);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (options.refuse && !options.textGreeting) {
+      // A refused connection is told why once its first byte shows its mode; it gets a second.
+      setTimeout(() => socket.destroy(), REFUSE_WAIT_MS).unref();
+    }
     if (options.textGreeting) {
       this.setMode('text');
       this.sendLines(options.refuse ? [] : [`*** Welcome to ${ctx.config.name}, a framechat server.`, `*** ${LOGIN_HINT}, or type "help".`]);
@@ -141,6 +152,11 @@ export class Session implements Recipient {
   tick(now: number): void {
     if (this.closing) return;
     const { loginTimeout, pingInterval, pingTimeout } = this.ctx.config;
+    if (this.mode === 'pending') {
+      // Not a byte yet, so no mode to answer in: the server never writes before it knows.
+      if (now - this.connectedAt >= loginTimeout) this.destroy('timeout');
+      return;
+    }
     if (!this.loggedIn) {
       const limit = this.mode === 'text' ? loginTimeout * TEXT_LOGIN_FACTOR : loginTimeout;
       if (now - this.connectedAt >= limit) {
@@ -180,14 +196,23 @@ export class Session implements Recipient {
         this.close('disconnect', { type: 'error', code: 'internal_error', message: 'internal server error' });
       }
     }
-    if (!this.readPaused && !this.closing && this.outbox.queued > READ_PAUSE_BYTES) {
-      this.readPaused = true;
-      this.socket.pause();
-      this.socket.once('drain', () => {
-        this.readPaused = false;
-        this.socket.resume();
-      });
-    }
+  }
+
+  /**
+   * Read backpressure: after each request, if our unsent output to this client is over the mark,
+   * stop decoding (the rest of the chunk waits in the decoder) and stop reading the socket until
+   * the output drains. A client that asks faster than it reads is slowed down, not dropped.
+   */
+  private throttle(): void {
+    if (this.readPaused || this.closing || this.outbox.queued <= this.readPauseBytes) return;
+    this.readPaused = true;
+    this.decoder?.pause();
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.readPaused = false;
+      this.socket.resume();
+      this.decoder?.resume();
+    });
   }
 
   private setMode(mode: Mode): void {
@@ -221,6 +246,7 @@ export class Session implements Recipient {
       return;
     }
     this.ctx.run(this, message);
+    this.throttle();
   }
 
   private onLine(line: string): void {
@@ -237,6 +263,7 @@ export class Session implements Recipient {
       return;
     }
     this.ctx.run(this, message);
+    this.throttle();
   }
 
   /** Flood control, before anything is decoded. */

@@ -49,10 +49,14 @@ export class RawClient {
   private cursor = 0;
   private readonly listeners = new Set<() => void>();
   closed = false;
+  /** Answer server pings, as a well-behaved client does. */
+  pongs = false;
 
   private constructor(readonly socket: net.Socket) {
     const decoder = new FrameDecoder((payload) => {
-      this.messages.push(decode(payload) as AnyMessage);
+      const message = decode(payload) as AnyMessage;
+      this.messages.push(message);
+      if (this.pongs && message.type === 'ping') this.send({ type: 'pong', token: message['token'] });
       this.wake();
     }, MAX_FRAME_LIMIT);
     socket.on('data', (chunk) => decoder.push(chunk));
@@ -94,12 +98,13 @@ export class RawClient {
 
   /** The next message (after the last one returned) of `type` matching `match`; skips others. */
   async next(type?: string, match: (m: AnyMessage) => boolean = () => true, timeoutMs = 5_000): Promise<AnyMessage> {
+    let scanned = this.cursor; // each wake looks only at messages it has not seen yet
     return waitUntil(
       () => {
-        for (let i = this.cursor; i < this.messages.length; i++) {
-          const m = this.messages[i]!;
+        for (; scanned < this.messages.length; scanned++) {
+          const m = this.messages[scanned]!;
           if ((type === undefined || m.type === type) && match(m)) {
-            this.cursor = i + 1;
+            this.cursor = scanned + 1;
             return m;
           }
         }
@@ -182,12 +187,13 @@ export class TextClient {
   /** The next line (after the last one returned) matching `pattern`; skips others. */
   expect(pattern: RegExp | string, timeoutMs = 5_000): Promise<string> {
     const test = (l: string): boolean => (typeof pattern === 'string' ? l === pattern : pattern.test(l));
+    let scanned = this.cursor;
     return waitUntil(
       () => {
-        for (let i = this.cursor; i < this.lines.length; i++) {
-          if (test(this.lines[i]!)) {
-            this.cursor = i + 1;
-            return this.lines[i]!;
+        for (; scanned < this.lines.length; scanned++) {
+          if (test(this.lines[scanned]!)) {
+            this.cursor = scanned + 1;
+            return this.lines[scanned]!;
           }
         }
         return undefined;

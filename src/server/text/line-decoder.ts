@@ -23,6 +23,9 @@ export class LineDecoder {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private skipping = false;
+  private paused = false;
+  /** Telnet-stripped input held while paused; bounded because the socket is paused too. */
+  private readonly waiting: Buffer[] = [];
   /** Telnet state: 0 data, 1 after IAC, 2 option byte of WILL/WONT/DO/DONT, 3 in SB, 4 IAC in SB. */
   private telnet = 0;
   private readonly decoder = new TextDecoder('utf-8');
@@ -39,6 +42,21 @@ export class LineDecoder {
 
   push(chunk: Buffer): void {
     const data = this.telnet !== 0 || chunk.includes(IAC) ? this.stripTelnet(chunk) : chunk;
+    if (this.paused) this.waiting.push(data);
+    else this.split(data);
+  }
+
+  /** Hold back lines after the current one until resume() (backpressure, as FrameDecoder). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    while (!this.paused && this.waiting.length > 0) this.split(this.waiting.shift()!);
+  }
+
+  private split(data: Buffer): void {
     let start = 0;
     while (start < data.length) {
       const nl = data.indexOf(LF, start);
@@ -47,6 +65,10 @@ export class LineDecoder {
       if (nl < 0) return;
       this.endLine();
       start = nl + 1;
+      if (this.paused && start < data.length) {
+        this.waiting.unshift(data.subarray(start));
+        return;
+      }
     }
   }
 
