@@ -41,8 +41,11 @@ export class Rooms<T extends Member> {
     return this.byRoom.get(room) ?? EMPTY;
   }
 
+  /** Member names in join order (a welcome to a room of 10 000 must not sort 10 000 names). */
   names(room: string): string[] {
-    return [...this.members(room)].map((m) => m.name!).sort(compareNames);
+    const out: string[] = [];
+    for (const member of this.members(room)) out.push(member.name!);
+    return out;
   }
 
   list(): { room: string; users: number }[] {

@@ -4,10 +4,12 @@
  * telnet or nc user reads. Handlers never know which mode a session is in.
  */
 import { foldName, type ServerMessage } from '../../protocol/index.js';
+import { compareNames } from '../users.js';
 import { LOGIN_HINT } from './commands.js';
 
+/** Names as people read them: sorted, case-insensitively (the server's lists are in join order). */
 function list(names: string[]): string {
-  return names.length === 0 ? '(nobody)' : names.join(', ');
+  return names.length === 0 ? '(nobody)' : [...names].sort(compareNames).join(', ');
 }
 
 /** Lines (without line endings) for `message` as `viewer` sees it; [] when it has no text form. */
