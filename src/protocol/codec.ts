@@ -4,13 +4,17 @@
  * msgpackr's own record extension (on by default in `new Packr()`), so any MessagePack library can
  * read our frames, and `variableMapSize` writes the smallest map header (fixmap for our messages).
  * One Packr and one Unpackr are reused for every message.
+ *
+ * `int64AsType: 'number'`: other libraries write integers above 2^32 (a millisecond timestamp,
+ * say) as MessagePack int64/uint64, which msgpackr would otherwise read as a BigInt that no
+ * validator accepts as a number. Every field of ours fits in 2^53, where a number is exact.
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { ProtocolError } from './errors.js';
 import { encodeFrame } from './frame.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Encode one message map as a complete frame (header + payload). */
 export function encode(message: object): Buffer {

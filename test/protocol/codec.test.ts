@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encode, encodePayload, HEADER_BYTES, ProtocolError } from '../../src/protocol/index.js';
+
+function decodeError(bytes: number[]): ProtocolError {
+  try {
+    decode(Buffer.from(bytes));
+  } catch (err) {
+    if (err instanceof ProtocolError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${Buffer.from(bytes).toString('hex')} to be refused`);
+}
+
+describe('codec', () => {
+  it('round-trips every kind of value a message holds', () => {
+    const message = {
+      type: 'welcome',
+      server: 'test',
+      version: 1,
+      you: '小明',
+      users: ['alice', '小明', 'Zoë'],
+      clients: 70_000,
+      ts: 1_700_000_000_123,
+      negative: -40_000,
+      fraction: 0.5,
+      action: true,
+      missing: null,
+      rooms: [{ room: '#main', users: 2 }],
+      text: 'x'.repeat(70_000),
+    };
+    expect(decode(encode(message).subarray(HEADER_BYTES))).toEqual(message);
+  });
+
+  it('frames the payload: encode(m) is the length header followed by encodePayload(m)', () => {
+    const message = { type: 'say', text: 'hi' };
+    const frame = encode(message);
+    const payload = encodePayload(message);
+    expect(frame.readUInt32BE(0)).toBe(payload.length);
+    expect(frame.subarray(HEADER_BYTES)).toEqual(payload);
+  });
+
+  it('writes a small message as a plain MessagePack fixmap with fixstr keys', () => {
+    const payload = encodePayload({ type: 'who' });
+    // 0x81 = map of 1; 0xa4 "type"; 0xa3 "who"
+    expect(payload.toString('hex')).toBe('81a474797065a3776' + '86f');
+  });
+
+  it('encodes the same message to the same bytes every time (no record extension state)', () => {
+    const message = { type: 'message', id: 7, ts: 1, room: '#main', from: 'a', text: 'b' };
+    const first = encodePayload(message);
+    for (let i = 0; i < 5; i++) expect(encodePayload(message)).toEqual(first);
+  });
+
+  it('reads a 64-bit integer as a number, so a timestamp token from another library is accepted', () => {
+    // uint64 1 795 449 659 533: what Python's msgpack writes for int(time.time() * 1000).
+    const token = Buffer.alloc(9);
+    token[0] = 0xcf;
+    token.writeBigUInt64BE(1_795_449_659_533n, 1);
+    const bytes = Buffer.concat([Buffer.from('82a474797065a470696e67a5746f6b656e', 'hex'), token]);
+    expect(decode(bytes)).toEqual({ type: 'ping', token: 1_795_449_659_533 });
+  });
+
+  it.each([
+    ['a truncated map', [0x81, 0xa4, 0x74]],
+    ['trailing bytes after one value', [0x80, 0x01]],
+    ['a string that claims more bytes than there are', [0xa5, 0x61]],
+    ['an unknown extension type', [0xd4, 0x05, 0x01]],
+    ['an array claiming 4 billion items', [0xdd, 0xff, 0xff, 0xff, 0xff]],
+  ])('refuses %s with ProtocolError bad_frame', (_what, bytes) => {
+    const err = decodeError(bytes);
+    expect(err.code).toBe('bad_frame');
+    expect(err.message).toMatch(/MessagePack/);
+  });
+
+  it('refuses a payload nested deeper than the stack with bad_frame, not a crash', () => {
+    // 60 000 nested one-element arrays fit in one 64 KiB frame.
+    expect(decodeError(new Array(60_000).fill(0x91)).code).toBe('bad_frame');
+  });
+
+  it('does not let a "__proto__" key change the prototype of the decoded map', () => {
+    const bytes = Buffer.from('81a95f5f70726f746f5f5f81a17801', 'hex'); // {"__proto__": {"x": 1}}
+    const value = decode(bytes) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect((value as { x?: unknown }).x).toBeUndefined();
+  });
+});
