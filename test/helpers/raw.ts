@@ -24,13 +24,13 @@ function connectSocket(port: number, host = '127.0.0.1'): Promise<net.Socket> {
 }
 
 /** Wait until `find()` returns something, re-checking whenever `onChange` fires. */
-function waitUntil<T>(find: () => T | undefined, subscribe: (wake: () => void) => () => void, what: string, timeoutMs: number): Promise<T> {
+function waitUntil<T>(find: () => T | undefined, subscribe: (wake: () => void) => () => void, what: () => string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const found = find();
     if (found !== undefined) return resolve(found);
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
     }, timeoutMs);
     const unsubscribe = subscribe(() => {
       const value = find();
@@ -43,28 +43,78 @@ function waitUntil<T>(find: () => T | undefined, subscribe: (wake: () => void) =
   });
 }
 
-export class RawClient {
-  readonly messages: AnyMessage[] = [];
-  /** Index of the first message not yet returned by next(). */
+/** What both clients share: a socket, a record of what arrived, and waiting for the next match. */
+abstract class Recorder<T> {
+  /** Index of the first item not yet returned by take(). */
   private cursor = 0;
   private readonly listeners = new Set<() => void>();
   closed = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    protected readonly items: T[],
+  ) {
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  protected wake(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private readonly subscribe = (wake: () => void): (() => void) => {
+    this.listeners.add(wake);
+    return () => this.listeners.delete(wake);
+  };
+
+  /** The next item (after the last one taken) that matches; skips others. */
+  protected take(test: (item: T) => boolean, what: () => string, timeoutMs: number): Promise<T> {
+    let scanned = this.cursor; // each wake looks only at items it has not seen yet
+    return waitUntil(
+      () => {
+        for (; scanned < this.items.length; scanned++) {
+          if (test(this.items[scanned]!)) {
+            this.cursor = scanned + 1;
+            return this.items[scanned]!;
+          }
+        }
+        return undefined;
+      },
+      this.subscribe,
+      () => `${what()}${this.closed ? ' (socket closed)' : ''}`,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves when the server has closed the connection. */
+  waitClosed(timeoutMs = 5_000): Promise<true> {
+    return waitUntil(() => (this.closed ? true : undefined), this.subscribe, () => 'close', timeoutMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export class RawClient extends Recorder<AnyMessage> {
+  readonly messages: AnyMessage[];
   /** Answer server pings, as a well-behaved client does. */
   pongs = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(socket: net.Socket) {
+    const messages: AnyMessage[] = [];
+    super(socket, messages);
+    this.messages = messages;
     const decoder = new FrameDecoder((payload) => {
       const message = decode(payload) as AnyMessage;
       this.messages.push(message);
       if (this.pongs && message.type === 'ping') this.send({ type: 'pong', token: message['token'] });
       this.wake();
     }, MAX_FRAME_LIMIT);
-    socket.on('data', (chunk) => decoder.push(chunk));
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
   }
 
   static async connect(port: number, host?: string): Promise<RawClient> {
@@ -79,15 +129,6 @@ export class RawClient {
     return client;
   }
 
-  private wake(): void {
-    for (const l of [...this.listeners]) l();
-  }
-
-  private subscribe = (wake: () => void): (() => void) => {
-    this.listeners.add(wake);
-    return () => this.listeners.delete(wake);
-  };
-
   send(message: Record<string, unknown>): void {
     this.socket.write(encode(message));
   }
@@ -97,28 +138,8 @@ export class RawClient {
   }
 
   /** The next message (after the last one returned) of `type` matching `match`; skips others. */
-  async next(type?: string, match: (m: AnyMessage) => boolean = () => true, timeoutMs = 5_000): Promise<AnyMessage> {
-    let scanned = this.cursor; // each wake looks only at messages it has not seen yet
-    return waitUntil(
-      () => {
-        for (; scanned < this.messages.length; scanned++) {
-          const m = this.messages[scanned]!;
-          if ((type === undefined || m.type === type) && match(m)) {
-            this.cursor = scanned + 1;
-            return m;
-          }
-        }
-        return undefined;
-      },
-      this.subscribe,
-      `${type ?? 'any message'}${this.closed ? ' (socket closed)' : ''}`,
-      timeoutMs,
-    );
-  }
-
-  /** Resolves when the server has closed the connection. */
-  waitClosed(timeoutMs = 5_000): Promise<true> {
-    return waitUntil(() => (this.closed ? true : undefined), this.subscribe, 'close', timeoutMs);
+  next(type?: string, match: (m: AnyMessage) => boolean = () => true, timeoutMs = 5_000): Promise<AnyMessage> {
+    return this.take((m) => (type === undefined || m.type === type) && match(m), () => type ?? 'any message', timeoutMs);
   }
 
   /** Round trip: everything the server sent before answering this ping has arrived. */
@@ -127,20 +148,16 @@ export class RawClient {
     this.send({ type: 'ping', token });
     await this.next('pong', (m) => m.token === token);
   }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
-export class TextClient {
-  readonly lines: string[] = [];
-  private cursor = 0;
+export class TextClient extends Recorder<string> {
+  readonly lines: string[];
   private partial = '';
-  private readonly listeners = new Set<() => void>();
-  closed = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(socket: net.Socket) {
+    const lines: string[] = [];
+    super(socket, lines);
+    this.lines = lines;
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       const parts = (this.partial + text).split('\r\n');
@@ -148,11 +165,6 @@ export class TextClient {
       this.lines.push(...parts);
       this.wake();
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => {});
   }
 
   static async connect(port: number): Promise<TextClient> {
@@ -166,15 +178,6 @@ export class TextClient {
     return client;
   }
 
-  private wake(): void {
-    for (const l of [...this.listeners]) l();
-  }
-
-  private subscribe = (wake: () => void): (() => void) => {
-    this.listeners.add(wake);
-    return () => this.listeners.delete(wake);
-  };
-
   write(text: string | Buffer): void {
     this.socket.write(text);
   }
@@ -187,28 +190,6 @@ export class TextClient {
   /** The next line (after the last one returned) matching `pattern`; skips others. */
   expect(pattern: RegExp | string, timeoutMs = 5_000): Promise<string> {
     const test = (l: string): boolean => (typeof pattern === 'string' ? l === pattern : pattern.test(l));
-    let scanned = this.cursor;
-    return waitUntil(
-      () => {
-        for (; scanned < this.lines.length; scanned++) {
-          if (test(this.lines[scanned]!)) {
-            this.cursor = scanned + 1;
-            return this.lines[scanned]!;
-          }
-        }
-        return undefined;
-      },
-      this.subscribe,
-      `line ${String(pattern)} (got: ${JSON.stringify(this.lines.slice(-5))})`,
-      timeoutMs,
-    );
-  }
-
-  waitClosed(timeoutMs = 5_000): Promise<true> {
-    return waitUntil(() => (this.closed ? true : undefined), this.subscribe, 'close', timeoutMs);
-  }
-
-  close(): void {
-    this.socket.destroy();
+    return this.take(test, () => `line ${String(pattern)} (last lines: ${JSON.stringify(this.lines.slice(-5))})`, timeoutMs);
   }
 }
