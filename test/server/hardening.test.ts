@@ -266,3 +266,16 @@ describe('shutdown', () => {
     expect(handle.server.connectionCount).toBe(0);
   });
 });
+
+describe('listener faults', () => {
+  it('logs an error on the listening socket and keeps accepting', async () => {
+    const { port, server, logs } = await startServer();
+    // Fault injection: the error an accept() failure (EMFILE, ENFILE) raises on the listener.
+    const listeners = (server as unknown as { listeners: net.Server[] }).listeners;
+    listeners[0]!.emit('error', Object.assign(new Error('accept failed: too many open files'), { code: 'EMFILE' }));
+    const alice = await RawClient.login(port, 'alice');
+    await alice.sync();
+    await new Promise((r) => setImmediate(r));
+    expect(logs.some((l) => l.includes('event=listener_error') && l.includes('too many open files'))).toBe(true);
+  });
+});
