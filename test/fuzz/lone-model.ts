@@ -1,0 +1,151 @@
+/**
+ * A reference model of the conversation between the server and one framed client that is alone on
+ * it: given the pieces the client sent, it walks the server's replies and says where they differ
+ * from what PROTOCOL.md promises. Alone, every frame's answer is fully determined (no one else can
+ * take a name, say something or join), so the check is exact: one reply per frame, in order, with
+ * the right content, until the client logs out, breaks the framing or runs out of error budget.
+ *
+ * Payloads are classified with the protocol module's own decode + parseClientMessage; the model
+ * checks what the server does with them, not the validator itself (test/protocol does that).
+ */
+import { decode, foldName, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/index.js';
+import type { Piece } from './arbitraries.js';
+
+export const END_TOKEN = 'fuzz-end';
+
+export interface LoneLimits {
+  maxFrame: number;
+  maxPayloadErrors: number;
+}
+
+/** Does the client's stream end in a state where the closing ping can still be read as a frame? */
+export function framingIntact(pieces: Piece[]): boolean {
+  return pieces.every((p) => p.kind === 'frame');
+}
+
+class Mismatch extends Error {}
+
+/** Returns undefined when `received` is exactly what the model expects, else the first difference. */
+export function checkLoneConversation(pieces: Piece[], received: ServerMessage[], limits: LoneLimits): string | undefined {
+  let at = 0;
+  let me: string | undefined;
+  let room = '#main';
+  let payloadErrors = 0;
+
+  const take = (what: string): ServerMessage => {
+    const m = received[at++];
+    if (m === undefined) throw new Mismatch(`reply ${at - 1}: expected ${what}, but the server sent nothing more`);
+    return m;
+  };
+  const expectMsg = (what: string, ok: (m: ServerMessage) => boolean): ServerMessage => {
+    const m = take(what);
+    if (!ok(m)) throw new Mismatch(`reply ${at - 1}: expected ${what}, got ${JSON.stringify(m)}`);
+    return m;
+  };
+  const expectError = (code: string): void => {
+    expectMsg(`error ${code}`, (m) => m.type === 'error' && m.code === code);
+  };
+  const expectEnd = (): undefined => {
+    if (at !== received.length) throw new Mismatch(`expected the connection to end after reply ${at - 1}, got ${JSON.stringify(received.slice(at, at + 3))}`);
+    return undefined;
+  };
+
+  /** One parsed message from a logged-in or not-yet-logged-in client. Returns false when the connection ends. */
+  const answer = (m: ClientMessage): boolean => {
+    const beforeLogin = m.type === 'hello' || m.type === 'ping' || m.type === 'pong' || m.type === 'logout';
+    if (!beforeLogin && me === undefined) {
+      expectError('not_logged_in');
+      return true;
+    }
+    switch (m.type) {
+      case 'pong':
+        return true;
+      case 'logout':
+        expectMsg('bye', (r) => r.type === 'bye' && r.reason === 'logout');
+        expectEnd();
+        return false;
+      case 'ping':
+        expectMsg('pong', (r) => r.type === 'pong' && r.token === m.token);
+        return true;
+      case 'hello':
+        if (me !== undefined) {
+          expectError('already_logged_in');
+        } else {
+          expectMsg('welcome', (r) => r.type === 'welcome' && r.you === m.name && r.room === '#main' && r.clients === 1 && r.users.length === 1);
+          me = m.name;
+        }
+        return true;
+      case 'say':
+        expectMsg('own message', (r) => r.type === 'message' && r.from === me && r.text === m.text && r.room === room && !!r.action === !!m.action);
+        return true;
+      case 'msg':
+        if (foldName(m.to) === foldName(me!)) expectMsg('private to self', (r) => r.type === 'private' && r.from === me && r.to === me && r.text === m.text);
+        else expectError('no_such_user');
+        return true;
+      case 'who':
+        expectMsg('users', (r) => r.type === 'users' && r.clients === 1 && r.users.length === 1 && r.users[0] === me);
+        return true;
+      case 'look':
+        expectMsg('room', (r) => r.type === 'room' && r.room === room && r.users.length === 1 && r.users[0] === me);
+        return true;
+      case 'rooms':
+        expectMsg('rooms', (r) => r.type === 'rooms' && r.rooms.length === 1 && r.rooms[0]!.room === room && r.rooms[0]!.users === 1);
+        return true;
+      case 'join':
+        room = foldName(m.room);
+        expectMsg(`room ${room}`, (r) => r.type === 'room' && r.room === room && r.users.length === 1 && r.users[0] === me);
+        return true;
+      case 'nick': {
+        const from = me!;
+        expectMsg('renamed', (r) => r.type === 'renamed' && r.from === from && r.to === m.name);
+        me = m.name;
+        return true;
+      }
+    }
+  };
+
+  try {
+    for (const piece of pieces) {
+      switch (piece.kind) {
+        case 'frame': {
+          if (piece.payload.length > limits.maxFrame) {
+            expectError('frame_too_large');
+            return expectEnd();
+          }
+          let message: ClientMessage;
+          try {
+            message = parseClientMessage(decode(piece.payload));
+          } catch (err) {
+            if (!(err instanceof ProtocolError)) throw err;
+            expectError(err.code);
+            if (++payloadErrors > limits.maxPayloadErrors) {
+              expectMsg('bye too_many_errors', (r) => r.type === 'bye' && r.reason === 'too_many_errors');
+              return expectEnd();
+            }
+            continue;
+          }
+          if (!answer(message)) return undefined;
+          break;
+        }
+        case 'zero':
+          expectError('bad_frame');
+          return expectEnd();
+        case 'oversized':
+          expectError('frame_too_large');
+          return expectEnd();
+        case 'truncated':
+          // The server waits for the rest of the body; our half-close ends it without a word.
+          return expectEnd();
+        case 'skewed':
+        case 'garbage':
+          // Out of sync from here: what follows is checked only for being valid frames.
+          return undefined;
+      }
+    }
+    expectMsg('closing pong', (r) => r.type === 'pong' && r.token === END_TOKEN);
+    return expectEnd();
+  } catch (err) {
+    if (err instanceof Mismatch) return err.message;
+    throw err;
+  }
+}
