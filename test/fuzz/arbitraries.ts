@@ -273,11 +273,10 @@ export const textLine: fc.Arbitrary<TextLine> = fc.oneof(
       .tuple(lineText, fc.array(fc.tuple(fc.nat(), telnet), { maxLength: 2 }), fc.constantFrom('\n', '\r\n'))
       .map(([content, seqs, end]) => {
         let bytes = [...Buffer.from(content, 'utf8')];
-        // Insert telnet sequences between bytes, from the end so earlier positions stay put.
-        for (const [at, seq] of [...seqs].sort((a, b) => b[0] - a[0])) {
-          const i = at % (bytes.length + 1);
-          bytes = [...bytes.slice(0, i), ...seq, ...bytes.slice(i)];
-        }
+        // Insert telnet sequences between content bytes (never inside another sequence): positions
+        // are taken in the content, and inserted from the end so that earlier ones stay put.
+        const at = seqs.map(([n, seq]) => [n % (bytes.length + 1), seq] as const).sort((a, b) => b[0] - a[0]);
+        for (const [i, seq] of at) bytes = [...bytes.slice(0, i), ...seq, ...bytes.slice(i)];
         return { wire: Uint8Array.from([...bytes, ...Buffer.from(end)]), content, huge: false };
       }),
   },
