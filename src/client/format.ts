@@ -1,0 +1,142 @@
+/**
+ * @module
+ * ChatLine → styled segments (for the screen) or one plain line (for line mode). Styles are named,
+ * not terminal codes: tui/screen.ts maps them to colours, so this module stays pure.
+ *
+ * Levels, from loud to quiet: a mention of our name (bold, highlighted), our own lines (bold name),
+ * other people's lines (name in its own colour), info, and system lines (dimmed).
+ */
+import { foldName } from '../protocol/index.js';
+import type { ChatLine } from './line.js';
+import { sanitize, strWidth } from './width.js';
+
+export interface Style {
+  /** A colour as "#rrggbb", or undefined for the terminal's default. */
+  fg?: string;
+  bold?: boolean;
+  dim?: boolean;
+  inverse?: boolean;
+}
+
+export interface Segment {
+  text: string;
+  style: Style;
+}
+
+export interface StyledLine {
+  segments: Segment[];
+  /** Cells to indent continuation rows by, so that wrapped text lines up under the first row's text. */
+  indent: number;
+}
+
+/**
+ * Name colours: readable on dark and light backgrounds, distinct from the error red and the
+ * mention yellow. The index is a hash of the folded name, so a name keeps its colour everywhere
+ * and across sessions.
+ */
+export const NAME_COLOURS = [
+  '#5fafff', '#5fd75f', '#d787d7', '#00afaf', '#ff875f', '#87afff',
+  '#afaf00', '#d7875f', '#5fafaf', '#af87ff', '#87af5f', '#ff5faf',
+] as const;
+
+const STYLES = {
+  time: { dim: true },
+  text: {},
+  own: { bold: true },
+  mention: { fg: '#ffd700', bold: true },
+  system: { dim: true },
+  info: {},
+  error: { fg: '#ff5f5f' },
+  pending: { dim: true },
+} as const satisfies Record<string, Style>;
+
+/** FNV-1a over the folded name: stable across runs and platforms, cheap, well spread. */
+export function nameColour(name: string): string {
+  let hash = 0x811c9dc5;
+  for (const ch of foldName(name)) {
+    hash ^= ch.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return NAME_COLOURS[hash % NAME_COLOURS.length]!;
+}
+
+/** Does `text` mention `name` as a word (case-insensitively)? */
+export function mentions(text: string, name: string): boolean {
+  if (name === '') return false;
+  const folded = foldName(text);
+  const needle = foldName(name);
+  let at = folded.indexOf(needle);
+  while (at >= 0) {
+    const before = at === 0 ? '' : folded[at - 1]!;
+    const after = folded[at + needle.length] ?? '';
+    if (!isNameChar(before) && !isNameChar(after)) return true;
+    at = folded.indexOf(needle, at + 1);
+  }
+  return false;
+}
+
+function isNameChar(ch: string): boolean {
+  return ch !== '' && /[\p{L}\p{M}\p{N}_.-]/u.test(ch);
+}
+
+/** "14:05" in local time. */
+export function clockTime(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** The speaker part and body of a line, without time stamp; shared by the styled and plain forms. */
+function parts(line: ChatLine): { who: Segment[]; body: string } {
+  const name = (n: string): Segment => ({ text: n, style: line.own ? { fg: nameColour(n), ...STYLES.own } : { fg: nameColour(n) } });
+  const text = sanitize(line.text);
+  switch (line.kind) {
+    case 'message':
+      return { who: [name(line.from ?? '?'), { text: ': ', style: {} }], body: text };
+    case 'action':
+      return { who: [{ text: '* ', style: {} }, name(line.from ?? '?'), { text: ' ', style: {} }], body: text };
+    case 'private':
+      return line.own
+        ? { who: [{ text: '-> *', style: {} }, { text: line.to ?? '?', style: { fg: nameColour(line.to ?? '?') } }, { text: '* ', style: {} }], body: text }
+        : { who: [{ text: '*', style: {} }, name(line.from ?? '?'), { text: '* ', style: {} }], body: text };
+    case 'system':
+      return { who: [{ text: '-- ', style: STYLES.system }], body: text };
+    case 'info':
+      return { who: [{ text: '-- ', style: {} }], body: text };
+    case 'error':
+      return { who: [{ text: '!! ', style: STYLES.error }], body: text };
+  }
+}
+
+function bodyStyle(line: ChatLine): Style {
+  if (line.pending) return STYLES.pending;
+  if (line.mention) return STYLES.mention;
+  switch (line.kind) {
+    case 'system':
+      return STYLES.system;
+    case 'error':
+      return STYLES.error;
+    case 'info':
+      return STYLES.info;
+    default:
+      return STYLES.text;
+  }
+}
+
+export const PENDING_MARK = ' (pending)';
+
+/** The styled form the pane draws: "14:05 alice: hello". */
+export function styleLine(line: ChatLine): StyledLine {
+  const time: Segment = { text: `${clockTime(line.ts)} `, style: STYLES.time };
+  const { who, body } = parts(line);
+  const style = bodyStyle(line);
+  const segments: Segment[] = [time, ...who.map((s) => (line.pending ? { text: s.text, style: STYLES.pending } : s)), { text: body, style }];
+  if (line.pending) segments.push({ text: PENDING_MARK, style: STYLES.pending });
+  const indent = strWidth(time.text) + who.reduce((n, s) => n + strWidth(s.text), 0);
+  return { segments, indent };
+}
+
+/** The plain form line mode prints: "alice: hello", "* alice waves", "-- bob joined #main". */
+export function plainLine(line: ChatLine): string {
+  const { who, body } = parts(line);
+  return who.map((s) => s.text).join('') + body + (line.pending ? PENDING_MARK : '');
+}

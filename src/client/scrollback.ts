@@ -1,0 +1,204 @@
+/**
+ * @module
+ * The message pane's memory: a bounded ring of styled logical lines, wrapped to the pane's width by
+ * display width (catgirl's buffer.c). Wrapping is cached per width and redone when the width
+ * changes, so a resize reflows everything. The scroll position lives here too, so that "scrolled
+ * up" and "new lines below" are answered in one place.
+ */
+import type { Segment, Style, StyledLine } from './format.js';
+import { charWidth } from './width.js';
+
+export type Row = Segment[];
+
+export interface PaneView {
+  /** Exactly `height` rows (padded with empty rows at the top when there is little to show). */
+  rows: Row[];
+  /** The view does not show the newest row. */
+  scrolledUp: boolean;
+  /** Logical lines that arrived since the user scrolled up. */
+  newBelow: number;
+}
+
+interface Cell {
+  ch: string;
+  width: number;
+  style: Style;
+}
+
+/** Wrap one styled line into rows of at most `width` cells, breaking after a space when one is near. */
+export function wrap(line: StyledLine, width: number): Row[] {
+  const cells: Cell[] = [];
+  for (const seg of line.segments) {
+    for (const ch of seg.text) {
+      const w = charWidth(ch.codePointAt(0)!);
+      // Zero-width characters (combining marks, ZWJ) ride with the cell before them.
+      if (w === 0 && cells.length > 0) cells[cells.length - 1]!.ch += ch;
+      else if (w > 0) cells.push({ ch, width: w, style: seg.style });
+    }
+  }
+  const w = Math.max(width, 2);
+  // Continuation rows line up under the text, unless the prefix is so wide that little room is left.
+  const indent = line.indent > 0 && line.indent <= w / 2 ? line.indent : 0;
+  const rows: Cell[][] = [];
+  let i = 0;
+  do {
+    const lead = rows.length === 0 ? 0 : indent;
+    const room = w - lead;
+    let j = i;
+    let used = 0;
+    while (j < cells.length && used + cells[j]!.width <= room) used += cells[j++]!.width;
+    if (j === i && j < cells.length) j++; // never stall on a character wider than the room
+    let end = j;
+    let next = j;
+    if (j < cells.length) {
+      if (cells[j]!.ch === ' ') next = j + 1; // the break falls on a space: drop it
+      else {
+        // Break after the last space of the row (not inside the time/name prefix), if that keeps the row reasonably full.
+        const floor = rows.length === 0 ? Math.max(i, line.indent) : i;
+        for (let k = j - 1; k >= floor; k--) {
+          if (cells[k]!.ch === ' ') {
+            if (k + 1 - i >= room / 3) end = next = k + 1;
+            break;
+          }
+        }
+      }
+    }
+    rows.push([...indentCells(lead), ...cells.slice(i, end)]);
+    i = next;
+  } while (i < cells.length);
+  return rows.map(merge);
+}
+
+function indentCells(n: number): Cell[] {
+  return Array.from({ length: n }, () => ({ ch: ' ', width: 1, style: {} }));
+}
+
+/** Adjacent cells with the same style become one segment. */
+function merge(cells: Cell[]): Row {
+  const out: Segment[] = [];
+  for (const c of cells) {
+    const last = out[out.length - 1];
+    if (last && last.style === c.style) last.text += c.ch;
+    else out.push({ text: c.ch, style: c.style });
+  }
+  return out;
+}
+
+export class Scrollback {
+  private readonly lines: (StyledLine | undefined)[];
+  private start = 0;
+  private count = 0;
+  private wrapWidth = 0;
+  private wrapped: (Row[] | undefined)[];
+  /** Rows between the bottom of the view and the newest row; 0 = following the conversation. */
+  private offset = 0;
+  private unread = 0;
+
+  constructor(readonly capacity = 5_000) {
+    this.lines = new Array<StyledLine | undefined>(capacity);
+    this.wrapped = new Array<Row[] | undefined>(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(line: StyledLine): void {
+    const slot = (this.start + this.count) % this.capacity;
+    if (this.count === this.capacity) this.start = (this.start + 1) % this.capacity;
+    else this.count++;
+    this.lines[slot] = line;
+    this.wrapped[slot] = undefined;
+    if (this.offset > 0) {
+      // Keep the view where the reader left it; the new rows are below.
+      this.offset += this.rowsOf(this.count - 1).length;
+      this.unread++;
+    }
+  }
+
+  clear(): void {
+    this.start = 0;
+    this.count = 0;
+    this.offset = 0;
+    this.unread = 0;
+    this.lines.fill(undefined);
+    this.wrapped.fill(undefined);
+  }
+
+  /** Scroll by `rows` (positive = back in time). Clamped to what there is. */
+  scroll(rows: number, width: number, height: number): void {
+    this.setWidth(width);
+    const max = Math.max(0, this.totalRows() - height);
+    this.offset = Math.min(max, Math.max(0, this.offset + rows));
+    if (this.offset === 0) this.unread = 0;
+  }
+
+  scrollToBottom(): void {
+    this.offset = 0;
+    this.unread = 0;
+  }
+
+  view(width: number, height: number): PaneView {
+    this.setWidth(width);
+    const total = this.totalRows();
+    this.offset = Math.min(this.offset, Math.max(0, total - height));
+    if (this.offset === 0) this.unread = 0;
+    const rows: Row[] = [];
+    // Walk back from the newest line, skipping `offset` rows, collecting `height` rows.
+    let skip = this.offset;
+    for (let k = this.count - 1; k >= 0 && rows.length < height; k--) {
+      const lineRows = this.rowsOf(k);
+      for (let r = lineRows.length - 1; r >= 0 && rows.length < height; r--) {
+        if (skip > 0) skip--;
+        else rows.push(lineRows[r]!);
+      }
+    }
+    rows.reverse();
+    while (rows.length < height) rows.unshift([]);
+    return { rows, scrolledUp: this.offset > 0, newBelow: this.unread };
+  }
+
+  private setWidth(width: number): void {
+    if (width === this.wrapWidth) return;
+    if (this.offset > 0 && this.wrapWidth > 0) {
+      // Keep the same logical line at the bottom of the view across the reflow.
+      const below = this.linesBelow(this.offset);
+      this.wrapWidth = width;
+      this.wrapped.fill(undefined);
+      let rows = 0;
+      for (let k = this.count - below; k < this.count; k++) rows += this.rowsOf(k).length;
+      this.offset = rows;
+    } else {
+      this.wrapWidth = width;
+      this.wrapped.fill(undefined);
+    }
+  }
+
+  /** How many whole logical lines lie below a view `offset` rows up from the bottom. */
+  private linesBelow(offset: number): number {
+    let rows = 0;
+    let k = this.count - 1;
+    while (k >= 0 && rows + this.rowsOf(k).length <= offset) {
+      rows += this.rowsOf(k).length;
+      k--;
+    }
+    return this.count - 1 - k;
+  }
+
+  private totalRows(): number {
+    let n = 0;
+    for (let k = 0; k < this.count; k++) n += this.rowsOf(k).length;
+    return n;
+  }
+
+  /** Rows of the k-th oldest line at the current width (cached). */
+  private rowsOf(k: number): Row[] {
+    const slot = (this.start + k) % this.capacity;
+    let rows = this.wrapped[slot];
+    if (!rows) {
+      rows = wrap(this.lines[slot]!, this.wrapWidth || 80);
+      this.wrapped[slot] = rows;
+    }
+    return rows;
+  }
+}

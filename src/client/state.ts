@@ -1,0 +1,216 @@
+/**
+ * @module
+ * What the client knows and shows, as one value (ChatState) and one function that advances it
+ * (apply). apply() is pure: given the state and an event it returns the next state and the lines
+ * the event adds to the pane. Nothing here touches a socket or a terminal; app.ts feeds events in
+ * and hands the results to the screen.
+ *
+ * Own lines are shown from the server's echo, like everyone else's (STYLE.md #13): what we send
+ * waits in `pending` (drawn dimmed, marked pending) until the echo with its id arrives.
+ */
+import { foldName, type ServerMessage } from '../protocol/index.js';
+import { mentions } from './format.js';
+import type { ChatLine } from './line.js';
+
+export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+export interface PendingSend {
+  /** Local sequence number, for the screen's keys; not sent. */
+  seq: number;
+  kind: 'say' | 'me' | 'msg';
+  text: string;
+  /** Recipient of a /msg. */
+  to?: string;
+  /** When it was typed. */
+  ts: number;
+}
+
+export interface ChatState {
+  /** The address we connect to, as the user gave it ("host:port"). */
+  address: string;
+  /** The server's name from its welcome ('' before the first welcome). */
+  serverName: string;
+  /** Our name: the one asked for until a welcome says otherwise, then the server's. */
+  me: string;
+  room: string;
+  /** Members of our room, in join order. */
+  users: readonly string[];
+  /** Logged-in users on the server. */
+  clients: number;
+  status: ConnectionStatus;
+  /** A few words on the status ("retrying in 4 s"). */
+  statusDetail: string;
+  pending: readonly PendingSend[];
+  nextSeq: number;
+  /** Highest message id shown in this connection: ids only grow, so anything at or below it is a repeat. */
+  lastId: number;
+  /** People who spoke recently, most recent first (for completion). */
+  recent: readonly string[];
+  /** Rooms we have heard of (from /rooms and joins). */
+  rooms: readonly string[];
+}
+
+export type ChatEvent =
+  | { type: 'server'; message: ServerMessage; now: number }
+  | { type: 'status'; status: ConnectionStatus; detail?: string; line?: string; now: number }
+  | { type: 'send'; kind: PendingSend['kind']; text: string; to?: string; now: number }
+  | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; now: number };
+
+export interface Applied {
+  state: ChatState;
+  lines: ChatLine[];
+}
+
+const RECENT_LIMIT = 50;
+
+export function initialState(address: string, name: string, room = '#main'): ChatState {
+  return {
+    address,
+    serverName: '',
+    me: name,
+    room,
+    users: [],
+    clients: 0,
+    status: 'connecting',
+    statusDetail: '',
+    pending: [],
+    nextSeq: 1,
+    lastId: 0,
+    recent: [],
+    rooms: [room],
+  };
+}
+
+const same = (a: string, b: string): boolean => foldName(a) === foldName(b);
+
+function without(list: readonly string[], name: string): string[] {
+  return list.filter((n) => !same(n, name));
+}
+
+function addRoom(rooms: readonly string[], room: string): readonly string[] {
+  return rooms.some((r) => same(r, room)) ? rooms : [...rooms, room];
+}
+
+/** Remove the oldest pending send that `match` accepts. */
+function settle(pending: readonly PendingSend[], match: (p: PendingSend) => boolean): readonly PendingSend[] {
+  const i = pending.findIndex(match);
+  return i < 0 ? pending : [...pending.slice(0, i), ...pending.slice(i + 1)];
+}
+
+function list(names: readonly string[]): string {
+  return names.length === 0 ? '(nobody)' : [...names].sort((a, b) => foldName(a).localeCompare(foldName(b))).join(', ');
+}
+
+export function apply(state: ChatState, event: ChatEvent): Applied {
+  switch (event.type) {
+    case 'server':
+      return applyServer(state, event.message, event.now);
+    case 'status': {
+      const next = { ...state, status: event.status, statusDetail: event.detail ?? '' };
+      return { state: next, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
+    }
+    case 'send': {
+      const item: PendingSend = { seq: state.nextSeq, kind: event.kind, text: event.text, ts: event.now, ...(event.to === undefined ? {} : { to: event.to }) };
+      return { state: { ...state, pending: [...state.pending, item], nextSeq: state.nextSeq + 1 }, lines: [] };
+    }
+    case 'local':
+      return { state, lines: [{ kind: event.kind, ts: event.now, text: event.text }] };
+  }
+}
+
+function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
+  const line = (kind: ChatLine['kind'], text: string, ts = now): ChatLine => ({ kind, ts, text });
+  switch (m.type) {
+    case 'welcome': {
+      const state: ChatState = {
+        ...s,
+        serverName: m.server,
+        me: m.you,
+        room: m.room,
+        users: m.users,
+        clients: m.clients,
+        lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
+        rooms: addRoom(s.rooms, m.room),
+      };
+      const lines = [line('system', `Connected to ${m.server} as ${m.you}. ${m.room}: ${list(m.users)}`)];
+      if (m.motd) for (const l of m.motd.split(/\r?\n/)) lines.push(line('info', l));
+      return { state, lines };
+    }
+    case 'message': {
+      if (m.id <= s.lastId) return { state: s, lines: [] };
+      const own = same(m.from, s.me);
+      const kind = m.action ? 'action' : 'message';
+      const state: ChatState = {
+        ...s,
+        lastId: m.id,
+        pending: own ? settle(s.pending, (p) => (p.kind === 'me') === Boolean(m.action) && p.kind !== 'msg' && p.text === m.text) : s.pending,
+        recent: own ? s.recent : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
+      };
+      const l: ChatLine = { kind, ts: m.ts, from: m.from, text: m.text };
+      if (own) l.own = true;
+      else if (mentions(m.text, s.me)) l.mention = true;
+      return { state, lines: [l] };
+    }
+    case 'private': {
+      if (m.id <= s.lastId) return { state: s, lines: [] };
+      const own = same(m.from, s.me);
+      const state: ChatState = {
+        ...s,
+        lastId: m.id,
+        pending: own ? settle(s.pending, (p) => p.kind === 'msg' && same(p.to ?? '', m.to) && p.text === m.text) : s.pending,
+        recent: own ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT) : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
+      };
+      const l: ChatLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text };
+      if (own) l.own = true;
+      else l.mention = true; // a private message is addressed to us: as loud as a mention
+      return { state, lines: [l] };
+    }
+    case 'joined': {
+      if (!same(m.room, s.room)) return { state: s, lines: [] };
+      return {
+        state: { ...s, users: [...without(s.users, m.name), m.name], clients: m.clients },
+        lines: [line('system', `${m.name} has joined ${m.room}`, m.ts)],
+      };
+    }
+    case 'left': {
+      if (!same(m.room, s.room)) return { state: s, lines: [] };
+      const why = m.reason === 'logout' ? '' : m.reason === 'moved' ? ' (moved to another room)' : ` (${m.reason.replace('_', ' ')})`;
+      return {
+        state: { ...s, users: without(s.users, m.name), clients: m.clients },
+        lines: [line('system', `${m.name} has left ${m.room}${why}`, m.ts)],
+      };
+    }
+    case 'renamed': {
+      const mine = same(m.from, s.me);
+      const rename = (names: readonly string[]): string[] => names.map((n) => (same(n, m.from) ? m.to : n));
+      return {
+        state: { ...s, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent) },
+        lines: [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)],
+      };
+    }
+    case 'users':
+      return { state: { ...s, clients: m.clients }, lines: [line('info', `Online (${m.clients}): ${list(m.users)}`)] };
+    case 'room': {
+      const moved = !same(m.room, s.room);
+      const state: ChatState = { ...s, room: m.room, users: m.users, rooms: addRoom(s.rooms, m.room) };
+      return { state, lines: [line(moved ? 'system' : 'info', `${moved ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)] };
+    }
+    case 'rooms': {
+      const text = m.rooms.length === 0 ? 'Rooms: (none)' : `Rooms: ${m.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`;
+      return { state: { ...s, rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms) }, lines: [line('info', text)] };
+    }
+    case 'notice':
+      return { state: s, lines: [line('system', `Server notice: ${m.text}`)] };
+    case 'error': {
+      // The server answers in order, so a refused say/msg is our oldest pending one of that kind.
+      const pending =
+        m.ref === 'say' ? settle(s.pending, (p) => p.kind !== 'msg') : m.ref === 'msg' ? settle(s.pending, (p) => p.kind === 'msg') : s.pending;
+      return { state: { ...s, pending }, lines: [line('error', m.message)] };
+    }
+    case 'bye':
+      return { state: s, lines: m.reason === 'shutdown' ? [line('system', 'The server is shutting down')] : [] };
+    case 'ping':
+    case 'pong':
+      return { state: s, lines: [] };
+  }
+}

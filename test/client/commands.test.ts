@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { COMMAND_NAMES, COMMANDS, parseArgs, runInput, type CommandContext } from '../../src/client/commands.js';
+
+/** A context that records each call as "method(arg, arg)". */
+function recorder(): { ctx: CommandContext; calls: string[] } {
+  const calls: string[] = [];
+  const ctx = new Proxy({} as CommandContext, {
+    get: (_t, method: string) => (...args: string[]) => calls.push(`${method}(${args.join(', ')})`),
+  });
+  return { ctx, calls };
+}
+
+describe('slash commands', () => {
+  it.each<[string, string[]]>([
+    ['hello world', ['say(hello world)']],
+    ['/me waves hello', ['me(waves hello)']],
+    ['/msg bob are you there?', ['msg(bob, are you there?)']],
+    ['/who', ['who()']],
+    ['/look', ['look()']],
+    ['/rooms', ['rooms()']],
+    ['/join #rust', ['join(#rust)']],
+    ['/join rust', ['join(rust)']],
+    ['/nick alice2', ['nick(alice2)']],
+    ['/users', ['toggleUsers()']],
+    ['/clear', ['clear()']],
+    ['/quit', ['quit()']],
+    ['/exit', ['quit()']],
+    ['/JOIN #Rust', ['join(#Rust)']],
+    ['//not a command', ['say(/not a command)']],
+    ['   ', []],
+    ['', []],
+  ])('runs %j', (input, calls) => {
+    const r = recorder();
+    runInput(r.ctx, input);
+    expect(r.calls).toEqual(calls);
+  });
+
+  it.each<[string, string]>([
+    ['/frobnicate now', 'error(Unknown command: /frobnicate (type /help for the list))'],
+    ['/', 'error(Unknown command: / (type /help for the list))'],
+    ['/msg bob', 'error(Usage: /msg NAME TEXT)'],
+    ['/join', 'error(Usage: /join ROOM)'],
+    ['/join two words', 'error(Usage: /join ROOM)'],
+    ['/me', 'error(Usage: /me TEXT)'],
+    ['/who is there', 'error(Usage: /who)'],
+  ])('answers %j with a local error, never chat', (input, call) => {
+    const r = recorder();
+    runInput(r.ctx, input);
+    expect(r.calls).toEqual([call]);
+  });
+
+  it('lists every command with its usage in /help', () => {
+    const r = recorder();
+    runInput(r.ctx, '/help');
+    for (const name of COMMAND_NAMES) expect(r.calls.some((c) => c.includes(COMMANDS[name]!.usage))).toBe(true);
+    expect(r.calls.every((c) => c.startsWith('info('))).toBe(true);
+  });
+
+  it('has the table sorted, so /help and completion list commands in order', () => {
+    expect(Object.keys(COMMANDS)).toEqual([...COMMAND_NAMES]);
+  });
+
+  it.each<[Parameters<typeof parseArgs>[0], string, string[] | undefined]>([
+    ['none', '', []],
+    ['none', ' x', undefined],
+    ['word', ' bob ', ['bob']],
+    ['word', '', undefined],
+    ['text', ' keeps  inner  spaces', ['keeps  inner  spaces']],
+    ['text', '  ', undefined],
+    ['word text', ' bob  hi there', ['bob', 'hi there']],
+    ['word text', ' bob', undefined],
+  ])('parses a %s argument from %j', (shape, rest, args) => {
+    expect(parseArgs(shape, rest)).toEqual(args);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../src/protocol/index.js';
+import { apply, initialState, type ChatEvent, type ChatState } from '../../src/client/state.js';
+import type { ChatLine } from '../../src/client/line.js';
+
+const now = 1_700_000_000_000;
+const welcome: ServerMessage = { type: 'welcome', server: 'test', version: 1, you: 'alice', address: '127.0.0.1:4000', room: '#main', users: ['bob', 'alice'], clients: 2, maxFrame: 65536 };
+
+/** Apply events in order; return the final state and every line they added. */
+function run(events: (ChatEvent | ServerMessage)[], start: ChatState = initialState('localhost:5005', 'alice')): { state: ChatState; lines: ChatLine[] } {
+  let state = start;
+  const lines: ChatLine[] = [];
+  for (const e of events) {
+    const event: ChatEvent = 'now' in e ? e : { type: 'server', message: e, now };
+    const out = apply(state, event);
+    state = out.state;
+    lines.push(...out.lines);
+  }
+  return { state, lines };
+}
+const texts = (lines: ChatLine[]): string[] => lines.map((l) => l.text);
+const say = (text: string, kind: 'say' | 'me' = 'say'): ChatEvent => ({ type: 'send', kind, text, now });
+const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({ type: 'message', id, ts: now, room: '#main', from, text, ...extra });
+
+describe('client state', () => {
+  it('takes name, room, users and count from the welcome', () => {
+    const { state, lines } = run([welcome]);
+    expect(state).toMatchObject({ me: 'alice', room: '#main', users: ['bob', 'alice'], clients: 2, serverName: 'test' });
+    expect(texts(lines)).toEqual(['Connected to test as alice. #main: alice, bob']);
+  });
+
+  it('shows the message of the day', () => {
+    expect(texts(run([{ ...welcome, motd: 'be nice\nhave fun' }]).lines).slice(1)).toEqual(['be nice', 'have fun']);
+  });
+
+  it('shows a message once, even if the same id arrives again', () => {
+    const { lines } = run([welcome, message(1, 'bob', 'hi'), message(1, 'bob', 'hi'), message(2, 'bob', 'again')]);
+    expect(texts(lines.slice(1))).toEqual(['hi', 'again']);
+  });
+
+  it('starts counting ids afresh on a new welcome (the server may have restarted)', () => {
+    const { lines } = run([welcome, message(7, 'bob', 'before'), welcome, message(1, 'bob', 'after restart')]);
+    expect(texts(lines.filter((l) => l.kind === 'message'))).toEqual(['before', 'after restart']);
+  });
+
+  it('keeps what we send pending until the server echoes it, then shows the echo', () => {
+    const sent = run([welcome, say('one'), say('two')]);
+    expect(sent.state.pending.map((p) => p.text)).toEqual(['one', 'two']);
+    expect(sent.lines).toHaveLength(1);
+    const echoed = run([message(5, 'alice', 'one')], sent.state);
+    expect(echoed.state.pending.map((p) => p.text)).toEqual(['two']);
+    expect(echoed.lines).toEqual([{ kind: 'message', ts: now, from: 'alice', text: 'one', own: true }]);
+  });
+
+  it('matches an action echo to a pending /me, not to a pending say with the same text', () => {
+    const { state } = run([welcome, say('waves'), say('waves', 'me'), message(3, 'alice', 'waves', { action: true })]);
+    expect(state.pending.map((p) => p.kind)).toEqual(['say']);
+  });
+
+  it('settles a pending /msg from the private echo', () => {
+    const { state, lines } = run([welcome, { type: 'send', kind: 'msg', to: 'Bob', text: 'psst', now }, { type: 'private', id: 4, ts: now, from: 'alice', to: 'bob', text: 'psst' }]);
+    expect(state.pending).toEqual([]);
+    expect(lines.at(-1)).toMatchObject({ kind: 'private', own: true, to: 'bob' });
+  });
+
+  it('drops the oldest pending say when the server refuses a say', () => {
+    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say' }]);
+    expect(state.pending.map((p) => p.text)).toEqual(['b']);
+    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Slow down.' });
+  });
+
+  it('marks lines that mention us, and private messages to us', () => {
+    const { lines } = run([
+      welcome,
+      message(1, 'bob', 'hey alice, look'),
+      message(2, 'bob', 'nothing here'),
+      { type: 'private', id: 3, ts: now, from: 'bob', to: 'alice', text: 'psst' },
+    ]);
+    expect(lines.slice(1).map((l) => Boolean(l.mention))).toEqual([true, false, true]);
+  });
+
+  it('follows joins, leaves and renames in our room', () => {
+    const { state, lines } = run([
+      welcome,
+      { type: 'joined', ts: now, room: '#main', name: 'carol', host: '127.0.0.1', clients: 3 },
+      { type: 'renamed', ts: now, from: 'bob', to: 'robert' },
+      { type: 'left', ts: now, room: '#main', name: 'carol', reason: 'timeout', clients: 2 },
+    ]);
+    expect(state.users).toEqual(['robert', 'alice']);
+    expect(state.clients).toBe(2);
+    expect(texts(lines.slice(1))).toEqual(['carol has joined #main', 'bob is now known as robert', 'carol has left #main (timeout)']);
+    expect(lines.slice(1).every((l) => l.kind === 'system')).toBe(true);
+  });
+
+  it('follows our own rename', () => {
+    const { state, lines } = run([welcome, { type: 'renamed', ts: now, from: 'alice', to: 'alicia' }]);
+    expect(state.me).toBe('alicia');
+    expect(lines.at(-1)!.text).toBe('You are now known as alicia');
+  });
+
+  it('moves to the room a join answer names', () => {
+    const { state, lines } = run([welcome, { type: 'room', room: '#rust', users: ['alice', 'dan'] }]);
+    expect(state).toMatchObject({ room: '#rust', users: ['alice', 'dan'] });
+    expect(state.rooms).toContain('#rust');
+    expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'You are now in #rust (2): alice, dan' });
+  });
+
+  it('answers /look, /who and /rooms with info lines', () => {
+    const { state, lines } = run([
+      welcome,
+      { type: 'room', room: '#main', users: ['bob', 'alice'] },
+      { type: 'users', users: ['bob', 'alice', 'zed'], clients: 3 },
+      { type: 'rooms', rooms: [{ room: '#main', users: 2 }, { room: '#go', users: 1 }] },
+    ]);
+    expect(texts(lines.slice(1))).toEqual(['In #main (2): alice, bob', 'Online (3): alice, bob, zed', 'Rooms: #main (2), #go (1)']);
+    expect(lines.slice(1).every((l) => l.kind === 'info')).toBe(true);
+    expect(state.rooms).toEqual(['#main', '#go']);
+    expect(state.clients).toBe(3);
+  });
+
+  it('ignores joins and leaves in other rooms', () => {
+    const { lines } = run([welcome, { type: 'joined', ts: now, room: '#other', name: 'x', host: 'h', clients: 3 }]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('remembers who spoke recently, most recent first, not us', () => {
+    const { state } = run([welcome, message(1, 'bob', 'a'), message(2, 'carol', 'b'), message(3, 'alice', 'c'), message(4, 'bob', 'd')]);
+    expect(state.recent).toEqual(['bob', 'carol']);
+  });
+
+  it('records the connection status and says why', () => {
+    const { state, lines } = run([{ type: 'status', status: 'reconnecting', detail: 'retry in 2 s', line: 'Disconnected: connection lost', now }]);
+    expect(state).toMatchObject({ status: 'reconnecting', statusDetail: 'retry in 2 s' });
+    expect(lines).toEqual([{ kind: 'system', ts: now, text: 'Disconnected: connection lost' }]);
+  });
+
+  it('turns local info and errors into lines without changing the state', () => {
+    const start = run([welcome]).state;
+    const { state, lines } = run([{ type: 'local', kind: 'error', text: 'Unknown command: /x', now }], start);
+    expect(state).toBe(start);
+    expect(lines).toEqual([{ kind: 'error', ts: now, text: 'Unknown command: /x' }]);
+  });
+});
