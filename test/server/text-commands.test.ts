@@ -71,6 +71,14 @@ describe('parseTextLine after login', () => {
   });
 
   it.each([
+    ['//shrug', send({ type: 'say', text: '/shrug' })],
+    ['//who', send({ type: 'say', text: '/who' })],
+    ['///', send({ type: 'say', text: '//' })],
+  ])('says %j with one slash less ("//" escapes a leading slash)', (line, expected) => {
+    expect(parseTextLine(line, true)).toEqual(expected);
+  });
+
+  it.each([
     ['/who are you', reply('Usage: who')],
     ['/msg bob', reply('Usage: msg NAME TEXT')],
     ['/join', reply('Usage: join ROOM')],
@@ -78,6 +86,8 @@ describe('parseTextLine after login', () => {
     ['/me', reply('Usage: me TEXT')],
     ['/foo', reply('Unknown command: foo. Type "help" for the list.')],
     ['/FOO bar', reply('Unknown command: FOO. Type "help" for the list.')],
+    ['/', reply('Type "help" for the list of commands.')],
+    ['/ who', reply('Type "help" for the list of commands.')],
   ])('answers %j locally with %j', (line, expected) => {
     expect(parseTextLine(line, true)).toEqual(expected);
   });
@@ -105,6 +115,7 @@ describe('parseTextLine before login', () => {
     ['/login', reply('Usage: login NAME [PASSWORD]')],
     ['help', reply(...helpLines())],
     ['/nonsense', reply('Unknown command: nonsense. Type "help" for the list.')],
+    ['//shrug', reply(LOGIN_HINT)],
     // Commands that need a login go to the server, which answers not_logged_in (one place decides).
     ['who', send({ type: 'who' })],
     ['quit', send({ type: 'logout' })],

@@ -5,7 +5,8 @@
  *
  * Commands work with or without a leading "/", in any case. Without the "/", a line only counts
  * as a command when its arguments fit (so "who is here?" or "join us later" is said, not run);
- * with the "/", a misfit gets a usage line. After login, any other line is said.
+ * with the "/", a misfit gets a usage line. After login, any other line is said; "//" at the
+ * start says the line with one "/" less, for text that must begin with a slash (as IRC clients do).
  */
 
 export type TextInput =
@@ -44,7 +45,11 @@ function helloMessage(name: string, password: string): Record<string, unknown> {
 
 export function helpLines(): string[] {
   const width = Math.max(...Object.values(TEXT_COMMANDS).map((c) => c.usage.length));
-  return ['Commands (with or without a leading /):', ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`)];
+  return [
+    'Commands (with or without a leading /):',
+    ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
+    'Any other line is said to the room; start it with // to say a line that begins with /.',
+  ];
 }
 
 export const LOGIN_HINT = 'Please log in first: login NAME';
@@ -52,6 +57,7 @@ export const LOGIN_HINT = 'Please log in first: login NAME';
 export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
   const line = raw.trim();
   if (line.length === 0) return { kind: 'none' };
+  if (line.startsWith('//')) return loggedIn ? { kind: 'send', message: { type: 'say', text: line.slice(1) } } : { kind: 'reply', lines: [LOGIN_HINT] };
   const slash = line.startsWith('/');
   const body = slash ? line.slice(1) : line;
   const word = /^\S*/.exec(body)![0];
@@ -65,6 +71,7 @@ export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
     return { kind: 'send', message: command.build(args, rest) };
   }
   if (slash) {
+    if (word === '') return { kind: 'reply', lines: ['Type "help" for the list of commands.'] };
     if (!command) return { kind: 'reply', lines: [`Unknown command: ${word}. Type "help" for the list.`] };
     return { kind: 'reply', lines: [`Usage: ${command.usage}`] };
   }
