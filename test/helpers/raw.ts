@@ -143,10 +143,10 @@ export class RawClient extends Recorder<AnyMessage> {
   }
 
   /** Round trip: everything the server sent before answering this ping has arrived. */
-  async sync(): Promise<void> {
+  async sync(timeoutMs = 5_000): Promise<void> {
     const token = `sync-${Math.random()}`;
     this.send({ type: 'ping', token });
-    await this.next('pong', (m) => m.token === token);
+    await this.next('pong', (m) => m.token === token, timeoutMs);
   }
 }
 

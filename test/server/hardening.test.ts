@@ -46,13 +46,13 @@ describe('a slow consumer', () => {
     const requests = Buffer.concat(Array.from({ length: 10_000 }, () => encode({ type: 'who' })));
     for (let i = 0; i < 20; i++) greedy.socket.write(requests);
     const other = await RawClient.login(port, 'other');
-    await other.sync();
+    await other.sync(30_000);
     expect(server.users.get('greedy')).toBeDefined();
     greedy.socket.resume();
-    await greedy.sync();
+    await greedy.sync(60_000); // generous: 8 MB of answers on a busy machine
     expect(greedy.messages.filter((m) => m.type === 'users')).toHaveLength(200_000);
     expect(greedy.closed).toBe(false);
-  });
+  }, 90_000);
 });
 
 describe('flood control', () => {
