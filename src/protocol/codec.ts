@@ -16,14 +16,32 @@ import { encodeFrame } from './frame.js';
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
+/**
+ * msgpackr writes a JS number outside the 32-bit range as float64, even a whole one, so a `ts`
+ * would reach a Go or Rust client as a float where it expects an int64. Whole numbers up to 2^53
+ * are handed to msgpackr as BigInt instead, which it writes as MessagePack int64. Only top-level
+ * fields are looked at: nested numbers in our messages (room head counts) are small.
+ */
+function wideIntsAsBigInt(message: object): object {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in message) {
+    const value = (message as Record<string, unknown>)[key];
+    if (typeof value === 'number' && (value > 0xffff_ffff || value < -0x8000_0000) && Number.isSafeInteger(value)) {
+      copy ??= { ...message };
+      copy[key] = BigInt(value);
+    }
+  }
+  return copy ?? message;
+}
+
 /** Encode one message map as a complete frame (header + payload). */
 export function encode(message: object): Buffer {
-  return encodeFrame(packr.pack(message));
+  return encodeFrame(packr.pack(wideIntsAsBigInt(message)));
 }
 
 /** Encode a message map as a bare MessagePack payload (no frame header). */
 export function encodePayload(message: object): Buffer {
-  return packr.pack(message);
+  return packr.pack(wideIntsAsBigInt(message));
 }
 
 /**

@@ -51,6 +51,25 @@ describe('codec', () => {
     for (let i = 0; i < 5; i++) expect(encodePayload(message)).toEqual(first);
   });
 
+  it('writes a whole number beyond 32 bits as MessagePack int64, not float64', () => {
+    const payload = encodePayload({ ts: 1_700_000_000_000 });
+    // 0x81 map of 1, "ts", then 0xd3 int64 0x0000018bcfe56800
+    expect(payload.toString('hex')).toBe('81a27473d30000018bcfe56800');
+    expect(decode(payload)).toEqual({ ts: 1_700_000_000_000 });
+  });
+
+  it('leaves fractions, small integers and numbers beyond 2^53 as they were', () => {
+    const message = { half: 1.5e12 + 0.5, small: -7, huge: 2 ** 60 };
+    expect(decode(encodePayload(message))).toEqual(message);
+    expect(encodePayload({ half: 1.5e12 + 0.5 })[6]).toBe(0xcb);
+  });
+
+  it('does not change the message it encodes', () => {
+    const message = { type: 'ping', token: 1_700_000_000_000 };
+    encode(message);
+    expect(message.token).toBe(1_700_000_000_000);
+  });
+
   it('reads a 64-bit integer as a number, so a timestamp token from another library is accepted', () => {
     // uint64 1 795 449 659 533: what Python's msgpack writes for int(time.time() * 1000).
     const token = Buffer.alloc(9);
