@@ -341,6 +341,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       try {
         message = parseServerMessage(decode(payload));
       } catch (err) {
+        // A type this version does not know comes from a newer server: skip it, as PROTOCOL.md asks.
+        if (err instanceof ProtocolError && err.code === 'unknown_type') return;
         if (connection) connection.fail(err as Error);
         else settle(err as Error);
         return;

@@ -1,0 +1,145 @@
+/**
+ * The bot API (connect / Connection) against a real server, and against a scripted peer where the
+ * test needs the server to say something ours never does (a future message type).
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, ConnectionError, encode, ServerError, type ServerMessage } from '../../src/protocol/index.js';
+import { startServer } from '../helpers/server.js';
+
+const peers = new Set<net.Server>();
+afterEach(() => {
+  for (const p of peers) p.close();
+  peers.clear();
+});
+
+/** A one-connection peer on 127.0.0.1 that answers the first bytes it gets with `script`. */
+async function scriptedPeer(script: object[]): Promise<number> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.write(Buffer.concat(script.map((m) => encode(m)))));
+  });
+  peers.add(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const WELCOME = { type: 'welcome', server: 'peer', version: 1, you: 'bot', address: '127.0.0.1:1', room: '#main', users: ['bot'], clients: 1, maxFrame: 65536 };
+
+describe('connect', () => {
+  it('resolves with the welcome, our name and our room', async () => {
+    const { port } = await startServer({ motd: 'hi bots' });
+    const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    expect(bot.welcome).toMatchObject({ you: 'bot', room: '#main', motd: 'hi bots', maxFrame: 65536 });
+    expect(bot.name).toBe('bot');
+    expect(bot.room).toBe('#main');
+    expect(bot.isOpen).toBe(true);
+    await bot.close();
+  });
+
+  it('rejects with ServerError carrying the server\'s code when the name is taken', async () => {
+    const { port } = await startServer();
+    const first = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'BOT' }));
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err).toMatchObject({ code: 'name_taken', ref: 'hello' });
+    await first.close();
+  });
+
+  it('rejects with ConnectionError connect_failed when nothing listens', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).code).toBe('connect_failed');
+  });
+});
+
+describe('Connection', () => {
+  it('resolves who, look and rooms with their replies', async () => {
+    const { port } = await startServer();
+    const alice = await connect({ host: '127.0.0.1', port, name: 'alice' });
+    const bob = await connect({ host: '127.0.0.1', port, name: 'bob' });
+    expect((await alice.who()).users.sort()).toEqual(['alice', 'bob']);
+    expect((await alice.look()).room).toBe('#main');
+    expect((await alice.rooms()).rooms).toEqual([{ room: '#main', users: 2 }]);
+    expect(await alice.ping()).toBeGreaterThanOrEqual(0);
+    await alice.close();
+    await bob.close();
+  });
+
+  it('join adds the "#" and follows the room; nick follows the name', async () => {
+    const { port } = await startServer();
+    const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    expect((await bot.join('Rust')).room).toBe('#rust');
+    expect(bot.room).toBe('#rust');
+    await bot.nick('robot');
+    expect(bot.name).toBe('robot');
+    await bot.close();
+  });
+
+  it('rejects a request the server refuses with ServerError, and stays open', async () => {
+    const { port } = await startServer();
+    const alice = await connect({ host: '127.0.0.1', port, name: 'alice' });
+    const bob = await connect({ host: '127.0.0.1', port, name: 'bob' });
+    expect(await errorOf(alice.nick('Bob'))).toMatchObject({ name: 'ServerError', code: 'name_taken', ref: 'nick' });
+    expect(await errorOf(alice.join('#not valid'))).toMatchObject({ code: 'bad_room' });
+    expect(alice.isOpen).toBe(true);
+    expect(alice.name).toBe('alice');
+    await alice.close();
+    await bob.close();
+  });
+
+  it('delivers every server message to `for await`, in order, and ends after logout', async () => {
+    const { port } = await startServer();
+    const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    bot.say('one');
+    bot.me('two');
+    bot.msg('bot', 'three');
+    void bot.logout();
+    const seen: ServerMessage[] = [];
+    for await (const m of bot) seen.push(m);
+    expect(seen.map((m) => m.type)).toEqual(['message', 'message', 'private', 'bye']);
+    expect(await bot.closed()).toBeUndefined();
+    expect(() => bot.say('too late')).toThrow(ConnectionError);
+  });
+
+  it('rejects what is still waiting when the server closes the connection', async () => {
+    const { port, stop } = await startServer();
+    const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    const waiting = errorOf(bot.waitFor('renamed'));
+    await stop();
+    expect(await waiting).toMatchObject({ name: 'ConnectionError', code: 'closed' });
+    expect(await bot.closed()).toBeUndefined();
+    expect(bot.isOpen).toBe(false);
+  });
+
+  it('ignores a server message type it does not know (a newer server), and carries on', async () => {
+    const port = await scriptedPeer([
+      WELCOME,
+      { type: 'reaction', emoji: '👍', id: 1 },
+      { type: 'message', id: 2, ts: 1_700_000_000_000, room: '#main', from: 'peer', text: 'still here' },
+    ]);
+    const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    // All three frames came in one chunk, before connect() resolved: the queue holds them.
+    const seen: ServerMessage[] = [];
+    for await (const m of bot) {
+      seen.push(m);
+      if (m.type === 'message') break;
+    }
+    expect(seen).toEqual([{ type: 'message', id: 2, ts: 1_700_000_000_000, room: '#main', from: 'peer', text: 'still here' }]);
+    expect(bot.isOpen).toBe(true);
+    bot.destroy();
+  });
+});
