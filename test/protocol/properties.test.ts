@@ -83,7 +83,7 @@ describe('wire properties', () => {
           expect(isTypedError(err)).toBe(true);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -99,7 +99,7 @@ describe('wire properties', () => {
         // No FrameError is possible here: every length is in range, so the stream stays in sync.
         serverSide(frames, 1024);
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -121,7 +121,7 @@ describe('wire properties', () => {
           expect(err).toBeInstanceOf(ProtocolError);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
