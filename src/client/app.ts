@@ -1,0 +1,301 @@
+/**
+ * @module
+ * The controller: the one place where the Connection, the state and a front end (the full screen
+ * or line mode) meet. Data flows one way: Connection messages → apply() → front end; the user's
+ * lines → commands → Connection. It also owns the connection's life: the first connect, noticing
+ * a drop, reconnecting with backoff, going back to the same room, and sending what was typed
+ * while offline.
+ *
+ * Own lines are not printed when sent: they wait in state.pending and appear when the server's
+ * echo arrives, so what you see is what the room saw, in the server's order.
+ */
+import {
+  connect,
+  ConnectionError,
+  foldName,
+  isValidName,
+  isValidRoom,
+  normalizeRoom,
+  ServerError,
+  textProblem,
+  type Connection,
+  type ConnectOptions,
+  type ErrorCode,
+} from '../protocol/index.js';
+import { runInput, type CommandContext } from './commands.js';
+import type { ChatLine } from './line.js';
+import { retry, type BackoffOptions } from './reconnect.js';
+import { apply, initialState, type ChatEvent, type ChatState } from './state.js';
+
+/** What a front end does with what the controller decides. */
+export interface Frontend {
+  /** New lines for the pane, in order. */
+  show(lines: ChatLine[], state: ChatState): void;
+  /** The state changed (status, room, users, pending sends). */
+  update(state: ChatState): void;
+  clear(): void;
+  toggleUsers(): void;
+}
+
+export interface AppOptions {
+  host: string;
+  port: number;
+  /** The address as shown to the user. */
+  address: string;
+  name: string;
+  password?: string;
+  /** Room to be in after logging in (default: where the server puts us). */
+  room?: string;
+  tls?: boolean;
+  ca?: string | Buffer;
+  insecure?: boolean;
+  backoff?: BackoffOptions;
+  /** Connection liveness (ms): silence before we ping, and further silence before the server counts as dead. */
+  pingInterval?: number;
+  pingTimeout?: number;
+  now?: () => number;
+}
+
+/** Server refusals after which reconnecting cannot help. */
+const FATAL_LOGIN: ReadonlySet<ErrorCode> = new Set(['auth_failed', 'bad_name']);
+
+export const CLIENT_SOFTWARE = 'framechat-client/0.1';
+
+export class ChatApp implements CommandContext {
+  private current: ChatState;
+  private conn: Connection | undefined;
+  private frontend: Frontend | undefined;
+  private quitting = false;
+  private readonly stopRetry = new AbortController();
+  private readonly now: () => number;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the exit code once the app has finished (after /quit, or a fatal refusal). */
+  readonly done: Promise<number> = new Promise((r) => (this.resolveDone = r));
+  private readonly idleWaiters = new Set<() => void>();
+  /** Lines made before a front end was set. */
+  private readonly backlog: ChatLine[] = [];
+
+  constructor(private readonly opts: AppOptions) {
+    this.now = opts.now ?? Date.now;
+    this.current = initialState(opts.address, opts.name, opts.room === undefined ? undefined : normalizeRoom(opts.room));
+  }
+
+  get state(): ChatState {
+    return this.current;
+  }
+
+  /**
+   * Connect and log in. Rejects (ServerError, ConnectionError) when the first attempt fails, so
+   * the command line can say why in one line and exit; later drops are handled here.
+   */
+  async start(): Promise<void> {
+    if (this.opts.insecure) this.dispatch({ type: 'local', kind: 'error', text: 'Warning: --insecure: the server certificate is not checked', now: this.now() });
+    const conn = await connect(this.connectOptions(this.opts.name));
+    this.attach(conn, this.opts.room);
+  }
+
+  /**
+   * Hand the app its front end. Lines from before (the welcome, the first messages) are shown
+   * now: the screen is only created once the first login has succeeded, so that a refused login
+   * leaves the terminal untouched.
+   */
+  setFrontend(frontend: Frontend): void {
+    this.frontend = frontend;
+    const backlog = this.backlog.splice(0);
+    if (backlog.length > 0) frontend.show(backlog, this.current);
+    frontend.update(this.current);
+  }
+
+  /** A line the user entered: a command or text to say. */
+  submit(line: string): void {
+    runInput(this, line);
+  }
+
+  /** Resolves once nothing we sent is waiting for the server's echo. */
+  whenDelivered(): Promise<void> {
+    if (this.current.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.current.pending.length > 0) return;
+        this.idleWaiters.delete(check);
+        resolve();
+      };
+      this.idleWaiters.add(check);
+    });
+  }
+
+  // ---- CommandContext -----------------------------------------------------------------------
+
+  say(text: string): void {
+    this.queueSend('say', text);
+  }
+
+  me(text: string): void {
+    this.queueSend('me', text);
+  }
+
+  msg(to: string, text: string): void {
+    if (!isValidName(to)) return this.error(`"${to}" is not a valid name`);
+    this.queueSend('msg', text, to);
+  }
+
+  who(): void {
+    this.request({ type: 'who' });
+  }
+
+  look(): void {
+    this.request({ type: 'look' });
+  }
+
+  rooms(): void {
+    this.request({ type: 'rooms' });
+  }
+
+  join(room: string): void {
+    const target = normalizeRoom(room);
+    if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name`);
+    this.request({ type: 'join', room: target });
+  }
+
+  nick(name: string): void {
+    if (!isValidName(name)) return this.error(`"${name}" is not a valid name (1-32 letters, digits, "_", "-" or ".")`);
+    this.request({ type: 'nick', name });
+  }
+
+  toggleUsers(): void {
+    this.frontend?.toggleUsers();
+  }
+
+  clear(): void {
+    this.frontend?.clear();
+  }
+
+  info(text: string): void {
+    this.dispatch({ type: 'local', kind: 'info', text, now: this.now() });
+  }
+
+  error(text: string): void {
+    this.dispatch({ type: 'local', kind: 'error', text, now: this.now() });
+  }
+
+  /** Log out (if connected) and finish with exit code 0. Safe to call more than once. */
+  quit(code = 0): void {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.stopRetry.abort();
+    const conn = this.conn;
+    const finished = conn?.isOpen ? conn.logout('quit').catch(() => undefined) : Promise.resolve();
+    void finished.then(() => this.resolveDone(code));
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private connectOptions(name: string): ConnectOptions {
+    const o: ConnectOptions = {
+      host: this.opts.host,
+      port: this.opts.port,
+      name,
+      client: CLIENT_SOFTWARE,
+      pingInterval: this.opts.pingInterval ?? 15_000,
+      pingTimeout: this.opts.pingTimeout ?? 10_000,
+    };
+    if (this.opts.password !== undefined) o.password = this.opts.password;
+    if (this.opts.tls) o.tls = true;
+    if (this.opts.ca !== undefined) o.ca = this.opts.ca;
+    if (this.opts.insecure) o.insecure = true;
+    return o;
+  }
+
+  private dispatch(event: ChatEvent): void {
+    const { state, lines } = apply(this.current, event);
+    this.current = state;
+    if (!this.frontend) this.backlog.push(...lines);
+    else {
+      if (lines.length > 0) this.frontend.show(lines, state);
+      this.frontend.update(state);
+    }
+    if (state.pending.length === 0) for (const wake of [...this.idleWaiters]) wake();
+  }
+
+  /** Take over a freshly logged-in connection: show its welcome, go to `room`, send what waits. */
+  private attach(conn: Connection, room: string | undefined): void {
+    this.conn = conn;
+    this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
+    if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
+    // The server handles a connection's messages in order: these land in `room`, after the join.
+    for (const p of this.current.pending) this.transmit(p.kind, p.text, p.to);
+    this.dispatch({ type: 'status', status: 'online', now: this.now() });
+    void this.pump(conn);
+  }
+
+  /** Feed the connection's messages to the state until it closes, then reconnect (unless quitting). */
+  private async pump(conn: Connection): Promise<void> {
+    try {
+      for await (const message of conn) this.dispatch({ type: 'server', message, now: this.now() });
+    } catch {
+      // The reason is in closed() below.
+    }
+    const err = await conn.closed();
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    if (this.quitting) return;
+    await this.reconnect(err);
+  }
+
+  private async reconnect(cause: Error | undefined): Promise<void> {
+    const room = this.current.room;
+    const why = cause ? cause.message : 'the server closed the connection';
+    this.dispatch({ type: 'status', status: 'reconnecting', detail: '', line: `Disconnected: ${why}. Reconnecting…`, now: this.now() });
+    try {
+      const conn = await retry(() => connect(this.connectOptions(this.current.me)), {
+        signal: this.stopRetry.signal,
+        ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
+        isFatal: (e) => e instanceof ServerError && FATAL_LOGIN.has(e.code),
+        onWait: (attempt, ms, last) => {
+          const detail = `retry ${attempt} in ${Math.max(1, Math.round(ms / 1000))} s`;
+          this.dispatch({ type: 'status', status: 'reconnecting', detail: last instanceof ServerError && last.code === 'name_taken' ? `${detail} (name still in use)` : detail, now: this.now() });
+        },
+      });
+      if (!conn) return;
+      if (this.quitting) {
+        conn.destroy();
+        return;
+      }
+      this.dispatch({ type: 'local', kind: 'system', text: `Reconnected as ${conn.welcome.you}`, now: this.now() });
+      this.attach(conn, room);
+    } catch (err) {
+      this.dispatch({ type: 'status', status: 'offline', detail: 'gave up', line: `Cannot log back in: ${(err as Error).message}`, now: this.now() });
+    }
+  }
+
+  private queueSend(kind: 'say' | 'me' | 'msg', text: string, to?: string): void {
+    const problem = textProblem(text);
+    if (problem) return this.error(problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`);
+    this.dispatch({ type: 'send', kind, text, ...(to === undefined ? {} : { to }), now: this.now() });
+    this.transmit(kind, text, to);
+  }
+
+  /** Send now if connected; otherwise the pending entry is sent by attach() after reconnecting. */
+  private transmit(kind: 'say' | 'me' | 'msg', text: string, to?: string): void {
+    const conn = this.conn;
+    if (!conn?.isOpen) return;
+    try {
+      if (kind === 'msg') conn.msg(to!, text);
+      else if (kind === 'me') conn.me(text);
+      else conn.say(text);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+    }
+  }
+
+  private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }): void {
+    const conn = this.conn;
+    if (!conn?.isOpen) return this.error('Not connected; try again once reconnected');
+    try {
+      conn.send(message);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      this.error('Not connected; try again once reconnected');
+    }
+  }
+}

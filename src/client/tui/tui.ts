@@ -1,0 +1,282 @@
+/**
+ * @module
+ * The full-screen front end: it owns the input line (editor + completion), the pane's memory
+ * (scrollback) and the view choices (user list shown, paste waiting for a yes), turns input events
+ * into those and into the app's commands, and composes frames for the screen. The connection and
+ * the chat state stay in app.ts; blessed stays in screen.ts.
+ */
+import type { ChatApp, Frontend } from '../app.js';
+import { COMMAND_NAMES } from '../commands.js';
+import { Completer } from '../complete.js';
+import { LineEditor } from '../editor.js';
+import { styleLine } from '../format.js';
+import type { ChatLine } from '../line.js';
+import { Scrollback, wrap, type Row } from '../scrollback.js';
+import type { ChatState, PendingSend } from '../state.js';
+import type { InputEvent } from './input.js';
+import { areas, compose, statusText } from './layout.js';
+import { TerminalScreen, type TerminalInput, type TerminalOutput } from './screen.js';
+
+/** Pastes of more lines than this ask before sending. */
+export const PASTE_ASK_ABOVE = 5;
+/** Show the user list at start-up on terminals at least this wide. */
+const USERS_MIN_COLS = 80;
+const WHEEL_ROWS = 3;
+
+export interface TuiOptions {
+  input: TerminalInput;
+  output: TerminalOutput;
+}
+
+function pendingLine(p: PendingSend, me: string): ChatLine {
+  const kind = p.kind === 'me' ? 'action' : p.kind === 'msg' ? 'private' : 'message';
+  return { kind, ts: p.ts, text: p.text, from: me, own: true, pending: true, ...(p.to === undefined ? {} : { to: p.to }) };
+}
+
+export class Tui implements Frontend {
+  private readonly editor = new LineEditor();
+  private readonly completer = new Completer();
+  private readonly scrollback = new Scrollback();
+  private readonly screen: TerminalScreen;
+  private state: ChatState;
+  private usersVisible: boolean;
+  /** A multi-line paste waiting for y/n. */
+  private confirm: string[] | undefined;
+  private renderQueued = false;
+  private closed = false;
+
+  constructor(
+    private readonly app: ChatApp,
+    io: TuiOptions,
+  ) {
+    this.state = app.state;
+    this.screen = new TerminalScreen(io.input, io.output, {
+      input: (events) => this.handle(events),
+      resize: () => this.render(),
+    });
+    this.usersVisible = this.screen.size.cols >= USERS_MIN_COLS;
+    this.render();
+  }
+
+  // ---- Frontend -----------------------------------------------------------------------------
+
+  show(lines: ChatLine[]): void {
+    for (const line of lines) this.scrollback.push(styleLine(line));
+    this.schedule();
+  }
+
+  update(state: ChatState): void {
+    this.state = state;
+    this.schedule();
+  }
+
+  clear(): void {
+    this.scrollback.clear();
+    this.schedule();
+  }
+
+  toggleUsers(): void {
+    this.usersVisible = !this.usersVisible;
+    this.schedule();
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+
+  handle(events: InputEvent[]): void {
+    for (const event of events) this.handleOne(event);
+    this.render();
+  }
+
+  private handleOne(event: InputEvent): void {
+    if (this.confirm) return this.answerPaste(event);
+    if (event.type === 'key' && event.name === 'tab' && !event.shift) return this.complete();
+    this.completer.reset();
+    switch (event.type) {
+      case 'text':
+        return this.editor.insert(event.text);
+      case 'paste':
+        return this.paste(event.text);
+      case 'wheel':
+        return this.scroll(event.direction === 'up' ? WHEEL_ROWS : -WHEEL_ROWS);
+      case 'key':
+        return this.key(event);
+    }
+  }
+
+  private key(k: Extract<InputEvent, { type: 'key' }>): void {
+    const e = this.editor;
+    const word = k.ctrl || k.meta;
+    switch (k.name) {
+      case 'enter':
+        return this.send(e.submit());
+      case 'left':
+        return word ? e.wordLeft() : e.left();
+      case 'right':
+        return word ? e.wordRight() : e.right();
+      case 'up':
+        return k.shift ? this.scroll(1) : e.historyUp();
+      case 'down':
+        return k.shift ? this.scroll(-1) : e.historyDown();
+      case 'home':
+        return e.home();
+      case 'end':
+        return e.end();
+      case 'backspace':
+        return k.meta ? e.killWordBack() : e.backspace();
+      case 'delete':
+        return e.deleteForward();
+      case 'pageup':
+        return this.scroll(this.pageRows());
+      case 'pagedown':
+        return this.scroll(-this.pageRows());
+      case 'f2':
+        return this.toggleUsers();
+      default:
+        break;
+    }
+    if (k.ctrl) {
+      const actions: Record<string, () => void> = {
+        'char:a': () => e.home(),
+        'char:e': () => e.end(),
+        'char:b': () => e.left(),
+        'char:f': () => e.right(),
+        'char:d': () => e.deleteForward(),
+        'char:u': () => e.killToStart(),
+        'char:k': () => e.killToEnd(),
+        'char:w': () => e.killWordBack(),
+        'char:y': () => e.yank(),
+        'char:p': () => e.historyUp(),
+        'char:n': () => e.historyDown(),
+        'char:l': () => this.screen.redraw(),
+        'char:c': () => this.app.quit(),
+      };
+      actions[k.name]?.();
+    } else if (k.meta) {
+      if (k.name === 'char:b') e.wordLeft();
+      else if (k.name === 'char:f') e.wordRight();
+    }
+  }
+
+  private send(line: string): void {
+    if (line.trim() === '') return;
+    this.scrollback.scrollToBottom();
+    this.app.submit(line);
+  }
+
+  private complete(): void {
+    const names = [...this.state.recent, ...this.state.users].filter((n) => n !== this.state.me);
+    const done = this.completer.complete(this.editor.text, this.editor.cursor, { names, commands: COMMAND_NAMES, rooms: this.state.rooms });
+    if (done) this.editor.set(done.text, done.cursor);
+  }
+
+  /**
+   * A paste behaves as typing it would: each line break is an Enter. The first line joins what
+   * is already in the input line; text after the last break stays in the input line.
+   */
+  private paste(raw: string): void {
+    // eslint-disable-next-line no-control-regex
+    const text = raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+    const parts = text.split('\n');
+    if (parts.length === 1) return this.editor.insert(text);
+    this.editor.insert(parts[0]!);
+    const lines = [this.editor.submit(), ...parts.slice(1, -1)].filter((l) => l.trim() !== '');
+    this.editor.set(parts.at(-1)!);
+    if (lines.length > PASTE_ASK_ABOVE) this.confirm = lines;
+    else for (const line of lines) this.send(line);
+  }
+
+  private answerPaste(event: InputEvent): void {
+    const lines = this.confirm!;
+    const yes = (event.type === 'text' && /^y/i.test(event.text)) || (event.type === 'key' && event.name === 'enter');
+    const no = (event.type === 'text' && /^n/i.test(event.text)) || (event.type === 'key' && (event.name === 'escape' || event.name === 'char:c'));
+    if (!yes && !no) return;
+    this.confirm = undefined;
+    if (yes) for (const line of lines) this.send(line);
+    else this.app.info(`Paste of ${lines.length} lines not sent`);
+  }
+
+  private pageRows(): number {
+    return Math.max(1, areas(this.screen.size, undefined).paneHeight - 1);
+  }
+
+  private scroll(rows: number): void {
+    const a = areas(this.screen.size, this.usersVisible ? this.state.users : undefined, this.state.room);
+    this.scrollback.scroll(rows, a.paneWidth, a.paneHeight - this.pendingRows(a.paneWidth, a.paneHeight).length);
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    setImmediate(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  /** Our unsent lines, drawn under the scrollback (at most half the pane). */
+  private pendingRows(width: number, height: number): Row[] {
+    const rows = this.state.pending.flatMap((p) => wrap(styleLine(pendingLine(p, this.state.me)), width));
+    return rows.slice(-Math.floor(height / 2));
+  }
+
+  render(): void {
+    if (this.closed) return;
+    const size = this.screen.size;
+    const users = this.usersVisible ? this.state.users : undefined;
+    const a = areas(size, users, this.state.room);
+    const pending = a.paneHeight > 0 ? this.pendingRows(a.paneWidth, a.paneHeight) : [];
+    const view = this.scrollback.view(a.paneWidth, a.paneHeight - pending.length);
+    const prompt = this.confirm ? `Send ${this.confirm.length} pasted lines? (y/n) ` : `${this.state.room}> `;
+    const input = this.confirm ? { text: '', cursor: 0 } : this.editor.view(Math.max(2, size.cols - [...prompt].length - 1));
+    const frame = compose({
+      size,
+      pane: [...view.rows, ...pending],
+      users,
+      room: this.state.room,
+      status: statusText(this.state, view),
+      prompt,
+      input,
+    });
+    this.screen.paint(frame);
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.screen.destroy();
+  }
+}
+
+export interface RunTuiOptions extends TuiOptions {
+  /** Quit on SIGTERM/SIGHUP and restore the terminal on an uncaught error (the real process only). */
+  processHandlers?: boolean;
+}
+
+/** Run the full screen until the app is done; the terminal is restored on every way out. */
+export async function runTui(app: ChatApp, opts: RunTuiOptions): Promise<number> {
+  const tui = new Tui(app, opts);
+  const quit = (): void => app.quit();
+  const crash = (err: unknown): void => {
+    tui.destroy();
+    process.stderr.write(`chat-client: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  };
+  if (opts.processHandlers) {
+    for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(signal, quit);
+    process.on('uncaughtException', crash);
+    process.on('unhandledRejection', crash);
+  }
+  try {
+    app.setFrontend(tui);
+    return await app.done;
+  } finally {
+    tui.destroy();
+    if (opts.processHandlers) {
+      for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(signal, quit);
+      process.off('uncaughtException', crash);
+      process.off('unhandledRejection', crash);
+    }
+  }
+}

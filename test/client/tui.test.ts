@@ -1,0 +1,284 @@
+/**
+ * The full screen as a person sees it: the real client (ChatApp + Tui, blessed) drawing into an
+ * in-process xterm, talking to a real server over 127.0.0.1.
+ */
+import { describe, expect, it } from 'vitest';
+import { ChatApp } from '../../src/client/app.js';
+import { runTui } from '../../src/client/tui/tui.js';
+import { RawClient } from '../helpers/raw.js';
+import { startServer } from '../helpers/server.js';
+import { VirtualTerminal } from '../helpers/terminal.js';
+import { afterEach } from 'vitest';
+
+const open: { app: ChatApp; finished: Promise<number> }[] = [];
+afterEach(async () => {
+  for (const { app, finished } of open.splice(0)) {
+    app.quit();
+    await finished;
+  }
+});
+
+/** Start the client as the binary does (log in, then the full screen), in a virtual terminal. */
+async function client(port: number, name: string, vt: VirtualTerminal, room?: string): Promise<{ app: ChatApp; finished: Promise<number> }> {
+  const app = new ChatApp({
+    host: '127.0.0.1',
+    port,
+    address: `127.0.0.1:${port}`,
+    name,
+    backoff: { baseMs: 50, capMs: 200 },
+    ...(room ? { room } : {}),
+  });
+  await app.start();
+  const finished = runTui(app, vt);
+  open.push({ app, finished });
+  return { app, finished };
+}
+
+const rowWith = (screen: string[], text: string): number => screen.findIndex((l) => l.includes(text));
+
+describe('the full screen', () => {
+  it('shows messages with names, the status bar, and clears the input after Enter', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(100, 20);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor('bob has joined #main');
+
+    vt.type('hello bob');
+    let screen = await vt.waitFor((s) => s[19]!.includes('hello bob'));
+    expect(screen[19]).toBe('#main> hello bob');
+    vt.type('\r');
+    expect(await bob.next('message')).toMatchObject({ from: 'alice', text: 'hello bob' });
+    screen = await vt.waitFor(/^\d\d:\d\d alice: hello bob +│/m); // not "(pending)" any more
+    expect(screen[19]).toBe('#main>');
+    expect(screen[18]).toBe(` alice │ #main (2) │ 2 online │ connected │ 127.0.0.1:${port}`);
+
+    bob.send({ type: 'say', text: 'hi alice' });
+    screen = await vt.waitFor(/\d\d:\d\d bob: hi alice/);
+    expect(rowWith(screen, 'bob: hi alice')).toBeGreaterThan(rowWith(screen, 'alice: hello bob'));
+  });
+
+  it('draws a CJK line and emoji in the right columns', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 12);
+    await client(port, 'alice', vt);
+    const ming = await RawClient.login(port, '小明');
+    ming.send({ type: 'say', text: '你好世界 😀 ok' });
+    const screen = await vt.waitFor('小明: 你好世界');
+    const y = rowWith(screen, '小明: 你好世界');
+    // "HH:MM " is 6 cells, "小明" 4, ": " 2: the text starts at 12; 你好世界 is 8 cells, then a space.
+    expect(await vt.columnOf('小明', y)).toBe(6);
+    expect(await vt.columnOf('你好世界', y)).toBe(12);
+    expect(await vt.columnOf('😀', y)).toBe(21);
+    expect(await vt.columnOf('ok', y)).toBe(24);
+    expect((await vt.cell(12, y)).width).toBe(2);
+    // The user list's border stands in the same column on every pane row, CJK or not.
+    const borders = [];
+    for (let row = 0; row < 10; row++) borders.push(await vt.columnOf('│', row));
+    expect(new Set(borders).size).toBe(1);
+    expect(borders[0]).toBeGreaterThan(30);
+    expect(screen[10]).toMatch(/^ alice │ #main \(2\) │ 2 online │ connected │ 127\.0\.0\.1:\d+$/);
+  });
+
+  it('measures CJK and emoji in the input line, so the cursor sits after them', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(60, 10);
+    await client(port, 'alice', vt);
+    await vt.waitFor('Connected');
+    vt.type('你好😀!');
+    await vt.waitFor((s) => s[9] === '#main> 你好😀!');
+    await vt.waitForCursor(7 + 4 + 2 + 1, 9);
+    vt.type('\x1b[D\x1b[D'); // Left twice: before the emoji
+    await vt.waitForCursor(7 + 4, 9);
+  });
+
+  it('scrolls back with PgUp, marks new lines below, and returns with PgDn', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(60, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    for (let i = 1; i <= 30; i++) bob.send({ type: 'say', text: `line ${i}` });
+    await vt.waitFor('bob: line 30');
+    vt.type('\x1b[5~'); // PgUp
+    let screen = await vt.waitFor('scrolled up');
+    expect(screen.some((l) => l.includes('bob: line 30'))).toBe(false);
+    expect(screen.some((l) => l.includes('bob: line 23'))).toBe(true);
+    expect(screen.some((l) => l.includes('bob: line 24'))).toBe(false);
+    bob.send({ type: 'say', text: 'line 31' });
+    screen = await vt.waitFor('1 new below');
+    expect(screen.some((l) => l.includes('line 31'))).toBe(false);
+    vt.type('\x1b[6~'); // PgDn: a page down, and the next page is the end
+    vt.type('\x1b[6~');
+    screen = await vt.waitFor('bob: line 31');
+    expect(screen[8]).not.toMatch(/scrolled up|new below/);
+  });
+
+  it('scrolls with the mouse wheel', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(60, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    for (let i = 1; i <= 20; i++) bob.send({ type: 'say', text: `line ${i}` });
+    await vt.waitFor('bob: line 20');
+    vt.type('\x1b[<64;10;5M'); // wheel up
+    await vt.waitFor('scrolled up');
+    vt.type('\x1b[<65;10;5M'); // wheel down
+    await vt.waitFor((s) => !s[8]!.includes('scrolled up'));
+  });
+
+  it('redraws everything at the new size when the terminal is resized', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(100, 12);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    bob.send({ type: 'say', text: 'a fairly long line of text that will need to wrap once the terminal gets narrow' });
+    await vt.waitFor('bob: a fairly long');
+    vt.resize(40, 8);
+    // The pane rewrapped to 40 columns: the long line now takes three rows, indented under its text.
+    const screen = await vt.waitFor((s) => s.includes('           the terminal gets narrow'));
+    const at = rowWith(screen, 'bob: a fairly long');
+    expect(screen[at]).toMatch(/^\d\d:\d\d bob: a fairly long line of text$/);
+    expect(screen[at + 1]).toBe('           that will need to wrap once');
+    expect(screen[6]).toBe(' alice │ #main (2) │ 2 online │ connecte');
+    expect(screen[7]).toBe('#main>');
+    expect(screen.every((l) => !l.includes('│ #main (2)') || l.startsWith(' alice'))).toBe(true); // no room for the user list
+  });
+
+  it('keeps what is typed while disconnected, shows it pending, and delivers it once after reconnecting', async () => {
+    const first = await startServer();
+    const vt = new VirtualTerminal(100, 12);
+    await client(first.port, 'alice', vt, '#ops');
+    await vt.waitFor(/You are now in #ops/);
+    await first.stop();
+    await vt.waitFor('DISCONNECTED, reconnecting');
+    vt.type('written while offline');
+    vt.type('\r');
+    await vt.waitFor(/alice: written while offline \(pending\)/);
+    expect((await vt.screen())[10]).toContain('1 pending');
+
+    const second = await startServer({ port: first.port });
+    const watcher = await RawClient.login(second.port, 'watcher');
+    watcher.send({ type: 'join', room: '#ops' });
+    await watcher.next('room');
+    const screen = await vt.waitFor((s) => s.some((l) => /\d\d:\d\d alice: written while offline$/.test(l.replace(/ *│.*$/, ''))) && s[10]!.includes('connected'));
+    expect(screen.join('\n')).not.toContain('(pending)');
+    expect(screen.join('\n')).toContain('Reconnected as alice');
+    expect(screen[10]).toContain('#ops');
+    expect(screen.filter((l) => l.includes('written while offline'))).toHaveLength(1);
+    // Exactly one copy reached the room: the watcher sees it once, then our marker.
+    const got = await watcher.next('message', (m) => m.from === 'alice');
+    expect(got).toMatchObject({ text: 'written while offline', room: '#ops' });
+    vt.type('marker');
+    vt.type('\r');
+    expect(await watcher.next('message', (m) => m.from === 'alice')).toMatchObject({ text: 'marker' });
+  });
+
+  it('walks the history, completes names, and edits with Ctrl keys', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bobby');
+    await vt.waitFor('bobby has joined');
+    vt.type('first line');
+    vt.type('\r');
+    await vt.waitFor('alice: first line');
+    vt.type('\x1b[A'); // Up
+    await vt.waitFor((s) => s[9] === '#main> first line');
+    vt.type('\x15'); // Ctrl-U
+    await vt.waitFor((s) => s[9] === '#main>');
+    vt.type('bo');
+    vt.type('\t');
+    await vt.waitFor((s) => s[9] === '#main> bobby:');
+    vt.type('hi there friend');
+    vt.type('\x17'); // Ctrl-W
+    await vt.waitFor((s) => s[9] === '#main> bobby: hi there');
+    vt.type('\x01'); // Ctrl-A
+    vt.type('>');
+    vt.type('\x05'); // Ctrl-E
+    vt.type('!');
+    await vt.waitFor((s) => s[9] === '#main> >bobby: hi there !');
+    vt.type('\r');
+    expect(await bob.next('message')).toMatchObject({ text: 'first line' });
+    expect(await bob.next('message')).toMatchObject({ text: '>bobby: hi there !' });
+  });
+
+  it('answers an unknown command locally and never sends it', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor('bob has joined');
+    vt.type('/frobnicate now');
+    vt.type('\r');
+    await vt.waitFor('!! Unknown command: /frobnicate');
+    vt.type('/me waves');
+    vt.type('\r');
+    expect(await bob.next('message')).toMatchObject({ text: 'waves', action: true });
+    await vt.waitFor('* alice waves');
+  });
+
+  it('sends a pasted block line by line, and asks first when it is long', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 16);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor('bob has joined');
+    vt.type('\x1b[200~one\ntwo\nthree\x1b[201~');
+    await vt.waitFor((s) => s[15] === '#main> three');
+    expect((await bob.next('message')).text).toBe('one');
+    expect((await bob.next('message')).text).toBe('two');
+    vt.type('\r');
+    expect((await bob.next('message')).text).toBe('three');
+
+    vt.type(Array.from({ length: 8 }, (_, i) => `p${i + 1}`).join('\n') + '\n'); // an unbracketed paste
+    await vt.waitFor('Send 8 pasted lines? (y/n)');
+    vt.type('y');
+    for (let i = 1; i <= 8; i++) expect((await bob.next('message')).text).toBe(`p${i}`);
+    await vt.waitFor('alice: p8');
+  });
+
+  it('sets mentions apart and dims system lines', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    bob.send({ type: 'say', text: 'ping alice' });
+    bob.send({ type: 'say', text: 'plain words' });
+    const screen = await vt.waitFor('bob: plain words');
+    const mention = rowWith(screen, 'ping alice');
+    const plain = rowWith(screen, 'plain words');
+    const joined = rowWith(screen, 'bob has joined');
+    const textCol = await vt.columnOf('ping alice', mention);
+    expect((await vt.cell(textCol, mention)).bold).toBe(true);
+    expect((await vt.cell(await vt.columnOf('plain', plain), plain)).bold).toBe(false);
+    expect((await vt.cell(await vt.columnOf('plain', plain), plain)).fgDefault).toBe(true);
+    expect((await vt.cell(await vt.columnOf('bob has', joined), joined)).fgDefault).toBe(false);
+  });
+
+  it('toggles the user list with F2 and /users', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(100, 10);
+    await client(port, 'alice', vt);
+    const listed = (s: string[]): boolean => s[0]!.endsWith('│ #main (1)') && s[1]!.endsWith('│ alice');
+    await vt.waitFor(listed);
+    vt.type('\x1bOQ'); // F2
+    await vt.waitFor((s) => !listed(s) && s.slice(0, 8).every((l) => !l.includes('│')));
+    vt.type('/users');
+    vt.type('\r');
+    await vt.waitFor(listed);
+  });
+
+  it('quits on Ctrl-C, logs out and gives the terminal back', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    const { finished } = await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor('bob has joined');
+    expect(vt.term.buffer.active.type).toBe('alternate');
+    vt.type('\x03');
+    expect(await finished).toBe(0);
+    expect(await bob.next('left')).toMatchObject({ name: 'alice', reason: 'logout' });
+    await vt.screen();
+    expect(vt.term.buffer.active.type).toBe('normal');
+  });
+});

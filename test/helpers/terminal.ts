@@ -1,0 +1,178 @@
+/**
+ * Terminals for screen tests, so that assertions are about what a person sees:
+ * - VirtualTerminal: an in-process xterm (@xterm/headless, Unicode 11 widths like a modern
+ *   terminal) fed by blessed through an output stream; keys go in through an input stream.
+ * - TmuxTerminal: the built binary running in a real tmux on a private socket, driven with
+ *   send-keys and read with capture-pane.
+ * Both are stopped after each test. waitFor() polls the screen (bounded) instead of sleeping.
+ */
+import { execFile } from 'node:child_process';
+import { PassThrough, Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import xterm from '@xterm/headless';
+import { afterEach } from 'vitest';
+
+const run = promisify(execFile);
+const cleanups = new Set<() => Promise<void> | void>();
+afterEach(async () => {
+  for (const c of [...cleanups]) await c();
+  cleanups.clear();
+});
+
+/** Poll `read` until `test` accepts it, for at most `timeoutMs`; fails with the last screen. */
+async function poll<T>(read: () => Promise<T> | T, test: (value: T) => boolean, what: string, show: (value: T) => string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!test(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${show(last)}`);
+    await new Promise((r) => setTimeout(r, 25));
+    last = await read();
+  }
+  return last;
+}
+
+type Pattern = string | RegExp | ((screen: string[]) => boolean);
+
+function matcher(pattern: Pattern): (screen: string[]) => boolean {
+  if (typeof pattern === 'function') return pattern;
+  if (typeof pattern === 'string') return (screen) => screen.some((l) => l.includes(pattern));
+  return (screen) => pattern.test(screen.join('\n'));
+}
+
+const frame = (screen: string[]): string => screen.map((l) => `|${l}|`).join('\n');
+
+/** An in-process terminal: blessed writes into `output`, the test types into `input`. */
+export class VirtualTerminal {
+  readonly term: xterm.Terminal;
+  readonly input = new PassThrough();
+  readonly output: Writable & { columns: number; rows: number; isTTY: boolean };
+  private writes = Promise.resolve();
+
+  constructor(cols = 100, rows = 30) {
+    this.term = new xterm.Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
+    this.term.loadAddon(new Unicode11Addon());
+    this.term.unicode.activeVersion = '11';
+    const out = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.writes = new Promise<void>((resolve) => this.term.write(chunk, resolve));
+        done();
+      },
+    });
+    this.output = Object.assign(out, { columns: cols, rows, isTTY: true });
+    cleanups.add(() => this.term.dispose());
+  }
+
+  /** Every screen row as text (wide characters once, as a person reads them). */
+  async screen(): Promise<string[]> {
+    await this.writes;
+    const buffer = this.term.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < this.term.rows; y++) rows.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true, 0, this.term.cols) ?? '').trimEnd());
+    return rows;
+  }
+
+  /** The cell at column x of row y (0-based): its characters, width and attributes. */
+  async cell(x: number, y: number): Promise<{ chars: string; width: number; bold: boolean; fg: number; fgDefault: boolean }> {
+    await this.writes;
+    const buffer = this.term.buffer.active;
+    const c = buffer.getLine(buffer.viewportY + y)!.getCell(x)!;
+    return { chars: c.getChars(), width: c.getWidth(), bold: c.isBold() !== 0, fg: c.getFgColor(), fgDefault: c.isFgDefault() };
+  }
+
+  /** The terminal column where `text` starts on row y, counting cells (a wide character is 2). */
+  async columnOf(text: string, y: number): Promise<number> {
+    await this.writes;
+    const line = this.term.buffer.active.getLine(this.term.buffer.active.viewportY + y)!;
+    for (let x = 0; x < this.term.cols; x++) {
+      let s = '';
+      for (let k = x; k < this.term.cols && s.length < text.length; k++) {
+        const cell = line.getCell(k)!;
+        s += cell.getChars() || (cell.getWidth() > 0 ? ' ' : ''); // a blank cell reads as a space
+      }
+      if (s.startsWith(text) && line.getCell(x)!.getWidth() > 0) return x;
+    }
+    return -1;
+  }
+
+  async cursor(): Promise<{ x: number; y: number }> {
+    await this.writes;
+    return { x: this.term.buffer.active.cursorX, y: this.term.buffer.active.cursorY };
+  }
+
+  /** Type: each call is one read on the client's side. */
+  type(data: string): void {
+    this.input.write(data);
+  }
+
+  /** Wait until the cursor is at (x, y). */
+  async waitForCursor(x: number, y: number, timeoutMs = 5_000): Promise<void> {
+    await poll(() => this.cursor(), (c) => c.x === x && c.y === y, `the cursor at ${x},${y}`, (c) => JSON.stringify(c), timeoutMs);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.term.resize(cols, rows);
+    this.output.columns = cols;
+    this.output.rows = rows;
+    this.output.emit('resize');
+  }
+
+  waitFor(pattern: Pattern, timeoutMs = 5_000): Promise<string[]> {
+    return poll(() => this.screen(), matcher(pattern), String(pattern), frame, timeoutMs);
+  }
+}
+
+let tmuxCount = 0;
+
+/** The built chat-client (or any command) in a real tmux, on a private socket, at a fixed size. */
+export class TmuxTerminal {
+  private constructor(private readonly socket: string) {}
+
+  static async start(command: string[], opts: { cols?: number; rows?: number; cwd?: string } = {}): Promise<TmuxTerminal> {
+    const socket = `framechat-test-${process.pid}-${++tmuxCount}`;
+    const t = new TmuxTerminal(socket);
+    cleanups.add(() => t.kill());
+    // After the command exits, print its exit status and keep the pane, so tests can see both.
+    const shell = `${command.map(quote).join(' ')}; echo "[exit $?]"; sleep 600`;
+    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), 'sh', '-c', shell], opts.cwd);
+    return t;
+  }
+
+  private async tmux(args: string[], cwd?: string): Promise<string> {
+    const { stdout } = await run('tmux', ['-u', '-L', this.socket, ...args], {
+      cwd,
+      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color' },
+    });
+    return stdout;
+  }
+
+  /** Keys by tmux name ("Enter", "C-c", "PageUp") or literal text with { literal: true }. */
+  async keys(...keys: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', '0', ...keys]);
+  }
+
+  async text(text: string): Promise<void> {
+    await this.tmux(['send-keys', '-t', '0', '-l', text]);
+  }
+
+  async screen(): Promise<string[]> {
+    const out = await this.tmux(['capture-pane', '-p', '-t', '0']);
+    return out.replace(/\n$/, '').split('\n').map((l) => l.trimEnd());
+  }
+
+  async resize(cols: number, rows: number): Promise<void> {
+    await this.tmux(['resize-window', '-t', '0', '-x', String(cols), '-y', String(rows)]);
+  }
+
+  waitFor(pattern: Pattern, timeoutMs = 10_000): Promise<string[]> {
+    return poll(() => this.screen(), matcher(pattern), String(pattern), frame, timeoutMs);
+  }
+
+  async kill(): Promise<void> {
+    await this.tmux(['kill-server']).catch(() => undefined);
+  }
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
