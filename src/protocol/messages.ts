@@ -6,6 +6,8 @@
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 5005;
+/** Where the server listens for TLS when given a certificate, and where `chats://host` goes. */
+export const DEFAULT_TLS_PORT = 5006;
 /** Default and recommended maximum frame payload, in bytes; the server announces its own in `welcome`. */
 export const MAX_FRAME = 65_536;
 /** Largest frame any peer may declare: the 4-byte header's first byte must be 0x00 (see text mode). */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/index.js';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/index.js';
 import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
 import { VERSION } from './version.js';
@@ -29,7 +29,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('host', { type: 'string', default: DEFAULTS.host, describe: 'address to listen on (:: for IPv6 and IPv4)' })
           .option('port', { alias: 'p', type: 'number', default: DEFAULT_PORT, describe: 'port for framed and text clients (0 = any free port)' })
           .option('text-port', { type: 'number', describe: 'extra port that greets telnet users at once' })
-          .option('tls-port', { type: 'number', describe: 'TLS port (needs --tls-cert and --tls-key)' })
+          .option('tls-port', { type: 'number', describe: `TLS port (default ${DEFAULT_TLS_PORT} when --tls-cert and --tls-key are given)` })
           .option('tls-cert', { type: 'string', describe: 'PEM certificate file for TLS' })
           .option('tls-key', { type: 'string', describe: 'PEM private key file for TLS' })
           .option('password', { type: 'string', describe: 'server password required at login (prefer CHAT_PASSWORD or --password-file)' })
@@ -59,20 +59,22 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
               if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
             }
             if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key'])) throw new Error('--tls-port needs --tls-cert and --tls-key');
+            if (!a['tls-cert'] !== !a['tls-key']) throw new Error('--tls-cert and --tls-key go together');
             return true;
           })
           .example('chat-server start', `serve on 0.0.0.0:${DEFAULT_PORT}`)
           .example('chat-server start --port 6000 --motd "be nice"', 'another port, with a message of the day')
           .example('CHAT_PASSWORD=s3cret chat-server start', 'require a password')
-          .example('chat-server start --tls-port 5006 --tls-cert cert.pem --tls-key key.pem', 'plain and TLS side by side'),
+          .example('chat-server start --tls-cert cert.pem --tls-key key.pem', 'plain on 5005 and TLS on 5006'),
       (a) => {
         const password = a['password-file'] !== undefined ? readFileSync(a['password-file'], 'utf8').replace(/\r?\n$/, '') : a.password;
-        const tlsWanted = a['tls-port'] !== undefined;
+        // A certificate means TLS: on --tls-port, else the default TLS port beside the plain one.
+        const tlsWanted = a['tls-cert'] !== undefined;
         config = {
           host: a.host,
           port: a.port,
           textPort: a['text-port'],
-          tlsPort: a['tls-port'],
+          tlsPort: tlsWanted ? (a['tls-port'] ?? DEFAULT_TLS_PORT) : undefined,
           tlsCert: tlsWanted && a['tls-cert'] ? readFileSync(a['tls-cert'], 'utf8') : undefined,
           tlsKey: tlsWanted && a['tls-key'] ? readFileSync(a['tls-key'], 'utf8') : undefined,
           password: password === '' ? undefined : password,

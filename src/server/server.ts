@@ -106,15 +106,23 @@ export class ChatServer implements Context {
       if (tlsPort !== undefined) {
         if (!tlsCert || !tlsKey) throw new Error('--tls-port needs --tls-cert and --tls-key');
         const secure = tls.createServer({ cert: tlsCert, key: tlsKey, handshakeTimeout: this.config.handshakeTimeout }, (socket) =>
-          this.accept(socket, {}),
+          this.accept(socket, {}, true),
         );
         // Admission is counted on the raw TCP socket, before the handshake, so a stalled
         // handshake holds a per-address slot only until handshakeTimeout.
         secure.on('connection', (raw: net.Socket) => {
-          if (!this.admitRaw(raw)) raw.destroy();
+          if (!this.admitRaw(raw)) {
+            raw.destroy();
+            return;
+          }
+          const ip = normalizeIp(raw.remoteAddress);
+          this.countIp(ip, 1);
+          raw.once('close', () => this.countIp(ip, -1));
         });
         secure.on('tlsClientError', (err, socket) => {
           this.log.info('tls_error', { addr: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
+          // Node only reports a handshake timeout (or a failed handshake); closing is ours to do.
+          socket.destroy();
         });
         info.tlsPort = await this.open(secure, tlsPort);
       }
@@ -151,7 +159,14 @@ export class ChatServer implements Context {
     return true;
   }
 
-  private accept(socket: net.Socket, options: SessionOptions): void {
+  private countIp(ip: string, delta: number): void {
+    const count = (this.perIp.get(ip) ?? 0) + delta;
+    if (count <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, count);
+  }
+
+  /** `counted`: the address was counted (and admitted) on the raw socket already (TLS). */
+  private accept(socket: net.Socket, options: SessionOptions, counted = false): void {
     if (this.shuttingDown || this.sessions.size >= this.config.maxClients + PENDING_SLACK) {
       socket.destroy();
       return;
@@ -161,17 +176,14 @@ export class ChatServer implements Context {
       this.log.debug('socket_error', { code: err.code, error: err.message });
     });
     const ip = normalizeIp(socket.remoteAddress);
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    const refuse = this.refusal(count);
+    const refuse = counted ? undefined : this.refusal((this.perIp.get(ip) ?? 0) + 1);
     const session = new Session(socket, this, refuse ? { ...options, refuse } : options);
-    this.perIp.set(ip, count);
+    if (!counted) this.countIp(ip, 1);
     this.sessions.add(session);
     this.log.info('connect', { id: session.id, addr: session.address, conns: this.sessions.size });
     socket.on('close', () => {
       this.sessions.delete(session);
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
+      if (!counted) this.countIp(ip, -1);
       const name = session.name;
       this.detach(session, session.closeReason ?? 'disconnect');
       this.log.info('disconnect', { id: session.id, name, addr: session.address, reason: session.closeReason ?? 'disconnect' });

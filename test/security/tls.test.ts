@@ -168,12 +168,7 @@ describe('text mode over TLS', () => {
   });
 });
 
-// SKIPPED until the server closes timed-out handshakes: Node's tls.Server only *reports* a
-// handshake timeout (tlsClientError) and leaves the socket open, and sockets still in their
-// handshake are not counted per address (src/server/server.ts; fix and patch in the security
-// report, docs/SECURITY.md "Known gaps"). Each of these fails on the current server (verified)
-// and passes with the patch; remove `.skip` when it lands.
-describe.skip('stalled TLS handshakes', () => {
+describe('stalled TLS handshakes', () => {
   it('closes a TCP connection that never starts its handshake after handshakeTimeout', async () => {
     const { server, tlsPort, logs } = await tlsServer(certs.selfSigned, { handshakeTimeout: 300 });
     const socket = await tcp(tlsPort!);
