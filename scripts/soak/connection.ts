@@ -54,8 +54,14 @@ export class SoakConnection {
   static async open(ledger: Ledger, name: string, port: number): Promise<SoakConnection> {
     const conn = new SoakConnection(ledger, name, port);
     conn.send({ type: 'hello', name, client: 'soak' });
-    const reply = await conn.wait((m) => m.type === 'welcome' || m.type === 'error' || m.type === 'bye');
-    if (reply.type !== 'welcome') throw new Error(`login as ${name} failed: ${JSON.stringify(reply)}`);
+    const reply = await conn.wait((m) => m.type === 'welcome' || m.type === 'error' || m.type === 'bye').catch((err: unknown) => {
+      conn.drop(false);
+      throw err;
+    });
+    if (reply.type !== 'welcome') {
+      conn.drop(false);
+      throw new Error(`login as ${name} failed: ${JSON.stringify(reply)}`);
+    }
     conn.loggedIn = true;
     return conn;
   }

@@ -258,7 +258,7 @@ export const TEXT_LINE_LIMIT = MAX_TEXT_BYTES + 256;
 
 /**
  * A text-mode line: its bytes on the wire, its content once telnet sequences are dropped, and
- * whether it is over the limit (then the server must refuse it with one line).
+ * whether it is over the limit in bytes (then the server must refuse it with one line).
  */
 export interface TextLine {
   wire: Uint8Array;
@@ -282,9 +282,18 @@ export const textLine: fc.Arbitrary<TextLine> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.integer({ min: TEXT_LINE_LIMIT + 1, max: 3 * TEXT_LINE_LIMIT }), fc.constantFrom('say ', 'x', '/msg a '), fc.constantFrom('\n', '\r\n')).map(([n, start, end]) => {
-      const content = start + 'y'.repeat(n - start.length);
-      return { wire: Buffer.from(content + end, 'utf8'), content, huge: true };
-    }),
+    // Long lines, some right at the limit; the limit counts bytes, so some are two bytes a character.
+    arbitrary: fc
+      .tuple(
+        fc.oneof(fc.integer({ min: TEXT_LINE_LIMIT - 2, max: TEXT_LINE_LIMIT + 2 }), fc.integer({ min: TEXT_LINE_LIMIT + 1, max: 3 * TEXT_LINE_LIMIT })),
+        fc.constantFrom('say ', 'x', '/msg a '),
+        fc.constantFrom('y', 'é'),
+        fc.constantFrom('\n', '\r\n'),
+      )
+      .map(([bytes, start, fill, end]) => {
+        const fillBytes = Buffer.byteLength(fill);
+        const content = start + fill.repeat(Math.floor((bytes - start.length) / fillBytes)) + 'y'.repeat((bytes - start.length) % fillBytes);
+        return { wire: Buffer.from(content + end, 'utf8'), content, huge: Buffer.byteLength(content) > TEXT_LINE_LIMIT };
+      }),
   },
 );
