@@ -26,8 +26,9 @@ import { Outbox } from './outbox.js';
 import { Packet } from './packet.js';
 import { MinuteCounter, RateLimiter } from './rate-limit.js';
 import { modeOf, type Mode } from './sniff.js';
-import { parseTextLine, LOGIN_HINT } from './text/commands.js';
+import { parseTextLine } from './text/commands.js';
 import { LineDecoder } from './text/line-decoder.js';
+import { greetingLines, lineRefusedLines } from './text/render.js';
 
 /**
  * Reading pauses while this much of our output to the session is unsent (ws does the same), or half
@@ -96,7 +97,7 @@ export class Session implements Recipient {
     }
     if (options.textGreeting) {
       this.setMode('text');
-      this.sendLines(options.refuse ? [] : [`*** Welcome to ${ctx.config.name}, a framechat server.`, `*** ${LOGIN_HINT}, or type "help".`]);
+      if (!options.refuse) this.sendLines(greetingLines(ctx.config.name));
       if (options.refuse) this.refuse(options.refuse);
     }
   }
@@ -223,7 +224,7 @@ export class Session implements Recipient {
       this.decoder = new LineDecoder(
         {
           line: (text) => this.onLine(text),
-          tooLong: (limit) => this.sendLines([`Line refused: longer than ${limit} bytes.`]),
+          tooLong: (limit) => this.sendLines(lineRefusedLines(limit)),
         },
         MAX_TEXT_BYTES + TEXT_LINE_SLACK,
       );

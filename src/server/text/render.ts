@@ -57,3 +57,12 @@ export function renderText(message: ServerMessage, viewer: string): string[] {
       return [];
   }
 }
+
+/** What the --text-port greets with, before anything is typed. */
+export function greetingLines(serverName: string): string[] {
+  return [`*** Welcome to ${serverName}, a framechat server.`, `*** ${LOGIN_HINT}, or type "help".`];
+}
+
+export function lineRefusedLines(limit: number): string[] {
+  return [`Line refused: longer than ${limit} bytes.`];
+}
