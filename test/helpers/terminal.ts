@@ -6,7 +6,7 @@
  *   send-keys and read with capture-pane.
  * Both are stopped after each test. waitFor() polls the screen (bounded) instead of sleeping.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -175,4 +175,63 @@ export class TmuxTerminal {
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The built chat-client as a child process with pipes (line mode), its output collected. */
+export class ClientProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (t: string) => {
+      this.stdout += t;
+      for (const l of [...this.listeners]) l();
+    });
+    child.stderr.on('data', (t: string) => (this.stderr += t));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    cleanups.add(() => {
+      child.kill('SIGKILL');
+    });
+  }
+
+  static start(args: string[], env: Record<string, string> = {}): ClientProcess {
+    const child = spawn(process.execPath, ['bin/chat-client.js', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    return new ClientProcess(child);
+  }
+
+  /** Resolves once stdout matches; fails with what was printed. */
+  output(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = pattern.exec(this.stdout);
+        if (!m) return;
+        this.listeners.delete(check);
+        clearTimeout(timer);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${pattern}; stdout: ${JSON.stringify(this.stdout)}; stderr: ${JSON.stringify(this.stderr)}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Resolves with the exit code, failing if the process does not exit in time. */
+  async exitCode(timeoutMs = 10_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`chat-client did not exit within ${timeoutMs} ms; stdout: ${JSON.stringify(this.stdout)}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -1,0 +1,152 @@
+/**
+ * Line mode through the built binary: stdin and stdout are pipes, as in `echo hi | chat-client`.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RawClient } from '../helpers/raw.js';
+import { startServer } from '../helpers/server.js';
+import { ClientProcess } from '../helpers/terminal.js';
+
+beforeAll(() => {
+  if (!existsSync('dist/client/cli.js')) execSync('npm run build', { stdio: 'ignore' });
+});
+
+describe('chat-client in line mode', () => {
+  it('delivers a piped line and exits 0 at the end of input', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('hi\n');
+    expect(await watcher.next('message')).toMatchObject({ from: 'bot', text: 'hi', room: '#main' });
+    expect(await client.exitCode()).toBe(0);
+    expect(client.stdout).toMatch(/^-- Connected to test as bot\. #main: bot, watcher\n/);
+    expect(client.stdout).toContain('\nbot: hi\n');
+    expect(await watcher.next('left')).toMatchObject({ name: 'bot', reason: 'logout' });
+  });
+
+  it('delivers every line, in order, before exiting', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    expect(await client.exitCode()).toBe(0);
+    for (let i = 1; i <= 30; i++) expect(await watcher.next('message')).toMatchObject({ text: `line ${i}` });
+    expect(client.stdout.match(/^bot: line \d+$/gm)).toHaveLength(30);
+  });
+
+  it('runs slash commands read from stdin', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('/me waves\n/msg watcher psst\n/who\n/rooms\n');
+    expect(await watcher.next('message')).toMatchObject({ text: 'waves', action: true });
+    expect(await watcher.next('private')).toMatchObject({ from: 'bot', to: 'watcher', text: 'psst' });
+    expect(await client.exitCode()).toBe(0);
+    expect(client.stdout).toContain('\n* bot waves\n');
+    expect(client.stdout).toContain('\n-> *watcher* psst\n');
+    expect(client.stdout).toContain('\n-- Online (2): bot, watcher\n');
+    expect(client.stdout).toContain('\n-- Rooms: #main (2)\n');
+  });
+
+  it('prints what others say, one line per event, while input stays open', async () => {
+    const { port } = await startServer();
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    await client.output(/Connected/);
+    const alice = await RawClient.login(port, 'alice');
+    alice.send({ type: 'say', text: 'hello bot' });
+    alice.send({ type: 'msg', to: 'bot', text: 'just you' });
+    alice.send({ type: 'nick', name: 'alicia' });
+    await client.output(/alice is now known as alicia\n/);
+    alice.close();
+    await client.output(/alicia has left #main \(disconnect\)\n/);
+    client.child.stdin.end();
+    expect(await client.exitCode()).toBe(0);
+    expect(client.stdout.split('\n').slice(1, 6)).toEqual([
+      '-- alice has joined #main',
+      'alice: hello bot',
+      '*alice* just you',
+      '-- alice is now known as alicia',
+      '-- alicia has left #main (disconnect)',
+    ]);
+  });
+
+  it('answers an unknown command locally and never sends it', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('/frobnicate\nafter\n');
+    expect(await watcher.next('message')).toMatchObject({ text: 'after' });
+    expect(await client.exitCode()).toBe(0);
+    expect(client.stdout).toContain('!! Unknown command: /frobnicate (type /help for the list)\n');
+    expect(watcher.messages.filter((m) => m.type === 'message')).toHaveLength(1);
+  });
+
+  it('starts in the room given with --room', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    watcher.send({ type: 'join', room: '#ops' });
+    await watcher.next('room');
+    const client = ClientProcess.start(['--name', 'bot', '--room', 'ops', `127.0.0.1:${port}`]);
+    client.child.stdin.end('in ops\n');
+    expect(await watcher.next('message')).toMatchObject({ text: 'in ops', room: '#ops' });
+    expect(await client.exitCode()).toBe(0);
+  });
+
+  it('takes its name from CHAT_NAME', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start([`127.0.0.1:${port}`], { CHAT_NAME: 'envbot' });
+    client.child.stdin.end('from env\n');
+    expect(await watcher.next('message')).toMatchObject({ from: 'envbot', text: 'from env' });
+    expect(await client.exitCode()).toBe(0);
+  });
+
+  it('quits on /quit without reading further', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.write('/quit\n');
+    expect(await client.exitCode()).toBe(0);
+    expect(await watcher.next('left')).toMatchObject({ name: 'bot', reason: 'logout' });
+  });
+
+  it.each<[string, (port: number) => string[], number, RegExp]>([
+    ['an unreachable server', () => ['--name', 'bot', '127.0.0.1:1'], 1, /^chat-client: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/],
+    ['a bad address', () => ['--name', 'bot', 'localhost:99999'], 2, /^chat-client: bad address: bad port "99999"/],
+    ['a bad name', (port) => ['--name', 'no spaces', `127.0.0.1:${port}`], 2, /^chat-client: "no spaces" is not a valid name/],
+    ['an unknown flag', (port) => ['--nmae', 'x', `127.0.0.1:${port}`], 2, /^chat-client: Unknown argument/],
+  ])('refuses %s with one line and a non-zero exit', async (_what, args, code, message) => {
+    const { port } = await startServer();
+    const client = ClientProcess.start(args(port));
+    client.child.stdin.end('never sent\n');
+    expect(await client.exitCode()).toBe(code);
+    expect(client.stderr).toMatch(message);
+    expect(client.stdout).toBe('');
+  });
+
+  it('refuses a name that is taken with one line and exit code 3', async () => {
+    const { port } = await startServer();
+    await RawClient.login(port, 'bot');
+    const client = ClientProcess.start(['--name', 'BOT', `127.0.0.1:${port}`]);
+    client.child.stdin.end('never sent\n');
+    expect(await client.exitCode()).toBe(3);
+    expect(client.stderr).toMatch(/^chat-client: 127\.0\.0\.1:\d+ refused the name "BOT": .*\(choose another with --name\)\n$/);
+  });
+
+  it('logs back in after the server restarts and delivers what was read meanwhile', async () => {
+    const first = await startServer();
+    const client = ClientProcess.start(['--name', 'bot', '--retry-max', '0.2', `127.0.0.1:${first.port}`]);
+    await client.output(/Connected/);
+    await first.stop();
+    await client.output(/Disconnected: .*Reconnecting…\n/);
+    client.child.stdin.write('while away\n');
+    const second = await startServer({ port: first.port });
+    const watcher = await RawClient.login(second.port, 'watcher');
+    expect(await watcher.next('message', (m) => m.from === 'bot')).toMatchObject({ text: 'while away' });
+    await client.output(/Reconnected as bot\n/);
+    client.child.stdin.end();
+    expect(await client.exitCode()).toBe(0);
+    expect(client.stdout.match(/^bot: while away$/gm)).toHaveLength(1);
+  });
+});
