@@ -91,6 +91,7 @@ export interface FrameInput {
   room: string;
   status: string;
   prompt: string;
+  /** The visible input text and the cursor's column in it (in terminal cells, not characters). */
   input: { text: string; cursor: number };
 }
 

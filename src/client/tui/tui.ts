@@ -13,6 +13,7 @@ import { styleLine } from '../format.js';
 import type { ChatLine } from '../line.js';
 import { Scrollback, wrap, type Row } from '../scrollback.js';
 import type { ChatState, PendingSend } from '../state.js';
+import { strWidth } from '../width.js';
 import type { InputEvent } from './input.js';
 import { areas, compose, statusText } from './layout.js';
 import { TerminalScreen, type TerminalInput, type TerminalOutput } from './screen.js';
@@ -229,7 +230,7 @@ export class Tui implements Frontend {
     const pending = a.paneHeight > 0 ? this.pendingRows(a.paneWidth, a.paneHeight) : [];
     const view = this.scrollback.view(a.paneWidth, a.paneHeight - pending.length);
     const prompt = this.confirm ? `Send ${this.confirm.length} pasted lines? (y/n) ` : `${this.state.room}> `;
-    const input = this.confirm ? { text: '', cursor: 0 } : this.editor.view(Math.max(2, size.cols - [...prompt].length - 1));
+    const input = this.confirm ? { text: '', cursor: 0 } : this.editor.view(Math.max(2, size.cols - strWidth(prompt) - 1));
     const frame = compose({
       size,
       pane: [...view.rows, ...pending],

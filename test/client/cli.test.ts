@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
+import { ConnectionError, ServerError } from '../../src/protocol/index.js';
+
+const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, retryMaxMs: 30_000 };
+
+describe('chat-client arguments', () => {
+  it.each<[string, string[], Record<string, string>, Partial<ClientConfig>]>([
+    ['defaults to localhost:5005 and the login name', [], { login: 'sam' }, { ...base, name: 'sam' }],
+    ['takes CHAT_NAME over the login name', [], { login: 'sam', CHAT_NAME: 'alice' }, { name: 'alice' }],
+    ['takes --name over CHAT_NAME', ['--name', 'bob'], { CHAT_NAME: 'alice' }, { name: 'bob' }],
+    ['reads host:port', ['-n', 'a', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000, address: 'chat.example.org:6000' }],
+    ['reads an IPv6 address', ['-n', 'a', '[::1]:6000'], {}, { host: '::1', port: 6000, address: '[::1]:6000' }],
+    ['turns on TLS for chats://', ['-n', 'a', 'chats://example.org'], {}, { tls: true, port: 5005 }],
+    ['turns on TLS for --tls', ['-n', 'a', '--tls', 'example.org'], {}, { tls: true }],
+    ['turns on TLS (unchecked) for --insecure', ['-n', 'a', '--insecure', 'example.org'], {}, { tls: true, insecure: true }],
+    ['normalizes --room', ['-n', 'a', '--room', 'rust'], {}, { room: '#rust' }],
+    ['takes the password from CHAT_PASSWORD', ['-n', 'a'], { CHAT_PASSWORD: 's3cret' }, { password: 's3cret' }],
+    ['takes --retry-max in seconds', ['-n', 'a', '--retry-max', '2.5'], {}, { retryMaxMs: 2_500 }],
+    ['takes --line', ['-n', 'a', '--line'], {}, { line: true }],
+  ])('%s', async (_what, argv, env, expected) => {
+    expect(await parseClientArgs(argv, env)).toMatchObject(expected);
+  });
+
+  it.each<[string, string[], Record<string, string>, RegExp]>([
+    ['no name at all', [], {}, /no name: use --name NAME/],
+    ['an invalid name', ['--name', 'two words'], {}, /"two words" is not a valid name/],
+    ['a bad port', ['-n', 'a', 'host:0'], {}, /bad address: bad port "0"/],
+    ['an unknown scheme', ['-n', 'a', 'http://host'], {}, /bad address: unknown scheme/],
+    ['a bad room', ['-n', 'a', '--room', 'no spaces'], {}, /"no spaces" is not a valid room name/],
+    ['a zero --retry-max', ['-n', 'a', '--retry-max', '0'], {}, /--retry-max must be/],
+    ['an unknown flag', ['-n', 'a', '--colour'], {}, /Unknown argument/],
+    ['two addresses', ['-n', 'a', 'one:1', 'two:2'], {}, /Unknown argument|Too many/],
+  ])('refuses %s', async (_what, argv, env, message) => {
+    await expect(parseClientArgs(argv, env)).rejects.toThrow(message);
+  });
+
+  it.each<[string, Error, number, RegExp]>([
+    ['a taken name', new ServerError('name_taken', 'The name "a" is taken.'), EXIT.refused, /refused the name "a": The name "a" is taken\. \(choose another with --name\)/],
+    ['a wrong password', new ServerError('auth_failed', 'Wrong password.'), EXIT.refused, /Wrong password\. \(use --password or CHAT_PASSWORD\)/],
+    ['an unreachable server', new ConnectionError('connect_failed', 'cannot connect to localhost:5005: ECONNREFUSED'), EXIT.connect, /^cannot connect to localhost:5005: ECONNREFUSED$/],
+  ])('explains %s in one line', (_what, err, code, message) => {
+    const out = describeStartError(err, { ...base, name: 'a' });
+    expect(out.code).toBe(code);
+    expect(out.message).toMatch(message);
+    expect(out.message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { Row } from '../../src/client/scrollback.js';
+import { initialState, type ChatState } from '../../src/client/state.js';
+import { areas, compose, fit, statusText } from '../../src/client/tui/layout.js';
+import { strWidth } from '../../src/client/width.js';
+
+const text = (row: Row): string => row.map((s) => s.text).join('');
+const state = (s: Partial<ChatState>): ChatState => ({ ...initialState('host:5005', 'alice'), status: 'online', users: ['alice', 'bob'], clients: 3, ...s });
+
+describe('screen layout', () => {
+  it.each<[string, Row, number, string]>([
+    ['pads a short row', [{ text: 'ab', style: {} }], 5, 'ab   '],
+    ['cuts a long row', [{ text: 'abcdef', style: {} }], 4, 'abcd'],
+    ['cuts before a wide character that would straddle the edge, and pads', [{ text: 'a你好', style: {} }], 4, 'a你 '],
+    ['cuts across segments', [{ text: 'ab', style: {} }, { text: 'cd', style: { bold: true } }], 3, 'abc'],
+  ])('fit %s', (_what, row, width, expected) => {
+    const out = fit(row, width);
+    expect(text(out)).toBe(expected);
+    expect(strWidth(text(out))).toBe(width);
+  });
+
+  it.each<[string, { cols: number; rows: number }, string[] | undefined, { paneWidth: number; paneHeight: number; usersWidth: number }]>([
+    ['no user list', { cols: 80, rows: 24 }, undefined, { paneWidth: 80, paneHeight: 22, usersWidth: 0 }],
+    ['a user list as wide as the longest name', { cols: 100, rows: 30 }, ['alice', 'bartholomew_the_3rd'], { paneWidth: 79, paneHeight: 28, usersWidth: 21 }],
+    ['a user list at most 24 wide', { cols: 200, rows: 30 }, ['x'.repeat(32)], { paneWidth: 176, paneHeight: 28, usersWidth: 24 }],
+    ['no user list when the pane would get too narrow', { cols: 45, rows: 10 }, ['alice'], { paneWidth: 45, paneHeight: 8, usersWidth: 0 }],
+  ])('areas: %s', (_what, size, users, expected) => {
+    expect(areas(size, users, '#main')).toEqual(expected);
+  });
+
+  it.each<[string, Partial<ChatState>, { scrolledUp: boolean; newBelow: number }, string]>([
+    ['online', {}, { scrolledUp: false, newBelow: 0 }, ' alice │ #main (2) │ 3 online │ connected │ host:5005'],
+    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', pending: [{ seq: 1, kind: 'say', text: 'x', ts: 0 }] }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main (2) │ 3 online │ 1 pending │ host:5005'],
+    ['scrolled up', {}, { scrolledUp: true, newBelow: 0 }, ' ▲ scrolled up (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
+    ['new lines below', {}, { scrolledUp: true, newBelow: 4 }, ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
+  ])('status bar: %s', (_what, s, scroll, expected) => {
+    expect(statusText(state(s), scroll)).toBe(expected);
+  });
+
+  it('composes pane, user list, status bar and input line to exactly the terminal size', () => {
+    const frame = compose({
+      size: { cols: 60, rows: 6 },
+      pane: [[], [], [], [{ text: '12:00 bob: hi', style: {} }]],
+      users: ['bob', 'alice'],
+      room: '#main',
+      status: ' status',
+      prompt: '#main> ',
+      input: { text: '你好', cursor: 4 }, // the cursor's column: after two wide characters
+    });
+    expect(frame.rows.map(text)).toEqual([
+      `${' '.repeat(49)}│ #main (2)`,
+      `${' '.repeat(49)}│ alice    `,
+      `${' '.repeat(49)}│ bob      `,
+      `12:00 bob: hi${' '.repeat(36)}│          `,
+      ` status${' '.repeat(53)}`,
+      `#main> 你好${' '.repeat(49)}`,
+    ]);
+    expect(frame.rows.every((r) => strWidth(text(r)) === 60)).toBe(true);
+    expect(frame.cursor).toEqual({ x: 7 + 4, y: 5 });
+  });
+});
