@@ -66,6 +66,11 @@ export class ServerProcess {
       throw err;
     });
     const server = new ServerProcess(child, snapshotDir, listening.host, listening.port);
+    // Never leave the server behind, even if the soak itself fails.
+    process.once('exit', () => {
+      if (server.alive) child.kill('SIGKILL');
+      rmSync(snapshotDir, { recursive: true, force: true });
+    });
     let partial = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
