@@ -1,0 +1,90 @@
+/**
+ * @module
+ * `npm run bench`: how fast framechat fans messages out, next to a minimal Node relay and the IRC
+ * servers installed on this machine, measured in one run so that ratios cancel the machine's
+ * speed. docs/PERFORMANCE.md explains the method and holds the last results.
+ *
+ *   npm run bench                      every scenario, every target (about 5 minutes)
+ *   npm run bench -- --quick           a short profile of the same
+ *   npm run bench -- --only big-room   some scenarios (comma-separated names)
+ *   npm run bench -- --targets framechat,relay
+ *   npm run bench -- --json            the results as JSON on stdout instead of the tables
+ *   npm run bench -- --profile         framechat and the relay under --cpu-prof; prints the hot spots
+ *
+ * Results go to bench-results/ (git-ignored); a full default run also writes docs/bench-chart.svg.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderChart } from './bench/chart.js';
+import { formatHotSpots, hotSpots } from './bench/profile.js';
+import { renderText } from './bench/report.js';
+import { runBench } from './bench/run.js';
+import { scenarios as allScenarios } from './bench/scenarios.js';
+import { ROOT, TARGET_NAMES, type TargetName } from './bench/targets.js';
+
+const USAGE = `usage: npm run bench -- [--quick] [--only NAMES] [--targets NAMES] [--json] [--profile] [--generators N]
+scenarios: ${allScenarios(false).map((s) => s.name).join(', ')}
+targets:   ${TARGET_NAMES.join(', ')}`;
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    targets: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    generators: { type: 'string', default: '2' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
+}
+
+const list = (s: string | undefined): string[] | undefined => s?.split(',').map((x) => x.trim()).filter(Boolean);
+const only = list(values.only);
+const scenarios = allScenarios(values.quick).filter((s) => !only || only.includes(s.name));
+for (const name of only ?? []) if (!scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
+const targets = list(values.targets) as TargetName[] | undefined;
+for (const name of targets ?? []) if (!TARGET_NAMES.includes(name)) fail(`unknown target "${name}"`);
+const generators = Number(values.generators);
+if (!Number.isInteger(generators) || generators < 1 || generators > 16) fail('--generators must be 1..16');
+
+const outDir = path.join(ROOT, 'bench-results');
+const profileDir = values.profile ? path.join(outDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
+mkdirSync(profileDir ?? outDir, { recursive: true });
+
+const load = os.loadavg()[0]!;
+if (load > 0.5 * os.cpus().length) {
+  process.stderr.write(`bench: warning: load average ${load.toFixed(2)} on ${os.cpus().length} cores; other work will skew the numbers\n`);
+}
+
+const run = await runBench({ scenarios, targets, generators, profileDir, log: (line) => process.stderr.write(line + '\n') });
+
+const stamp = run.startedAt.replace(/[:.]/g, '-');
+const json = JSON.stringify(run, null, 2);
+writeFileSync(path.join(outDir, `bench-${stamp}.json`), json);
+writeFileSync(path.join(outDir, 'latest.json'), json);
+const chart = renderChart(run);
+writeFileSync(path.join(outDir, 'bench-chart.svg'), chart);
+// Only a full default run stands for the project in the docs.
+if (!values.quick && !only && !targets) writeFileSync(path.join(ROOT, 'docs/bench-chart.svg'), chart);
+
+if (values.json) process.stdout.write(json + '\n');
+else process.stdout.write(renderText(run));
+
+if (profileDir) {
+  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    process.stdout.write(`\n## profile ${file}\n${formatHotSpots(hotSpots(path.join(profileDir, file), 15))}\n`);
+  }
+}
+process.stderr.write(`\nresults: ${path.relative(process.cwd(), path.join(outDir, `bench-${stamp}.json`))}\n`);

@@ -1,0 +1,226 @@
+/**
+ * @module
+ * One benchmark client per socket, in the two wire formats the benchmark speaks. Both log in and
+ * enter their room, send stamped chat lines, and hand every stamped line they receive to a Sink.
+ *
+ * FramedClient speaks framechat's protocol with the project's own FrameDecoder and codec; only
+ * the chat messages themselves are read with peek() instead of a full decode, so that reading
+ * stays cheaper than the server work being measured. IrcClient speaks IRC: NICK/USER, JOIN,
+ * PRIVMSG, and answers PING. An IRC server does not echo a message to its sender; framechat and
+ * the relay do, and the Sink ignores those echoes, so every target is counted the same way.
+ */
+import net from 'node:net';
+import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT, MAIN_ROOM } from '../../src/protocol/index.js';
+import type { ClientSpec, TargetAddress } from './ipc.js';
+import { Kind, peek, type Peek } from './peek.js';
+import { nowUs, readDigits, readStamp, type Stamp } from './stamp.js';
+
+export interface Sink {
+  chat(receiver: BenchClient, stamp: Stamp, atUs: number): void;
+  /** A `renamed` whose new name carries its send time ("t<µs>"): the broadcast-to-all probe. */
+  renamed(receiver: BenchClient, sentUs: number, atUs: number): void;
+  closed(client: BenchClient): void;
+}
+
+/** Scratch space reused for every message: reading a message allocates nothing. */
+const stamp: Stamp = { sender: 0, seq: 0, sentUs: 0 };
+const peeked: Peek = { kind: Kind.Ignore, start: 0, end: 0 };
+
+export abstract class BenchClient {
+  readonly id: number;
+  readonly name: string;
+  readonly room: string;
+  readonly talker: number;
+  protected readonly socket: net.Socket;
+  protected loggedIn = false;
+  private settle: ((error?: string) => void) | undefined;
+  closing = false;
+
+  constructor(spec: ClientSpec, target: TargetAddress, protected readonly sink: Sink) {
+    this.id = spec.id;
+    this.name = `u${spec.id}`;
+    this.room = spec.room;
+    this.talker = spec.talker;
+    this.socket = net.connect({ host: target.host, port: target.port });
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => this.greet());
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk, nowUs()));
+    this.socket.on('error', (err) => this.fail(err.message));
+    this.socket.on('close', () => {
+      this.fail('connection closed');
+      if (!this.closing) sink.closed(this);
+    });
+  }
+
+  /** Resolves once logged in and in the room; rejects with the reason it could not. */
+  login(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(new Error(`${this.name}: ${error}`)));
+    });
+  }
+
+  abstract say(text: string): void;
+  abstract rename(name: string): void;
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  protected abstract greet(): void;
+  protected abstract read(chunk: Buffer, atUs: number): void;
+
+  protected ready(): void {
+    this.loggedIn = true;
+    this.settle?.();
+    this.settle = undefined;
+  }
+
+  protected fail(reason: string): void {
+    this.settle?.(reason);
+    this.settle = undefined;
+  }
+}
+
+export class FramedClient extends BenchClient {
+  private readonly decoder: FrameDecoder;
+  private atUs = 0;
+
+  constructor(spec: ClientSpec, target: TargetAddress, sink: Sink) {
+    super(spec, target, sink);
+    this.decoder = new FrameDecoder((payload) => this.onPayload(payload), MAX_FRAME_LIMIT);
+  }
+
+  say(text: string): void {
+    this.socket.write(encode({ type: 'say', text }));
+  }
+
+  rename(name: string): void {
+    this.socket.write(encode({ type: 'nick', name }));
+  }
+
+  protected greet(): void {
+    this.socket.write(encode({ type: 'hello', name: this.name, client: 'framechat-bench' }));
+    // Pipelined: the server handles frames in order, so the join lands right after the login.
+    if (this.room !== MAIN_ROOM) this.socket.write(encode({ type: 'join', room: this.room }));
+  }
+
+  protected read(chunk: Buffer, atUs: number): void {
+    this.atUs = atUs;
+    try {
+      this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(`bad frame from server: ${(err as Error).message}`);
+      this.socket.destroy();
+    }
+  }
+
+  private onPayload(payload: Buffer): void {
+    const p = peek(payload, peeked);
+    if (p.kind === Kind.Message) {
+      if (readStamp(payload, p.start, p.end, stamp)) this.sink.chat(this, stamp, this.atUs);
+    } else if (p.kind === Kind.Renamed) {
+      // The probe's new name is "t" followed by its send time in µs.
+      const sentUs = payload[p.start] === 0x74 ? readDigits(payload, p.start + 1, p.end) : -1;
+      if (sentUs >= 0) this.sink.renamed(this, sentUs, this.atUs);
+    } else if (p.kind === Kind.Control) {
+      this.onControl(decode(payload) as Record<string, unknown>);
+    }
+  }
+
+  private onControl(m: Record<string, unknown>): void {
+    switch (m['type']) {
+      case 'welcome':
+        if (this.room === MAIN_ROOM) this.ready();
+        break;
+      case 'room':
+        if (m['room'] === this.room) this.ready();
+        break;
+      case 'ping':
+        this.socket.write(encode({ type: 'pong', token: m['token'] }));
+        break;
+      case 'error':
+        if (!this.loggedIn) this.fail(`error ${String(m['code'])}: ${String(m['message'])}`);
+        break;
+    }
+  }
+}
+
+const CR = 13;
+const LF = 10;
+const SPACE = 32;
+const PRIVMSG = Buffer.from('PRIVMSG');
+
+export class IrcClient extends BenchClient {
+  private rest: Buffer | undefined;
+  private readonly setup: string[];
+
+  constructor(spec: ClientSpec, target: TargetAddress, sink: Sink) {
+    super(spec, target, sink);
+    this.setup = spec.talker >= 0 ? (target.talkerSetup ?? []).map((line) => line.replaceAll('{nick}', this.name)) : [];
+  }
+
+  say(text: string): void {
+    this.socket.write(`PRIVMSG ${this.room} :${text}\r\n`);
+  }
+
+  rename(name: string): void {
+    this.socket.write(`NICK ${name}\r\n`);
+  }
+
+  protected greet(): void {
+    this.socket.write(`NICK ${this.name}\r\nUSER ${this.name} 0 * :framechat bench\r\n`);
+  }
+
+  protected read(chunk: Buffer, atUs: number): void {
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    let start = 0;
+    for (let eol = buf.indexOf(LF, start); eol >= 0; eol = buf.indexOf(LF, start)) {
+      const end = eol > start && buf[eol - 1] === CR ? eol - 1 : eol;
+      this.line(buf, start, end, atUs);
+      start = eol + 1;
+    }
+    this.rest = start < buf.length ? buf.subarray(start) : undefined;
+  }
+
+  /** One line in buf[start..end): ":prefix COMMAND params :trailing". */
+  private line(buf: Buffer, start: number, end: number, atUs: number): void {
+    let cmd = start;
+    if (buf[start] === 0x3a) cmd = buf.indexOf(SPACE, start) + 1;
+    if (cmd <= 0 || cmd >= end) return;
+    if (isWord(buf, cmd, PRIVMSG)) {
+      const text = buf.indexOf(' :', cmd);
+      if (text > 0 && text < end && readStamp(buf, text + 2, end, stamp)) this.sink.chat(this, stamp, atUs);
+      return;
+    }
+    const words = buf.toString('latin1', cmd, end).split(' ');
+    const command = words[0];
+    if (command === 'PING') this.socket.write(`PONG ${words.slice(1).join(' ')}\r\n`);
+    else if (this.loggedIn) return;
+    else if (command === '001') this.socket.write(`JOIN ${this.room}\r\n`);
+    else if (command === '366' && words[2] === this.room) {
+      if (this.setup.length === 0) this.ready();
+      else this.socket.write(`${this.setup.join('\r\n')}\r\nPING :ready\r\n`);
+    } else if (command === 'PONG' && words.at(-1) === ':ready') this.ready();
+    else if (command === 'ERROR' || (command !== undefined && /^[45]\d\d$/.test(command) && command !== '422')) {
+      this.fail(buf.toString('latin1', start, end));
+    }
+  }
+}
+
+function isWord(buf: Buffer, at: number, word: Buffer): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return buf[at + word.length] === SPACE;
+}
+
+export function createClient(spec: ClientSpec, target: TargetAddress, sink: Sink): BenchClient {
+  return target.proto === 'irc' ? new IrcClient(spec, target, sink) : new FramedClient(spec, target, sink);
+}

@@ -1,0 +1,237 @@
+/**
+ * @module
+ * Turn a BenchRun into what a reader wants: one table per scenario, ratios of framechat to the
+ * minimal relay and to the best IRC server measured in the same run (so that the machine's speed
+ * cancels out), and the issue's targets with a pass/fail each.
+ */
+import type { BenchRun, PhaseResult, ScenarioResult, TargetResult } from './run.js';
+import { IRC_TARGETS, type TargetName } from './targets.js';
+
+export interface Ratio {
+  metric: string;
+  /** framechat's value over the other's: above 1 is better for rates, below 1 for costs. */
+  value: number;
+  against: TargetName;
+}
+
+export interface TargetCheck {
+  goal: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+const ok = (r: TargetResult | undefined): r is TargetResult => r !== undefined && r.status === 'ok';
+
+function find(s: ScenarioResult | undefined, name: TargetName): TargetResult | undefined {
+  return s?.results.find((r) => r.target === name);
+}
+
+/** The IRC server with the best value of `metric` (highest, or lowest when lowerIsBetter). */
+function bestIrc(s: ScenarioResult | undefined, metric: (r: TargetResult) => number | undefined, lowerIsBetter = false): TargetResult | undefined {
+  const candidates = IRC_TARGETS.map((n) => find(s, n))
+    .filter(ok)
+    .filter((r) => Number.isFinite(metric(r) ?? NaN));
+  candidates.sort((a, b) => (lowerIsBetter ? metric(a)! - metric(b)! : metric(b)! - metric(a)!));
+  return candidates[0];
+}
+
+/** Deliveries per second of server CPU: what one core of this machine could carry. */
+export function perCoreSecond(p: PhaseResult | undefined): number | undefined {
+  return p && p.serverCpuSec > 0 ? p.received / p.serverCpuSec : undefined;
+}
+
+const METRICS: { metric: string; read: (r: TargetResult) => number | undefined; lowerIsBetter: boolean }[] = [
+  { metric: 'deliveries/s', read: (r) => r.throughput?.deliveriesPerSec, lowerIsBetter: false },
+  { metric: 'deliveries per CPU-s', read: (r) => perCoreSecond(r.throughput), lowerIsBetter: false },
+  { metric: 'p99 latency', read: (r) => r.latency?.p99Ms, lowerIsBetter: true },
+  { metric: 'memory per connection', read: (r) => r.memory?.perConnectionBytes, lowerIsBetter: true },
+  { metric: 'logins/s', read: (r) => (r.logins.ok > 0 ? r.logins.perSec : undefined), lowerIsBetter: false },
+];
+
+export function ratios(s: ScenarioResult): Ratio[] {
+  const fc = find(s, 'framechat');
+  if (!ok(fc)) return [];
+  const out: Ratio[] = [];
+  for (const { metric, read, lowerIsBetter } of METRICS) {
+    const mine = read(fc);
+    if (mine === undefined || !Number.isFinite(mine)) continue;
+    const relay = find(s, 'relay');
+    const irc = bestIrc(s, read, lowerIsBetter);
+    for (const other of [relay, irc]) {
+      const theirs = ok(other) ? read(other) : undefined;
+      if (other && theirs !== undefined && Number.isFinite(theirs) && theirs > 0) out.push({ metric, value: mine / theirs, against: other.target });
+    }
+  }
+  return out;
+}
+
+export function checkTargets(run: BenchRun): TargetCheck[] {
+  const scenario = (name: string): ScenarioResult | undefined => run.scenarios.find((s) => s.scenario.name === name);
+  const checks: TargetCheck[] = [];
+  const big = scenario('big-room');
+  const fcBig = find(big, 'framechat');
+  if (big && ok(fcBig)) {
+    const irc = bestIrc(big, (r) => r.throughput?.deliveriesPerSec);
+    const relay = find(big, 'relay');
+    const mine = fcBig.throughput!.deliveriesPerSec;
+    const ratio = (other: TargetResult | undefined, read: (r: TargetResult) => number | undefined): number | undefined => {
+      const theirs = ok(other) ? read(other) : undefined;
+      const m = read(fcBig);
+      return theirs && m !== undefined ? m / theirs : undefined;
+    };
+    const perCore = (r: TargetResult): number | undefined => perCoreSecond(r.throughput);
+    const ircPerCore = bestIrc(big, perCore);
+    const r1 = ratio(irc, (r) => r.throughput?.deliveriesPerSec);
+    const r1c = ratio(ircPerCore, perCore);
+    checks.push({
+      goal: 'big room deliveries/s >= 1.5x the best IRC server',
+      measured: irc ? `${fmtX(r1)} ${irc.target} (${fmtRate(mine)} vs ${fmtRate(irc.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r1c)} ${ircPerCore?.target ?? ''}` : 'no IRC server measured',
+      pass: r1 === undefined ? undefined : r1 >= 1.5,
+    });
+    const r2 = ratio(relay, (r) => r.throughput?.deliveriesPerSec);
+    const r2c = ratio(relay, perCore);
+    checks.push({
+      goal: 'big room deliveries/s >= 0.8x the minimal relay',
+      measured: ok(relay) ? `${fmtX(r2)} (${fmtRate(mine)} vs ${fmtRate(relay.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r2c)}` : 'relay not measured',
+      pass: r2 === undefined ? undefined : r2 >= 0.8,
+    });
+    const ircLatency = bestIrc(big, (r) => r.latency?.p99Ms, true);
+    checks.push({
+      goal: 'big room p99 latency <= the best IRC server at the same offered load',
+      measured: ircLatency
+        ? `${fcBig.latency!.p99Ms.toFixed(1)} ms vs ${ircLatency.latency!.p99Ms.toFixed(1)} ms (${ircLatency.target}) at ${fmtRate(fcBig.latency!.offeredPerSec ?? 0)} offered`
+        : 'no IRC server measured',
+      pass: ircLatency ? fcBig.latency!.p99Ms <= ircLatency.latency!.p99Ms : undefined,
+    });
+  }
+  for (const name of ['idle-10k', 'idle-5k']) {
+    const idle = scenario(name);
+    const fc = find(idle, 'framechat');
+    const insp = find(idle, 'inspircd');
+    const inspStatus = insp?.status ?? 'not measured';
+    if (!idle || !ok(fc)) continue;
+    checks.push({
+      goal: `${name}: memory per idle connection <= InspIRCd's`,
+      measured: ok(insp)
+        ? `${fmtBytes(fc.memory!.perConnectionBytes)} vs ${fmtBytes(insp.memory!.perConnectionBytes)} (${fmtX(fc.memory!.perConnectionBytes / insp.memory!.perConnectionBytes)})`
+        : `${fmtBytes(fc.memory!.perConnectionBytes)}; InspIRCd ${inspStatus}`,
+      pass: ok(insp) ? fc.memory!.perConnectionBytes <= insp.memory!.perConnectionBytes : undefined,
+    });
+    break;
+  }
+  const idle10k = scenario('idle-10k');
+  const fc10k = find(idle10k, 'framechat');
+  if (idle10k) {
+    const b = fc10k?.broadcast;
+    const held = fc10k?.logins.ok ?? 0;
+    checks.push({
+      goal: `${idle10k.scenario.clients} clients held, a broadcast to all delivered with p99 <= 1 s`,
+      measured: b ? `${held} logged in; broadcast p99 ${b.p99Ms.toFixed(0)} ms, max ${b.maxMs.toFixed(0)} ms, lost ${b.lost}` : (fc10k?.status ?? 'not run'),
+      pass: b ? held === idle10k.scenario.clients && b.p99Ms <= 1000 && b.lost === 0 : false,
+    });
+  }
+  return checks;
+}
+
+// ---- text ---------------------------------------------------------------------------------
+
+export function fmtRate(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toFixed(0);
+}
+
+export function fmtBytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '-';
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${Math.round(n)} B`;
+}
+
+function fmtMs(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '-';
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+function fmtX(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(2)}x`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function lostOf(...phases: (PhaseResult | undefined)[]): string {
+  const present = phases.filter((p): p is PhaseResult => p !== undefined);
+  return present.length === 0 ? '-' : String(present.reduce((n, p) => n + p.lost, 0));
+}
+
+function scenarioTable(s: ScenarioResult): string {
+  const rows: string[][] = [];
+  const sc = s.scenario;
+  for (const r of s.results) {
+    if (r.status !== 'ok') {
+      rows.push([r.target, r.status]);
+      continue;
+    }
+    const peak = fmtBytes(r.memory?.peakBytes);
+    const cpu = r.serverCpuSec === undefined ? '-' : `${r.serverCpuSec.toFixed(1)} s`;
+    if (sc.kind === 'room') {
+      const l = r.latency!;
+      const t = r.throughput!;
+      rows.push([
+        r.target, fmtRate(t.deliveriesPerSec), fmtRate(perCoreSecond(t)), fmtMs(l.p50Ms), fmtMs(l.p99Ms), fmtMs(l.maxMs),
+        lostOf(l, t), fmtRate(r.logins.perSec), cpu, peak,
+      ]);
+    } else if (sc.kind === 'idle') {
+      const b = r.broadcast;
+      rows.push([
+        r.target, String(r.logins.ok), fmtRate(r.logins.perSec), fmtBytes(r.memory?.perConnectionBytes), peak,
+        b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : 'n/a', lostOf(b), cpu,
+      ]);
+    } else {
+      rows.push([r.target, String(r.logins.ok), fmtRate(r.logins.perSec), cpu, peak]);
+    }
+  }
+  const head =
+    sc.kind === 'room'
+      ? ['target', 'deliveries/s', 'per CPU-s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'logins/s', 'server CPU', 'peak RSS']
+      : sc.kind === 'idle'
+        ? ['target', 'logged in', 'logins/s', 'RSS/conn', 'peak RSS', 'broadcast p50/p99/max ms', 'lost', 'server CPU']
+        : ['target', 'logged in', 'logins/s', 'server CPU', 'peak RSS'];
+  const width = head.length;
+  return table(head, rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)));
+}
+
+function describe(s: ScenarioResult): string {
+  const sc = s.scenario;
+  if (sc.kind === 'room') {
+    const offered = sc.talkers * sc.rate * (sc.clients - 1);
+    return `latency at ${fmtRate(offered)} deliveries/s offered (${sc.talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); ` +
+      `deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
+  }
+  if (sc.kind === 'idle') return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;
+  return `${sc.concurrency} logins in flight per load generator, rooms of ${sc.roomSize}`;
+}
+
+export function renderText(run: BenchRun): string {
+  const out: string[] = [];
+  const m = run.machine;
+  out.push(`framechat bench, ${run.startedAt}: ${m.cpus}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, ` +
+    `${run.generators} load generators, load average at start ${m.loadAverage.toFixed(2)}`);
+  for (const s of run.scenarios) {
+    out.push('', `## ${s.scenario.title}`, describe(s), '', scenarioTable(s));
+    const rs = ratios(s);
+    if (rs.length > 0) out.push('', 'framechat / ' + rs.map((r) => `${r.against} ${r.metric} ${fmtX(r.value)}`).join(', '));
+  }
+  const checks = checkTargets(run);
+  if (checks.length > 0) {
+    out.push('', '## targets', '');
+    for (const c of checks) out.push(`${c.pass === undefined ? '[ ? ]' : c.pass ? '[ok ]' : '[no ]'} ${c.goal}: ${c.measured}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,307 @@
+/**
+ * @module
+ * The bench runner: for each scenario and each target, start the server as a child process,
+ * split the clients across the load-generator processes, run the phases, and read the server's
+ * CPU time and memory from /proc. Returns plain data; report.ts and chart.ts present it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Histogram } from './histogram.js';
+import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
+import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess } from './proc.js';
+import { clientSpecs, roomSizeOf, type Scenario } from './scenarios.js';
+import { ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
+import { nowUs } from './stamp.js';
+
+export interface BenchOptions {
+  scenarios: Scenario[];
+  targets?: TargetName[];
+  /** Load-generator processes (default 2: this machine has 2 cores, and the server needs one). */
+  generators?: number;
+  /** Run framechat and the relay under --cpu-prof, writing .cpuprofile files here. */
+  profileDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface PhaseResult {
+  /** Deliveries per second the talkers offered (latency phase) or achieved (throughput phase). */
+  deliveriesPerSec: number;
+  offeredPerSec?: number;
+  sent: number;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  wallSec: number;
+  serverCpuSec: number;
+  /** Server CPU per delivery, in µs: the machine-independent cost of a delivery. */
+  serverUsPerDelivery: number;
+  generatorCpuSec: number;
+  /** Client connections the server closed during the phase. */
+  dropped: number;
+}
+
+export interface TargetResult {
+  target: TargetName;
+  /** "ok", or why there is no result ("not installed", an error). */
+  status: string;
+  clients: number;
+  logins: { ok: number; failed: number; perSec: number; errors: string[] };
+  latency?: PhaseResult;
+  throughput?: PhaseResult;
+  broadcast?: PhaseResult;
+  memory?: { baselineBytes: number; loadedBytes: number; perConnectionBytes: number; peakBytes: number };
+  serverCpuSec?: number;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  results: TargetResult[];
+}
+
+export interface BenchRun {
+  startedAt: string;
+  machine: { cpus: string; cores: number; memoryGiB: number; node: string; kernel: string; fileLimit: number; loadAverage: number };
+  generators: number;
+  scenarios: ScenarioResult[];
+}
+
+/** How long a phase may take to deliver its last messages before the rest count as lost. */
+const DRAIN_STALL_MS = 3_000;
+const DRAIN_MAX_MS = 30_000;
+const LOGIN_TIMEOUT_MS = 30_000;
+
+/** One load-generator process; each request gets exactly one reply, in order. */
+class GeneratorProcess {
+  private readonly waiting: ((reply: Reply) => void)[] = [];
+  private readonly child: ChildProcess;
+
+  constructor() {
+    const script = path.join(ROOT, 'scripts/bench/loadgen.ts');
+    this.child = spawnWithFileLimit(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (reply: Reply) => this.waiting.shift()?.(reply));
+    this.child.on('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w({ op: 'error', message: `load generator exited (${code})` });
+    });
+  }
+
+  request<T extends Reply>(request: Request): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push((reply) => (reply.op === 'error' ? reject(new Error(reply.message)) : resolve(reply as T)));
+      this.child.send(request);
+    });
+  }
+
+  async exit(): Promise<void> {
+    try {
+      await this.request({ op: 'exit' });
+    } catch {
+      // already gone
+    }
+    await stopProcess(this.child, 2_000);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
+  const log = options.log ?? (() => {});
+  const wanted = new Set(options.targets ?? allTargets().map((t) => t.name));
+  const targets = allTargets({ profileDir: options.profileDir }).filter((t) => wanted.has(t.name));
+  const generatorCount = options.generators ?? 2;
+  const limit = fileLimits().hard;
+  const run: BenchRun = {
+    startedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      kernel: `${os.type()} ${os.release()}`,
+      fileLimit: limit,
+      loadAverage: os.loadavg()[0] ?? 0,
+    },
+    generators: generatorCount,
+    scenarios: [],
+  };
+  const generators = Array.from({ length: generatorCount }, () => new GeneratorProcess());
+  try {
+    for (const scenario of options.scenarios) {
+      log(`\n${scenario.title}`);
+      const results: TargetResult[] = [];
+      for (const target of targets) {
+        const result = await runTarget(scenario, target, generators, limit, log);
+        results.push(result);
+      }
+      run.scenarios.push({ scenario, results });
+    }
+  } finally {
+    await Promise.all(generators.map((g) => g.exit()));
+  }
+  return run;
+}
+
+function emptyResult(scenario: Scenario, target: Target, status: string): TargetResult {
+  return { target: target.name, status, clients: scenario.clients, logins: { ok: 0, failed: 0, perSec: 0, errors: [] } };
+}
+
+async function runTarget(scenario: Scenario, target: Target, gens: GeneratorProcess[], fileLimit: number, log: (line: string) => void): Promise<TargetResult> {
+  if (target.unavailable) {
+    log(`  ${target.name}: ${target.unavailable}`);
+    return emptyResult(scenario, target, target.unavailable);
+  }
+  // The server holds every client's socket; each generator holds its share.
+  if (scenario.clients + 100 > fileLimit) {
+    const status = `skipped: needs ${scenario.clients + 100} open files, the hard limit is ${fileLimit}`;
+    log(`  ${target.name}: ${status}`);
+    return emptyResult(scenario, target, status);
+  }
+  let running: Running;
+  try {
+    running = await target.start(scenario.clients);
+  } catch (err) {
+    log(`  ${target.name}: failed to start: ${(err as Error).message}`);
+    return emptyResult(scenario, target, `failed to start: ${(err as Error).message}`);
+  }
+  try {
+    return await measure(scenario, target, running, gens, log);
+  } catch (err) {
+    log(`  ${target.name}: failed: ${(err as Error).message}`);
+    return emptyResult(scenario, target, `failed: ${(err as Error).message}`);
+  } finally {
+    await Promise.all(gens.map((g) => g.request({ op: 'disconnect' }).catch(() => undefined)));
+    await running.stop();
+  }
+}
+
+async function measure(scenario: Scenario, target: Target, running: Running, gens: GeneratorProcess[], log: (line: string) => void): Promise<TargetResult> {
+  const { pid } = running;
+  await sleep(300);
+  const baseline = memory(pid).rss;
+  const cpuStart = cpuSeconds(pid);
+  const result = emptyResult(scenario, target, 'ok');
+
+  // Round-robin split: every room has members in every generator, so each talker has a local observer.
+  const specs = clientSpecs(scenario);
+  const shares: ClientSpec[][] = gens.map(() => []);
+  specs.forEach((spec, i) => shares[i % gens.length]!.push(spec));
+  // Outside the storm, logins are set-up, not measurement: a gentle pace that every server's
+  // accept queue takes (ngIRCd listens with a backlog of 10).
+  const concurrency = scenario.kind === 'storm' ? scenario.concurrency : 50;
+  const connected = await Promise.all(
+    gens.map((g, i) => g.request<ConnectResult>({
+        op: 'connect',
+        target: running.address,
+        clients: shares[i]!,
+        talkers: specs.filter((s) => s.talker >= 0).length,
+        concurrency,
+        timeoutMs: LOGIN_TIMEOUT_MS,
+      })),
+  );
+  const ok = connected.reduce((n, c) => n + c.ok, 0);
+  const loginUs = Math.max(...connected.map((c) => c.endUs)) - Math.min(...connected.map((c) => c.startUs));
+  result.logins = {
+    ok,
+    failed: connected.reduce((n, c) => n + c.failed, 0),
+    perSec: loginUs > 0 ? ok / (loginUs / 1e6) : 0,
+    errors: connected.flatMap((c) => c.errors).slice(0, 5),
+  };
+  await collect(gens); // login traffic is not part of any phase
+  if (result.logins.failed > 0) {
+    result.status = `${result.logins.failed} of ${specs.length} logins failed: ${result.logins.errors[0] ?? ''}`;
+    log(`  ${target.name}: ${result.status}`);
+    return result;
+  }
+
+  if (scenario.kind === 'room') {
+    const plan = (mode: TalkPlan['mode'], durationMs: number): TalkPlan => ({ mode, rate: scenario.rate, durationMs, window: scenario.window });
+    result.latency = await phase(scenario, gens, pid, plan('rate', scenario.latencyMs));
+    result.latency.offeredPerSec = scenario.talkers * scenario.rate * (scenario.clients - 1);
+    result.throughput = await phase(scenario, gens, pid, plan('saturate', scenario.throughputMs));
+  } else if (scenario.kind === 'idle') {
+    await sleep(scenario.settleMs);
+    const loaded = memory(pid).rss;
+    result.memory = { baselineBytes: baseline, loadedBytes: loaded, perConnectionBytes: (loaded - baseline) / ok, peakBytes: 0 };
+    if (target.proto === 'framed') result.broadcast = await broadcast(scenario.clients, gens, pid);
+  }
+  const peak = memory(pid).peak;
+  result.memory = { ...(result.memory ?? { baselineBytes: baseline, loadedBytes: memory(pid).rss, perConnectionBytes: NaN }), peakBytes: peak };
+  result.serverCpuSec = cpuSeconds(pid) - cpuStart;
+  log(`  ${target.name}: ${summary(result)}`);
+  return result;
+}
+
+async function collect(gens: GeneratorProcess[]): Promise<PhaseStats[]> {
+  return Promise.all(gens.map((g) => g.request<PhaseStats>({ op: 'collect' })));
+}
+
+/** Wait until `expected` deliveries have arrived, or none has for DRAIN_STALL_MS. */
+async function drain(gens: GeneratorProcess[], expected: number): Promise<void> {
+  const deadline = Date.now() + DRAIN_MAX_MS;
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() < deadline) {
+    const received = (await Promise.all(gens.map((g) => g.request<Progress>({ op: 'progress' })))).reduce((n, p) => n + p.received, 0);
+    if (received >= expected) return;
+    if (received !== last) [last, lastChange] = [received, Date.now()];
+    else if (Date.now() - lastChange > DRAIN_STALL_MS) return;
+    await sleep(25);
+  }
+}
+
+async function phase(scenario: Scenario, gens: GeneratorProcess[], pid: number, plan: TalkPlan): Promise<PhaseResult> {
+  const cpu0 = cpuSeconds(pid);
+  const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'talk', plan })));
+  const sent = talked.reduce((n, t) => n + t.sent.reduce((a, b) => a + b, 0), 0);
+  const expected = sent * (roomSizeOf(scenario) - 1);
+  await drain(gens, expected);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const startUs = Math.min(...talked.map((t) => t.startUs));
+  return summarize(await collect(gens), { sent, expected, startUs, serverCpuSec: cpu });
+}
+
+async function broadcast(clients: number, gens: GeneratorProcess[], pid: number): Promise<PhaseResult> {
+  const cpu0 = cpuSeconds(pid);
+  const startUs = nowUs();
+  await gens[0]!.request({ op: 'broadcast' });
+  const expected = clients - 1;
+  await drain(gens, expected);
+  return summarize(await collect(gens), { sent: 1, expected, startUs, serverCpuSec: cpuSeconds(pid) - cpu0 });
+}
+
+function summarize(stats: PhaseStats[], phase: { sent: number; expected: number; startUs: number; serverCpuSec: number }): PhaseResult {
+  const latency = new Histogram();
+  for (const s of stats) latency.add(s.latency);
+  const received = stats.reduce((n, s) => n + s.received, 0);
+  const lastUs = Math.max(...stats.map((s) => s.lastUs));
+  const wallSec = lastUs > phase.startUs ? (lastUs - phase.startUs) / 1e6 : 0;
+  return {
+    deliveriesPerSec: wallSec > 0 ? received / wallSec : 0,
+    sent: phase.sent,
+    expected: phase.expected,
+    received,
+    lost: Math.max(0, phase.expected - received),
+    duplicates: stats.reduce((n, s) => n + s.duplicates, 0),
+    p50Ms: latency.quantile(0.5) / 1000,
+    p99Ms: latency.quantile(0.99) / 1000,
+    maxMs: latency.max / 1000,
+    wallSec,
+    serverCpuSec: phase.serverCpuSec,
+    serverUsPerDelivery: received > 0 ? (phase.serverCpuSec * 1e6) / received : NaN,
+    generatorCpuSec: stats.reduce((n, s) => n + s.cpuUs, 0) / 1e6,
+    dropped: stats.reduce((n, s) => n + s.dropped, 0),
+  };
+}
+
+function summary(r: TargetResult): string {
+  const parts = [`${r.logins.ok} logins at ${Math.round(r.logins.perSec)}/s`];
+  if (r.latency) parts.push(`latency p99 ${r.latency.p99Ms.toFixed(2)} ms (lost ${r.latency.lost})`);
+  if (r.throughput) parts.push(`${Math.round(r.throughput.deliveriesPerSec)} deliveries/s (lost ${r.throughput.lost})`);
+  if (r.memory && Number.isFinite(r.memory.perConnectionBytes)) parts.push(`${Math.round(r.memory.perConnectionBytes)} B/conn`);
+  if (r.broadcast) parts.push(`broadcast p99 ${r.broadcast.p99Ms.toFixed(1)} ms (lost ${r.broadcast.lost})`);
+  return parts.join(', ');
+}

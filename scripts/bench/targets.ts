@@ -1,0 +1,191 @@
+/**
+ * @module
+ * The servers a benchmark run measures, each started fresh as a child process for every scenario:
+ * framechat itself (the built bin/chat-server.js), the minimal relay, and the IRC servers found
+ * on this machine. IRC servers refuse to run as root; when the bench is root they run as nobody
+ * (setpriv), in the foreground, from a config written to a temp directory.
+ *
+ * A binary is looked up in PATH and /usr/sbin, or taken from FRAMECHAT_BENCH_<NAME> (for example
+ * FRAMECHAT_BENCH_IRCD_HYBRID=/opt/hybrid/sbin/ircd-hybrid).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Proto, TargetAddress } from './ipc.js';
+import { hybridConfig, inspircdConfig, ngircdConfig, OPER_PASSWORD, type IrcConfigInput } from './irc-configs.js';
+import { freePort, spawnWithFileLimit, stopProcess, waitForOutput, waitForPort } from './proc.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export type TargetName = 'framechat' | 'relay' | 'inspircd' | 'ngircd' | 'ircd-hybrid';
+export const TARGET_NAMES: TargetName[] = ['framechat', 'relay', 'inspircd', 'ngircd', 'ircd-hybrid'];
+/** IRC servers in order of preference as "the IRC server people run". */
+export const IRC_TARGETS: TargetName[] = ['inspircd', 'ngircd', 'ircd-hybrid'];
+
+export interface Running {
+  pid: number;
+  address: TargetAddress;
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  name: TargetName;
+  proto: Proto;
+  /** Why it cannot run here (e.g. "not installed"), or undefined when it can. */
+  unavailable: string | undefined;
+  start(maxClients: number): Promise<Running>;
+}
+
+const NOBODY = 65534;
+const START_TIMEOUT_MS = 15_000;
+
+function findBinary(name: string): string | undefined {
+  const override = process.env[`FRAMECHAT_BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
+  for (const candidate of override ? [override] : dirs.filter(Boolean).map((d) => path.join(d, name))) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Keep the child's output for error messages, and stop a full pipe from ever blocking it. */
+function drain(child: ChildProcess): void {
+  child.stdout?.resume();
+  child.stderr?.resume();
+}
+
+/** profileDir: run framechat (and the relay) under --cpu-prof, writing profiles there. */
+export interface TargetOptions {
+  profileDir?: string;
+}
+
+function nodeFlags(options: TargetOptions, name: string): string[] {
+  return options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+}
+
+function framechat(options: TargetOptions): Target {
+  const bin = path.join(ROOT, 'bin/chat-server.js');
+  let unavailable: string | undefined;
+  try {
+    accessSync(path.join(ROOT, 'dist/server/cli.js'));
+  } catch {
+    unavailable = 'not built (run npm run build)';
+  }
+  return {
+    name: 'framechat',
+    proto: 'framed',
+    unavailable,
+    async start(maxClients) {
+      const args = [...nodeFlags(options, 'framechat'), bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
+      args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
+      const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
+      drain(child);
+      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, stop: () => stopProcess(child) };
+    },
+  };
+}
+
+function relay(options: TargetOptions): Target {
+  return {
+    name: 'relay',
+    proto: 'framed',
+    unavailable: undefined,
+    async start() {
+      const script = path.join(ROOT, 'scripts/bench/relay.ts');
+      const child = spawnWithFileLimit(process.execPath, [...nodeFlags(options, 'relay'), '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const port = Number(await waitForOutput(child, /relay listening on (\d+)/, START_TIMEOUT_MS));
+      drain(child);
+      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, stop: () => stopProcess(child) };
+    },
+  };
+}
+
+interface IrcFlavour {
+  name: TargetName;
+  binary: string;
+  config(input: IrcConfigInput, binary: string): string;
+  args(configFile: string, dir: string): string[];
+  talkerSetup?: string[];
+}
+
+const FLAVOURS: IrcFlavour[] = [
+  {
+    name: 'inspircd',
+    binary: 'inspircd',
+    config: inspircdConfig,
+    args: (conf) => [`--config=${conf}`, '--nofork', '--nopid'],
+  },
+  {
+    name: 'ngircd',
+    binary: 'ngircd',
+    config: ngircdConfig,
+    args: (conf) => ['--nodaemon', '--config', conf],
+    talkerSetup: [`OPER bench ${OPER_PASSWORD}`, 'MODE {nick} +F'],
+  },
+  {
+    name: 'ircd-hybrid',
+    binary: 'ircd-hybrid',
+    // Core modules load from the compiled-in path; the config names the same place.
+    config: (input, binary) => hybridConfig(input, path.resolve(path.dirname(binary), '../lib/ircd-hybrid/modules')),
+    args: (conf, dir) => [
+      '-foreground',
+      '-configfile', conf,
+      ...['klinefile', 'dlinefile', 'xlinefile', 'resvfile'].flatMap((f) => [`-${f}`, path.join(dir, f)]),
+      '-logfile', path.join(dir, 'ircd.log'),
+      '-pidfile', path.join(dir, 'ircd.pid'),
+    ],
+  },
+];
+
+function irc(flavour: IrcFlavour): Target {
+  const binary = findBinary(flavour.binary);
+  return {
+    name: flavour.name,
+    proto: 'irc',
+    unavailable: binary ? undefined : 'not installed',
+    async start(maxClients) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `framechat-bench-${flavour.name}-`));
+      const port = await freePort();
+      const conf = path.join(dir, `${flavour.name}.conf`);
+      writeFileSync(conf, flavour.config({ port, dir, maxClients }, binary!));
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) {
+        chownSync(dir, NOBODY, NOBODY);
+        chownSync(conf, NOBODY, NOBODY);
+      }
+      chmodSync(dir, 0o755);
+      const [cmd, args] = asRoot
+        ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', binary!, ...flavour.args(conf, dir)]]
+        : [binary!, flavour.args(conf, dir)];
+      const child = spawnWithFileLimit(cmd as string, args as string[], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      drain(child);
+      try {
+        await waitForPort(port, child, START_TIMEOUT_MS);
+      } catch (err) {
+        await stopProcess(child);
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`${flavour.name}: ${(err as Error).message}`);
+      }
+      return {
+        pid: child.pid!,
+        address: { host: '127.0.0.1', port, proto: 'irc', ...(flavour.talkerSetup ? { talkerSetup: flavour.talkerSetup } : {}) },
+        stop: async () => {
+          await stopProcess(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+export function targets(options: TargetOptions = {}): Target[] {
+  return [framechat(options), relay(options), ...FLAVOURS.map(irc)];
+}
