@@ -9,16 +9,16 @@
  *   npm run bench -- --only big-room   some scenarios (comma-separated names)
  *   npm run bench -- --targets framechat,relay
  *   npm run bench -- --json            the results as JSON on stdout instead of the tables
- *   npm run bench -- --profile         framechat and the relay under --cpu-prof; prints the hot spots
+ *   npm run bench -- --profile         framechat, the relay and the load generators under --cpu-prof; prints the hot spots
  *
  * Results go to bench-results/ (git-ignored); a full default run also writes docs/bench-chart.svg.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './bench/chart.js';
-import { formatHotSpots, hotSpots } from './bench/profile.js';
+import { formatHotSpots, hotSpots, mainThreadProfiles } from './bench/profile.js';
 import { renderText } from './bench/report.js';
 import { runBench } from './bench/run.js';
 import { scenarios as allScenarios } from './bench/scenarios.js';
@@ -83,8 +83,8 @@ if (values.json) process.stdout.write(json + '\n');
 else process.stdout.write(renderText(run));
 
 if (profileDir) {
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
-    process.stdout.write(`\n## profile ${file}\n${formatHotSpots(hotSpots(path.join(profileDir, file), 15))}\n`);
+  for (const [name, file] of mainThreadProfiles(profileDir)) {
+    process.stdout.write(`\n## profile ${name}\n${formatHotSpots(hotSpots(file, 15))}\n`);
   }
 }
 process.stderr.write(`\nresults: ${path.relative(process.cwd(), path.join(outDir, `bench-${stamp}.json`))}\n`);

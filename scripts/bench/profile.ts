@@ -6,7 +6,7 @@
  *
  *   node --import tsx scripts/bench/profile.ts FILE.cpuprofile [N]
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +51,21 @@ export function hotSpots(file: string, top = 15): HotSpot[] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([key, us]) => ({ name: key.split(' ')[0]!, where: where.get(key) ?? '', selfMs: us / 1000, share: total > 0 ? us / total : 0 }));
+}
+
+/**
+ * The main-thread profiles under `dir`, one folder per process (see nodeFlags in targets.ts), as
+ * [folder, file] pairs. Node names a profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile;
+ * thread 0 is the main thread, the others are loader threads.
+ */
+export function mainThreadProfiles(dir: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const folder of readdirSync(dir).sort()) {
+    for (const file of readdirSync(path.join(dir, folder)).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))) {
+      out.push([folder, path.join(dir, folder, file)]);
+    }
+  }
+  return out;
 }
 
 export function formatHotSpots(spots: HotSpot[]): string {

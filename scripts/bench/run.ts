@@ -11,7 +11,7 @@ import { Histogram } from './histogram.js';
 import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
 import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess } from './proc.js';
 import { clientSpecs, roomSizeOf, type Scenario } from './scenarios.js';
-import { ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
+import { nodeFlags, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
 
 export interface BenchOptions {
@@ -19,7 +19,7 @@ export interface BenchOptions {
   targets?: TargetName[];
   /** Load-generator processes (default 2: this machine has 2 cores, and the server needs one). */
   generators?: number;
-  /** Run framechat and the relay under --cpu-prof, writing .cpuprofile files here. */
+  /** Run framechat, the relay and the load generators under --cpu-prof, writing .cpuprofile files here. */
   profileDir?: string;
   log?: (line: string) => void;
 }
@@ -80,9 +80,10 @@ class GeneratorProcess {
   private readonly waiting: ((reply: Reply) => void)[] = [];
   private readonly child: ChildProcess;
 
-  constructor() {
+  constructor(index: number, profileDir: string | undefined) {
     const script = path.join(ROOT, 'scripts/bench/loadgen.ts');
-    this.child = spawnWithFileLimit(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const args = [...nodeFlags(profileDir, `loadgen${index}`), '--import', 'tsx', script];
+    this.child = spawnWithFileLimit(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (reply: Reply) => this.waiting.shift()?.(reply));
     this.child.on('exit', (code) => {
       for (const w of this.waiting.splice(0)) w({ op: 'error', message: `load generator exited (${code})` });
@@ -96,9 +97,12 @@ class GeneratorProcess {
     });
   }
 
+  /** Ask it to exit, and give it time to (a --cpu-prof profile is written on the way out). */
   async exit(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     try {
       await this.request({ op: 'exit' });
+      await Promise.race([exited, sleep(5_000)]);
     } catch {
       // already gone
     }
@@ -128,7 +132,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     generators: generatorCount,
     scenarios: [],
   };
-  const generators = Array.from({ length: generatorCount }, () => new GeneratorProcess());
+  const generators = Array.from({ length: generatorCount }, (_, i) => new GeneratorProcess(i, options.profileDir));
   try {
     for (const scenario of options.scenarios) {
       log(`\n${scenario.title}`);

@@ -66,8 +66,13 @@ export interface TargetOptions {
   profileDir?: string;
 }
 
-function nodeFlags(options: TargetOptions, name: string): string[] {
-  return options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+/**
+ * Node flags that write CPU profiles into their own folder `name-<time>` under profileDir, if given.
+ * Not --cpu-prof-name: tsx's loader thread writes a profile too, and one name would let it
+ * overwrite the main thread's (Node's default names carry the thread id; see mainThreadProfiles).
+ */
+export function nodeFlags(profileDir: string | undefined, name: string): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `${name}-${Date.now()}`)}`] : [];
 }
 
 function framechat(options: TargetOptions): Target {
@@ -83,7 +88,7 @@ function framechat(options: TargetOptions): Target {
     proto: 'framed',
     unavailable,
     async start(maxClients) {
-      const args = [...nodeFlags(options, 'framechat'), bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
+      const args = [...nodeFlags(options.profileDir, 'framechat'), bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
       args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
       const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
@@ -100,7 +105,7 @@ function relay(options: TargetOptions): Target {
     unavailable: undefined,
     async start() {
       const script = path.join(ROOT, 'scripts/bench/relay.ts');
-      const child = spawnWithFileLimit(process.execPath, [...nodeFlags(options, 'relay'), '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnWithFileLimit(process.execPath, [...nodeFlags(options.profileDir, 'relay'), '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       const port = Number(await waitForOutput(child, /relay listening on (\d+)/, START_TIMEOUT_MS));
       drain(child);
       return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, stop: () => stopProcess(child) };
