@@ -7,6 +7,7 @@
  * Both are stopped after each test. waitFor() polls the screen (bounded) instead of sleeping.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -124,48 +125,103 @@ export class VirtualTerminal {
 
 let tmuxCount = 0;
 
-/** The built chat-client (or any command) in a real tmux, on a private socket, at a fixed size. */
+/** The terminal modes an application can leave behind; all off/visible once it has exited cleanly. */
+export interface PaneModes {
+  alternateScreen: boolean;
+  mouse: boolean;
+  cursorVisible: boolean;
+}
+
+/**
+ * A command in a real tmux, on a private socket, at a fixed size: the built chat-client, run as a
+ * person would run it from a shell. Keys go in with send-keys, the screen comes out of capture-pane.
+ */
 export class TmuxTerminal {
   private constructor(private readonly socket: string) {}
 
-  static async start(command: string[], opts: { cols?: number; rows?: number; cwd?: string } = {}): Promise<TmuxTerminal> {
+  /**
+   * Run `command` in a new tmux session. After the command exits, its exit status is printed as
+   * "[exit N]" and the pane stays, so tests can see both the status and what was left on screen.
+   */
+  static async start(command: string[], opts: { cols?: number; rows?: number } = {}): Promise<TmuxTerminal> {
     const socket = `framechat-test-${process.pid}-${++tmuxCount}`;
     const t = new TmuxTerminal(socket);
     cleanups.add(() => t.kill());
-    // After the command exits, print its exit status and keep the pane, so tests can see both.
     const shell = `${command.map(quote).join(' ')}; echo "[exit $?]"; sleep 600`;
-    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), 'sh', '-c', shell], opts.cwd);
+    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), 'sh', '-c', shell]);
     return t;
   }
 
-  private async tmux(args: string[], cwd?: string): Promise<string> {
+  private async tmux(args: string[]): Promise<string> {
     const { stdout } = await run('tmux', ['-u', '-L', this.socket, ...args], {
-      cwd,
       env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color' },
     });
     return stdout;
   }
 
-  /** Keys by tmux name ("Enter", "C-c", "PageUp") or literal text with { literal: true }. */
+  /** Keys by tmux name: "Enter", "C-c", "Up", "Home", "PageUp", "Tab"... */
   async keys(...keys: string[]): Promise<void> {
     await this.tmux(['send-keys', '-t', '0', ...keys]);
   }
 
+  /** Type text, each character as a key press. */
   async text(text: string): Promise<void> {
     await this.tmux(['send-keys', '-t', '0', '-l', text]);
   }
 
-  async screen(): Promise<string[]> {
-    const out = await this.tmux(['capture-pane', '-p', '-t', '0']);
-    return out.replace(/\n$/, '').split('\n').map((l) => l.trimEnd());
+  /** Paste as a terminal does: bracketed when the application asked for it (line breaks as CR). */
+  async paste(text: string): Promise<void> {
+    await this.tmux(['set-buffer', '-b', 'test', text]);
+    await this.tmux(['paste-buffer', '-p', '-d', '-b', 'test', '-t', '0']);
+  }
+
+  /**
+   * Every screen row as text (a wide character once, as a person reads it). With `trailing`,
+   * spaces the application wrote at the end of a row are kept (an inverse status bar, say).
+   */
+  async screen(opts: { trailing?: boolean } = {}): Promise<string[]> {
+    const out = await this.tmux(['capture-pane', '-p', ...(opts.trailing ? ['-N'] : []), '-t', '0']);
+    const rows = out.replace(/\n$/, '').split('\n');
+    return opts.trailing ? rows : rows.map((l) => l.trimEnd());
+  }
+
+  private async format(format: string): Promise<string> {
+    return (await this.tmux(['display-message', '-p', '-t', '0', format])).trim();
+  }
+
+  async cursor(): Promise<{ x: number; y: number }> {
+    const [x, y] = (await this.format('#{cursor_x} #{cursor_y}')).split(' ').map(Number);
+    return { x: x!, y: y! };
+  }
+
+  async modes(): Promise<PaneModes> {
+    const [alt, mouse, cursor] = (await this.format('#{alternate_on} #{mouse_any_flag} #{cursor_flag}')).split(' ');
+    return { alternateScreen: alt === '1', mouse: mouse === '1', cursorVisible: cursor === '1' };
+  }
+
+  /** The pane's terminal device: what is written to it appears on the screen, as from any other program. */
+  tty(): Promise<string> {
+    return this.format('#{pane_tty}');
+  }
+
+  /** The process id of the command (the child of the pane's shell). */
+  async commandPid(): Promise<number> {
+    const shell = await this.format('#{pane_pid}');
+    const children = (await readFile(`/proc/${shell}/task/${shell}/children`, 'utf8')).trim().split(/\s+/);
+    if (children.length !== 1 || children[0] === '') throw new Error(`expected one process under the pane's shell, found ${JSON.stringify(children)}`);
+    return Number(children[0]);
   }
 
   async resize(cols: number, rows: number): Promise<void> {
     await this.tmux(['resize-window', '-t', '0', '-x', String(cols), '-y', String(rows)]);
   }
 
-  waitFor(pattern: Pattern, timeoutMs = 10_000): Promise<string[]> {
+  waitFor(pattern: Pattern, timeoutMs = 15_000): Promise<string[]> {
     return poll(() => this.screen(), matcher(pattern), String(pattern), frame, timeoutMs);
+  }
+
+  async waitForCursor(x: number, y: number, timeoutMs = 15_000): Promise<void> {
+    await poll(() => this.cursor(), (c) => c.x === x && c.y === y, `the cursor at ${x},${y}`, (c) => JSON.stringify(c), timeoutMs);
   }
 
   async kill(): Promise<void> {
