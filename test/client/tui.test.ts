@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ChatApp } from '../../src/client/app.js';
+import { nameColour } from '../../src/client/format.js';
 import { runTui } from '../../src/client/tui/tui.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
@@ -253,6 +254,25 @@ describe('the full screen', () => {
     expect((await vt.cell(await vt.columnOf('plain', plain), plain)).bold).toBe(false);
     expect((await vt.cell(await vt.columnOf('plain', plain), plain)).fgDefault).toBe(true);
     expect((await vt.cell(await vt.columnOf('bob has', joined), joined)).fgDefault).toBe(false);
+  });
+
+  it('draws names in their own colours and system lines grey, each its own colour in the 256-colour palette', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    bob.send({ type: 'say', text: 'ping alice' });
+    const screen = await vt.waitFor('bob: ping alice');
+    const said = rowWith(screen, 'bob: ping alice');
+    const joined = rowWith(screen, 'bob has joined');
+    // The palette index of an exact xterm-256 colour cube entry (all name colours are such entries).
+    const cube = (hex: string): number => {
+      const level = (at: number): number => [0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff].indexOf(parseInt(hex.slice(at, at + 2), 16));
+      return 16 + 36 * level(1) + 6 * level(3) + level(5);
+    };
+    expect((await vt.cell(await vt.columnOf('bob:', said), said)).fg).toBe(cube(nameColour('bob')));
+    expect((await vt.cell(await vt.columnOf('ping alice', said), said)).fg).toBe(cube('#ffd700')); // the mention yellow
+    expect((await vt.cell(await vt.columnOf('bob has', joined), joined)).fg).toBe(244); // #808080 on the grey ramp
   });
 
   it('toggles the user list with F2 and /users', async () => {

@@ -36,6 +36,12 @@ unicode.charWidth = (str: string | number, i = 0): number => {
   return cp === 0 ? 0 : charWidth(cp) === 2 ? 2 : 1;
 };
 
+// blessed.colors.match() answers from a cache that blessed fills, while building its 8-colour
+// fallback table, with the nearest of the first 8 colours for every xterm-256 palette entry. Our
+// colours are palette entries, so without this every name colour would come out as one of 8
+// (and the grey of system lines as the yellow of mentions). Start from an empty cache.
+(blessed as unknown as { colors: { _cache: Record<number, number> } }).colors._cache = {};
+
 const DEFAULT = 0x1ff;
 const DIM_FG = '#808080';
 
