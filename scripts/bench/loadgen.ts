@@ -37,8 +37,6 @@ class Generator implements Sink {
   private clients: BenchClient[] = [];
   private talkers: Talker[] = [];
   private talkerCount = 0;
-  /** Per receiver: the next sequence number expected from each talker. */
-  private readonly expectedSeq = new Map<BenchClient, Int32Array>();
   private readonly observing = new Map<BenchClient, Talker[]>();
   private readonly latency = new Histogram();
   private received = 0;
@@ -80,9 +78,9 @@ class Generator implements Sink {
 
   chat(receiver: BenchClient, stamp: Stamp, atUs: number): void {
     const s = stamp.sender;
-    if (s === receiver.talker || s >= this.talkerCount) return; // the sender's own echo
-    const seen = this.expectedSeq.get(receiver);
-    if (!seen) return;
+    // The sender's own echo, or a message from before this generator arranged its counters.
+    if (s === receiver.talker || s >= receiver.nextSeq.length) return;
+    const seen = receiver.nextSeq;
     const expected = seen[s]!;
     if (stamp.seq < expected) {
       this.duplicates++;
@@ -91,9 +89,8 @@ class Generator implements Sink {
     if (stamp.seq > expected) this.gaps += stamp.seq - expected;
     seen[s] = stamp.seq + 1;
     this.count(atUs - stamp.sentUs, atUs);
-    const watched = this.observing.get(receiver);
-    if (watched) {
-      for (const t of watched) if (t.index === s) t.acked = stamp.seq + 1;
+    if (receiver.observer) {
+      for (const t of this.observing.get(receiver)!) if (t.index === s) t.acked = stamp.seq + 1;
       this.onAck?.();
     }
   }
@@ -155,7 +152,7 @@ class Generator implements Sink {
     const byRoom = new Map<string, BenchClient[]>();
     for (const client of this.clients) {
       byRoom.set(client.room, [...(byRoom.get(client.room) ?? []), client]);
-      this.expectedSeq.set(client, new Int32Array(this.talkerCount));
+      client.nextSeq = new Int32Array(this.talkerCount);
     }
     for (const client of this.clients) {
       if (client.talker < 0) continue;
@@ -163,7 +160,10 @@ class Generator implements Sink {
       const observer = members.find((m) => m.talker < 0) ?? members.find((m) => m !== client);
       const talker: Talker = { client, index: client.talker, observer, seq: 0, acked: 0 };
       this.talkers.push(talker);
-      if (observer) this.observing.set(observer, [...(this.observing.get(observer) ?? []), talker]);
+      if (observer) {
+        observer.observer = true;
+        this.observing.set(observer, [...(this.observing.get(observer) ?? []), talker]);
+      }
     }
   }
 
@@ -269,7 +269,6 @@ class Generator implements Sink {
     for (const client of this.clients) client.close();
     this.clients = [];
     this.talkers = [];
-    this.expectedSeq.clear();
     this.observing.clear();
     this.broadcaster = undefined;
     this.onAck = undefined;

@@ -101,29 +101,38 @@ function skipItems(p: Uint8Array, at: number, n: number): number {
   return at;
 }
 
-/** Fill `out` from `payload`. Anything that is not a map with a string `type` is Control. */
-export function peek(payload: Uint8Array, out: Peek): Peek {
+/**
+ * Fill `out` from the payload at bytes[start..end) (offsets in `out` are into `bytes`). Anything
+ * that is not a map with a string `type` is Control.
+ */
+export function peek(payload: Uint8Array, start: number, end: number, out: Peek): Peek {
   out.kind = Kind.Control;
   out.start = out.end = -1;
-  const b = payload[0]!;
+  const b = payload[start]!;
   let n = 0;
-  let at = 0;
+  let at = start;
   if (b >= 0x80 && b <= 0x8f) {
     n = b & 0x0f;
-    at = 1;
+    at += 1;
   } else if (b === 0xde) {
-    n = (payload[1]! << 8) | payload[2]!;
-    at = 3;
+    n = (payload[start + 1]! << 8) | payload[start + 2]!;
+    at += 3;
   } else {
     return out;
   }
   let kind: Kind = Kind.Control;
   let textStart = -1, textEnd = -1, toStart = -1, toEnd = -1;
-  for (let i = 0; i < n && at < payload.length; i++) {
+  for (let i = 0; i < n && at < end; i++) {
     if (!readStr(payload, at)) return out;
     const keyStart = strStart;
     const keyEnd = strEnd;
     at = keyEnd;
+    // Most keys are none of the three: rule them out by length and first letter before comparing.
+    const keyLength = keyEnd - keyStart;
+    if ((keyLength !== 4 && keyLength !== 2) || payload[keyStart] !== 0x74 /* t */) {
+      at = skip(payload, at);
+      continue;
+    }
     if (equals(payload, keyStart, keyEnd, TYPE) && readStr(payload, at)) {
       if (equals(payload, strStart, strEnd, MESSAGE)) kind = Kind.Message;
       else if (equals(payload, strStart, strEnd, RENAMED)) kind = Kind.Renamed;
