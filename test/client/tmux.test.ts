@@ -196,6 +196,20 @@ describe('chat-client in tmux', () => {
     await alice.keys('C-u');
     await input('');
 
+    // Word by word (Ctrl-arrows and Alt-B/F), Alt-Backspace, Ctrl-Y puts back, Ctrl-D deletes forward.
+    await alice.text('one two three');
+    await alice.keys('C-Left', 'M-b');
+    await alice.text('[');
+    await alice.keys('M-f');
+    await alice.text(']');
+    await input('one [two] three');
+    await alice.keys('C-Right', 'M-BSpace');
+    await input('one [two]');
+    await alice.keys('C-y', 'C-a', 'C-d');
+    await input('ne [two] three');
+    await alice.keys('C-e', 'C-u');
+    await input('');
+
     // Tab completes a name (with ": " at the start of the line) and a command.
     await alice.text('rob');
     await alice.keys('Tab');
@@ -230,6 +244,10 @@ describe('chat-client in tmux', () => {
     expect(await said(robot, 'alice')).toEqual(['one', 'two', 'three']);
     await alice.text('y');
     await alice.waitFor(/alice: p8/);
+    await alice.paste(Array.from({ length: 6 }, (_, i) => `q${i + 1}`).join('\n') + '\n');
+    await alice.waitFor('Send 6 pasted lines? (y/n)');
+    await alice.keys('Escape');
+    await alice.waitFor('Paste of 6 lines not sent');
     await alice.waitFor((s) => s[15] === '#main>');
     expect(await said(robot, 'alice')).toEqual(['one', 'two', 'three', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
   });
@@ -247,6 +265,17 @@ describe('chat-client in tmux', () => {
     expect(screen.join('\n')).not.toContain('line 20');
     await alice.keys('PageDown', 'PageDown');
     screen = await alice.waitFor((s) => !s[8]!.includes('scrolled up'));
+    expect(screen[7]).toMatch(/robot: line 20$/);
+    await alice.keys('S-Up');
+    await alice.waitFor('▲ scrolled up (PgDn)');
+    await alice.keys('S-Down');
+    await alice.waitFor((s) => !s[8]!.includes('scrolled up'));
+
+    // F2 shows the user list (not shown at start-up on a terminal this narrow) and hides it again.
+    await alice.keys('F2');
+    await alice.waitFor((s) => s[0]!.endsWith('│ #main (2)') && s[1]!.endsWith('│ alice') && s[2]!.endsWith('│ robot'));
+    await alice.keys('F2');
+    screen = await alice.waitFor((s) => s.slice(0, 8).every((l) => !l.includes('│')));
     expect(screen[7]).toMatch(/robot: line 20$/);
 
     // Something else scribbles on the terminal (as `wall` or a stray background job would).
