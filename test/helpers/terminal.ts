@@ -7,7 +7,7 @@
  * Both are stopped after each test. waitFor() polls the screen (bounded) instead of sleeping.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
@@ -137,6 +137,9 @@ export interface PaneModes {
  * person would run it from a shell. Keys go in with send-keys, the screen comes out of capture-pane.
  */
 export class TmuxTerminal {
+  /** Where tmux made its socket; tmux leaves the file behind after kill-server. */
+  private socketPath = '';
+
   private constructor(private readonly socket: string) {}
 
   /**
@@ -149,6 +152,7 @@ export class TmuxTerminal {
     cleanups.add(() => t.kill());
     const shell = `${command.map(quote).join(' ')}; echo "[exit $?]"; sleep 600`;
     await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), 'sh', '-c', shell]);
+    t.socketPath = await t.format('#{socket_path}');
     return t;
   }
 
@@ -226,6 +230,7 @@ export class TmuxTerminal {
 
   async kill(): Promise<void> {
     await this.tmux(['kill-server']).catch(() => undefined);
+    if (this.socketPath !== '') await rm(this.socketPath, { force: true });
   }
 }
 
