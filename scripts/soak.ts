@@ -94,14 +94,16 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<SoakRe
   memory.baseline = await settledRss(server, o.settleSeconds);
 
   t = Date.now();
-  log(`chat: ${o.clients} clients for ${o.seconds} s`);
-  await chat({ ...plan, seconds: o.seconds }, ledger, rng, traffic);
+  if (server.alive) {
+    log(`chat: ${o.clients} clients for ${o.seconds} s`);
+    await chat({ ...plan, seconds: o.seconds }, ledger, rng, traffic);
+  }
   seconds.chat = (Date.now() - t) / 1000;
   memory.afterChat = await settledRss(server, o.settleSeconds / 2);
 
-  log(`cycles: ${o.cycles} in four batches`);
+  if (server.alive) log(`cycles: ${o.cycles} in four batches`);
   const batches = 4;
-  for (let b = 0; b < batches; b++) {
+  for (let b = 0; b < batches && server.alive; b++) {
     const n = Math.floor(o.cycles / batches) + (b < o.cycles % batches ? 1 : 0);
     t = Date.now();
     await cycles(server.port, n, o.concurrency, rng, cycleStats);
@@ -110,10 +112,11 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<SoakRe
     if (rss !== undefined) memory.cycles.push(rss);
   }
 
-  log('everyone left: reading the heap, waiting for RSS to come back, probing');
+  if (server.died) log(`the server exited by itself ${server.died.afterSeconds.toFixed(1)} s in: skipping the remaining phases`);
+  else log('everyone left: reading the heap, waiting for RSS to come back, probing');
   await sleep(GRACE_MS);
-  if (memory.heapBaseline) memory.heapFinal = await readHeap(server, memory);
-  if (memory.baseline !== undefined) {
+  if (memory.heapBaseline && server.alive) memory.heapFinal = await readHeap(server, memory);
+  if (memory.baseline !== undefined && server.alive) {
     const back = await rssReturn(server, memory.baseline + o.toleranceMiB * 1024 * 1024, o.returnSeconds);
     memory.final = back.rss;
     memory.returnSeconds = back.seconds;
@@ -134,6 +137,7 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<SoakRe
     result.probeError = (err as Error).message;
   }
   result.server.exit = await server.stop();
+  if (server.died) result.server.died = server.died;
   result.server.warnings = server.warnings.length;
   seconds.total = (Date.now() - started) / 1000;
   return result;

@@ -18,7 +18,7 @@ import type { CycleStats, ProbeResult } from './cycles.js';
 import type { HeapFigures } from './heap.js';
 import type { Tally } from './ledger.js';
 import type { SoakOptions } from './options.js';
-import type { Exit } from './server-process.js';
+import type { Exit, ServerProcess } from './server-process.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,7 +42,7 @@ export interface Memory {
 
 export interface SoakResult {
   options: SoakOptions;
-  server: { port: number; pid: number; errors: string[]; warnings: number; exit?: Exit };
+  server: { port: number; pid: number; errors: string[]; warnings: number; exit?: Exit; died?: ServerProcess['died'] };
   seconds: { warmup: number; chat: number; cycles: number; total: number };
   traffic: Traffic;
   tally: Tally;
@@ -61,6 +61,9 @@ export function growthMiB(m: Memory): number | undefined {
 export function findings(r: SoakResult): string[] {
   const out: string[] = [];
   const t = r.tally;
+  const died = r.server.died;
+  // First, because every other finding of such a run is a consequence of it.
+  if (died) out.push(`the server exited by itself ${died.afterSeconds.toFixed(1)} s into the run (code ${died.code}, signal ${died.signal}); the rest of the run was cut short`);
   for (const [key, label] of [
     ['lost', 'messages lost'],
     ['duplicated', 'messages duplicated'],
@@ -85,7 +88,7 @@ export function findings(r: SoakResult): string[] {
   }
   if (r.server.errors.length > 0) out.push(`the server logged ${r.server.errors.length} errors (first: ${r.server.errors[0]})`);
   const exit = r.server.exit;
-  if (!exit || exit.code !== 0) out.push(`the server did not exit cleanly on SIGTERM (${exit ? `code ${exit.code}, signal ${exit.signal}` : 'no exit'})`);
+  if (!died && (!exit || exit.code !== 0)) out.push(`the server did not exit cleanly on SIGTERM (${exit ? `code ${exit.code}, signal ${exit.signal}` : 'no exit'})`);
   const growth = growthMiB(r.memory);
   if (growth !== undefined && growth > r.memory.toleranceMiB) out.push(`RSS grew ${growth.toFixed(1)} MiB from baseline, over the ${r.memory.toleranceMiB} MiB tolerance`);
   const { heapBaseline: hb, heapFinal: hf } = r.memory;
@@ -129,7 +132,7 @@ export function summary(r: SoakResult, found: string[]): string {
         : ` ${(m.returnSeconds ?? 0).toFixed(1)} s after everyone left (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB vs baseline; tolerance ${m.toleranceMiB} MiB)`),
     `heap       live after full GC: baseline ${heap(m.heapBaseline)}, after everyone left ${heap(m.heapFinal)}` +
       (m.heapBaseline && m.heapFinal ? ` (${((m.heapFinal.liveBytes - m.heapBaseline.liveBytes) / MiB).toFixed(2)} MiB; tolerance ${m.heapToleranceMiB} MiB)` : ''),
-    `shutdown   ${r.server.exit ? `SIGTERM → exit code ${r.server.exit.code} in ${r.server.exit.ms} ms` : 'n/a'}`,
+    `shutdown   ${r.server.died ? 'n/a: the server had already exited' : r.server.exit ? `SIGTERM → exit code ${r.server.exit.code} in ${r.server.exit.ms} ms` : 'n/a'}`,
     `time       ${r.seconds.total.toFixed(1)} s in all`,
   ];
   if (r.problems.length > 0) lines.push('first problems:', ...r.problems.map((p) => `  - ${p}`));

@@ -28,6 +28,10 @@ export class ServerProcess {
   readonly errors: string[] = [];
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
+  private readonly startedAt = Date.now();
+  private stopping = false;
+  /** Set when the server exits before stop() asked it to: a crash, or a signal from elsewhere. */
+  died: { code: number | null; signal: NodeJS.Signals | null; afterSeconds: number } | undefined;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -35,7 +39,13 @@ export class ServerProcess {
     readonly host: string,
     readonly port: number,
   ) {
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => ((this.exitInfo = { code, signal }), resolve())));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        if (!this.stopping) this.died = { code, signal, afterSeconds: (Date.now() - this.startedAt) / 1000 };
+        resolve();
+      }),
+    );
   }
 
   static async start(extraArgs: string[] = []): Promise<ServerProcess> {
@@ -110,6 +120,7 @@ export class ServerProcess {
   /** SIGTERM, then wait for the exit; the server promises a clean exit 0 within a few seconds. */
   async stop(): Promise<Exit> {
     const started = Date.now();
+    this.stopping = true;
     if (this.alive) this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await this.exited;

@@ -112,13 +112,17 @@ interface Run {
   stderr: string;
 }
 
-function runSoak(args: string[]): Promise<Run> {
+/** Run the soak; `onStderr` sees its progress as it comes (to act on a phase). */
+function runSoak(args: string[], onStderr?: (soFar: string) => void): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr);
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -146,6 +150,21 @@ describe('the soak script', () => {
     expect(result.memory.heapFinal.objects.Session).toBe(0);
     expect(result.server.exit.code).toBe(0);
     for (const line of ['checked', 'result', 'cycles', 'memory', 'heap', 'shutdown']) expect(run.stderr).toMatch(new RegExp(`^${line} +\\S`, 'm'));
+  }, 120_000);
+
+  it('says first that the server went away when it exits by itself during the run, and fails', async () => {
+    let killed = false;
+    const run = await runSoak(['--profile', 'short'], (soFar) => {
+      const pid = /server pid (\d+)/.exec(soFar)?.[1];
+      if (!killed && pid !== undefined && /chat: \d+ clients/.test(soFar)) {
+        killed = true;
+        process.kill(Number(pid), 'SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^verdict {4}FAIL: the server exited by itself [\d.]+ s into the run \(code null, signal SIGKILL\)/m);
+    expect(run.stdout).toMatch(/^shutdown {3}n\/a: the server had already exited$/m);
   }, 120_000);
 
   it('refuses an unknown profile with exit code 2 and the usage', async () => {
