@@ -84,7 +84,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
       (a) => {
         let where;
         try {
-          where = parseAddress(a.address);
+          where = parseAddress(a.address, a.tls || a.ca !== undefined || a.insecure);
         } catch (err) {
           throw new UsageError(`bad address: ${(err as AddressError).message}`);
         }
@@ -99,7 +99,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           port: where.port,
           address: formatAddress(where),
           name,
-          tls: where.tls || a.tls || a.ca !== undefined || a.insecure,
+          tls: where.tls,
           insecure: a.insecure,
           line: a.line,
           retryMaxMs: Math.round(a['retry-max'] * 1000),
@@ -122,8 +122,15 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
 /** The one line a person reads when the first login fails, and the exit code that goes with it. */
 export function describeStartError(err: unknown, config: ClientConfig): { message: string; code: number } {
   if (err instanceof ServerError) {
-    const hint = err.code === 'auth_failed' ? ' (use --password or CHAT_PASSWORD)' : err.code === 'name_taken' ? ' (choose another with --name)' : '';
+    if (err.code === 'auth_failed') return { message: `${config.address} refused the login: ${err.message} (use --password or CHAT_PASSWORD)`, code: EXIT.refused };
+    const hint = err.code === 'name_taken' ? ' (choose another with --name)' : '';
     return { message: `${config.address} refused the name "${config.name}": ${err.message}${hint}`, code: EXIT.refused };
+  }
+  if (err instanceof ConnectionError && err.code === 'tls_failed') {
+    const hint = /certificate|self[- ]signed|altnames|issuer/i.test(err.message)
+      ? "the server's certificate is not trusted for this name: give its CA with --ca FILE"
+      : 'is that port serving TLS?';
+    return { message: `${err.message} (${hint})`, code: EXIT.connect };
   }
   if (err instanceof ConnectionError) return { message: err.message, code: EXIT.connect };
   return { message: `cannot connect to ${config.address}: ${(err as Error).message}`, code: EXIT.connect };

@@ -15,6 +15,7 @@ import { ConnectionError, FrameError, ProtocolError, ServerError } from './error
 import { FrameDecoder } from './frame.js';
 import {
   DEFAULT_PORT,
+  DEFAULT_TLS_PORT,
   MAX_FRAME_LIMIT,
   type ClientMessage,
   type ErrorMsg,
@@ -33,6 +34,7 @@ import { parseServerMessage } from './validate.js';
 
 export interface ConnectOptions {
   host?: string;
+  /** Default 5005, or 5006 with `tls` (the ports a server with a certificate listens on). */
   port?: number;
   name: string;
   password?: string;
@@ -309,7 +311,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
  */
 export function connect(opts: ConnectOptions): Promise<Connection> {
   const host = opts.host ?? 'localhost';
-  const port = opts.port ?? DEFAULT_PORT;
+  const port = opts.port ?? (opts.tls ? DEFAULT_TLS_PORT : DEFAULT_PORT);
   const timeoutMs = opts.timeout ?? 10_000;
   return new Promise<Connection>((resolve, reject) => {
     let connection: Connection | undefined;

@@ -12,7 +12,8 @@ describe('server address', () => {
     ['[::1]', { host: '::1', port: 5005, tls: false }],
     ['::1', { host: '::1', port: 5005, tls: false }],
     ['chats://example.org:5006', { host: 'example.org', port: 5006, tls: true }],
-    ['CHATS://example.org', { host: 'example.org', port: 5005, tls: true }],
+    ['CHATS://example.org', { host: 'example.org', port: 5006, tls: true }],
+    ['chats://[::1]', { host: '::1', port: 5006, tls: true }],
     ['chat://example.org:7000/', { host: 'example.org', port: 7000, tls: false }],
   ])('reads %j', (input, expected) => {
     expect(parseAddress(input)).toEqual(expected);

@@ -11,8 +11,10 @@ describe('chat-client arguments', () => {
     ['takes --name over CHAT_NAME', ['--name', 'bob'], { CHAT_NAME: 'alice' }, { name: 'bob' }],
     ['reads host:port', ['-n', 'a', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000, address: 'chat.example.org:6000' }],
     ['reads an IPv6 address', ['-n', 'a', '[::1]:6000'], {}, { host: '::1', port: 6000, address: '[::1]:6000' }],
-    ['turns on TLS for chats://', ['-n', 'a', 'chats://example.org'], {}, { tls: true, port: 5005 }],
-    ['turns on TLS for --tls', ['-n', 'a', '--tls', 'example.org'], {}, { tls: true }],
+    ['turns on TLS for chats://, on the TLS port 5006 unless told', ['-n', 'a', 'chats://example.org'], {}, { tls: true, port: 5006, address: 'example.org:5006' }],
+    ['keeps the port given with chats://', ['-n', 'a', 'chats://example.org:7000'], {}, { tls: true, port: 7000 }],
+    ['uses the TLS port for --tls and --ca without a port', ['-n', 'a', '--ca', 'package.json', 'example.org'], {}, { tls: true, port: 5006 }],
+    ['turns on TLS for --tls', ['-n', 'a', '--tls', 'example.org'], {}, { tls: true, port: 5006 }],
     ['turns on TLS (unchecked) for --insecure', ['-n', 'a', '--insecure', 'example.org'], {}, { tls: true, insecure: true }],
     ['normalizes --room', ['-n', 'a', '--room', 'rust'], {}, { room: '#rust' }],
     ['takes the password from CHAT_PASSWORD', ['-n', 'a'], { CHAT_PASSWORD: 's3cret' }, { password: 's3cret' }],
@@ -37,7 +39,9 @@ describe('chat-client arguments', () => {
 
   it.each<[string, Error, number, RegExp]>([
     ['a taken name', new ServerError('name_taken', 'The name "a" is taken.'), EXIT.refused, /refused the name "a": The name "a" is taken\. \(choose another with --name\)/],
-    ['a wrong password', new ServerError('auth_failed', 'Wrong password.'), EXIT.refused, /Wrong password\. \(use --password or CHAT_PASSWORD\)/],
+    ['a wrong password', new ServerError('auth_failed', 'Wrong server password.'), EXIT.refused, /^localhost:5005 refused the login: Wrong server password\. \(use --password or CHAT_PASSWORD\)$/],
+    ['an untrusted certificate', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: self-signed certificate'), EXIT.connect, /^cannot connect to localhost:5005: self-signed certificate \(the server's certificate is not trusted for this name: give its CA with --ca FILE\)$/],
+    ['TLS to a plain port', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: SSL routines:ssl3_get_record:wrong version number'), EXIT.connect, /wrong version number \(is that port serving TLS\?\)$/],
     ['an unreachable server', new ConnectionError('connect_failed', 'cannot connect to localhost:5005: ECONNREFUSED'), EXIT.connect, /^cannot connect to localhost:5005: ECONNREFUSED$/],
   ])('explains %s in one line', (_what, err, code, message) => {
     const out = describeStartError(err, { ...base, name: 'a' });
