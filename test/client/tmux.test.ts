@@ -3,18 +3,16 @@
  * read with capture-pane, against a real server on 127.0.0.1. What is asserted is what a person
  * would see in that terminal; a bot (the protocol module) stands in for a third person.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Connection, type ServerMessage } from '../../src/protocol/index.js';
 import { makeCerts, type Certs } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
+import { startServerBinary } from '../helpers/server-binary.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
 
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
-const SERVER_BIN = fileURLToPath(new URL('../../bin/chat-server.js', import.meta.url));
 
 beforeAll(() => {
   if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url)))) throw new Error('dist/ is missing: run "npm run build" first');
@@ -331,61 +329,17 @@ describe('chat-client in tmux', () => {
   });
 });
 
-/** The built chat-server binary, so that it can be killed and started again on the same port. */
-class ServerBinary {
-  private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    readonly port: number,
-  ) {}
-
-  static running = new Set<ServerBinary>();
-
-  static async start(port: number): Promise<ServerBinary> {
-    const child = spawn(process.execPath, [SERVER_BIN, 'start', '--host', '127.0.0.1', '--port', String(port), '--name', 'test'], { stdio: 'pipe' });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (t: string) => (out += t));
-    const listening = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`chat-server did not start within 15 s: ${out}`)), 15_000);
-      child.stdout.on('data', (t: string) => {
-        out += t;
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`chat-server exited with ${code}: ${out}`));
-      });
-    });
-    const server = new ServerBinary(child, listening);
-    ServerBinary.running.add(server);
-    return server;
-  }
-
-  /** Kill it as a crash would: no goodbye to the clients. */
-  async crash(): Promise<void> {
-    ServerBinary.running.delete(this);
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await once(this.child, 'exit');
-  }
-}
-
 describe('chat-client in tmux across a server crash', () => {
   const stopped = new Set<number>();
-  afterEach(async () => {
+  afterEach(() => {
     // A stopped client would not die with its tmux: always let it run again.
     for (const pid of stopped) process.kill(pid, 'SIGCONT');
     stopped.clear();
-    for (const s of [...ServerBinary.running]) await s.crash();
   });
 
   it('keeps a line typed while the server is down and delivers it once after the restart', async () => {
-    const first = await ServerBinary.start(0);
+    // The built binary, so that it can be killed and started again on the same port.
+    const first = await startServerBinary(['--name', 'test']);
     const port = first.port;
     const alice = await chatClient(['--name', 'alice', '--retry-max', '1', `127.0.0.1:${port}`], { cols: 100, rows: 12 });
     await alice.waitFor('Connected to test as alice');
@@ -403,7 +357,7 @@ describe('chat-client in tmux across a server crash', () => {
     const pid = await alice.commandPid();
     process.kill(pid, 'SIGSTOP');
     stopped.add(pid);
-    await ServerBinary.start(port);
+    await startServerBinary(['--port', String(port), '--name', 'test']);
     const watcher = await bot(port, 'watcher');
     const delivered = watcher.waitFor('message', (m) => m.from === 'alice', 15_000);
     process.kill(pid, 'SIGCONT');
