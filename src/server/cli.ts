@@ -118,6 +118,21 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   const server = new ChatServer(config);
   process.on('uncaughtException', (err) => server.log.error('uncaught_exception', { error: String(err?.stack ?? err) }));
   process.on('unhandledRejection', (err) => server.log.error('unhandled_rejection', { error: String((err as Error)?.stack ?? err) }));
+  // Before the listening line: whoever reads it may signal at once, and without a handler
+  // SIGTERM would kill the process instead of shutting it down.
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`chat-server: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`chat-server: ${signal}, shutting down\n`);
+    void server.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   let info;
   try {
     info = await server.listen();
@@ -142,18 +157,6 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   ].filter(Boolean);
   process.stdout.write(`framechat ${VERSION} listening on ${formatHost(info.host)}:${info.port}${extra.length ? ` (${extra.join(', ')})` : ''}\n`);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      process.stderr.write(`chat-server: ${signal} again, exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stdout.write(`chat-server: ${signal}, shutting down\n`);
-    void server.shutdown().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 function formatHost(host: string): string {

@@ -23,3 +23,14 @@ it('exits at once on a second SIGTERM while a client holds its connection open',
   expect(server.stderr()).toMatch(/SIGTERM again, exiting now/);
   stubborn.destroy();
 });
+
+it('shuts down cleanly on a SIGTERM sent the moment it says it is listening', async () => {
+  // A supervisor may signal as soon as it reads the listening line; the handler must already be
+  // in place then. The race is narrow, so try a few times.
+  for (let i = 0; i < 4; i++) {
+    const server = await startServerBinary();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stdout()).toMatch(/SIGTERM, shutting down/);
+  }
+});
