@@ -39,7 +39,17 @@ export interface TalkPlan {
 }
 
 export type Request =
-  | { op: 'connect'; target: TargetAddress; clients: ClientSpec[]; talkers: number; concurrency: number; timeoutMs: number }
+  | {
+      op: 'connect';
+      target: TargetAddress;
+      clients: ClientSpec[];
+      talkers: number;
+      concurrency: number;
+      /** Longest one login may take. */
+      timeoutMs: number;
+      /** No new login starts after this long; the ones not started count as failed. */
+      budgetMs: number;
+    }
   | { op: 'talk'; plan: TalkPlan }
   | { op: 'broadcast' }
   | { op: 'progress' }

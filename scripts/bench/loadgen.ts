@@ -112,17 +112,18 @@ class Generator implements Sink {
 
   // ---- requests -----------------------------------------------------------------------------
 
-  private async connect({ target, clients: specs, talkers, concurrency, timeoutMs }: ConnectRequest): Promise<Reply> {
+  private async connect({ target, clients: specs, talkers, concurrency, timeoutMs, budgetMs }: ConnectRequest): Promise<Reply> {
     this.disconnect();
     this.talkerCount = talkers;
     const startUs = nowUs();
+    const stopUs = startUs + budgetMs * 1000;
     let endUs = startUs;
     let ok = 0;
     const errors: string[] = [];
     let next = 0;
     // Keep `concurrency` logins in progress until every client has had its turn.
     const worker = async (): Promise<void> => {
-      while (next < specs.length) {
+      while (next < specs.length && nowUs() < stopUs) {
         const client = createClient(specs[next++]!, target, this);
         this.clients.push(client);
         let timer: NodeJS.Timeout | undefined;
@@ -143,6 +144,7 @@ class Generator implements Sink {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
+    if (next < specs.length) errors.unshift(`${specs.length - next} logins not started: set-up took over ${budgetMs / 1000} s`);
     this.arrange();
     return { op: 'connected', ok, failed: specs.length - ok, errors, startUs, endUs };
   }

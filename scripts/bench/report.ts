@@ -40,19 +40,21 @@ export function perCoreSecond(p: PhaseResult | undefined): number | undefined {
   return p && p.serverCpuSec > 0 ? p.received / p.serverCpuSec : undefined;
 }
 
-const METRICS: { metric: string; read: (r: TargetResult) => number | undefined; lowerIsBetter: boolean }[] = [
+/** Logins/s compare only in the storm: elsewhere logins are set-up, each server at its own pace. */
+const METRICS: { metric: string; read: (r: TargetResult) => number | undefined; lowerIsBetter: boolean; storm?: boolean }[] = [
   { metric: 'deliveries/s', read: (r) => r.throughput?.deliveriesPerSec, lowerIsBetter: false },
   { metric: 'deliveries per CPU-s', read: (r) => perCoreSecond(r.throughput), lowerIsBetter: false },
   { metric: 'p99 latency', read: (r) => r.latency?.p99Ms, lowerIsBetter: true },
   { metric: 'memory per connection', read: (r) => r.memory?.perConnectionBytes, lowerIsBetter: true },
-  { metric: 'logins/s', read: (r) => (r.logins.ok > 0 ? r.logins.perSec : undefined), lowerIsBetter: false },
+  { metric: 'logins/s', read: (r) => (r.logins.ok > 0 ? r.logins.perSec : undefined), lowerIsBetter: false, storm: true },
 ];
 
 export function ratios(s: ScenarioResult): Ratio[] {
   const fc = find(s, 'framechat');
   if (!ok(fc)) return [];
   const out: Ratio[] = [];
-  for (const { metric, read, lowerIsBetter } of METRICS) {
+  for (const { metric, read, lowerIsBetter, storm } of METRICS) {
+    if (storm && s.scenario.kind !== 'storm') continue;
     const mine = read(fc);
     if (mine === undefined || !Number.isFinite(mine)) continue;
     const relay = find(s, 'relay');
@@ -194,7 +196,7 @@ function scenarioTable(s: ScenarioResult): string {
         b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : 'n/a', lostOf(b), cpu,
       ]);
     } else {
-      rows.push([r.target, String(r.logins.ok), fmtRate(r.logins.perSec), cpu, peak]);
+      rows.push([r.target, String(r.logins.ok), String(r.logins.failed), fmtRate(r.logins.perSec), cpu, peak]);
     }
   }
   const head =
@@ -202,7 +204,7 @@ function scenarioTable(s: ScenarioResult): string {
       ? ['target', 'deliveries/s', 'per CPU-s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'logins/s', 'server CPU', 'peak RSS']
       : sc.kind === 'idle'
         ? ['target', 'logged in', 'logins/s', 'RSS/conn', 'peak RSS', 'broadcast p50/p99/max ms', 'lost', 'server CPU']
-        : ['target', 'logged in', 'logins/s', 'server CPU', 'peak RSS'];
+        : ['target', 'logged in', 'failed', 'logins/s', 'server CPU', 'peak RSS'];
   const width = head.length;
   return table(head, rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)));
 }
@@ -225,6 +227,7 @@ export function renderText(run: BenchRun): string {
     `${run.generators} load generators, load average at start ${m.loadAverage.toFixed(2)}`);
   for (const s of run.scenarios) {
     out.push('', `## ${s.scenario.title}`, describe(s), '', scenarioTable(s));
+    for (const r of s.results) if (r.note) out.push(`note: ${r.target}: ${r.note}`);
     const rs = ratios(s);
     if (rs.length > 0) out.push('', 'framechat / ' + rs.map((r) => `${r.against} ${r.metric} ${fmtX(r.value)}`).join(', '));
   }

@@ -7,6 +7,9 @@
  *
  * A binary is looked up in PATH and /usr/sbin, or taken from FRAMECHAT_BENCH_<NAME> (for example
  * FRAMECHAT_BENCH_IRCD_HYBRID=/opt/hybrid/sbin/ircd-hybrid).
+ *
+ * Logging the clients in is set-up, not measurement (except in the connect storm), so each target
+ * is logged in at the pace it takes best: see setupConcurrency.
  */
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Proto, TargetAddress } from './ipc.js';
+import { startDnsStub, type DnsStub } from './dns-stub.js';
 import { hybridConfig, inspircdConfig, ngircdConfig, OPER_PASSWORD, type IrcConfigInput } from './irc-configs.js';
 import { freePort, spawnWithFileLimit, stopProcess, waitForOutput, waitForPort } from './proc.js';
 
@@ -27,6 +31,8 @@ export const IRC_TARGETS: TargetName[] = ['inspircd', 'ngircd', 'ircd-hybrid'];
 export interface Running {
   pid: number;
   address: TargetAddress;
+  /** Something a reader of the results should know about how this server ran. */
+  note?: string;
   stop(): Promise<void>;
 }
 
@@ -35,10 +41,14 @@ export interface Target {
   proto: Proto;
   /** Why it cannot run here (e.g. "not installed"), or undefined when it can. */
   unavailable: string | undefined;
+  /** Logins in flight at once during set-up, over all load generators. */
+  setupConcurrency: number;
   start(maxClients: number): Promise<Running>;
 }
 
 const NOBODY = 65534;
+/** Set-up pace for servers that take any: 100 logins in flight. */
+const SETUP_CONCURRENCY = 100;
 const START_TIMEOUT_MS = 15_000;
 
 function findBinary(name: string): string | undefined {
@@ -87,6 +97,7 @@ function framechat(options: TargetOptions): Target {
     name: 'framechat',
     proto: 'framed',
     unavailable,
+    setupConcurrency: SETUP_CONCURRENCY,
     async start(maxClients) {
       const args = [...nodeFlags(options.profileDir, 'framechat'), bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
       args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
@@ -103,6 +114,7 @@ function relay(options: TargetOptions): Target {
     name: 'relay',
     proto: 'framed',
     unavailable: undefined,
+    setupConcurrency: SETUP_CONCURRENCY,
     async start() {
       const script = path.join(ROOT, 'scripts/bench/relay.ts');
       const child = spawnWithFileLimit(process.execPath, [...nodeFlags(options.profileDir, 'relay'), '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -119,6 +131,9 @@ interface IrcFlavour {
   config(input: IrcConfigInput, binary: string): string;
   args(configFile: string, dir: string): string[];
   talkerSetup?: string[];
+  setupConcurrency: number;
+  /** It looks up every client's address and cannot be told not to: give it the DNS stub. */
+  ownResolver?: boolean;
 }
 
 const FLAVOURS: IrcFlavour[] = [
@@ -127,6 +142,9 @@ const FLAVOURS: IrcFlavour[] = [
     binary: 'inspircd',
     config: inspircdConfig,
     args: (conf) => [`--config=${conf}`, '--nofork', '--nopid'],
+    // InspIRCd 3 completes registrations on its once-a-second timer (UserManager::
+    // DoBackgroundUserStuff), so every login waits up to 1 s: it needs many in flight.
+    setupConcurrency: 1000,
   },
   {
     name: 'ngircd',
@@ -134,6 +152,9 @@ const FLAVOURS: IrcFlavour[] = [
     config: ngircdConfig,
     args: (conf) => ['--nodaemon', '--config', conf],
     talkerSetup: [`OPER bench ${OPER_PASSWORD}`, 'MODE {nick} +F'],
+    // ngIRCd listens with a backlog of 10 (compiled in): more connections at once overflow it,
+    // and the dropped ones wait for TCP's SYN retries.
+    setupConcurrency: 10,
   },
   {
     name: 'ircd-hybrid',
@@ -147,8 +168,26 @@ const FLAVOURS: IrcFlavour[] = [
       '-logfile', path.join(dir, 'ircd.log'),
       '-pidfile', path.join(dir, 'ircd.pid'),
     ],
+    setupConcurrency: SETUP_CONCURRENCY,
+    ownResolver: true,
   },
 ];
+
+/**
+ * For a server that looks up every client (ownResolver): the DNS stub, and the command that runs
+ * the server with a private /etc/resolv.conf naming it. Needs root (port 53, a mount namespace);
+ * otherwise the server keeps the system resolver and the result says so.
+ */
+async function withOwnResolver(dir: string, command: string[]): Promise<{ command: string[]; stub?: DnsStub; note?: string }> {
+  if (process.getuid?.() !== 0) return { command, note: 'not run as root, so it used the system resolver for its DNS lookups' };
+  try {
+    const stub = await startDnsStub(dir);
+    const mountThenExec = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
+    return { command: ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', mountThenExec, stub.resolvConf, ...command], stub };
+  } catch (err) {
+    return { command, note: `DNS stub not started (${(err as Error).message}); it used the system resolver` };
+  }
+}
 
 function irc(flavour: IrcFlavour): Target {
   const binary = findBinary(flavour.binary);
@@ -156,6 +195,7 @@ function irc(flavour: IrcFlavour): Target {
     name: flavour.name,
     proto: 'irc',
     unavailable: binary ? undefined : 'not installed',
+    setupConcurrency: flavour.setupConcurrency,
     async start(maxClients) {
       const dir = mkdtempSync(path.join(os.tmpdir(), `framechat-bench-${flavour.name}-`));
       const port = await freePort();
@@ -167,25 +207,27 @@ function irc(flavour: IrcFlavour): Target {
         chownSync(conf, NOBODY, NOBODY);
       }
       chmodSync(dir, 0o755);
-      const [cmd, args] = asRoot
-        ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', binary!, ...flavour.args(conf, dir)]]
-        : [binary!, flavour.args(conf, dir)];
-      const child = spawnWithFileLimit(cmd as string, args as string[], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const server = [binary!, ...flavour.args(conf, dir)];
+      const asNobody = asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...server] : server;
+      const { command, stub, note } = flavour.ownResolver ? await withOwnResolver(dir, asNobody) : { command: asNobody };
+      const child = spawnWithFileLimit(command[0]!, command.slice(1), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       drain(child);
+      const stop = async (): Promise<void> => {
+        await stopProcess(child);
+        stub?.close();
+        rmSync(dir, { recursive: true, force: true });
+      };
       try {
         await waitForPort(port, child, START_TIMEOUT_MS);
       } catch (err) {
-        await stopProcess(child);
-        rmSync(dir, { recursive: true, force: true });
+        await stop();
         throw new Error(`${flavour.name}: ${(err as Error).message}`);
       }
       return {
         pid: child.pid!,
         address: { host: '127.0.0.1', port, proto: 'irc', ...(flavour.talkerSetup ? { talkerSetup: flavour.talkerSetup } : {}) },
-        stop: async () => {
-          await stopProcess(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
+        ...(note ? { note } : {}),
+        stop,
       };
     },
   };
