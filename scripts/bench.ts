@@ -13,12 +13,12 @@
  *
  * Results go to bench-results/ (git-ignored); a full default run also writes docs/bench-chart.svg.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './bench/chart.js';
-import { formatHotSpots, hotSpots, mainThreadProfiles } from './bench/profile.js';
+import { formatHotSpots, hotSpots, mainThreadProfile } from './bench/profile.js';
 import { renderText } from './bench/report.js';
 import { runBench } from './bench/run.js';
 import { scenarios as allScenarios } from './bench/scenarios.js';
@@ -83,8 +83,20 @@ if (values.json) process.stdout.write(json + '\n');
 else process.stdout.write(renderText(run));
 
 if (profileDir) {
-  for (const [name, file] of mainThreadProfiles(profileDir)) {
-    process.stdout.write(`\n## profile ${name}\n${formatHotSpots(hotSpots(file, 15))}\n`);
+  // The servers during each scenario's throughput phase (or their whole run), then the load generators.
+  for (const { scenario, results } of run.scenarios) {
+    for (const r of results) {
+      const file = r.profile && mainThreadProfile(r.profile);
+      if (!file) continue;
+      const phase = r.throughput;
+      const window = phase && { fromUs: phase.startUs, toUs: phase.endUs };
+      const what = window ? 'throughput phase' : 'whole run';
+      process.stdout.write(`\n## profile ${r.target}, ${scenario.name}, ${what}\n${formatHotSpots(hotSpots(file, 15, window))}\n`);
+    }
+  }
+  for (const folder of readdirSync(profileDir).filter((f) => f.startsWith('loadgen')).sort()) {
+    const file = mainThreadProfile(path.join(profileDir, folder));
+    if (file) process.stdout.write(`\n## profile ${folder}, whole run\n${formatHotSpots(hotSpots(file, 15))}\n`);
   }
 }
 process.stderr.write(`\nresults: ${path.relative(process.cwd(), path.join(outDir, `bench-${stamp}.json`))}\n`);

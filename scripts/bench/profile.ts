@@ -18,6 +18,8 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Monotonic µs, the clock of process.hrtime (stamp.ts nowUs). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -29,16 +31,20 @@ export interface HotSpot {
   share: number;
 }
 
-export function hotSpots(file: string, top = 15): HotSpot[] {
+/** Self time per function, heaviest first; only the samples in [fromUs, toUs) when given. */
+export function hotSpots(file: string, top = 15, window?: { fromUs: number; toUs: number }): HotSpot[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<string, number>();
   const where = new Map<string, string>();
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at >= window.toUs)) return;
     const node = byId.get(id);
     if (!node) return;
-    const delta = profile.timeDeltas[i] ?? 0;
     const { functionName, url, lineNumber } = node.callFrame;
     const name = functionName || '(anonymous)';
     const file = url ? url.replace(/^.*\/(node_modules|dist|src|scripts)\//, '$1/') : '';
@@ -54,18 +60,17 @@ export function hotSpots(file: string, top = 15): HotSpot[] {
 }
 
 /**
- * The main-thread profiles under `dir`, one folder per process (see nodeFlags in targets.ts), as
- * [folder, file] pairs. Node names a profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile;
- * thread 0 is the main thread, the others are loader threads.
+ * The main thread's profile in a process's profile folder (see profiling() in targets.ts). Node
+ * names a profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread,
+ * the others are loader threads.
  */
-export function mainThreadProfiles(dir: string): [string, string][] {
-  const out: [string, string][] = [];
-  for (const folder of readdirSync(dir).sort()) {
-    for (const file of readdirSync(path.join(dir, folder)).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))) {
-      out.push([folder, path.join(dir, folder, file)]);
-    }
+export function mainThreadProfile(folder: string): string | undefined {
+  try {
+    const file = readdirSync(folder).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    return file && path.join(folder, file);
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 export function formatHotSpots(spots: HotSpot[]): string {

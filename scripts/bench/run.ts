@@ -11,7 +11,7 @@ import { Histogram } from './histogram.js';
 import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
 import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess } from './proc.js';
 import { clientSpecs, roomSizeOf, type Scenario } from './scenarios.js';
-import { nodeFlags, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
+import { profiling, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
 
 export interface BenchOptions {
@@ -37,6 +37,9 @@ export interface PhaseResult {
   p99Ms: number;
   maxMs: number;
   wallSec: number;
+  /** When the phase began and its last delivery arrived, in monotonic µs (the clock of CPU profiles). */
+  startUs: number;
+  endUs: number;
   serverCpuSec: number;
   /** Server CPU per delivery, in µs: the machine-independent cost of a delivery. */
   serverUsPerDelivery: number;
@@ -51,6 +54,8 @@ export interface TargetResult {
   status: string;
   /** Something about how the server ran that a reader should know. */
   note?: string;
+  /** The folder of the server's CPU profile (--profile). */
+  profile?: string;
   clients: number;
   logins: { ok: number; failed: number; perSec: number; errors: string[] };
   latency?: PhaseResult;
@@ -90,7 +95,7 @@ class GeneratorProcess {
 
   constructor(index: number, profileDir: string | undefined) {
     const script = path.join(ROOT, 'scripts/bench/loadgen.ts');
-    const args = [...nodeFlags(profileDir, `loadgen${index}`), '--import', 'tsx', script];
+    const args = [...profiling(profileDir, `loadgen${index}`).flags, '--import', 'tsx', script];
     this.child = spawnWithFileLimit(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (reply: Reply) => this.waiting.shift()?.(reply));
     this.child.on('exit', (code) => {
@@ -197,6 +202,7 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   const cpuStart = cpuSeconds(pid);
   const result = emptyResult(scenario, target, 'ok');
   if (running.note) result.note = running.note;
+  if (running.profile) result.profile = running.profile;
 
   // Round-robin split: every room has members in every generator, so each talker has a local observer.
   const specs = clientSpecs(scenario);
@@ -309,6 +315,8 @@ function summarize(stats: PhaseStats[], phase: { sent: number; expected: number;
     p99Ms: latency.quantile(0.99) / 1000,
     maxMs: latency.max / 1000,
     wallSec,
+    startUs: phase.startUs,
+    endUs: Math.max(lastUs, phase.startUs),
     serverCpuSec: phase.serverCpuSec,
     serverUsPerDelivery: received > 0 ? (phase.serverCpuSec * 1e6) / received : NaN,
     generatorCpuSec: stats.reduce((n, s) => n + s.cpuUs, 0) / 1e6,

@@ -33,6 +33,8 @@ export interface Running {
   address: TargetAddress;
   /** Something a reader of the results should know about how this server ran. */
   note?: string;
+  /** Where its CPU profile goes, when profiling. */
+  profile?: string;
   stop(): Promise<void>;
 }
 
@@ -77,12 +79,15 @@ export interface TargetOptions {
 }
 
 /**
- * Node flags that write CPU profiles into their own folder `name-<time>` under profileDir, if given.
- * Not --cpu-prof-name: tsx's loader thread writes a profile too, and one name would let it
- * overwrite the main thread's (Node's default names carry the thread id; see mainThreadProfiles).
+ * A process's own folder for its CPU profiles under profileDir (undefined when not profiling),
+ * and the Node flags that write them there. Not --cpu-prof-name: tsx's loader thread writes a
+ * profile too, and one name would let it overwrite the main thread's (Node's default names carry
+ * the thread id; see mainThreadProfile).
  */
-export function nodeFlags(profileDir: string | undefined, name: string): string[] {
-  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `${name}-${Date.now()}`)}`] : [];
+export function profiling(profileDir: string | undefined, name: string): { folder?: string; flags: string[] } {
+  if (!profileDir) return { flags: [] };
+  const folder = path.join(profileDir, `${name}-${Date.now()}`);
+  return { folder, flags: ['--cpu-prof', `--cpu-prof-dir=${folder}`] };
 }
 
 function framechat(options: TargetOptions): Target {
@@ -99,12 +104,13 @@ function framechat(options: TargetOptions): Target {
     unavailable,
     setupConcurrency: SETUP_CONCURRENCY,
     async start(maxClients) {
-      const args = [...nodeFlags(options.profileDir, 'framechat'), bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
+      const prof = profiling(options.profileDir, 'framechat');
+      const args = [...prof.flags, bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
       args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
       const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
       drain(child);
-      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, stop: () => stopProcess(child) };
+      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, profile: prof.folder, stop: () => stopProcess(child) };
     },
   };
 }
@@ -117,10 +123,11 @@ function relay(options: TargetOptions): Target {
     setupConcurrency: SETUP_CONCURRENCY,
     async start() {
       const script = path.join(ROOT, 'scripts/bench/relay.ts');
-      const child = spawnWithFileLimit(process.execPath, [...nodeFlags(options.profileDir, 'relay'), '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const prof = profiling(options.profileDir, 'relay');
+      const child = spawnWithFileLimit(process.execPath, [...prof.flags, '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       const port = Number(await waitForOutput(child, /relay listening on (\d+)/, START_TIMEOUT_MS));
       drain(child);
-      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, stop: () => stopProcess(child) };
+      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, profile: prof.folder, stop: () => stopProcess(child) };
     },
   };
 }
