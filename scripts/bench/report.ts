@@ -101,7 +101,8 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
     checks.push({
       goal: 'big room p99 latency <= the best IRC server at the same offered load',
       measured: ircLatency
-        ? `${fcBig.latency!.p99Ms.toFixed(1)} ms vs ${ircLatency.latency!.p99Ms.toFixed(1)} ms (${ircLatency.target}) at ${fmtRate(fcBig.latency!.offeredPerSec ?? 0)} offered`
+        ? `${fcBig.latency!.p99Ms.toFixed(1)} ms vs ${ircLatency.latency!.p99Ms.toFixed(1)} ms (${ircLatency.target}), ${fmtX(fcBig.latency!.p99Ms / ircLatency.latency!.p99Ms)}, ` +
+          `at ${fmtRate(fcBig.latency!.offeredPerSec ?? 0)} deliveries/s offered; relay ${ok(relay) ? `${relay.latency!.p99Ms.toFixed(1)} ms` : '-'}`
         : 'no IRC server measured',
       pass: ircLatency ? fcBig.latency!.p99Ms <= ircLatency.latency!.p99Ms : undefined,
     });
