@@ -4,7 +4,7 @@
  * servers installed on this machine, measured in one run so that ratios cancel the machine's
  * speed. docs/PERFORMANCE.md explains the method and holds the last results.
  *
- *   npm run bench                      every scenario, every target (about 5 minutes)
+ *   npm run bench                      every scenario, every target (about 7 minutes)
  *   npm run bench -- --quick           a short profile of the same
  *   npm run bench -- --only big-room   some scenarios (comma-separated names)
  *   npm run bench -- --targets framechat,relay
