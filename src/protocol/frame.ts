@@ -21,8 +21,9 @@ export function encodeFrame(payload: Uint8Array): Buffer {
 }
 
 export class FrameDecoder {
-  /** Unconsumed input; chunks[0] starts at the first byte not yet consumed. */
+  /** Unconsumed input: chunks[0] from offset `head` on, then the other chunks whole. */
   private readonly chunks: Buffer[] = [];
+  private head = 0;
   private buffered = 0;
   /** -1 while reading a header (state HEADER), else the body length being waited for (state BODY). */
   private bodyLength = -1;
@@ -92,40 +93,55 @@ export class FrameDecoder {
   stop(): void {
     this.stopped = true;
     this.chunks.length = 0;
+    this.head = 0;
     this.buffered = 0;
   }
 
+  /** The 4 header bytes, read in place when they sit in one chunk (the common case). */
   private readHeader(): number {
     const first = this.chunks[0]!;
-    if (first.length >= HEADER_BYTES) {
-      const n = first.readUInt32BE(0);
-      this.consume(HEADER_BYTES);
+    if (first.length - this.head >= HEADER_BYTES) {
+      const n = first.readUInt32BE(this.head);
+      this.skip(HEADER_BYTES);
       return n;
     }
     return this.consume(HEADER_BYTES).readUInt32BE(0);
   }
 
-  /** Take n buffered bytes: a zero-copy view when they sit in one chunk, else one copy. */
-  private consume(n: number): Buffer {
+  /** Advance past n bytes of chunks[0], which holds at least that many. */
+  private skip(n: number): void {
     this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length === n) {
+    this.head += n;
+    if (this.head === this.chunks[0]!.length) {
       this.chunks.shift();
-      return first;
+      this.head = 0;
     }
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+  }
+
+  /**
+   * Take n buffered bytes: a zero-copy view when they sit in one chunk, else one copy. The offset
+   * `head` saves re-slicing the rest of the chunk for every frame: one view per payload, no more.
+   */
+  private consume(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) {
+      const out = this.head === 0 && n === first.length ? first : first.subarray(this.head, this.head + n);
+      this.skip(n);
+      return out;
     }
+    this.buffered -= n;
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;
-      const take = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, take);
+      const take = Math.min(chunk.length - this.head, n - filled);
+      chunk.copy(out, filled, this.head, this.head + take);
       filled += take;
-      if (take === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(take);
+      this.head += take;
+      if (this.head === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
     }
     return out;
   }
