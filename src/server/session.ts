@@ -237,7 +237,7 @@ export class Session implements Recipient {
   }
 
   private onPayload(payload: Buffer): void {
-    if (this.closing || !this.admit()) return;
+    if (this.closing || !this.admit(payload)) return;
     let message: ClientMessage;
     try {
       message = parseClientMessage(decode(payload));
@@ -267,15 +267,19 @@ export class Session implements Recipient {
     this.throttle();
   }
 
-  /** Flood control, before anything is decoded. */
-  private admit(): boolean {
+  /**
+   * Flood control, before anything is decoded. A refused frame is decoded only to name its type in
+   * `ref`, so that a client knows which of its requests to send again; that costs nothing while
+   * the rate holds, and sustained abuse is cut off as `flood`.
+   */
+  private admit(payload?: Buffer): boolean {
     const verdict = this.limiter.take(this.ctx.now());
     if (verdict === 'ok') return true;
     if (verdict === 'flood') {
       this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address });
       this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
     } else {
-      this.sendError('rate_limited', 'Too many messages; slow down.');
+      this.sendError('rate_limited', 'Too many messages; slow down.', payload && refusedType(payload));
     }
     return false;
   }
@@ -302,4 +306,13 @@ export class Session implements Recipient {
 export function normalizeIp(ip: string | undefined): string {
   if (ip === undefined) return 'unknown';
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/** The type of a framed request refused before it was handled, when it is a valid request. */
+function refusedType(payload: Buffer): ClientMessage['type'] | undefined {
+  try {
+    return parseClientMessage(decode(payload)).type;
+  } catch {
+    return undefined;
+  }
 }

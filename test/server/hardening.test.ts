@@ -68,6 +68,23 @@ describe('flood control', () => {
     expect(accepted).toBeLessThan(10);
   });
 
+  it('names the type of each refused request in ref, so a client knows what to send again', async () => {
+    const { port } = await startServer({ rate: 5, burst: 5 });
+    const alice = await RawClient.login(port, 'alice');
+    alice.sendBytes(
+      Buffer.concat([
+        ...Array.from({ length: 5 }, (_, i) => encode({ type: 'say', text: `m${i}` })),
+        encode({ type: 'msg', to: 'alice', text: 'over' }),
+        encode({ type: 'who' }),
+        encode({ type: 'nonsense' } as never),
+      ]),
+    );
+    await alice.next('error', (m) => m.code === 'rate_limited' && m.ref === 'msg');
+    await alice.next('error', (m) => m.code === 'rate_limited' && m.ref === 'who');
+    // A frame that is not a valid request is refused without a ref.
+    expect(await alice.next('error', (m) => m.code === 'rate_limited' && m.ref !== 'msg' && m.ref !== 'who')).not.toHaveProperty('ref');
+  });
+
   it.each(['framed', 'text'] as const)('disconnects sustained abuse in %s mode with reason flood', async (mode) => {
     const { port } = await startServer({ rate: 5, burst: 5 });
     const watcher = await RawClient.login(port, 'watcher');
