@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatApp } from '../../src/client/app.js';
 import { nameColour } from '../../src/client/format.js';
+import { TerminalScreen } from '../../src/client/tui/screen.js';
 import { runTui } from '../../src/client/tui/tui.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
@@ -236,6 +237,40 @@ describe('the full screen', () => {
     vt.type('y');
     for (let i = 1; i <= 8; i++) expect((await bob.next('message')).text).toBe(`p${i}`);
     await vt.waitFor('alice: p8');
+  });
+
+  it('types a tab in pasted text as a space, so the input line and its cursor stay in place', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor('bob has joined');
+    vt.type('\x1b[200~col1\tcol2\tcol3\x1b[201~');
+    await vt.waitFor((s) => s[9] === '#main> col1 col2 col3');
+    await vt.waitForCursor(7 + 14, 9);
+    vt.type('\x07x\u0085'); // typed control characters (BEL, C1 NEL) take no place either
+    await vt.waitFor((s) => s[9] === '#main> col1 col2 col3x');
+    await vt.waitForCursor(7 + 15, 9);
+    vt.type('\r');
+    expect(await bob.next('message')).toMatchObject({ text: 'col1 col2 col3x' });
+    await vt.waitFor(/alice: col1 col2 col3x/);
+    expect((await vt.screen())[9]).toBe('#main>');
+  });
+
+  it('never sends a control character in a frame to the terminal', async () => {
+    const vt = new VirtualTerminal(20, 3);
+    const screen = new TerminalScreen(vt.input, vt.output, { input: () => undefined, resize: () => undefined });
+    try {
+      const row = (text: string) => [{ text, style: {} }];
+      screen.paint({ rows: [row('a\tb\x1b[1mc\u0085d'), row('e\u0301f'), row('end')], cursor: { x: 0, y: 2 } });
+      const shown = await vt.waitFor((s) => s[2] === 'end');
+      expect(shown[0]).toBe('ab[1mcd');
+      expect(shown[1]).toBe('e\u0301f'); // a combining mark still rides with its letter
+      expect(await vt.columnOf('cd', 0)).toBe(5);
+      expect((await vt.cell(5, 0)).bold).toBe(false);
+    } finally {
+      screen.destroy();
+    }
   });
 
   it('sets mentions apart and dims system lines', async () => {

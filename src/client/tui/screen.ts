@@ -100,7 +100,10 @@ export class TerminalScreen {
       for (const seg of frame.rows[y] ?? []) {
         const attr = this.attr(seg.style);
         for (const ch of seg.text) {
-          const w = charWidth(ch.codePointAt(0)!);
+          const cp = ch.codePointAt(0)!;
+          // A control character would act on the terminal (a tab moves the cursor), never draw.
+          if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) continue;
+          const w = charWidth(cp);
           if (w === 0) {
             if (x > 0) line[x - 1]![1] += ch;
             continue;

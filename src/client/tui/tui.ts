@@ -13,7 +13,7 @@ import { styleLine } from '../format.js';
 import type { ChatLine } from '../line.js';
 import { Scrollback, wrap, type Row } from '../scrollback.js';
 import type { ChatState, PendingSend } from '../state.js';
-import { strWidth } from '../width.js';
+import { sanitize, strWidth } from '../width.js';
 import type { InputEvent } from './input.js';
 import { areas, compose, statusText } from './layout.js';
 import { TerminalScreen, type TerminalInput, type TerminalOutput } from './screen.js';
@@ -94,7 +94,7 @@ export class Tui implements Frontend {
     this.completer.reset();
     switch (event.type) {
       case 'text':
-        return this.editor.insert(event.text);
+        return this.editor.insert(sanitize(event.text));
       case 'paste':
         return this.paste(event.text);
       case 'wheel':
@@ -175,10 +175,10 @@ export class Tui implements Frontend {
    * is already in the input line; text after the last break stays in the input line.
    */
   private paste(raw: string): void {
-    // eslint-disable-next-line no-control-regex
-    const text = raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-    const parts = text.split('\n');
-    if (parts.length === 1) return this.editor.insert(text);
+    // A tab becomes a space and other control characters go, as in the pane: the input line is
+    // measured one cell per character, and a raw tab would move the terminal's cursor.
+    const parts = raw.split(/\r\n?|\n/).map(sanitize);
+    if (parts.length === 1) return this.editor.insert(parts[0]!);
     this.editor.insert(parts[0]!);
     const lines = [this.editor.submit(), ...parts.slice(1, -1)].filter((l) => l.trim() !== '');
     this.editor.set(parts.at(-1)!);
