@@ -68,8 +68,7 @@ export function mentions(text: string, name: string): boolean {
   let at = folded.indexOf(needle);
   while (at >= 0) {
     const before = at === 0 ? '' : folded[at - 1]!;
-    const after = folded[at + needle.length] ?? '';
-    if (!isNameChar(before) && !isNameChar(after)) return true;
+    if (!isNameChar(before) && !continuesName(folded, at + needle.length)) return true;
     at = folded.indexOf(needle, at + 1);
   }
   return false;
@@ -77,6 +76,16 @@ export function mentions(text: string, name: string): boolean {
 
 function isNameChar(ch: string): boolean {
   return ch !== '' && /[\p{L}\p{M}\p{N}_.-]/u.test(ch);
+}
+
+/**
+ * Does the name go on at `i`? "." and "-" are name characters ("al.ice"), but a run of them that
+ * no letter or digit follows is punctuation: "thanks alice." and "ok alice..." end the name.
+ */
+function continuesName(text: string, i: number): boolean {
+  let j = i;
+  while (text[j] === '.' || text[j] === '-') j++;
+  return /^[\p{L}\p{M}\p{N}_]/u.test(text.slice(j, j + 2));
 }
 
 /** "14:05" in local time. */

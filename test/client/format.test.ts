@@ -26,6 +26,12 @@ describe('format', () => {
     ['the name after a letter', 'kabob', 'bob', false],
     ['a Chinese name', '你好 小明', '小明', true],
     ['no name at all', 'hello', 'bob', false],
+    ['the name before a full stop', 'thanks bob.', 'bob', true],
+    ['the name before an ellipsis', 'ok bob...', 'bob', true],
+    ['the name before a dash', 'bob- wait', 'bob', true],
+    ['the name before a full stop and more words', 'ask bob. he knows', 'bob', true],
+    ['a longer name with a dot in it', 'bob.smith is here', 'bob', false],
+    ['a longer name with a dash in it', 'bob-2 is here', 'bob', false],
   ])('finds a mention: %s', (_what, text, name, expected) => {
     expect(mentions(text, name)).toBe(expected);
   });
