@@ -7,7 +7,9 @@
  * while offline.
  *
  * Own lines are not printed when sent: they wait in state.pending and appear when the server's
- * echo arrives, so what you see is what the room saw, in the server's order.
+ * echo arrives, so what you see is what the room saw, in the server's order. They leave at the
+ * Pacer's pace, so that a paste or a piped file stays under the server's flood control; a line the
+ * server refuses anyway (`rate_limited`) is sent again, more slowly.
  */
 import {
   connect,
@@ -24,8 +26,9 @@ import {
 } from '../protocol/index.js';
 import { runInput, type CommandContext } from './commands.js';
 import type { ChatLine } from './line.js';
+import { Pacer, type PacerOptions } from './pacer.js';
 import { retry, type BackoffOptions } from './reconnect.js';
-import { apply, initialState, type ChatEvent, type ChatState } from './state.js';
+import { apply, initialState, type ChatEvent, type ChatState, type PendingSend } from './state.js';
 
 /** What a front end does with what the controller decides. */
 export interface Frontend {
@@ -53,6 +56,8 @@ export interface AppOptions {
   /** Connection liveness (ms): silence before we ping, and further silence before the server counts as dead. */
   pingInterval?: number;
   pingTimeout?: number;
+  /** How fast lines are sent (default: DEFAULT_PACE, half the server's default limit). */
+  pace?: PacerOptions;
   now?: () => number;
 }
 
@@ -72,11 +77,17 @@ export class ChatApp implements CommandContext {
   /** Resolves with the exit code once the app has finished (after /quit, or a fatal refusal). */
   readonly done: Promise<number> = new Promise((r) => (this.resolveDone = r));
   private readonly idleWaiters = new Set<() => void>();
+  private readonly pacer: Pacer;
+  /** Pending lines (by seq) sent on the current connection and not yet echoed or refused. */
+  private readonly transmitted = new Set<number>();
+  /** Set while the pacer holds the next line back. */
+  private sendTimer: NodeJS.Timeout | undefined;
   /** Lines made before a front end was set. */
   private readonly backlog: ChatLine[] = [];
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
+    this.pacer = new Pacer(opts.pace);
     this.current = initialState(opts.address, opts.name, opts.room === undefined ? undefined : normalizeRoom(opts.room));
   }
 
@@ -111,16 +122,32 @@ export class ChatApp implements CommandContext {
     runInput(this, line);
   }
 
-  /** Resolves once nothing we sent is waiting for the server's echo. */
-  whenDelivered(): Promise<void> {
-    if (this.current.pending.length === 0) return Promise.resolve();
+  /**
+   * Resolves with true once nothing we typed is waiting for the server's echo, or with false when
+   * no line has been delivered for `stallMs` (a long paste at the pacer's pace is not a stall).
+   */
+  whenDelivered(stallMs = Infinity): Promise<boolean> {
+    if (this.current.pending.length === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.current.pending.length > 0) return;
+      let left = this.current.pending.length;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (delivered: boolean): void => {
+        clearTimeout(timer);
         this.idleWaiters.delete(check);
-        resolve();
+        resolve(delivered);
+      };
+      const arm = (): void => {
+        clearTimeout(timer);
+        if (Number.isFinite(stallMs)) timer = setTimeout(() => finish(false), stallMs);
+      };
+      const check = (): void => {
+        const now = this.current.pending.length;
+        if (now === 0) return finish(true);
+        if (now < left) arm();
+        left = now;
       };
       this.idleWaiters.add(check);
+      arm();
     });
   }
 
@@ -183,6 +210,7 @@ export class ChatApp implements CommandContext {
     if (this.quitting) return;
     this.quitting = true;
     this.stopRetry.abort();
+    clearTimeout(this.sendTimer);
     const conn = this.conn;
     const finished = conn?.isOpen ? conn.logout('quit').catch(() => undefined) : Promise.resolve();
     void finished.then(() => this.resolveDone(code));
@@ -214,7 +242,12 @@ export class ChatApp implements CommandContext {
       if (lines.length > 0) this.frontend.show(lines, state);
       this.frontend.update(state);
     }
-    if (state.pending.length === 0) for (const wake of [...this.idleWaiters]) wake();
+    if (event.type === 'server' && event.message.type === 'error' && event.message.code === 'rate_limited') this.refused(event.message.ref);
+    if (this.transmitted.size > 0) {
+      const live = new Set(state.pending.map((p) => p.seq));
+      for (const seq of this.transmitted) if (!live.has(seq)) this.transmitted.delete(seq);
+    }
+    for (const wake of [...this.idleWaiters]) wake();
   }
 
   /** Take over a freshly logged-in connection: show its welcome, go to `room`, send what waits. */
@@ -223,7 +256,8 @@ export class ChatApp implements CommandContext {
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
     if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
     // The server handles a connection's messages in order: these land in `room`, after the join.
-    for (const p of this.current.pending) this.transmit(p.kind, p.text, p.to);
+    this.transmitted.clear();
+    this.sendPending();
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     void this.pump(conn);
   }
@@ -272,20 +306,53 @@ export class ChatApp implements CommandContext {
     const problem = textProblem(text);
     if (problem) return this.error(problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`);
     this.dispatch({ type: 'send', kind, text, ...(to === undefined ? {} : { to }), now: this.now() });
-    this.transmit(kind, text, to);
+    this.sendPending();
   }
 
-  /** Send now if connected; otherwise the pending entry is sent by attach() after reconnecting. */
-  private transmit(kind: 'say' | 'me' | 'msg', text: string, to?: string): void {
-    const conn = this.conn;
-    if (!conn?.isOpen) return;
+  /**
+   * Send the pending lines not yet sent on this connection, in order, as fast as the pacer lets;
+   * offline, they wait for attach() after reconnecting.
+   */
+  private sendPending(): void {
+    if (this.sendTimer !== undefined) return; // already waiting for the pacer
+    for (const p of this.current.pending) {
+      const conn = this.conn;
+      if (!conn?.isOpen) return;
+      if (this.transmitted.has(p.seq)) continue;
+      const wait = this.pacer.take(this.now());
+      if (wait > 0) {
+        this.sendTimer = setTimeout(() => {
+          this.sendTimer = undefined;
+          this.sendPending();
+        }, wait);
+        return;
+      }
+      this.transmitted.add(p.seq);
+      this.transmit(conn, p);
+    }
+  }
+
+  private transmit(conn: Connection, p: PendingSend): void {
     try {
-      if (kind === 'msg') conn.msg(to!, text);
-      else if (kind === 'me') conn.me(text);
-      else conn.say(text);
+      if (p.kind === 'msg') conn.msg(p.to!, p.text);
+      else if (p.kind === 'me') conn.me(p.text);
+      else conn.say(p.text);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
     }
+  }
+
+  /**
+   * The server refused a request of type `ref` for our pace. The server answers in order, so it
+   * was our oldest line of that kind still waiting for its echo: send it again, more slowly.
+   */
+  private refused(ref: string | undefined): void {
+    if (ref !== 'say' && ref !== 'msg') return;
+    const p = this.current.pending.find((q) => this.transmitted.has(q.seq) && (q.kind === 'msg') === (ref === 'msg'));
+    if (!p) return;
+    this.transmitted.delete(p.seq);
+    this.pacer.slowDown(this.now());
+    this.sendPending();
   }
 
   private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }): void {

@@ -64,9 +64,15 @@ describe('client state', () => {
   });
 
   it('drops the oldest pending say when the server refuses a say', () => {
-    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say' }]);
+    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
     expect(state.pending.map((p) => p.text)).toEqual(['b']);
-    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Slow down.' });
+    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed.' });
+  });
+
+  it('keeps a say refused for the rate pending, since the controller sends it again', () => {
+    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say' }]);
+    expect(state.pending.map((p) => p.text)).toEqual(['a', 'b']);
+    expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'The server asked us to slow down; sending more slowly' });
   });
 
   it('marks lines that mention us, and private messages to us', () => {

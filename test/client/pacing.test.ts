@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChatApp } from '../../src/client/app.js';
+import { Pacer } from '../../src/client/pacer.js';
+import { RawClient } from '../helpers/raw.js';
+import { startServer } from '../helpers/server.js';
+
+describe('the pacer', () => {
+  it('lets a burst go at once, then one line per 1/rate seconds', () => {
+    const pacer = new Pacer({ rate: 10, burst: 3, minRate: 1 });
+    expect([pacer.take(0), pacer.take(0), pacer.take(0)]).toEqual([0, 0, 0]);
+    expect(pacer.take(0)).toBe(100);
+    expect(pacer.take(50)).toBe(50);
+    expect(pacer.take(100)).toBe(0);
+  });
+
+  it('refills no further than the burst after a quiet spell', () => {
+    const pacer = new Pacer({ rate: 10, burst: 2, minRate: 1 });
+    pacer.take(0);
+    pacer.take(0);
+    expect([pacer.take(60_000), pacer.take(60_000), pacer.take(60_000)]).toEqual([0, 0, 100]);
+  });
+
+  it('halves its pace on a refusal and starts from an empty bucket', () => {
+    const pacer = new Pacer({ rate: 8, burst: 8, minRate: 1 });
+    pacer.slowDown(0);
+    expect(pacer.pace).toBe(4);
+    expect(pacer.take(0)).toBe(250);
+  });
+
+  it('counts the refusals of one burst once, and goes no slower than the minimum', () => {
+    const pacer = new Pacer({ rate: 8, burst: 8, minRate: 1 });
+    for (let i = 0; i < 10; i++) pacer.slowDown(i * 10);
+    expect(pacer.pace).toBe(4);
+    for (let s = 1; s <= 10; s++) pacer.slowDown(s * 1_000);
+    expect(pacer.pace).toBe(1);
+  });
+});
+
+const apps: ChatApp[] = [];
+afterEach(() => {
+  for (const app of apps.splice(0)) app.quit();
+});
+
+describe('sending a long paste', () => {
+  it('delivers every line once and in order, even to a server whose limit is below our pace', async () => {
+    // The server takes 5 lines a second in bursts of 5; the client starts at 10/s in bursts of 20,
+    // so the server refuses some and the client must send those again, more slowly.
+    const { port } = await startServer({ rate: 5, burst: 5 });
+    const watcher = await RawClient.login(port, 'watcher');
+    const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name: 'paster', backoff: { baseMs: 50, capMs: 200 } });
+    apps.push(app);
+    await app.start();
+    const lines = Array.from({ length: 16 }, (_, i) => `pasted line ${i + 1}`);
+    for (const line of lines) app.say(line);
+
+    expect(await app.whenDelivered(20_000)).toBe(true);
+    await watcher.next('message', (m) => m.text === lines.at(-1));
+    const heard = watcher.messages.flatMap((m) => (m.type === 'message' && m.from === 'paster' ? [m.text] : []));
+    expect(heard).toEqual(lines);
+    expect(app.state.status).toBe('online');
+  }, 30_000);
+
+  it('reports a stall when no line is delivered for a while', async () => {
+    const { port, server } = await startServer();
+    const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name: 'stalled', backoff: { baseMs: 5_000, capMs: 5_000 } });
+    apps.push(app);
+    await app.start();
+    await server.shutdown(0);
+    app.say('into the void');
+    expect(await app.whenDelivered(300)).toBe(false);
+    expect(app.state.pending.map((p) => p.text)).toEqual(['into the void']);
+  });
+});
