@@ -37,8 +37,7 @@ export function wrap(line: StyledLine, width: number): Row[] {
     }
   }
   const w = Math.max(width, 2);
-  // Continuation rows line up under the text, unless the prefix is so wide that little room is left.
-  const indent = line.indent > 0 && line.indent <= w / 2 ? line.indent : 0;
+  const indent = continuationIndent(line.indent, w);
   const rows: Cell[][] = [];
   let i = 0;
   do {
@@ -67,6 +66,20 @@ export function wrap(line: StyledLine, width: number): Row[] {
     i = next;
   } while (i < cells.length);
   return rows.map(merge);
+}
+
+/** Where the time stamp ("HH:MM ") ends: text under it reads as the same line, not a new one. */
+const FALLBACK_INDENT = 6;
+
+/**
+ * Continuation rows line up under the text. When the prefix (a long name) would leave little room,
+ * they go under the end of the time stamp instead, so they still do not look like new lines; only
+ * a row too narrow even for that starts them at 0.
+ */
+function continuationIndent(indent: number, width: number): number {
+  if (indent <= width / 2) return indent;
+  const fallback = Math.min(indent, FALLBACK_INDENT);
+  return fallback <= width / 2 ? fallback : 0;
 }
 
 function indentCells(n: number): Cell[] {

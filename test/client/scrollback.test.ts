@@ -14,7 +14,8 @@ describe('wrap', () => {
     ['wide characters never straddle the edge', plain('你好世界你好'), 5, ['你好', '世界', '你好']],
     ['emoji take two cells', plain('😀😀😀'), 4, ['😀😀', '😀']],
     ['an empty line is one empty row', plain(''), 10, ['']],
-    ['an indent wider than half the row is dropped', plain('abcdefgh ij', 7), 8, ['abcdefgh', 'ij']],
+    ['an indent wider than half the row falls back to the time stamp', plain(`12:00 ${'n'.repeat(32)}: one two three four`, 40), 30, [`12:00 ${'n'.repeat(24)}`, `      ${'n'.repeat(8)}: one two three `, '      four']],
+    ['a row too narrow even for that indent starts at 0', plain('abcdefgh ij', 7), 8, ['abcdefgh', 'ij']],
   ])('%s', (_what, line, width, rows) => {
     expect(wrap(line, width).map(rowText)).toEqual(rows);
   });
