@@ -22,8 +22,8 @@ export interface CommandContext {
   quit(): void;
 }
 
-/** The arguments a command takes: none, one word, free text, or a word then free text. */
-type Shape = 'none' | 'word' | 'text' | 'word text';
+/** The arguments a command takes: none, one word, an optional word, free text, or a word then free text. */
+type Shape = 'none' | 'word' | 'word?' | 'text' | 'word text';
 
 interface Command {
   shape: Shape;
@@ -35,7 +35,7 @@ interface Command {
 /** Sorted by name; `/help` lists them in this order. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', run: (c) => c.clear() },
-  help: { shape: 'none', usage: '/help', help: 'list commands and keys', run: (c) => help(c) },
+  help: { shape: 'word?', usage: '/help [COMMAND]', help: 'list commands and keys, or show how to use one command', run: (c, [name]) => help(c, name) },
   join: { shape: 'word', usage: '/join ROOM', help: 'move to another room (#rust or rust)', run: (c, [room]) => c.join(room!) },
   look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
@@ -56,7 +56,18 @@ export const KEY_HELP: readonly string[] = [
   'PgUp/PgDn or the mouse wheel scroll · F2 user list · Ctrl-L redraw · Ctrl-C quit',
 ];
 
-function help(ctx: CommandContext): void {
+/** The table entry for a name as typed ("join", "/JOIN", "exit"), if there is one. */
+function lookup(typed: string): Command | undefined {
+  const name = typed.replace(/^\//, '').toLowerCase();
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : name === 'exit' ? COMMANDS.quit : undefined;
+}
+
+function help(ctx: CommandContext, topic?: string): void {
+  if (topic !== undefined) {
+    const command = lookup(topic);
+    if (!command) return ctx.error(`Unknown command: /${topic.replace(/^\//, '')} (type /help for the list)`);
+    return ctx.info(`${command.usage}  ${command.help}`);
+  }
   const width = Math.max(...COMMAND_NAMES.map((n) => COMMANDS[n]!.usage.length));
   ctx.info('Commands:');
   for (const name of COMMAND_NAMES) ctx.info(`  ${COMMANDS[name]!.usage.padEnd(width)}  ${COMMANDS[name]!.help}`);
@@ -72,6 +83,8 @@ export function parseArgs(shape: Shape, rest: string): string[] | undefined {
       return trimmed === '' ? [] : undefined;
     case 'word':
       return /^\S+$/.test(trimmed) ? [trimmed] : undefined;
+    case 'word?':
+      return trimmed === '' ? [] : /^\S+$/.test(trimmed) ? [trimmed] : undefined;
     case 'text':
       return trimmed === '' ? undefined : [rest.replace(/^ /, '')];
     case 'word text': {
@@ -90,8 +103,7 @@ export function runInput(ctx: CommandContext, line: string): void {
   if (!line.startsWith('/')) return ctx.say(line);
   if (line.startsWith('//')) return ctx.say(line.slice(1));
   const m = /^\/(\S+)(.*)$/s.exec(line);
-  const name = (m?.[1] ?? '').toLowerCase();
-  const command = COMMANDS[name === 'exit' ? 'quit' : name];
+  const command = lookup(m?.[1] ?? '');
   if (!command) return ctx.error(`Unknown command: /${m?.[1] ?? ''} (type /help for the list)`);
   const args = parseArgs(command.shape, m?.[2] ?? '');
   if (!args) return ctx.error(`Usage: ${command.usage}`);

@@ -43,6 +43,9 @@ describe('slash commands', () => {
     ['/join two words', 'error(Usage: /join ROOM)'],
     ['/me', 'error(Usage: /me TEXT)'],
     ['/who is there', 'error(Usage: /who)'],
+    ['/help join now', 'error(Usage: /help [COMMAND])'],
+    ['/help frobnicate', 'error(Unknown command: /frobnicate (type /help for the list))'],
+    ['/constructor', 'error(Unknown command: /constructor (type /help for the list))'],
   ])('answers %j with a local error, never chat', (input, call) => {
     const r = recorder();
     runInput(r.ctx, input);
@@ -56,6 +59,16 @@ describe('slash commands', () => {
     expect(r.calls.every((c) => c.startsWith('info('))).toBe(true);
   });
 
+  it.each<[string, string]>([
+    ['/help join', 'info(/join ROOM  move to another room (#rust or rust))'],
+    ['/help /MSG', 'info(/msg NAME TEXT  send a private message)'],
+    ['/help exit', 'info(/quit  leave (Ctrl-C does the same))'],
+  ])('answers %j with that command\'s usage line', (input, call) => {
+    const r = recorder();
+    runInput(r.ctx, input);
+    expect(r.calls).toEqual([call]);
+  });
+
   it('has the table sorted, so /help and completion list commands in order', () => {
     expect(Object.keys(COMMANDS)).toEqual([...COMMAND_NAMES]);
   });
@@ -65,6 +78,9 @@ describe('slash commands', () => {
     ['none', ' x', undefined],
     ['word', ' bob ', ['bob']],
     ['word', '', undefined],
+    ['word?', '', []],
+    ['word?', ' join ', ['join']],
+    ['word?', ' two words', undefined],
     ['text', ' keeps  inner  spaces', ['keeps  inner  spaces']],
     ['text', '  ', undefined],
     ['word text', ' bob  hi there', ['bob', 'hi there']],
