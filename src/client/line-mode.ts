@@ -46,13 +46,9 @@ export async function runLineMode(app: ChatApp, input: Readable, output: Writabl
   rl.on('line', (line) => app.submit(line.replace(/\r$/, '')));
   rl.once('close', () => {
     void (async () => {
-      const timeout = opts.deliveryTimeoutMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
-      const delivered = await Promise.race([
-        app.whenDelivered().then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeout))),
-      ]);
-      clearTimeout(timer);
+      // Give up only when nothing has been delivered for this long: a long file at the client's
+      // pace is progress, not a stall.
+      const delivered = await app.whenDelivered(opts.deliveryTimeoutMs ?? 30_000);
       if (!delivered) {
         const n = app.state.pending.length;
         process.stderr.write(`chat-client: ${n} ${n === 1 ? 'line was' : 'lines were'} not delivered (${app.state.status})\n`);

@@ -3,6 +3,7 @@ import { ChatApp } from '../../src/client/app.js';
 import { Pacer } from '../../src/client/pacer.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
+import { ClientProcess } from '../helpers/terminal.js';
 
 describe('the pacer', () => {
   it('lets a burst go at once, then one line per 1/rate seconds', () => {
@@ -70,4 +71,16 @@ describe('sending a long paste', () => {
     expect(await app.whenDelivered(300)).toBe(false);
     expect(app.state.pending.map((p) => p.text)).toEqual(['into the void']);
   });
+});
+
+describe('piping a long file into chat-client', () => {
+  it('delivers 100 lines through the default flood control of the server, in order, and exits 0', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bulk', `127.0.0.1:${port}`]);
+    client.child.stdin.end(Array.from({ length: 100 }, (_, i) => `bulk ${i + 1}`).join('\n') + '\n');
+    expect(await client.exitCode()).toBe(0);
+    for (let i = 1; i <= 100; i++) expect(await watcher.next('message')).toMatchObject({ from: 'bulk', text: `bulk ${i}` });
+    expect(client.stdout).not.toMatch(/slow down|Flooding/i);
+  }, 60_000);
 });
