@@ -60,6 +60,16 @@ export function nameColour(name: string): string {
   return NAME_COLOURS[hash % NAME_COLOURS.length]!;
 }
 
+const NAME_ORDER = new Intl.Collator('en', { numeric: true });
+
+/**
+ * The order names are listed in: case-insensitive (folded as the server compares names) and
+ * natural, so user2 comes before user10. Names that fold alike keep a fixed order.
+ */
+export function compareNames(a: string, b: string): number {
+  return NAME_ORDER.compare(foldName(a), foldName(b)) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** Does `text` mention `name` as a word (case-insensitively)? */
 export function mentions(text: string, name: string): boolean {
   if (name === '') return false;

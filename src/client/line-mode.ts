@@ -8,7 +8,7 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ChatApp, Frontend } from './app.js';
-import { plainLine } from './format.js';
+import { compareNames, plainLine } from './format.js';
 import type { ChatLine } from './line.js';
 import type { ChatState } from './state.js';
 
@@ -35,7 +35,7 @@ class LinePrinter implements Frontend {
   /** There is no side panel to toggle: print the list instead. */
   toggleUsers(): void {
     const s = this.state;
-    if (s) this.out.write(`-- ${s.room} (${s.users.length}): ${[...s.users].sort().join(', ')}\n`);
+    if (s) this.out.write(`-- ${s.room} (${s.users.length}): ${[...s.users].sort(compareNames).join(', ')}\n`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockTime, mentions, nameColour, NAME_COLOURS, plainLine, styleLine } from '../../src/client/format.js';
+import { clockTime, compareNames, mentions, nameColour, NAME_COLOURS, plainLine, styleLine } from '../../src/client/format.js';
 import type { ChatLine } from '../../src/client/line.js';
 
 const ts = new Date(2024, 0, 2, 9, 5).getTime();
@@ -34,6 +34,10 @@ describe('format', () => {
     ['a longer name with a dash in it', 'bob-2 is here', 'bob', false],
   ])('finds a mention: %s', (_what, text, name, expected) => {
     expect(mentions(text, name)).toBe(expected);
+  });
+
+  it('orders names case-insensitively and by number, as a person counts', () => {
+    expect(['user10', 'Bob', 'user2', 'alice', 'BOB', '小明', 'Zed'].sort(compareNames)).toEqual(['alice', 'BOB', 'Bob', 'user2', 'user10', 'Zed', '小明']);
   });
 
   it('writes times as HH:MM in local time', () => {

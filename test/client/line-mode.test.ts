@@ -3,7 +3,10 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { PassThrough, Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatApp } from '../../src/client/app.js';
+import { runLineMode } from '../../src/client/line-mode.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { ClientProcess } from '../helpers/terminal.js';
@@ -148,5 +151,34 @@ describe('chat-client in line mode', () => {
     client.child.stdin.end();
     expect(await client.exitCode()).toBe(0);
     expect(client.stdout.match(/^bot: while away$/gm)).toHaveLength(1);
+  });
+});
+
+/** Line mode in this process, as cli.ts runs it: feed it `lines`, end the input, collect what it printed. */
+async function runLines(port: number, name: string, lines: string[]): Promise<{ code: number; out: string[] }> {
+  const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name });
+  await app.start();
+  const input = new PassThrough();
+  let out = '';
+  const output = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      out += chunk.toString();
+      done();
+    },
+  });
+  const finished = runLineMode(app, input, output);
+  input.end(lines.map((l) => `${l}\n`).join(''));
+  const code = await finished;
+  return { code, out: out.split('\n') };
+}
+
+describe('line mode commands', () => {
+  it('lists the room with /users in the order /look uses, whatever the case', async () => {
+    const { port } = await startServer();
+    await RawClient.login(port, 'BOB');
+    await RawClient.login(port, 'x');
+    const { code, out } = await runLines(port, 'alice', ['/users']);
+    expect(code).toBe(0);
+    expect(out).toContain('-- #main (3): alice, BOB, x');
   });
 });
