@@ -25,36 +25,54 @@ export interface CommandContext {
 /** The arguments a command takes: none, one word, an optional word, free text, or a word then free text. */
 type Shape = 'none' | 'word' | 'word?' | 'text' | 'word text';
 
+/** Where the line was typed: the full screen, or line mode (pipes), which has no keys and no pane. */
+export type InputMode = 'screen' | 'line';
+
 interface Command {
   shape: Shape;
   usage: string;
   help: string;
-  run(ctx: CommandContext, args: string[]): void;
+  /** What it does in line mode, where that differs; null where it does nothing (left out of /help). */
+  lineHelp?: string | null;
+  run(ctx: CommandContext, args: string[], mode: InputMode): void;
 }
 
 /** Sorted by name; `/help` lists them in this order. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', run: (c) => c.clear() },
-  help: { shape: 'word?', usage: '/help [COMMAND]', help: 'list commands and keys, or show how to use one command', run: (c, [name]) => help(c, name) },
+  clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', lineHelp: null, run: (c) => c.clear() },
+  help: {
+    shape: 'word?',
+    usage: '/help [COMMAND]',
+    help: 'list commands and keys, or show how to use one command',
+    lineHelp: 'list commands, or show how to use one command',
+    run: (c, [name], mode) => help(c, mode, name),
+  },
   join: { shape: 'word', usage: '/join ROOM', help: 'move to another room (#rust or rust)', run: (c, [room]) => c.join(room!) },
   look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
-  quit: { shape: 'none', usage: '/quit', help: 'leave (Ctrl-C does the same)', run: (c) => c.quit() },
+  quit: { shape: 'none', usage: '/quit', help: 'leave (Ctrl-C does the same)', lineHelp: 'leave now, without reading further input', run: (c) => c.quit() },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
-  users: { shape: 'none', usage: '/users', help: 'show or hide the user list', run: (c) => c.toggleUsers() },
+  users: { shape: 'none', usage: '/users', help: 'show or hide the user list', lineHelp: 'list the people in this room', run: (c) => c.toggleUsers() },
   who: { shape: 'none', usage: '/who', help: 'everyone on the server', run: (c) => c.who() },
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
 
-/** Keys, for /help (the screen binds them; they are listed here so /help has one source). */
-export const KEY_HELP: readonly string[] = [
-  'Enter send · Up/Down history · Tab complete names and commands',
-  'Ctrl-A/E start/end · Ctrl-U/K kill to start/end · Ctrl-W kill word · Ctrl-Y yank',
-  'PgUp/PgDn or the mouse wheel scroll · F2 user list · Ctrl-L redraw · Ctrl-C quit',
-];
+/** The last lines of /help: the keys on the full screen (listed here so /help has one source), what ends line mode. */
+export const MODE_HELP: Readonly<Record<InputMode, readonly string[]>> = {
+  screen: [
+    'Enter send · Up/Down history · Tab complete names and commands',
+    'Ctrl-A/E start/end · Ctrl-U/K kill to start/end · Ctrl-W kill word · Ctrl-Y yank',
+    'PgUp/PgDn or the mouse wheel scroll · F2 user list · Ctrl-L redraw · Ctrl-C quit',
+  ],
+  line: ['At the end of input the client waits until every line it sent is delivered, then quits.'],
+};
+
+function helpText(command: Command, mode: InputMode): string | null {
+  return mode === 'line' && command.lineHelp !== undefined ? command.lineHelp : command.help;
+}
 
 /** The table entry for a name as typed ("join", "/JOIN", "exit"), if there is one. */
 function lookup(typed: string): Command | undefined {
@@ -62,17 +80,18 @@ function lookup(typed: string): Command | undefined {
   return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : name === 'exit' ? COMMANDS.quit : undefined;
 }
 
-function help(ctx: CommandContext, topic?: string): void {
+function help(ctx: CommandContext, mode: InputMode, topic?: string): void {
   if (topic !== undefined) {
     const command = lookup(topic);
     if (!command) return ctx.error(`Unknown command: /${topic.replace(/^\//, '')} (type /help for the list)`);
-    return ctx.info(`${command.usage}  ${command.help}`);
+    return ctx.info(`${command.usage}  ${helpText(command, mode) ?? 'only on the full screen'}`);
   }
-  const width = Math.max(...COMMAND_NAMES.map((n) => COMMANDS[n]!.usage.length));
+  const listed = COMMAND_NAMES.map((n) => COMMANDS[n]!).filter((c) => helpText(c, mode) !== null);
+  const width = Math.max(...listed.map((c) => c.usage.length));
   ctx.info('Commands:');
-  for (const name of COMMAND_NAMES) ctx.info(`  ${COMMANDS[name]!.usage.padEnd(width)}  ${COMMANDS[name]!.help}`);
+  for (const c of listed) ctx.info(`  ${c.usage.padEnd(width)}  ${helpText(c, mode)!}`);
   ctx.info('Text that does not start with / is said to the room; start it with // to say a line beginning with /.');
-  for (const line of KEY_HELP) ctx.info(line);
+  for (const line of MODE_HELP[mode]) ctx.info(line);
 }
 
 /** Split the arguments after the command name according to its shape; undefined if they do not fit. */
@@ -98,7 +117,7 @@ export function parseArgs(shape: Shape, rest: string): string[] | undefined {
  * Run one line the user entered: a command, or text to say. Blank lines do nothing.
  * Unknown commands and bad arguments become local error lines; they are never sent as chat.
  */
-export function runInput(ctx: CommandContext, line: string): void {
+export function runInput(ctx: CommandContext, line: string, mode: InputMode = 'screen'): void {
   if (line.trim() === '') return;
   if (!line.startsWith('/')) return ctx.say(line);
   if (line.startsWith('//')) return ctx.say(line.slice(1));
@@ -107,5 +126,5 @@ export function runInput(ctx: CommandContext, line: string): void {
   if (!command) return ctx.error(`Unknown command: /${m?.[1] ?? ''} (type /help for the list)`);
   const args = parseArgs(command.shape, m?.[2] ?? '');
   if (!args) return ctx.error(`Usage: ${command.usage}`);
-  command.run(ctx, args);
+  command.run(ctx, args, mode);
 }

@@ -8,6 +8,7 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ChatApp, Frontend } from './app.js';
+import { runInput } from './commands.js';
 import { compareNames, plainLine } from './format.js';
 import type { ChatLine } from './line.js';
 import type { ChatState } from './state.js';
@@ -43,7 +44,8 @@ class LinePrinter implements Frontend {
 export async function runLineMode(app: ChatApp, input: Readable, output: Writable, opts: LineModeOptions = {}): Promise<number> {
   app.setFrontend(new LinePrinter(output));
   const rl = readline.createInterface({ input, crlfDelay: Infinity, terminal: false });
-  rl.on('line', (line) => app.submit(line.replace(/\r$/, '')));
+  // As app.submit() does, but in line mode, so that /help lists what works here and not the screen's keys.
+  rl.on('line', (line) => runInput(app, line.replace(/\r$/, ''), 'line'));
   rl.once('close', () => {
     void (async () => {
       // Give up only when nothing has been delivered for this long: a long file at the client's

@@ -69,6 +69,17 @@ describe('slash commands', () => {
     expect(r.calls).toEqual([call]);
   });
 
+  it('lists the full screen\'s keys in /help only on the full screen', () => {
+    const screen = recorder();
+    runInput(screen.ctx, '/help');
+    expect(screen.calls.some((c) => c.includes('F2 user list'))).toBe(true);
+    const line = recorder();
+    runInput(line.ctx, '/help', 'line');
+    expect(line.calls.some((c) => /F2|PgUp|Ctrl-L/.test(c))).toBe(false);
+    expect(line.calls.some((c) => c.includes('/clear'))).toBe(false);
+    expect(line.calls.some((c) => c.includes('/join ROOM'))).toBe(true);
+  });
+
   it('has the table sorted, so /help and completion list commands in order', () => {
     expect(Object.keys(COMMANDS)).toEqual([...COMMAND_NAMES]);
   });

@@ -181,4 +181,18 @@ describe('line mode commands', () => {
     expect(code).toBe(0);
     expect(out).toContain('-- #main (3): alice, BOB, x');
   });
+
+  it('lists in /help only what works in line mode: no keys, no /clear', async () => {
+    const { port } = await startServer();
+    const { out } = await runLines(port, 'alice', ['/help', '/help clear', '/help users']);
+    const help = out.filter((l) => l.startsWith('-- '));
+    expect(help).toContain('-- Commands:');
+    expect(help.some((l) => l.includes('/join ROOM'))).toBe(true);
+    expect(help.some((l) => /^-- {3}\/users +list the people in this room$/.test(l))).toBe(true);
+    expect(help.some((l) => /^-- {3}\/clear/.test(l))).toBe(false);
+    expect(help.join('\n')).not.toMatch(/F2|PgUp|Ctrl-L|Tab complete/);
+    expect(help).toContain('-- At the end of input the client waits until every line it sent is delivered, then quits.');
+    expect(help).toContain('-- /clear  only on the full screen');
+    expect(help).toContain('-- /users  list the people in this room');
+  });
 });
