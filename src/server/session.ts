@@ -152,6 +152,7 @@ export class Session implements Recipient {
   /** Periodic check from the server's sweep: login timeout and liveness. */
   tick(now: number): void {
     if (this.closing) return;
+    if (this.readPaused && this.outbox.queued <= this.readPauseBytes) this.resumeReading();
     const { loginTimeout, pingInterval, pingTimeout } = this.ctx.config;
     if (this.mode === 'pending') {
       // Not a byte yet, so no mode to answer in: the server never writes before it knows.
@@ -186,8 +187,16 @@ export class Session implements Recipient {
         return;
       }
     }
+    this.feed(() => this.decoder?.push(chunk));
+  }
+
+  /**
+   * Run the decoder, which may throw FrameError. Both ways in go through here: new bytes, and
+   * resuming after read backpressure (the held rest of a chunk can hold a bad header).
+   */
+  private feed(run: () => void): void {
     try {
-      this.decoder?.push(chunk);
+      run();
     } catch (err) {
       if (err instanceof FrameError) {
         this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
@@ -209,12 +218,18 @@ export class Session implements Recipient {
     this.readPaused = true;
     this.decoder?.pause();
     this.socket.pause();
-    this.socket.once('drain', () => {
-      this.readPaused = false;
-      this.socket.resume();
-      this.decoder?.resume();
-    });
+    // 'drain' comes only after a write was refused (over Node's 16 KiB high-water mark); with a
+    // smaller --max-sendq the mark is below that, and tick() resumes once the output is gone.
+    this.socket.once('drain', this.resumeReading);
   }
+
+  private readonly resumeReading = (): void => {
+    if (!this.readPaused || this.closing) return;
+    this.socket.off('drain', this.resumeReading);
+    this.readPaused = false;
+    this.socket.resume();
+    this.feed(() => this.decoder?.resume());
+  };
 
   private setMode(mode: Mode): void {
     this.mode = mode;

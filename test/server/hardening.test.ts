@@ -37,8 +37,11 @@ describe('a slow consumer', () => {
     await slow.waitClosed();
   });
 
-  it('is read from more slowly, not dropped, when it asks faster than it reads (read backpressure)', async () => {
-    const { port, server } = await startServer({ rate: 0, maxSendq: 64 * 1024 });
+  it.each([
+    ['', 64 * 1024],
+    [', also with a sendq below the 16 KiB at which Node reports drain', 20_000],
+  ])('is read from more slowly, not dropped, when it asks faster than it reads (read backpressure)%s', async (_what, maxSendq) => {
+    const { port, server } = await startServer({ rate: 0, maxSendq });
     const greedy = await RawClient.login(port, 'greedy');
     greedy.socket.pause();
     // 200 000 `who` requests whose answers (about 8 MB) are not read: far more than the sendq and
@@ -52,6 +55,25 @@ describe('a slow consumer', () => {
     await greedy.sync(60_000); // generous: 8 MB of answers on a busy machine
     expect(greedy.messages.filter((m) => m.type === 'users')).toHaveLength(200_000);
     expect(greedy.closed).toBe(false);
+  }, 90_000);
+
+  it('answers a bad frame header held back by read backpressure with frame_too_large, and closes', async () => {
+    const { port, server } = await startServer({ rate: 0, maxSendq: 64 * 1024 });
+    const greedy = await RawClient.login(port, 'greedy');
+    greedy.socket.pause();
+    const requests = Buffer.concat(Array.from({ length: 10_000 }, () => encode({ type: 'who' })));
+    for (let i = 0; i < 19; i++) greedy.socket.write(requests);
+    // The last chunk ends in a header declaring 16 MiB. Whether it waits in the decoder while reading
+    // is paused or arrives after reading resumes depends on timing; either way it must be answered.
+    greedy.socket.write(Buffer.concat([requests, Buffer.from([0x00, 0xff, 0xff, 0xff])]));
+    const other = await RawClient.login(port, 'other');
+    await other.sync(30_000);
+    greedy.socket.resume();
+    expect(await greedy.next('error', (m) => m.code === 'frame_too_large', 60_000)).toBeDefined();
+    await greedy.waitClosed();
+    expect(greedy.messages.filter((m) => m.type === 'users')).toHaveLength(200_000);
+    expect(server.users.get('greedy')).toBeUndefined();
+    await other.sync();
   }, 90_000);
 });
 
