@@ -323,6 +323,22 @@ describe('the full screen', () => {
     await vt.waitFor(listed);
   });
 
+  it('says so when F2 or /users cannot show the user list for want of room', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(45, 10);
+    await client(port, 'alice', vt);
+    await vt.waitFor('Connected');
+    const told = (s: string[]): number => s.join('\n').split('-- Too narrow for the user list; /look\n         lists the room').length - 1;
+    vt.type('\x1bOQ'); // F2
+    await vt.waitFor((s) => told(s) === 1);
+    vt.type('/users');
+    vt.type('\r');
+    const screen = await vt.waitFor((s) => told(s) === 2);
+    expect(screen.slice(0, 8).every((l) => !l.includes('│'))).toBe(true);
+    vt.resize(100, 10); // asked for, so shown once there is room
+    await vt.waitFor((s) => s[0]!.endsWith('│ #main (1)'));
+  });
+
   it('quits on Ctrl-C, logs out and gives the terminal back', async () => {
     const { port } = await startServer();
     const vt = new VirtualTerminal(80, 10);

@@ -76,8 +76,11 @@ export class Tui implements Frontend {
     this.schedule();
   }
 
+  /** F2 and /users. Where the list cannot fit, say so rather than do nothing visible; it shows once the terminal is wide enough. */
   toggleUsers(): void {
-    this.usersVisible = !this.usersVisible;
+    const fits = areas(this.screen.size, this.state.users, this.state.room).usersWidth > 0;
+    if (!fits) this.app.info('Too narrow for the user list; /look lists the room');
+    this.usersVisible = !fits || !this.usersVisible;
     this.schedule();
   }
 
