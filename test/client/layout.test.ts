@@ -37,6 +37,27 @@ describe('screen layout', () => {
     expect(statusText(state(s), scroll)).toBe(expected);
   });
 
+  it('sorts the user list as a person counts and marks a cut name with …', () => {
+    const frame = compose({
+      size: { cols: 100, rows: 10 },
+      pane: [],
+      users: ['user10', 'x'.repeat(32), 'user2', 'Bob', 'alice', '小明小明小明小明小明小明'],
+      room: '#main',
+      status: '',
+      prompt: '> ',
+      input: { text: '', cursor: 0 },
+    });
+    expect(frame.rows.slice(0, 7).map((r) => text(r).slice(77))).toEqual([
+      ' #main (6)             ',
+      ' alice                 ',
+      ' Bob                   ',
+      ' user2                 ',
+      ' user10                ',
+      ` ${'x'.repeat(21)}…`,
+      ' 小明小明小明小明小明… ',
+    ]);
+  });
+
   it('composes pane, user list, status bar and input line to exactly the terminal size', () => {
     const frame = compose({
       size: { cols: 60, rows: 6 },

@@ -11,8 +11,7 @@
  *     │ input line                              │
  *     └─────────────────────────────────────────┘
  */
-import { foldName } from '../../protocol/index.js';
-import { nameColour, type Segment, type Style } from '../format.js';
+import { compareNames, nameColour, type Segment, type Style } from '../format.js';
 import type { Row } from '../scrollback.js';
 import type { ChatState } from '../state.js';
 import { splitAtWidth, strWidth } from '../width.js';
@@ -114,10 +113,16 @@ function userListTitle(room: string, users: readonly string[]): string {
   return ` ${room} (${users.length})`;
 }
 
+/** `text` cut to `width` cells, ending in "…" when it had to be cut. */
+function ellipsis(text: string, width: number): string {
+  if (strWidth(text) <= width) return text;
+  return `${splitAtWidth(text, Math.max(0, width - 1))[0]}…`;
+}
+
 function userList(users: readonly string[], room: string, width: number, height: number): Row[] {
-  const sorted = [...users].sort((a, b) => foldName(a).localeCompare(foldName(b)));
+  const sorted = [...users].sort(compareNames);
   const rows: Row[] = [[{ text: userListTitle(room, users), style: { bold: true } }]];
-  for (const name of sorted) rows.push([{ text: ' ', style: {} }, { text: name, style: { fg: nameColour(name) } }]);
+  for (const name of sorted) rows.push([{ text: ' ', style: {} }, { text: ellipsis(name, width - 1), style: { fg: nameColour(name) } }]);
   if (rows.length > height && height > 0) {
     const shown = rows.slice(0, height - 1);
     shown.push([{ text: ` +${rows.length - height + 1} more`, style: { dim: true } }]);
