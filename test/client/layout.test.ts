@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nameColour } from '../../src/client/format.js';
 import type { Row } from '../../src/client/scrollback.js';
 import { initialState, type ChatState } from '../../src/client/state.js';
 import { areas, compose, fit, statusText } from '../../src/client/tui/layout.js';
@@ -30,7 +31,8 @@ describe('screen layout', () => {
 
   it.each<[string, Partial<ChatState>, { scrolledUp: boolean; newBelow: number }, string]>([
     ['online', {}, { scrolledUp: false, newBelow: 0 }, ' alice │ #main (2) │ 3 online │ connected │ host:5005'],
-    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', pending: [{ seq: 1, kind: 'say', text: 'x', ts: 0 }] }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main (2) │ 3 online │ 1 pending │ host:5005'],
+    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', pending: [{ seq: 1, kind: 'say', text: 'x', ts: 0 }] }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main │ 1 pending │ host:5005'],
+    ['given up', { status: 'offline', statusDetail: 'gave up' }, { scrolledUp: false, newBelow: 0 }, ' OFFLINE (gave up) │ alice │ #main │ host:5005'],
     ['scrolled up', {}, { scrolledUp: true, newBelow: 0 }, ' ▲ scrolled up (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
     ['new lines below', {}, { scrolledUp: true, newBelow: 4 }, ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
   ])('status bar: %s', (_what, s, scroll, expected) => {
@@ -56,6 +58,17 @@ describe('screen layout', () => {
       ` ${'x'.repeat(21)}…`,
       ' 小明小明小明小明小明… ',
     ]);
+  });
+
+  it('dims the user list and drops its count while the names are not kept up to date', () => {
+    const input = { size: { cols: 60, rows: 5 }, pane: [], users: ['bob', 'alice'], room: '#main', status: '', prompt: '> ', input: { text: '', cursor: 0 } };
+    const live = compose(input);
+    const stale = compose({ ...input, usersStale: true });
+    expect(stale.rows.slice(0, 3).map(text)).toEqual([`${' '.repeat(49)}│ #main    `, `${' '.repeat(49)}│ alice    `, `${' '.repeat(49)}│ bob      `]);
+    expect(live.rows[0]!.map((seg) => seg.text).join('')).toContain('│ #main (2)');
+    const nameStyle = (f: typeof live) => f.rows[1]!.find((seg) => seg.text.startsWith('alice'))!.style;
+    expect(nameStyle(live)).toEqual({ fg: nameColour('alice') });
+    expect(nameStyle(stale)).toEqual({ dim: true });
   });
 
   it('composes pane, user list, status bar and input line to exactly the terminal size', () => {

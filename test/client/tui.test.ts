@@ -156,7 +156,11 @@ describe('the full screen', () => {
     vt.type('written while offline');
     vt.type('\r');
     await vt.waitFor(/alice: written while offline \(pending\)/);
-    expect((await vt.screen())[10]).toContain('1 pending');
+    const offline = await vt.screen();
+    // No counts of people while nothing keeps them up to date; the list is kept, dimmed.
+    expect(offline[10]).toMatch(/^ DISCONNECTED, reconnecting.* │ alice │ #ops │ 1 pending │ 127\.0\.0\.1:\d+$/);
+    expect(offline[0]).toMatch(/│ #ops$/);
+    expect((await vt.cell(await vt.columnOf('alice', 1), 1)).fg).toBe(244);
 
     const second = await startServer({ port: first.port });
     const watcher = await RawClient.login(second.port, 'watcher');

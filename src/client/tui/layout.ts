@@ -65,7 +65,8 @@ export function fit(row: Row, width: number, padStyle: Style = {}): Row {
 
 /**
  * The status bar, most important first (a narrow terminal cuts the end): the scroll marker, the
- * connection when it is not fine, who and where we are, pending sends, the server.
+ * connection when it is not fine, who and where we are, pending sends, the server. The counts of
+ * people are left out while we are not connected: nothing keeps them up to date then.
  */
 export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newBelow: number }): string {
   const parts: string[] = [];
@@ -75,8 +76,8 @@ export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newB
   if (state.status === 'reconnecting') parts.push(`DISCONNECTED, reconnecting${detail}`);
   else if (state.status === 'offline') parts.push(`OFFLINE${detail}`);
   else if (state.status === 'connecting') parts.push('connecting…');
-  parts.push(state.me, `${state.room} (${state.users.length})`, `${state.clients} online`);
-  if (state.status === 'online') parts.push('connected');
+  if (state.status === 'online') parts.push(state.me, `${state.room} (${state.users.length})`, `${state.clients} online`, 'connected');
+  else parts.push(state.me, state.room);
   if (state.pending.length > 0) parts.push(`${state.pending.length} pending`);
   parts.push(state.address);
   return ` ${parts.join(' │ ')}`;
@@ -87,6 +88,8 @@ export interface FrameInput {
   pane: Row[];
   /** The user list to show at the side, or undefined to hide it. */
   users: readonly string[] | undefined;
+  /** The list is as last known, not kept up to date (we are not connected): names dimmed, no count. */
+  usersStale?: boolean;
   room: string;
   status: string;
   prompt: string;
@@ -98,7 +101,7 @@ export function compose(f: FrameInput): Frame {
   const { cols, rows } = f.size;
   const a = areas(f.size, f.users, f.room);
   const out: Row[] = [];
-  const userRows = f.users ? userList(f.users, f.room, a.usersWidth - 1, a.paneHeight) : [];
+  const userRows = f.users ? userList(f.users, f.room, a.usersWidth - 1, a.paneHeight, f.usersStale ?? false) : [];
   for (let y = 0; y < a.paneHeight; y++) {
     const pane = fit(f.pane[y] ?? [], a.paneWidth);
     out.push(a.usersWidth > 0 ? [...pane, { text: '│', style: BORDER_STYLE }, ...fit(userRows[y] ?? [], a.usersWidth - 1)] : pane);
@@ -119,10 +122,12 @@ function ellipsis(text: string, width: number): string {
   return `${splitAtWidth(text, Math.max(0, width - 1))[0]}…`;
 }
 
-function userList(users: readonly string[], room: string, width: number, height: number): Row[] {
+function userList(users: readonly string[], room: string, width: number, height: number, stale: boolean): Row[] {
   const sorted = [...users].sort(compareNames);
-  const rows: Row[] = [[{ text: userListTitle(room, users), style: { bold: true } }]];
-  for (const name of sorted) rows.push([{ text: ' ', style: {} }, { text: ellipsis(name, width - 1), style: { fg: nameColour(name) } }]);
+  // Its width stays that of the live list (areas() measures the title with the count), so the pane does not rewrap on a drop.
+  const rows: Row[] = [[{ text: stale ? ` ${room}` : userListTitle(room, users), style: { bold: true } }]];
+  const style = (name: string): Style => (stale ? { dim: true } : { fg: nameColour(name) });
+  for (const name of sorted) rows.push([{ text: ' ', style: {} }, { text: ellipsis(name, width - 1), style: style(name) }]);
   if (rows.length > height && height > 0) {
     const shown = rows.slice(0, height - 1);
     shown.push([{ text: ` +${rows.length - height + 1} more`, style: { dim: true } }]);

@@ -238,6 +238,7 @@ export class Tui implements Frontend {
       size,
       pane: [...view.rows, ...pending],
       users,
+      usersStale: this.state.status !== 'online',
       room: this.state.room,
       status: statusText(this.state, view),
       prompt,
