@@ -31,7 +31,7 @@ export const COMMANDS: Table = {
   msg: { beforeLogin: false, run: msg },
   nick: { beforeLogin: false, run: nick },
   ping: { beforeLogin: true, run: ping },
-  pong: { beforeLogin: true, run: pong },
+  pong: { beforeLogin: false, run: pong },
   rooms: { beforeLogin: false, run: rooms },
   say: { beforeLogin: false, run: say },
   who: { beforeLogin: false, run: who },

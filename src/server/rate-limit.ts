@@ -1,7 +1,7 @@
 /**
  * @module
  * Token bucket with an injected clock (pure: tests pass `now`). `rate` tokens per second up to
- * `burst`; a rate of 0 disables the limit. Refusals are counted in a sliding 10 s window so that
+ * `burst`; a rate or a burst of 0 disables the limit (as `--rate 0` and `--burst 0` say). Refusals are counted in a sliding 10 s window so that
  * sustained abuse (more refusals than `burst` within the window) can be told from a brief burst.
  */
 export const FLOOD_WINDOW_MS = 10_000;
@@ -24,7 +24,7 @@ export class RateLimiter {
 
   /** Take one token. 'ok', 'limited' (refuse this message) or 'flood' (drop the connection). */
   take(now: number): 'ok' | 'limited' | 'flood' {
-    if (this.rate <= 0) return 'ok';
+    if (this.rate <= 0 || this.burst <= 0) return 'ok';
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
     if (this.tokens >= 1) {

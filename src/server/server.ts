@@ -214,6 +214,11 @@ export class ChatServer implements Context {
     const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     const notice = new Packet({ type: 'notice', text: `Server ${this.config.name} is shutting down.` });
     for (const session of this.sessions) {
+      // Not a byte from it yet, so no mode to answer in: the server never writes before it knows.
+      if (session.mode === 'pending') {
+        session.destroy('shutdown');
+        continue;
+      }
       session.deliver(notice);
       session.close('shutdown', { type: 'bye', reason: 'shutdown' });
     }

@@ -28,6 +28,7 @@ describe('errors before login', () => {
     ['rooms', { type: 'rooms' }],
     ['join', { type: 'join', room: '#rust' }],
     ['nick', { type: 'nick', name: 'bob' }],
+    ['pong', { type: 'pong', token: 1 }],
   ])('%s before hello gets not_logged_in, and the connection stays', async (type, message) => {
     const { port } = await startServer();
     const client = await RawClient.connect(port);

@@ -2,6 +2,7 @@
  * Hardening: each property here would fail without the mechanism it names (sendq bound, flood
  * control, liveness, admission limits, fault isolation, clean shutdown).
  */
+import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { connect, ConnectionError, encode, encodeFrame } from '../../src/protocol/index.js';
@@ -105,6 +106,14 @@ describe('flood control', () => {
     await alice.next('error', (m) => m.code === 'rate_limited' && m.ref === 'who');
     // A frame that is not a valid request is refused without a ref.
     expect(await alice.next('error', (m) => m.code === 'rate_limited' && m.ref !== 'msg' && m.ref !== 'who')).not.toHaveProperty('ref');
+  });
+
+  it('takes --burst 0 as no limit, as --rate 0 is', async () => {
+    const { port } = await startServer({ rate: 5, burst: 0 });
+    const alice = await RawClient.login(port, 'alice');
+    for (let i = 0; i < 20; i++) alice.send({ type: 'say', text: `m${i}` });
+    await alice.next('message', (m) => m.text === 'm19');
+    expect(alice.messages.filter((m) => m.type === 'error')).toEqual([]);
   });
 
   it.each(['framed', 'text'] as const)('disconnects sustained abuse in %s mode with reason flood', async (mode) => {
@@ -303,6 +312,19 @@ describe('shutdown', () => {
     await bob.expect('The server is shutting down. Goodbye.');
     await bob.waitClosed();
     expect(handle.server.connectionCount).toBe(0);
+  });
+
+  it('closes a connection that has not sent a byte without writing to it', async () => {
+    const handle = await startServer();
+    const silent = net.connect({ host: '127.0.0.1', port: handle.port });
+    await once(silent, 'connect');
+    const received: Buffer[] = [];
+    silent.on('data', (b: Buffer) => received.push(b));
+    const closed = once(silent, 'close');
+    await vi.waitFor(() => expect(handle.server.connectionCount).toBe(1));
+    await handle.server.shutdown(2000);
+    await closed;
+    expect(Buffer.concat(received)).toHaveLength(0);
   });
 });
 
