@@ -58,6 +58,19 @@ export class Completer {
   }
 }
 
+/**
+ * The names to offer, best first: people who spoke lately and are still in the room or share
+ * private lines with us, then the rest of the room, then the rest of those we had private lines
+ * with (a /msg reaches them in any room). People who left the room are not offered, nor are we.
+ */
+export function completionNames(people: { recent: readonly string[]; users: readonly string[]; partners: readonly string[]; me: string }): string[] {
+  const keys = (names: readonly string[]): Set<string> => new Set(names.map(foldName));
+  const reachable = new Set([...keys(people.users), ...keys(people.partners)]);
+  const me = foldName(people.me);
+  const recent = people.recent.filter((n) => reachable.has(foldName(n)));
+  return [...recent, ...people.users, ...people.partners].filter((n) => foldName(n) !== me);
+}
+
 /** The full replacements for `word` (suffix included), best first, without duplicates. */
 export function candidatesFor(word: string, atLineStart: boolean, sources: CompletionSources): string[] {
   if (atLineStart && word.startsWith('/')) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidatesFor, Completer, type CompletionSources } from '../../src/client/complete.js';
+import { candidatesFor, Completer, completionNames, type CompletionSources } from '../../src/client/complete.js';
 import { COMMAND_NAMES } from '../../src/client/commands.js';
 
 const sources: CompletionSources = { names: ['bob', 'alice', 'Bea', '小明'], commands: COMMAND_NAMES, rooms: ['#main', '#rust'] };
@@ -39,5 +39,14 @@ describe('tab completion', () => {
 
   it('returns nothing when nothing matches', () => {
     expect(new Completer().complete('xyz', 3, sources)).toBeUndefined();
+  });
+
+  it.each<[string, Parameters<typeof completionNames>[0], string[]]>([
+    ['recent speakers first, then the room', { recent: ['bob'], users: ['alice', 'bob', 'carl'], partners: [], me: 'alice' }, ['bob', 'bob', 'carl']],
+    ['not someone who left the room', { recent: ['carl', 'bob'], users: ['alice', 'bob'], partners: [], me: 'alice' }, ['bob', 'bob']],
+    ['someone we had private lines with, in any room', { recent: ['dave', 'carl'], users: ['alice'], partners: ['dave'], me: 'alice' }, ['dave', 'dave']],
+    ['never ourselves, whatever the case', { recent: ['Alice'], users: ['alice', 'bob'], partners: [], me: 'ALICE' }, ['bob']],
+  ])('offers names: %s', (_what, people, names) => {
+    expect(completionNames(people)).toEqual(names);
   });
 });

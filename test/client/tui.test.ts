@@ -208,6 +208,30 @@ describe('the full screen', () => {
     expect(await bob.next('message')).toMatchObject({ text: '>bobby: hi there !' });
   });
 
+  it('completes the names of people present and of private partners, not of people who left', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    const carl = await RawClient.login(port, 'carl');
+    carl.send({ type: 'say', text: 'bye all' });
+    await vt.waitFor('carl: bye all');
+    carl.send({ type: 'logout' });
+    await vt.waitFor('carl has left');
+    const dave = await RawClient.login(port, 'dave');
+    dave.send({ type: 'join', room: '#elsewhere' });
+    await dave.next('room');
+    dave.send({ type: 'msg', to: 'alice', text: 'psst' });
+    await vt.waitFor('*dave* psst');
+    vt.type('ca');
+    vt.type('\t');
+    vt.type('!');
+    await vt.waitFor((s) => s[9] === '#main> ca!'); // Tab offered nothing
+    vt.type('\x15'); // Ctrl-U
+    vt.type('da');
+    vt.type('\t');
+    await vt.waitFor((s) => s[9] === '#main> dave:');
+  });
+
   it('answers an unknown command locally and never sends it', async () => {
     const { port } = await startServer();
     const vt = new VirtualTerminal(80, 10);
