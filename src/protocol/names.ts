@@ -5,11 +5,20 @@
  */
 import { MAX_NAME_CHARS } from './messages.js';
 
-const NAME_RE = /^[\p{L}\p{M}\p{N}_.-]+$/u;
+/** A mark may follow a letter (Hindi needs them) but cannot stand first, alone on nothing. */
+const NAME_RE = /^[\p{L}\p{N}_.-][\p{L}\p{M}\p{N}_.-]*$/u;
+/**
+ * Invisible characters that pass as letters or marks (U+3164 HANGUL FILLER, U+034F COMBINING
+ * GRAPHEME JOINER, variation selectors): they would let "alice" and "alice\u034f" be two people.
+ */
+const INVISIBLE_RE = /\p{Default_Ignorable_Code_Point}/u;
 
-/** The key under which a name is unique: NFC, then case-folded. */
+/**
+ * The key under which a name is unique: NFC, then lower case, with the Greek final sigma folded
+ * to σ (lower-casing picks ς or σ by position, so "ΟΔΥΣΣΕΥΣ" and "οδυσσευσ" would not clash).
+ */
 export function foldName(name: string): string {
-  return name.normalize('NFC').toLowerCase();
+  return name.normalize('NFC').toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** Length in characters (code points) after NFC, as PROTOCOL.md counts it. */
@@ -23,7 +32,7 @@ export function isValidName(name: unknown): name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_CHARS * 4) return false;
   const nfc = name.normalize('NFC');
   const n = charCount(nfc);
-  return n >= 1 && n <= MAX_NAME_CHARS && NAME_RE.test(nfc);
+  return n >= 1 && n <= MAX_NAME_CHARS && NAME_RE.test(nfc) && !INVISIBLE_RE.test(nfc);
 }
 
 export function isValidRoom(room: unknown): room is string {

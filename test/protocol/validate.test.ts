@@ -35,6 +35,12 @@ describe('names', () => {
     ['x'.repeat(32), 'ok'],
     ['名'.repeat(32), 'ok'],
     ['x'.repeat(33), 'bad_name'],
+    ['नमस्ते', 'ok'],
+    ['\u0301', 'bad_name'],
+    ['\u0301alice', 'bad_name'],
+    ['alice\u034f', 'bad_name'],
+    ['\u3164', 'bad_name'],
+    ['ali\ufe0fce', 'bad_name'],
     ['', 'bad_name'],
     ['a b', 'bad_name'],
     ['tab\there', 'bad_name'],
@@ -59,6 +65,11 @@ describe('names', () => {
     expect(foldName('zoe\u0308')).toBe(foldName('zoë'));
     expect(foldName('小明')).toBe('小明');
     expect(foldName('Alice')).not.toBe(foldName('Alicia'));
+  });
+
+  it('folds the Greek final sigma, so "ΟΔΥΣΣΕΥΣ" and "οδυσσευσ" are the same name', () => {
+    expect(foldName('ΟΔΥΣΣΕΥΣ')).toBe(foldName('οδυσσευσ'));
+    expect(foldName('Οδυσσεύς')).toBe(foldName('οδυσσεύσ'));
   });
 
   it.each([
