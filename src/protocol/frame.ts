@@ -20,6 +20,9 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
+/** Held chunks beyond this many are joined into one (see compact()). */
+const MAX_CHUNKS = 64;
+
 export class FrameDecoder {
   /** Unconsumed input: chunks[0] from offset `head` on, then the other chunks whole. */
   private readonly chunks: Buffer[] = [];
@@ -49,7 +52,19 @@ export class FrameDecoder {
     if (this.stopped || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    if (this.chunks.length > MAX_CHUNKS) this.compact();
     this.run();
+  }
+
+  /**
+   * Join the held chunks into one. A peer that sends a frame a byte at a time would otherwise make
+   * us hold one small Buffer per byte, each costing far more than its byte.
+   */
+  private compact(): void {
+    const merged = Buffer.concat([this.chunks[0]!.subarray(this.head), ...this.chunks.slice(1)], this.buffered);
+    this.chunks.length = 0;
+    this.chunks.push(merged);
+    this.head = 0;
   }
 
   /**

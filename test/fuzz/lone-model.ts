@@ -52,7 +52,8 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
 
   /** One parsed message from a logged-in or not-yet-logged-in client. Returns false when the connection ends. */
   const answer = (m: ClientMessage): boolean => {
-    const beforeLogin = m.type === 'hello' || m.type === 'ping' || m.type === 'pong' || m.type === 'logout';
+    // PROTOCOL.md: before login only hello, ping and logout; a pong gets not_logged_in too.
+    const beforeLogin = m.type === 'hello' || m.type === 'ping' || m.type === 'logout';
     if (!beforeLogin && me === undefined) {
       expectError('not_logged_in');
       return true;

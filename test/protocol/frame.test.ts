@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder, FrameError, HEADER_BYTES, MAX_FRAME } from '../../src/protocol/index.js';
+import { encode, encodeFrame, FrameDecoder, FrameError, HEADER_BYTES, MAX_FRAME } from '../../src/protocol/index.js';
 
 /** A decoder that records every payload it hands out (copied: views may share the input). */
 function recorder(maxFrame?: number): { decoder: FrameDecoder; payloads: Buffer[] } {
@@ -43,6 +43,21 @@ describe('encodeFrame', () => {
 });
 
 describe('FrameDecoder', () => {
+  it('decodes large frames fed a byte at a time, also when a frame starts inside a chunk', () => {
+    const payloads: Buffer[] = [];
+    const decoder = new FrameDecoder((p) => payloads.push(Buffer.from(p)));
+    const big = encode({ type: 'say', text: 'x'.repeat(5_000) });
+    const next = encode({ type: 'say', text: 'y'.repeat(300) });
+    // The first chunk holds a whole frame and 3 bytes of the next; the rest comes byte by byte,
+    // so the held chunks are joined many times, starting from an offset into the first one.
+    decoder.push(Buffer.concat([next, big.subarray(0, 3)]));
+    for (let i = 3; i < big.length; i++) decoder.push(big.subarray(i, i + 1));
+    for (const b of next) decoder.push(Buffer.from([b]));
+    expect(payloads.map((p) => p.length)).toEqual([next.length - 4, big.length - 4, next.length - 4]);
+    expect(payloads[1]!.equals(big.subarray(4))).toBe(true);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
   it('decodes a frame fed one byte at a time', () => {
     const { decoder, payloads } = recorder();
     const inputs = samplePayloads(20);

@@ -12,6 +12,8 @@ const SE = 240;
 const WILL = 251;
 const DONT = 254;
 const LF = 0x0a;
+/** Held parts of a partial line beyond this many are joined into one. */
+const MAX_HELD_PARTS = 64;
 const CR = 0x0d;
 
 export interface LineSink {
@@ -84,6 +86,8 @@ export class LineDecoder {
     }
     this.held.push(part);
     this.heldBytes += part.length;
+    // A line typed (or sent) a byte at a time would otherwise hold one small Buffer per byte.
+    if (this.held.length > MAX_HELD_PARTS) this.held = [Buffer.concat(this.held, this.heldBytes)];
   }
 
   private endLine(): void {
