@@ -9,7 +9,7 @@
  * waits in `pending` (drawn dimmed, marked pending) until the echo with its id arrives.
  */
 import { foldName, type ServerMessage } from '../protocol/index.js';
-import { mentions } from './format.js';
+import { compareNames, mentions } from './format.js';
 import type { ChatLine } from './line.js';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -98,7 +98,8 @@ function settle(pending: readonly PendingSend[], match: (p: PendingSend) => bool
 }
 
 function list(names: readonly string[]): string {
-  return names.length === 0 ? '(nobody)' : [...names].sort((a, b) => foldName(a).localeCompare(foldName(b))).join(', ');
+  // The order the user list and line mode's /users use: user2 before user10, whatever the case.
+  return names.length === 0 ? '(nobody)' : [...names].sort(compareNames).join(', ');
 }
 
 export function apply(state: ChatState, event: ChatEvent): Applied {

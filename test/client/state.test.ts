@@ -146,4 +146,9 @@ describe('client state', () => {
     expect(state).toBe(start);
     expect(lines).toEqual([{ kind: 'error', ts: now, text: 'Unknown command: /x' }]);
   });
+
+  it('lists names in the order the user list uses: case-insensitive, numbers as numbers', () => {
+    const { lines } = run([welcome, { type: 'users', users: ['user10', 'Bob', 'user2', 'alice'], clients: 4 }]);
+    expect(lines.at(-1)).toMatchObject({ text: 'Online (4): alice, Bob, user2, user10' });
+  });
 });
