@@ -286,8 +286,8 @@ export class ChatApp implements CommandContext {
         ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
         isFatal: (e) => e instanceof ServerError && FATAL_LOGIN.has(e.code),
         onWait: (attempt, ms, last) => {
-          const detail = `retry ${attempt} in ${Math.max(1, Math.round(ms / 1000))} s`;
-          this.dispatch({ type: 'status', status: 'reconnecting', detail: last instanceof ServerError && last.code === 'name_taken' ? `${detail} (name still in use)` : detail, now: this.now() });
+          const detail = last instanceof ServerError && last.code === 'name_taken' ? 'name still in use' : '';
+          this.dispatch({ type: 'status', status: 'reconnecting', detail, retry: { attempt, at: this.now() + ms }, now: this.now() });
         },
       });
       if (!conn) return;

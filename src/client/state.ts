@@ -38,8 +38,10 @@ export interface ChatState {
   /** Logged-in users on the server. */
   clients: number;
   status: ConnectionStatus;
-  /** A few words on the status ("retrying in 4 s"). */
+  /** A few words on the status ("name still in use", "gave up"). */
   statusDetail: string;
+  /** While reconnecting: which attempt comes next, and when it starts (ms since the epoch). */
+  retry: { attempt: number; at: number } | undefined;
   pending: readonly PendingSend[];
   nextSeq: number;
   /** Highest message id shown in this connection: ids only grow, so anything at or below it is a repeat. */
@@ -52,7 +54,7 @@ export interface ChatState {
 
 export type ChatEvent =
   | { type: 'server'; message: ServerMessage; now: number }
-  | { type: 'status'; status: ConnectionStatus; detail?: string; line?: string; now: number }
+  | { type: 'status'; status: ConnectionStatus; detail?: string; retry?: { attempt: number; at: number }; line?: string; now: number }
   | { type: 'send'; kind: PendingSend['kind']; text: string; to?: string; now: number }
   | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; now: number };
 
@@ -73,6 +75,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     clients: 0,
     status: 'connecting',
     statusDetail: '',
+    retry: undefined,
     pending: [],
     nextSeq: 1,
     lastId: 0,
@@ -107,7 +110,7 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
     case 'server':
       return applyServer(state, event.message, event.now);
     case 'status': {
-      const next = { ...state, status: event.status, statusDetail: event.detail ?? '' };
+      const next = { ...state, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
       return { state: next, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
     }
     case 'send': {

@@ -39,6 +39,15 @@ describe('screen layout', () => {
     expect(statusText(state(s), scroll)).toBe(expected);
   });
 
+  it.each<[number, string]>([
+    [0, ' DISCONNECTED, reconnecting (retry 3 in 4 s, name still in use) │ alice │ #main │ host:5005'],
+    [1_600, ' DISCONNECTED, reconnecting (retry 3 in 2 s, name still in use) │ alice │ #main │ host:5005'],
+    [3_900, ' DISCONNECTED, reconnecting (retry 3 in 1 s, name still in use) │ alice │ #main │ host:5005'],
+  ])('status bar counts down to the next attempt: %i ms in', (elapsed, expected) => {
+    const s = state({ status: 'reconnecting', statusDetail: 'name still in use', retry: { attempt: 3, at: 10_000 + 3_500 } });
+    expect(statusText(s, { scrolledUp: false, newBelow: 0 }, 10_000 + elapsed)).toBe(expected);
+  });
+
   it('sorts the user list as a person counts and marks a cut name with …', () => {
     const frame = compose({
       size: { cols: 100, rows: 10 },

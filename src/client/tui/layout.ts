@@ -68,11 +68,15 @@ export function fit(row: Row, width: number, padStyle: Style = {}): Row {
  * connection when it is not fine, who and where we are, pending sends, the server. The counts of
  * people are left out while we are not connected: nothing keeps them up to date then.
  */
-export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newBelow: number }): string {
+/** `now` counts down to the next reconnect attempt ("retry 2 in 3 s"). */
+export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newBelow: number }, now = Date.now()): string {
   const parts: string[] = [];
   if (scroll.newBelow > 0) parts.push(`▼ ${scroll.newBelow} new below (PgDn)`);
   else if (scroll.scrolledUp) parts.push('▲ scrolled up (PgDn)');
-  const detail = state.statusDetail ? ` (${state.statusDetail})` : '';
+  const details: string[] = [];
+  if (state.status === 'reconnecting' && state.retry) details.push(`retry ${state.retry.attempt} in ${Math.max(1, Math.ceil((state.retry.at - now) / 1000))} s`);
+  if (state.statusDetail) details.push(state.statusDetail);
+  const detail = details.length > 0 ? ` (${details.join(', ')})` : '';
   if (state.status === 'reconnecting') parts.push(`DISCONNECTED, reconnecting${detail}`);
   else if (state.status === 'offline') parts.push(`OFFLINE${detail}`);
   else if (state.status === 'connecting') parts.push('connecting…');

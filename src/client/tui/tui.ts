@@ -49,6 +49,8 @@ export class Tui implements Frontend {
   /** Whom we had private lines with, most recent first: completion offers them after they leave the room. */
   private partners: string[] = [];
   private renderQueued = false;
+  /** Re-renders the status bar once a second while a reconnect attempt is counted down. */
+  private countdown: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -77,6 +79,12 @@ export class Tui implements Frontend {
 
   update(state: ChatState): void {
     this.state = state;
+    // Count down to the next reconnect attempt in the status bar, once a second.
+    if (state.status === 'reconnecting' && state.retry && !this.closed) this.countdown ??= setInterval(() => this.schedule(), 1_000).unref();
+    else if (this.countdown) {
+      clearInterval(this.countdown);
+      this.countdown = undefined;
+    }
     this.schedule();
   }
 
@@ -259,6 +267,7 @@ export class Tui implements Frontend {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.countdown);
     this.screen.destroy();
   }
 }
