@@ -24,7 +24,7 @@ import {
   type ConnectOptions,
   type ErrorCode,
 } from '../protocol/index.js';
-import { runInput, type CommandContext } from './commands.js';
+import { runInput, type CommandContext, type InputMode } from './commands.js';
 import type { ChatLine } from './line.js';
 import { Pacer, type PacerOptions } from './pacer.js';
 import { retry, type BackoffOptions } from './reconnect.js';
@@ -117,9 +117,9 @@ export class ChatApp implements CommandContext {
     frontend.update(this.current);
   }
 
-  /** A line the user entered: a command or text to say. */
-  submit(line: string): void {
-    runInput(this, line);
+  /** A line the user entered: a command or text to say (`mode`: which front end, for /help). */
+  submit(line: string, mode: InputMode = 'screen'): void {
+    runInput(this, line, mode);
   }
 
   /**

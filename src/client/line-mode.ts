@@ -8,7 +8,6 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ChatApp, Frontend } from './app.js';
-import { runInput } from './commands.js';
 import { compareNames, plainLine } from './format.js';
 import type { ChatLine } from './line.js';
 import type { ChatState } from './state.js';
@@ -45,7 +44,7 @@ export async function runLineMode(app: ChatApp, input: Readable, output: Writabl
   app.setFrontend(new LinePrinter(output));
   const rl = readline.createInterface({ input, crlfDelay: Infinity, terminal: false });
   // As app.submit() does, but in line mode, so that /help lists what works here and not the screen's keys.
-  rl.on('line', (line) => runInput(app, line.replace(/\r$/, ''), 'line'));
+  rl.on('line', (line) => app.submit(line.replace(/\r$/, ''), 'line'));
   rl.once('close', () => {
     void (async () => {
       // Give up only when nothing has been delivered for this long: a long file at the client's
