@@ -187,9 +187,11 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'renamed': {
       const mine = same(m.from, s.me);
       const rename = (names: readonly string[]): string[] => names.map((n) => (same(n, m.from) ? m.to : n));
+      // The server tells everyone; a stranger's rename in another room is not news for this pane.
+      const known = mine || s.users.some((n) => same(n, m.from)) || s.recent.some((n) => same(n, m.from));
       return {
         state: { ...s, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent) },
-        lines: [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)],
+        lines: known ? [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)] : [],
       };
     }
     case 'users':

@@ -151,4 +151,15 @@ describe('client state', () => {
     const { lines } = run([welcome, { type: 'users', users: ['user10', 'Bob', 'user2', 'alice'], clients: 4 }]);
     expect(lines.at(-1)).toMatchObject({ text: 'Online (4): alice, Bob, user2, user10' });
   });
+
+  it('shows renames of people in the room or recently heard, not of strangers elsewhere', () => {
+    const { lines } = run([
+      welcome,
+      { type: 'renamed', ts: now, from: 'stranger', to: 'stranger2' },
+      message(9, 'carol', 'hi from carol'),
+      { type: 'renamed', ts: now, from: 'carol', to: 'carol2' },
+    ]);
+    expect(lines.map((l) => l.text)).not.toContain('stranger is now known as stranger2');
+    expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'carol is now known as carol2' });
+  });
 });
