@@ -295,7 +295,6 @@ export class ChatApp implements CommandContext {
         conn.destroy();
         return;
       }
-      this.dispatch({ type: 'local', kind: 'system', text: `Reconnected as ${conn.welcome.you}`, now: this.now() });
       this.attach(conn, room);
     } catch (err) {
       this.dispatch({ type: 'status', status: 'offline', detail: 'gave up', line: `Cannot log back in: ${(err as Error).message}`, now: this.now() });

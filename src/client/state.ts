@@ -136,7 +136,9 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
         rooms: addRoom(s.rooms, m.room),
       };
-      const lines = [line('system', `Connected to ${m.server} as ${m.you}. ${m.room}: ${list(m.users)}`)];
+      // One line for a login, the first or after a drop (then the status is still reconnecting).
+      const again = s.status === 'reconnecting';
+      const lines = [line('system', `${again ? 'Reconnected' : 'Connected'} to ${m.server} as ${m.you}. ${m.room}: ${list(m.users)}`)];
       if (m.motd) for (const l of m.motd.split(/\r?\n/)) lines.push(line('info', l));
       return { state, lines };
     }

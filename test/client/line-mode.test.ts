@@ -147,7 +147,7 @@ describe('chat-client in line mode', () => {
     const second = await startServer({ port: first.port });
     const watcher = await RawClient.login(second.port, 'watcher');
     expect(await watcher.next('message', (m) => m.from === 'bot')).toMatchObject({ text: 'while away' });
-    await client.output(/Reconnected as bot\n/);
+    await client.output(/Reconnected to test as bot\. /);
     client.child.stdin.end();
     expect(await client.exitCode()).toBe(0);
     expect(client.stdout.match(/^bot: while away$/gm)).toHaveLength(1);

@@ -29,6 +29,11 @@ describe('client state', () => {
     expect(texts(lines)).toEqual(['Connected to test as alice. #main: alice, bob']);
   });
 
+  it('says Reconnected, in one line, for a welcome after a drop', () => {
+    const { lines } = run([welcome, { type: 'status', status: 'reconnecting', line: 'Disconnected.', now }, welcome]);
+    expect(texts(lines)).toEqual(['Connected to test as alice. #main: alice, bob', 'Disconnected.', 'Reconnected to test as alice. #main: alice, bob']);
+  });
+
   it('shows the message of the day', () => {
     expect(texts(run([{ ...welcome, motd: 'be nice\nhave fun' }]).lines).slice(1)).toEqual(['be nice', 'have fun']);
   });

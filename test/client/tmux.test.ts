@@ -365,7 +365,7 @@ describe('chat-client in tmux across a server crash', () => {
 
     expect(await delivered).toMatchObject({ text: 'typed while offline', room: '#main' });
     // Connected again, and the echo has come back: the line is no longer pending.
-    screen = await alice.waitFor((s) => s[10]!.includes('│ connected') && s.join('\n').includes('Reconnected as alice') && !s.join('\n').includes('(pending)'));
+    screen = await alice.waitFor((s) => s[10]!.includes('│ connected') && s.join('\n').includes('Reconnected to test as alice') && !s.join('\n').includes('(pending)'));
     expect(screen.filter((l) => /alice: typed while offline/.test(l))).toHaveLength(1);
     expect(screen[10]).toBe(` alice │ #main (2) │ 2 online │ connected │ 127.0.0.1:${port}`);
 

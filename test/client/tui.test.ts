@@ -168,7 +168,7 @@ describe('the full screen', () => {
     await watcher.next('room');
     const screen = await vt.waitFor((s) => s.some((l) => /\d\d:\d\d alice: written while offline$/.test(l.replace(/ *│.*$/, ''))) && s[10]!.includes('connected'));
     expect(screen.join('\n')).not.toContain('(pending)');
-    expect(screen.join('\n')).toContain('Reconnected as alice');
+    expect(screen.join('\n')).toContain('Reconnected to test as alice');
     expect(screen[10]).toContain('#ops');
     expect(screen.filter((l) => l.includes('written while offline'))).toHaveLength(1);
     // Exactly one copy reached the room: the watcher sees it once, then our marker.
