@@ -220,7 +220,8 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state: { ...s, pending }, lines: [line('error', m.message)] };
     }
     case 'bye':
-      return { state: s, lines: m.reason === 'shutdown' ? [line('system', 'The server is shutting down')] : [] };
+      // The server's own notice says why; this says what happens next.
+      return { state: s, lines: m.reason === 'shutdown' ? [line('system', 'The server is going away; we reconnect when it is back')] : [] };
     case 'ping':
     case 'pong':
       return { state: s, lines: [] };

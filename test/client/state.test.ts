@@ -167,4 +167,9 @@ describe('client state', () => {
     expect(lines.map((l) => l.text)).not.toContain('stranger is now known as stranger2');
     expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'carol is now known as carol2' });
   });
+
+  it('on a shutdown shows the server notice, then what the client will do', () => {
+    const { lines } = run([welcome, { type: 'notice', text: 'Server test is shutting down.' }, { type: 'bye', reason: 'shutdown' }]);
+    expect(texts(lines).slice(1)).toEqual(['Server notice: Server test is shutting down.', 'The server is going away; we reconnect when it is back']);
+  });
 });
