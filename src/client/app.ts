@@ -9,7 +9,8 @@
  * Own lines are not printed when sent: they wait in state.pending and appear when the server's
  * echo arrives, so what you see is what the room saw, in the server's order. They leave at the
  * Pacer's pace, so that a paste or a piped file stays under the server's flood control; a line the
- * server refuses anyway (`rate_limited`) is sent again, more slowly.
+ * server refuses anyway (`rate_limited`) is sent again, more slowly, and from then on one line at
+ * a time, so that no later line can overtake it.
  */
 import {
   connect,
@@ -26,7 +27,7 @@ import {
 } from '../protocol/index.js';
 import { runInput, type CommandContext, type InputMode } from './commands.js';
 import type { ChatLine } from './line.js';
-import { Pacer, type PacerOptions } from './pacer.js';
+import { Pacer } from './pacer.js';
 import { retry, type BackoffOptions } from './reconnect.js';
 import { apply, initialState, type ChatEvent, type ChatState, type PendingSend } from './state.js';
 
@@ -56,8 +57,6 @@ export interface AppOptions {
   /** Connection liveness (ms): silence before we ping, and further silence before the server counts as dead. */
   pingInterval?: number;
   pingTimeout?: number;
-  /** How fast lines are sent (default: DEFAULT_PACE, half the server's default limit). */
-  pace?: PacerOptions;
   now?: () => number;
 }
 
@@ -77,9 +76,12 @@ export class ChatApp implements CommandContext {
   /** Resolves with the exit code once the app has finished (after /quit, or a fatal refusal). */
   readonly done: Promise<number> = new Promise((r) => (this.resolveDone = r));
   private readonly idleWaiters = new Set<() => void>();
-  private readonly pacer: Pacer;
+  /** New for each connection: a restarted server may allow more than the last one did. */
+  private pacer = new Pacer();
   /** Pending lines (by seq) sent on the current connection and not yet echoed or refused. */
   private readonly transmitted = new Set<number>();
+  /** The server refused a line for our pace on this connection: one line in flight at a time. */
+  private oneAtATime = false;
   /** Set while the pacer holds the next line back. */
   private sendTimer: NodeJS.Timeout | undefined;
   /** Lines made before a front end was set. */
@@ -87,7 +89,6 @@ export class ChatApp implements CommandContext {
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
-    this.pacer = new Pacer(opts.pace);
     this.current = initialState(opts.address, opts.name, opts.room === undefined ? undefined : normalizeRoom(opts.room));
   }
 
@@ -235,6 +236,7 @@ export class ChatApp implements CommandContext {
   }
 
   private dispatch(event: ChatEvent): void {
+    const pendingBefore = this.current.pending;
     const { state, lines } = apply(this.current, event);
     this.current = state;
     if (!this.frontend) this.backlog.push(...lines);
@@ -243,9 +245,11 @@ export class ChatApp implements CommandContext {
       this.frontend.update(state);
     }
     if (event.type === 'server' && event.message.type === 'error' && event.message.code === 'rate_limited') this.refused(event.message.ref);
-    if (this.transmitted.size > 0) {
+    // apply() keeps the same pending array unless a line was added or settled.
+    if (this.transmitted.size > 0 && state.pending !== pendingBefore) {
       const live = new Set(state.pending.map((p) => p.seq));
       for (const seq of this.transmitted) if (!live.has(seq)) this.transmitted.delete(seq);
+      if (this.oneAtATime) this.sendPending();
     }
     for (const wake of [...this.idleWaiters]) wake();
   }
@@ -257,6 +261,8 @@ export class ChatApp implements CommandContext {
     if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
     // The server handles a connection's messages in order: these land in `room`, after the join.
     this.transmitted.clear();
+    this.pacer = new Pacer();
+    this.oneAtATime = false;
     this.sendPending();
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     void this.pump(conn);
@@ -318,6 +324,7 @@ export class ChatApp implements CommandContext {
       const conn = this.conn;
       if (!conn?.isOpen) return;
       if (this.transmitted.has(p.seq)) continue;
+      if (this.oneAtATime && this.transmitted.size > 0) return; // the echo sends the next one
       const wait = this.pacer.take(this.now());
       if (wait > 0) {
         this.sendTimer = setTimeout(() => {
@@ -350,7 +357,8 @@ export class ChatApp implements CommandContext {
     const p = this.current.pending.find((q) => this.transmitted.has(q.seq) && (q.kind === 'msg') === (ref === 'msg'));
     if (!p) return;
     this.transmitted.delete(p.seq);
-    this.pacer.slowDown(this.now());
+    this.oneAtATime = true;
+    if (this.pacer.slowDown(this.now())) this.info('The server asked us to slow down; sending more slowly');
     this.sendPending();
   }
 

@@ -211,9 +211,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state: s, lines: [line('system', `Server notice: ${m.text}`)] };
     case 'error': {
       // Refused for our pace only: the controller sends the line again, so it stays pending.
-      if (m.code === 'rate_limited' && (m.ref === 'say' || m.ref === 'msg')) {
-        return { state: s, lines: [line('system', 'The server asked us to slow down; sending more slowly')] };
-      }
+      if (m.code === 'rate_limited' && (m.ref === 'say' || m.ref === 'msg')) return { state: s, lines: [] };
       // The server answers in order, so a refused say/msg is our oldest pending one of that kind.
       const pending =
         m.ref === 'say' ? settle(s.pending, (p) => p.kind !== 'msg') : m.ref === 'msg' ? settle(s.pending, (p) => p.kind === 'msg') : s.pending;

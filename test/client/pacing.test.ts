@@ -23,7 +23,7 @@ describe('the pacer', () => {
 
   it('halves its pace on a refusal and starts from an empty bucket', () => {
     const pacer = new Pacer({ rate: 8, burst: 8, minRate: 1 });
-    pacer.slowDown(0);
+    expect(pacer.slowDown(0)).toBe(true);
     expect(pacer.pace).toBe(4);
     expect(pacer.take(0)).toBe(250);
   });
@@ -32,6 +32,7 @@ describe('the pacer', () => {
     const pacer = new Pacer({ rate: 8, burst: 8, minRate: 1 });
     for (let i = 0; i < 10; i++) pacer.slowDown(i * 10);
     expect(pacer.pace).toBe(4);
+    expect(pacer.slowDown(500)).toBe(false);
     for (let s = 1; s <= 10; s++) pacer.slowDown(s * 1_000);
     expect(pacer.pace).toBe(1);
   });
@@ -44,14 +45,15 @@ afterEach(() => {
 
 describe('sending a long paste', () => {
   it('delivers every line once and in order, even to a server whose limit is below our pace', async () => {
-    // The server takes 5 lines a second in bursts of 5; the client starts at 10/s in bursts of 20,
-    // so the server refuses some and the client must send those again, more slowly.
+    // The server takes 5 lines a second in bursts of 5; the client starts at 10/s in bursts of 10,
+    // so the server refuses some and the client must send those again, more slowly, without ever
+    // being refused so often that the server calls it a flood.
     const { port } = await startServer({ rate: 5, burst: 5 });
     const watcher = await RawClient.login(port, 'watcher');
     const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name: 'paster', backoff: { baseMs: 50, capMs: 200 } });
     apps.push(app);
     await app.start();
-    const lines = Array.from({ length: 16 }, (_, i) => `pasted line ${i + 1}`);
+    const lines = Array.from({ length: 30 }, (_, i) => `pasted line ${i + 1}`);
     for (const line of lines) app.say(line);
 
     expect(await app.whenDelivered(20_000)).toBe(true);
@@ -59,6 +61,7 @@ describe('sending a long paste', () => {
     const heard = watcher.messages.flatMap((m) => (m.type === 'message' && m.from === 'paster' ? [m.text] : []));
     expect(heard).toEqual(lines);
     expect(app.state.status).toBe('online');
+    expect(watcher.messages.filter((m) => m.type === 'left' && m.name === 'paster')).toEqual([]);
   }, 30_000);
 
   it('reports a stall when no line is delivered for a while', async () => {
