@@ -57,14 +57,16 @@ export class FrameDecoder {
   }
 
   /**
-   * Join the held chunks into one. A peer that sends a frame a byte at a time would otherwise make
-   * us hold one small Buffer per byte, each costing far more than its byte.
+   * Join the newest small chunks into one. A peer that sends a frame a byte at a time would
+   * otherwise make us hold one small Buffer per byte, each costing far more than its byte. Like a
+   * binary counter's carry, only a run of chunks no bigger than what follows them is joined, so
+   * each byte is copied O(log n) times rather than once per join (chunks[0] and `head` stay).
    */
   private compact(): void {
-    const merged = Buffer.concat([this.chunks[0]!.subarray(this.head), ...this.chunks.slice(1)], this.buffered);
-    this.chunks.length = 0;
-    this.chunks.push(merged);
-    this.head = 0;
+    let i = this.chunks.length - 1;
+    let bytes = this.chunks[i]!.length;
+    while (i > 1 && this.chunks[i - 1]!.length <= bytes) bytes += this.chunks[--i]!.length;
+    this.chunks.push(Buffer.concat(this.chunks.splice(i), bytes));
   }
 
   /**

@@ -153,6 +153,7 @@ export class Session implements Recipient {
   tick(now: number): void {
     if (this.closing) return;
     if (this.readPaused && this.outbox.queued <= this.readPauseBytes) this.resumeReading();
+    if (this.closing) return; // resuming met a bad frame: let the client read why
     const { loginTimeout, pingInterval, pingTimeout } = this.ctx.config;
     if (this.mode === 'pending') {
       // Not a byte yet, so no mode to answer in: the server never writes before it knows.
@@ -187,16 +188,18 @@ export class Session implements Recipient {
         return;
       }
     }
-    this.feed(() => this.decoder?.push(chunk));
+    this.feed(chunk);
   }
 
   /**
    * Run the decoder, which may throw FrameError. Both ways in go through here: new bytes, and
-   * resuming after read backpressure (the held rest of a chunk can hold a bad header).
+   * (without a chunk) resuming after read backpressure, since the held rest of a chunk can hold a
+   * bad header.
    */
-  private feed(run: () => void): void {
+  private feed(chunk?: Buffer): void {
     try {
-      run();
+      if (chunk) this.decoder?.push(chunk);
+      else this.decoder?.resume();
     } catch (err) {
       if (err instanceof FrameError) {
         this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
@@ -228,7 +231,7 @@ export class Session implements Recipient {
     this.socket.off('drain', this.resumeReading);
     this.readPaused = false;
     this.socket.resume();
-    this.feed(() => this.decoder?.resume());
+    this.feed();
   };
 
   private setMode(mode: Mode): void {
