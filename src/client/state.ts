@@ -48,6 +48,8 @@ export interface ChatState {
   lastId: number;
   /** People who spoke recently, most recent first (for completion). */
   recent: readonly string[];
+  /** People we had private lines with, most recent first: reachable by /msg wherever they are. */
+  partners: readonly string[];
   /** Rooms we have heard of (from /rooms and joins). */
   rooms: readonly string[];
 }
@@ -64,6 +66,8 @@ export interface Applied {
 }
 
 const RECENT_LIMIT = 50;
+/** Private partners remembered for completion. */
+const PARTNERS_LIMIT = 50;
 
 export function initialState(address: string, name: string, room = '#main'): ChatState {
   return {
@@ -80,6 +84,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     nextSeq: 1,
     lastId: 0,
     recent: [],
+    partners: [],
     rooms: [room],
   };
 }
@@ -160,9 +165,11 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'private': {
       if (m.id <= s.lastId) return { state: s, lines: [] };
       const own = same(m.from, s.me);
+      const other = own ? m.to : m.from;
       const state: ChatState = {
         ...s,
         lastId: m.id,
+        partners: [other, ...without(s.partners, other)].slice(0, PARTNERS_LIMIT),
         pending: own ? settle(s.pending, (p) => p.kind === 'msg' && same(p.to ?? '', m.to) && p.text === m.text) : s.pending,
         recent: own ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT) : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
@@ -192,7 +199,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       // The server tells everyone; a stranger's rename in another room is not news for this pane.
       const known = mine || s.users.some((n) => same(n, m.from)) || s.recent.some((n) => same(n, m.from));
       return {
-        state: { ...s, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent) },
+        state: { ...s, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent), partners: rename(s.partners) },
         lines: known ? [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)] : [],
       };
     }

@@ -172,4 +172,13 @@ describe('client state', () => {
     const { lines } = run([welcome, { type: 'notice', text: 'Server test is shutting down.' }, { type: 'bye', reason: 'shutdown' }]);
     expect(texts(lines).slice(1)).toEqual(['Server notice: Server test is shutting down.', 'The server is going away; we reconnect when it is back']);
   });
+
+  it('remembers private partners across renames, for completion', () => {
+    const { state } = run([
+      welcome,
+      { type: 'private', id: 5, ts: now, from: 'dave', to: 'alice', text: 'psst' },
+      { type: 'renamed', ts: now, from: 'dave', to: 'david' },
+    ]);
+    expect(state.partners).toEqual(['david']);
+  });
 });

@@ -5,7 +5,6 @@
  * into those and into the app's commands, and composes frames for the screen. The connection and
  * the chat state stay in app.ts; blessed stays in screen.ts.
  */
-import { foldName } from '../../protocol/index.js';
 import type { ChatApp, Frontend } from '../app.js';
 import { COMMAND_NAMES } from '../commands.js';
 import { Completer, completionNames } from '../complete.js';
@@ -25,7 +24,6 @@ export const PASTE_ASK_ABOVE = 5;
 const USERS_MIN_COLS = 80;
 const WHEEL_ROWS = 3;
 /** People we had private lines with, kept for completion. */
-const PARTNERS_LIMIT = 50;
 
 export interface TuiOptions {
   input: TerminalInput;
@@ -47,7 +45,6 @@ export class Tui implements Frontend {
   /** A multi-line paste waiting for y/n. */
   private confirm: string[] | undefined;
   /** Whom we had private lines with, most recent first: completion offers them after they leave the room. */
-  private partners: string[] = [];
   private renderQueued = false;
   /** Re-renders the status bar once a second while a reconnect attempt is counted down. */
   private countdown: NodeJS.Timeout | undefined;
@@ -69,11 +66,7 @@ export class Tui implements Frontend {
   // ---- Frontend -----------------------------------------------------------------------------
 
   show(lines: ChatLine[]): void {
-    for (const line of lines) {
-      this.scrollback.push(styleLine(line));
-      const partner = line.kind === 'private' ? (line.own ? line.to : line.from) : undefined;
-      if (partner !== undefined) this.partners = [partner, ...this.partners.filter((p) => foldName(p) !== foldName(partner))].slice(0, PARTNERS_LIMIT);
-    }
+    for (const line of lines) this.scrollback.push(styleLine(line));
     this.schedule();
   }
 
@@ -185,7 +178,7 @@ export class Tui implements Frontend {
   }
 
   private complete(): void {
-    const names = completionNames({ recent: this.state.recent, users: this.state.users, partners: this.partners, me: this.state.me });
+    const names = completionNames({ recent: this.state.recent, users: this.state.users, partners: this.state.partners, me: this.state.me });
     const done = this.completer.complete(this.editor.text, this.editor.cursor, { names, commands: COMMAND_NAMES, rooms: this.state.rooms });
     if (done) this.editor.set(done.text, done.cursor);
   }
