@@ -14,20 +14,14 @@ import os from 'node:os';
 import yargs from 'yargs';
 import { ConnectionError, isValidName, isValidRoom, normalizeRoom, ServerError } from '../protocol/index.js';
 import { AddressError, formatAddress, parseAddress } from './address.js';
-import { ChatApp } from './app.js';
+import { ChatApp, type AppOptions } from './app.js';
 import { runLineMode } from './line-mode.js';
 import { DEFAULT_BACKOFF } from './reconnect.js';
 
 export const EXIT = { ok: 0, connect: 1, usage: 2, refused: 3 } as const;
 
-export interface ClientConfig {
-  host: string;
-  port: number;
-  /** host:port as shown in the status bar. */
-  address: string;
-  name: string;
-  password?: string;
-  room?: string;
+/** What the command line decides: the app's options as given, plus how to run. */
+export interface ClientConfig extends Pick<AppOptions, 'host' | 'port' | 'address' | 'name' | 'password' | 'room'> {
   tls: boolean;
   ca?: string;
   insecure: boolean;
