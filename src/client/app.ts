@@ -78,8 +78,6 @@ export class ChatApp implements CommandContext {
   private readonly idleWaiters = new Set<() => void>();
   /** New for each connection: a restarted server may allow more than the last one did. */
   private pacer = new Pacer();
-  /** Pending lines (by seq) sent on the current connection and not yet echoed or refused. */
-  private readonly transmitted = new Set<number>();
   /** The server refused a line for our pace on this connection: one line in flight at a time. */
   private oneAtATime = false;
   /** Set while the pacer holds the next line back. */
@@ -245,12 +243,8 @@ export class ChatApp implements CommandContext {
       this.frontend.update(state);
     }
     if (event.type === 'server' && event.message.type === 'error' && event.message.code === 'rate_limited') this.refused(event.message.ref);
-    // apply() keeps the same pending array unless a line was added or settled.
-    if (this.transmitted.size > 0 && state.pending !== pendingBefore) {
-      const live = new Set(state.pending.map((p) => p.seq));
-      for (const seq of this.transmitted) if (!live.has(seq)) this.transmitted.delete(seq);
-      if (this.oneAtATime) this.sendPending();
-    }
+    // apply() keeps the same pending array unless a line was added, sent, settled or refused.
+    else if (this.oneAtATime && state.pending !== pendingBefore) this.sendPending();
     for (const wake of [...this.idleWaiters]) wake();
   }
 
@@ -260,7 +254,6 @@ export class ChatApp implements CommandContext {
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
     if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
     // The server handles a connection's messages in order: these land in `room`, after the join.
-    this.transmitted.clear();
     this.pacer = new Pacer();
     this.oneAtATime = false;
     this.sendPending();
@@ -323,8 +316,8 @@ export class ChatApp implements CommandContext {
     for (const p of this.current.pending) {
       const conn = this.conn;
       if (!conn?.isOpen) return;
-      if (this.transmitted.has(p.seq)) continue;
-      if (this.oneAtATime && this.transmitted.size > 0) return; // the echo sends the next one
+      if (p.sent) continue;
+      if (this.oneAtATime && this.current.pending.some((q) => q.sent)) return; // its answer sends the next
       const wait = this.pacer.take(this.now());
       if (wait > 0) {
         this.sendTimer = setTimeout(() => {
@@ -333,8 +326,8 @@ export class ChatApp implements CommandContext {
         }, wait);
         return;
       }
-      this.transmitted.add(p.seq);
       this.transmit(conn, p);
+      this.dispatch({ type: 'sent', seq: p.seq, now: this.now() });
     }
   }
 
@@ -349,14 +342,11 @@ export class ChatApp implements CommandContext {
   }
 
   /**
-   * The server refused a request of type `ref` for our pace. The server answers in order, so it
-   * was our oldest line of that kind still waiting for its echo: send it again, more slowly.
+   * The server refused a request of type `ref` for our pace; the state has put the line it
+   * answers back in the queue. Send it again, more slowly, and one line at a time from now on.
    */
   private refused(ref: string | undefined): void {
     if (ref !== 'say' && ref !== 'msg') return;
-    const p = this.current.pending.find((q) => this.transmitted.has(q.seq) && (q.kind === 'msg') === (ref === 'msg'));
-    if (!p) return;
-    this.transmitted.delete(p.seq);
     this.oneAtATime = true;
     if (this.pacer.slowDown(this.now())) this.info('The server asked us to slow down; sending more slowly');
     this.sendPending();

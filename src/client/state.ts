@@ -23,6 +23,8 @@ export interface PendingSend {
   to?: string;
   /** When it was typed. */
   ts: number;
+  /** On the wire on this connection, waiting for its echo (or for an error that answers it). */
+  sent?: boolean;
 }
 
 export interface ChatState {
@@ -58,6 +60,8 @@ export type ChatEvent =
   | { type: 'server'; message: ServerMessage; now: number }
   | { type: 'status'; status: ConnectionStatus; detail?: string; retry?: { attempt: number; at: number }; line?: string; now: number }
   | { type: 'send'; kind: PendingSend['kind']; text: string; to?: string; now: number }
+  /** The controller put a pending line on the wire. */
+  | { type: 'sent'; seq: number; now: number }
   | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; now: number };
 
 export interface Applied {
@@ -115,13 +119,17 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
     case 'server':
       return applyServer(state, event.message, event.now);
     case 'status': {
-      const next = { ...state, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
+      // A dropped connection took what was on the wire with it: all of that goes again.
+      const pending = event.status === 'online' || !state.pending.some((p) => p.sent) ? state.pending : state.pending.map(({ sent: _, ...p }) => p);
+      const next = { ...state, pending, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
       return { state: next, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
     }
     case 'send': {
       const item: PendingSend = { seq: state.nextSeq, kind: event.kind, text: event.text, ts: event.now, ...(event.to === undefined ? {} : { to: event.to }) };
       return { state: { ...state, pending: [...state.pending, item], nextSeq: state.nextSeq + 1 }, lines: [] };
     }
+    case 'sent':
+      return { state: { ...state, pending: state.pending.map((p) => (p.seq === event.seq ? { ...p, sent: true } : p)) }, lines: [] };
     case 'local':
       return { state, lines: [{ kind: event.kind, ts: event.now, text: event.text }] };
   }
@@ -217,12 +225,17 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'notice':
       return { state: s, lines: [line('system', `Server notice: ${m.text}`)] };
     case 'error': {
-      // Refused for our pace only: the controller sends the line again, so it stays pending.
-      if (m.code === 'rate_limited' && (m.ref === 'say' || m.ref === 'msg')) return { state: s, lines: [] };
-      // The server answers in order, so a refused say/msg is our oldest pending one of that kind.
-      const pending =
-        m.ref === 'say' ? settle(s.pending, (p) => p.kind !== 'msg') : m.ref === 'msg' ? settle(s.pending, (p) => p.kind === 'msg') : s.pending;
-      return { state: { ...s, pending }, lines: [line('error', m.message)] };
+      if (m.ref !== 'say' && m.ref !== 'msg') return { state: s, lines: [line('error', m.message)] };
+      // The server answers in order, so an error about a say/msg answers our oldest one of that
+      // kind on the wire.
+      const i = s.pending.findIndex((p) => p.sent === true && (p.kind === 'msg') === (m.ref === 'msg'));
+      if (i < 0) return { state: s, lines: [line('error', m.message)] };
+      // Refused for our pace only: it goes again (the controller slows down), so it stays pending.
+      if (m.code === 'rate_limited') {
+        const { sent: _, ...again } = s.pending[i]!;
+        return { state: { ...s, pending: [...s.pending.slice(0, i), again, ...s.pending.slice(i + 1)] }, lines: [] };
+      }
+      return { state: { ...s, pending: [...s.pending.slice(0, i), ...s.pending.slice(i + 1)] }, lines: [line('error', m.message)] };
     }
     case 'bye':
       // The server's own notice says why; this says what happens next.

@@ -20,6 +20,7 @@ function run(events: (ChatEvent | ServerMessage)[], start: ChatState = initialSt
 }
 const texts = (lines: ChatLine[]): string[] => lines.map((l) => l.text);
 const say = (text: string, kind: 'say' | 'me' = 'say'): ChatEvent => ({ type: 'send', kind, text, now });
+const sent = (seq: number): ChatEvent => ({ type: 'sent', seq, now });
 const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({ type: 'message', id, ts: now, room: '#main', from, text, ...extra });
 
 describe('client state', () => {
@@ -68,16 +69,30 @@ describe('client state', () => {
     expect(lines.at(-1)).toMatchObject({ kind: 'private', own: true, to: 'bob' });
   });
 
-  it('drops the oldest pending say when the server refuses a say', () => {
-    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
+  it('drops the oldest say on the wire when the server refuses a say', () => {
+    const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
     expect(state.pending.map((p) => p.text)).toEqual(['b']);
     expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed.' });
   });
 
-  it('keeps a say refused for the rate pending, since the controller sends it again', () => {
-    const { state, lines } = run([welcome, say('a'), say('b'), { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say' }]);
-    expect(state.pending.map((p) => p.text)).toEqual(['a', 'b']);
+  it('puts a say refused for the rate back in the queue, since the controller sends it again', () => {
+    const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say' }]);
+    expect(state.pending.map((p) => [p.text, p.sent === true])).toEqual([['a', false], ['b', true]]);
     expect(lines.filter((l) => l.kind === 'error')).toEqual([]);
+  });
+
+  it('answers an error with the line it is about, not one put back in the queue before it', () => {
+    const { state } = run([
+      welcome, say('a'), say('b'), sent(1), sent(2),
+      { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say' },
+      { type: 'error', code: 'bad_text', message: 'No.', ref: 'say' },
+    ]);
+    expect(state.pending.map((p) => p.text)).toEqual(['a']);
+  });
+
+  it('puts everything on the wire back in the queue when the connection drops', () => {
+    const { state } = run([welcome, say('a'), say('b'), sent(1), { type: 'status', status: 'reconnecting', now }]);
+    expect(state.pending.map((p) => p.sent === true)).toEqual([false, false]);
   });
 
   it('marks lines that mention us, and private messages to us', () => {

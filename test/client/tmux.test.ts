@@ -232,16 +232,16 @@ describe('chat-client in tmux', () => {
     await alice.waitFor('Connected');
 
     await alice.paste('one\ntwo\nthree');
-    await alice.waitFor(/alice: two/);
+    await alice.waitFor(/alice: two(?! \(pending\))/); // echoed, not just shown as pending
     await alice.waitFor((s) => s[15] === '#main> three'); // no line break after it: still being edited
     await alice.keys('Enter');
-    await alice.waitFor(/alice: three/);
+    await alice.waitFor(/alice: three(?! \(pending\))/); // echoed, not just shown as pending
 
     await alice.paste(Array.from({ length: 8 }, (_, i) => `p${i + 1}`).join('\n') + '\n');
     await alice.waitFor('Send 8 pasted lines? (y/n)');
     expect(await said(robot, 'alice')).toEqual(['one', 'two', 'three']);
     await alice.text('y');
-    await alice.waitFor(/alice: p8/);
+    await alice.waitFor(/alice: p8(?! \(pending\))/); // echoed, not just shown as pending
     await alice.paste(Array.from({ length: 6 }, (_, i) => `q${i + 1}`).join('\n') + '\n');
     await alice.waitFor('Send 6 pasted lines? (y/n)');
     await alice.keys('Escape');
