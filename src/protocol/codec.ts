@@ -12,6 +12,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { ProtocolError } from './errors.js';
 import { encodeFrame } from './frame.js';
+import { scanPayload } from './msgpack-scan.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -45,16 +46,19 @@ export function encodePayload(message: object): Buffer {
 }
 
 /**
- * Decode one frame payload into a plain value. Anything msgpackr cannot read completely (truncated
- * data, trailing bytes, an unknown extension) is a payload error: ProtocolError('bad_frame').
- * The caller validates the shape (validate.ts).
+ * Decode one frame payload into a plain value. The payload is first checked to be exactly one
+ * standard MessagePack value with no extension types (msgpack-scan.ts): msgpackr's own extensions
+ * can make a few hundred bytes decode to gigabytes, so they never reach it. Anything refused is a
+ * payload error: ProtocolError('bad_frame'). The caller validates the shape (validate.ts).
  */
 export function decode(payload: Uint8Array): unknown {
+  const problem = scanPayload(payload);
+  if (problem !== null) throw new ProtocolError('bad_frame', `payload is not one standard MessagePack value: ${problem}`);
   try {
     return unpackr.unpack(payload);
   } catch (err) {
-    throw new ProtocolError('bad_frame', `payload is not one MessagePack value: ${(err as Error).message}`, undefined, {
-      cause: err,
-    });
+    // Not expected after the scan; the message is cut so that it can never carry a large value.
+    const reason = String((err as Error).message).slice(0, 200);
+    throw new ProtocolError('bad_frame', `payload is not one MessagePack value: ${reason}`, undefined, { cause: err });
   }
 }

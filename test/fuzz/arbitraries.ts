@@ -10,6 +10,7 @@
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { encodePayload, MAX_TEXT_BYTES } from '../../src/protocol/index.js';
+import { EXT_SHAPES, mapWith, referenceBomb } from '../helpers/msgpack-bombs.js';
 
 const CLIENT_TYPES = ['hello', 'say', 'msg', 'who', 'look', 'rooms', 'join', 'nick', 'ping', 'pong', 'logout'] as const;
 
@@ -131,6 +132,10 @@ export function payload(maxFrame: number): fc.Arbitrary<Uint8Array> {
     },
     { arbitrary: fc.anything({ maxDepth: 3, withMap: true, withBigInt: true, withNullPrototype: true }).map(msgpack), weight: 2 },
     { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }), weight: 1 },
+    // msgpackr's own extensions (the structured-clone bomb among them) and every ext shape: the
+    // contract allows no extension, so each is a bad_frame, decoded in time linear in its bytes.
+    { arbitrary: fc.integer({ min: 1, max: 30 }).map((levels) => new Uint8Array(referenceBomb(levels))), weight: 1 },
+    { arbitrary: fc.constantFrom(...EXT_SHAPES).map((shape) => new Uint8Array(mapWith(shape.bytes))), weight: 1 },
     // Right at the frame limit: maxFrame is allowed, maxFrame + 1 is a framing error.
     { arbitrary: fc.integer({ min: maxFrame - 1, max: maxFrame + 1 }).map((n) => new Uint8Array(n).fill(0xc1)), weight: 1 },
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, encodePayload, HEADER_BYTES, ProtocolError } from '../../src/protocol/index.js';
+import { EXT_SHAPES, mapWith, referenceBomb } from '../helpers/msgpack-bombs.js';
 
 function decodeError(bytes: number[]): ProtocolError {
   try {
@@ -101,5 +102,53 @@ describe('codec', () => {
     const value = decode(bytes) as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect((value as { x?: unknown }).x).toBeUndefined();
+  });
+
+  describe('msgpackr extensions and ext types (none is allowed on the wire)', () => {
+    it.each(EXT_SHAPES)('refuses $name inside a message map with bad_frame', ({ bytes }) => {
+      const err = decodeError([...mapWith(bytes)]);
+      expect(err.code).toBe('bad_frame');
+      expect(err.message).toMatch(/extension type/);
+    });
+
+    it.each(EXT_SHAPES)('refuses $name as the whole payload', ({ bytes }) => {
+      expect(decodeError(bytes).code).toBe('bad_frame');
+    });
+
+    it('refuses the structured-clone bomb before decoding it: 30 levels cost what 20 do', () => {
+      // Without the scan, each level doubles msgpackr's work (21 levels took over a second,
+      // 30 would take minutes); the scan reads each byte once, so both fail at the same place.
+      const small = decodeError([...referenceBomb(20)]);
+      const large = decodeError([...referenceBomb(30)]);
+      expect(small.message).toBe(large.message);
+      expect(large.message).toMatch(/extension type \(0xd6\)/);
+      expect(referenceBomb(30).length - referenceBomb(20).length).toBe(10 * 19);
+    });
+  });
+
+  it.each([
+    ['a map key that is an array', [0x81, 0x91, 0x01, 0x01]],
+    ['a map key that is a map', [0x81, 0x80, 0x01]],
+    ['a map claiming more entries than its bytes can hold', [0x8f, 0xa1, 0x61]],
+    ['a map16 claiming 65535 entries', [0xde, 0xff, 0xff, 0xa1, 0x61, 0x01]],
+    ['the reserved byte 0xc1', [0xc1]],
+    ['nesting 17 levels deep', [...new Array<number>(17).fill(0x91), 0x01]],
+  ])('refuses %s with bad_frame', (_what, bytes) => {
+    expect(decodeError(bytes).code).toBe('bad_frame');
+  });
+
+  it('still reads every standard type: bin, floats, 64-bit ints, str8/16, array16, map16, integer keys', () => {
+    const bytes = Buffer.from(
+      [
+        '85', // map of 5
+        'a474797065', 'a3736179', // type: say
+        'a162', 'c403010203', // b: bin 8 [1,2,3]
+        'a166', 'cb3ff8000000000000', // f: 1.5 as float64
+        'a169', 'd3fffffffffffffffe', // i: int64 -2
+        '01', 'dc0002a178da000179', // 1: array16 ["x", str16 "y"]
+      ].join(''),
+      'hex',
+    );
+    expect(decode(bytes)).toEqual({ type: 'say', b: Buffer.from([1, 2, 3]), f: 1.5, i: -2, 1: ['x', 'y'] });
   });
 });
