@@ -78,6 +78,7 @@ export function nick(ctx: Context, session: Session, m: NickMsg): void {
     return;
   }
   if (!ctx.users.rename(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'nick');
+  ctx.rooms.renamed(session, from);
   ctx.fanout.toAll(new Packet({ type: 'renamed', ts: ctx.now(), from, to: m.name }));
   ctx.log.info('nick', { id: session.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
 }
