@@ -6,7 +6,7 @@
  * Any other exception is a bug: logged with context, answered with `internal_error`, and the
  * process goes on serving everyone else.
  */
-import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/index.js';
+import { foldName, ProtocolError, type ClientMessage, type ClientType } from '../protocol/index.js';
 import type { Context } from './context.js';
 import { join, look, rooms, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';
@@ -18,23 +18,36 @@ export type Handler<M extends ClientMessage> = (ctx: Context, session: Session, 
 interface Command<M extends ClientMessage> {
   /** Allowed before `hello` succeeds? */
   beforeLogin: boolean;
+  /**
+   * Tokens the request costs against the flood budget: 1 (taken on arrival), or more for a reply
+   * that lists many entries, so that a request costs in proportion to what it makes the server do.
+   */
+  cost: number | ((ctx: Context, session: Session, message: M) => number);
   run: Handler<M>;
 }
 
 type Table = { [K in ClientType]: Command<Extract<ClientMessage, { type: K }>> };
 
+/** A list reply costs one token more for each this many entries. */
+export const ENTRIES_PER_TOKEN = 100;
+
+/** Tokens for a reply listing `entries` names or rooms: 1 + floor(entries / 100). */
+export function listCost(entries: number): number {
+  return 1 + Math.floor(entries / ENTRIES_PER_TOKEN);
+}
+
 export const COMMANDS: Table = {
-  hello: { beforeLogin: true, run: hello },
-  join: { beforeLogin: false, run: join },
-  logout: { beforeLogin: true, run: logout },
-  look: { beforeLogin: false, run: look },
-  msg: { beforeLogin: false, run: msg },
-  nick: { beforeLogin: false, run: nick },
-  ping: { beforeLogin: true, run: ping },
-  pong: { beforeLogin: false, run: pong },
-  rooms: { beforeLogin: false, run: rooms },
-  say: { beforeLogin: false, run: say },
-  who: { beforeLogin: false, run: who },
+  hello: { beforeLogin: true, cost: 1, run: hello },
+  join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(foldName(m.room)).size + 1), run: join },
+  logout: { beforeLogin: true, cost: 1, run: logout },
+  look: { beforeLogin: false, cost: (ctx, session) => listCost(ctx.rooms.members(session.room!).size), run: look },
+  msg: { beforeLogin: false, cost: 1, run: msg },
+  nick: { beforeLogin: false, cost: 1, run: nick },
+  ping: { beforeLogin: true, cost: 1, run: ping },
+  pong: { beforeLogin: false, cost: 1, run: pong },
+  rooms: { beforeLogin: false, cost: (ctx) => listCost(ctx.rooms.count), run: rooms },
+  say: { beforeLogin: false, cost: 1, run: say },
+  who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };
 
 export function runCommand(ctx: Context, session: Session, message: ClientMessage): void {
@@ -47,6 +60,9 @@ function dispatch(ctx: Context, session: Session, message: ClientMessage): void 
     session.sendError('not_logged_in', 'Please log in first (hello / login NAME).', message.type);
     return;
   }
+  // The first token was taken when the request arrived; a big reply pays the rest (into debt).
+  const cost = typeof command.cost === 'number' ? command.cost : command.cost(ctx, session, message);
+  if (cost > 1) session.charge(cost - 1);
   try {
     command.run(ctx, session, message);
   } catch (err) {

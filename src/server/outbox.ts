@@ -3,9 +3,12 @@
  * Outbox: the only writer to a session's socket.
  *
  * Contract (after Ergo's socket.Write): write() never blocks and never reorders. The bytes not yet
- * taken by the kernel (the socket's writableLength, which includes what is corked) are bounded by
- * maxSendq: a write that would go over it is not made, and onOverflow is called once, so the
- * session can drop the slow reader. Nothing else buffers output in user space.
+ * taken by the kernel (the socket's writableLength, which includes what is corked) are what the
+ * reader owes: when more than maxSendq is already pending, a write is not made and onOverflow is
+ * called once, so the session can drop the slow reader. The bound is on what is pending before
+ * the write, not after it, so a single reply bigger than maxSendq (the `users` of a busy room)
+ * still reaches a reader that is keeping up; pending bytes stay below maxSendq plus one write.
+ * Nothing else buffers output in user space.
  *
  * Coalescing: the first write to an outbox in an event-loop turn corks its socket; one setImmediate
  * for the whole process uncorks every corked socket, so all frames for one socket in one turn go
@@ -49,10 +52,10 @@ export class Outbox {
     return !this.overflowed && this.socket.writable && !this.socket.destroyed;
   }
 
-  /** Queue bytes; false when not written (socket closing, or over maxSendq). */
+  /** Queue bytes; false when not written (socket closing, or more than maxSendq already pending). */
   write(bytes: Buffer): boolean {
     if (!this.writable) return false;
-    if (this.socket.writableLength + bytes.length > this.maxSendq) {
+    if (this.socket.writableLength > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;

@@ -38,6 +38,17 @@ export class RateLimiter {
     this.refusals++;
     return this.refusals > Math.max(this.burst, 10) ? 'flood' : 'limited';
   }
+
+  /**
+   * Take `tokens` more for a request already admitted whose reply is big (IRC servers charge
+   * WHO/NAMES/LIST the same way). The bucket may go into debt, at most one burst deep, and take()
+   * refuses until it has refilled to one token: a big reply is paid for by waiting afterwards.
+   */
+  charge(now: number, tokens: number): void {
+    if (this.rate <= 0 || this.burst <= 0 || tokens <= 0) return;
+    this.tokens = Math.max(-this.burst, Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate) - tokens);
+    this.last = now;
+  }
 }
 
 /** Counts events in a sliding one-minute window (payload errors, failed passwords). */

@@ -1,27 +1,49 @@
 /**
  * @module
  * Rooms: room → members. The only writer of membership. Each member is in exactly one room; a
- * room exists while it has members.
+ * room exists while it has members. Each room's names and the list of rooms are kept in display
+ * order (SortedNames), so that `look`, `join`, `welcome` and `rooms` cost what they return.
  */
-import { compareNames } from './users.js';
+import { compareNames, SortedNames, type Compare } from './users.js';
 
 export interface Member {
   name: string | undefined;
   room: string | undefined;
 }
 
-export class Rooms<T extends Member> {
-  private readonly byRoom = new Map<string, Set<T>>();
+interface Room<T> {
+  readonly members: Set<T>;
+  readonly names: SortedNames;
+}
 
-  /** Put `member` in `room`, taking it out of its old room; returns the old room. */
+export class Rooms<T extends Member> {
+  private readonly byRoom = new Map<string, Room<T>>();
+  private readonly order: SortedNames;
+
+  /** `compare` is for tests that count comparisons; the server uses compareNames. */
+  constructor(private readonly compare: Compare = compareNames) {
+    this.order = new SortedNames(compare);
+  }
+
+  /** Rooms that have people in them. */
+  get count(): number {
+    return this.byRoom.size;
+  }
+
+  /**
+   * Put `member` (who has a name by now) in `room`, taking it out of its old room; returns the old
+   * room.
+   */
   join(member: T, room: string): string | undefined {
     const old = this.leave(member);
-    let members = this.byRoom.get(room);
-    if (!members) {
-      members = new Set();
-      this.byRoom.set(room, members);
+    let entry = this.byRoom.get(room);
+    if (!entry) {
+      entry = { members: new Set(), names: new SortedNames(this.compare) };
+      this.byRoom.set(room, entry);
+      this.order.add(room);
     }
-    members.add(member);
+    entry.members.add(member);
+    entry.names.add(member.name!);
     member.room = room;
     return old;
   }
@@ -30,26 +52,35 @@ export class Rooms<T extends Member> {
   leave(member: T): string | undefined {
     const room = member.room;
     if (room === undefined) return undefined;
-    const members = this.byRoom.get(room);
-    members?.delete(member);
-    if (members?.size === 0) this.byRoom.delete(room);
+    const entry = this.byRoom.get(room);
+    if (entry?.members.delete(member)) entry.names.delete(member.name!);
+    if (entry?.members.size === 0) {
+      this.byRoom.delete(room);
+      this.order.delete(room);
+    }
     member.room = undefined;
     return room;
   }
 
+  /** `member` was renamed from `from` (by Users): its room's order follows. */
+  renamed(member: T, from: string): void {
+    const entry = member.room === undefined ? undefined : this.byRoom.get(member.room);
+    if (!entry?.members.has(member) || !entry.names.delete(from)) return;
+    entry.names.add(member.name!);
+  }
+
   members(room: string): ReadonlySet<T> {
-    return this.byRoom.get(room) ?? EMPTY;
+    return this.byRoom.get(room)?.members ?? EMPTY;
   }
 
-  /** Member names in join order (a welcome to a room of 10 000 must not sort 10 000 names). */
+  /** Member names, sorted by compareNames (kept in order, so this does no comparisons). */
   names(room: string): string[] {
-    const out: string[] = [];
-    for (const member of this.members(room)) out.push(member.name!);
-    return out;
+    return this.byRoom.get(room)?.names.values() ?? [];
   }
 
+  /** Every room with its head count, sorted by name (no comparisons either). */
   list(): { room: string; users: number }[] {
-    return [...this.byRoom].map(([room, members]) => ({ room, users: members.size })).sort((a, b) => compareNames(a.room, b.room));
+    return this.order.values().map((room) => ({ room, users: this.byRoom.get(room)!.members.size }));
   }
 }
 

@@ -141,6 +141,11 @@ export class Session implements Recipient {
     if (bytes !== null) this.outbox.write(bytes);
   }
 
+  /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */
+  charge(tokens: number): void {
+    this.limiter.charge(this.ctx.now(), tokens);
+  }
+
   sendError(code: ErrorCode, message: string, ref?: string): void {
     this.send(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
   }

@@ -79,6 +79,7 @@ export function nick(ctx: Context, session: Session, m: NickMsg): void {
     return;
   }
   if (!ctx.users.rename(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'nick');
+  ctx.rooms.renamed(session, from);
   const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
   if (m.label === undefined) ctx.fanout.toAll(new Packet(renamed));
   else {

@@ -4,12 +4,14 @@
  * telnet or nc user reads. Handlers never know which mode a session is in.
  */
 import { foldName, type ServerMessage } from '../../protocol/index.js';
-import { compareNames } from '../users.js';
 import { LOGIN_HINT } from './commands.js';
 
-/** Names as people read them: sorted, case-insensitively (the server's lists are in join order). */
+/**
+ * Names as people read them. The server's lists come sorted case-insensitively (Users and Rooms
+ * keep them in compareNames order), so rendering costs what the list is long and sorts nothing.
+ */
 function list(names: string[]): string {
-  return names.length === 0 ? '(nobody)' : [...names].sort(compareNames).join(', ');
+  return names.length === 0 ? '(nobody)' : names.join(', ');
 }
 
 /** Lines (without line endings) for `message` as `viewer` sees it; [] when it has no text form. */
