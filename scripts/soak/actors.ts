@@ -41,9 +41,12 @@ const RETRY_MS = 200;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let names = 0;
-/** A name no one has had yet in this run (the ledger relies on it). */
+/**
+ * A name no one has had yet in this run (the ledger relies on it). Decimal, not base 36: the
+ * server refuses look-alikes, and "u1" looks like "ul", "urn" like "um".
+ */
 function freshName(prefix: string): string {
-  return `${prefix}${(names++).toString(36)}`;
+  return `${prefix}${names++}`;
 }
 
 export async function chat(plan: ChatPlan, ledger: Ledger, rng: Rng, traffic: Traffic): Promise<void> {

@@ -22,7 +22,8 @@ let serial = 0;
 
 /** One connection life; resolves with a problem in words, or undefined. */
 function cycle(port: number, kind: CycleKind): Promise<string | undefined> {
-  const name = `y${(serial++).toString(36)}`;
+  // Decimal: base 36 would make look-alikes ("y1" and "yl"), which the server refuses.
+  const name = `y${serial++}`;
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const got: Buffer[] = [];

@@ -14,11 +14,19 @@ const NAME_RE = /^[\p{L}\p{N}_.-][\p{L}\p{M}\p{N}_.-]*$/u;
 const INVISIBLE_RE = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
- * The key under which a name is unique: NFC, then lower case, with the Greek final sigma folded
- * to σ (lower-casing picks ς or σ by position, so "ΟΔΥΣΣΕΥΣ" and "οδυσσευσ" would not clash).
+ * The key under which a name is unique, folded as PRECIS folds nicknames (RFC 8265/8266): NFKC
+ * (fullwidth "ａ" and mathematical "𝐚" become "a"), then lower case with the Greek final sigma
+ * folded to σ (lower-casing picks ς or σ by position, so "ΟΔΥΣΣΕΥΣ" and "οδυσσευσ" would not
+ * clash), then NFC again: lower-casing can leave a letter and a mark that now compose ("J̌" is
+ * "J" + U+030C, and "j" + U+030C is "ǰ"), and without the last NFC "J̌ane" and "ǰane" differ.
  */
 export function foldName(name: string): string {
-  return name.normalize('NFC').toLowerCase().replace(/ς/g, 'σ');
+  return lowerCase(name.normalize('NFKC')).normalize('NFC');
+}
+
+/** Unicode default lower case (no locale), with ς counted as σ. */
+export function lowerCase(s: string): string {
+  return s.toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** Length in characters (code points) after NFC, as PROTOCOL.md counts it. */
@@ -28,11 +36,20 @@ function charCount(s: string): number {
   return n;
 }
 
+function isValidForm(s: string): boolean {
+  const n = charCount(s);
+  return n >= 1 && n <= MAX_NAME_CHARS && NAME_RE.test(s) && !INVISIBLE_RE.test(s);
+}
+
+/**
+ * A name is valid when both the name as given (after NFC) and its folded form are: folding can
+ * lengthen a name ("İ" lower-cases to "i" + U+0307, so 32 × "İ" folds to 64 characters) or turn
+ * a letter into something no name may hold (NFKC makes "ﷺ" a phrase with spaces), and the
+ * folded form is the key the server keeps.
+ */
 export function isValidName(name: unknown): name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_CHARS * 4) return false;
-  const nfc = name.normalize('NFC');
-  const n = charCount(nfc);
-  return n >= 1 && n <= MAX_NAME_CHARS && NAME_RE.test(nfc) && !INVISIBLE_RE.test(nfc);
+  return isValidForm(name.normalize('NFC')) && isValidForm(foldName(name));
 }
 
 export function isValidRoom(room: unknown): room is string {

@@ -4,6 +4,8 @@
  * room exists while it has members. Each room's names and the list of rooms are kept in display
  * order (SortedNames), so that `look`, `join`, `welcome` and `rooms` cost what they return.
  */
+import { MAIN_ROOM } from '../protocol/index.js';
+import { skeleton } from '../protocol/skeleton.js';
 import { compareNames, SortedNames, type Compare } from './users.js';
 
 export interface Member {
@@ -19,6 +21,8 @@ interface Room<T> {
 export class Rooms<T extends Member> {
   private readonly byRoom = new Map<string, Room<T>>();
   private readonly order: SortedNames;
+  /** Invariant: skeleton → room for every room in byRoom, so no two rooms look alike. */
+  private readonly bySkeleton = new Map<string, string>();
 
   /** `compare` is for tests that count comparisons; the server uses compareNames. */
   constructor(private readonly compare: Compare = compareNames) {
@@ -31,16 +35,28 @@ export class Rooms<T extends Member> {
   }
 
   /**
-   * Put `member` (who has a name by now) in `room`, taking it out of its old room; returns the old
-   * room.
+   * The room a join of the folded `room` lands in: the existing room that looks like it
+   * ("#mаin" with a Cyrillic а is "#main"), else `room` itself. The look-alikes of #main always
+   * mean #main, even while it is empty, so that no one can hold a fake #main for newcomers.
+   */
+  resolve(room: string): string {
+    const key = skeleton(room);
+    return key === MAIN_SKELETON ? MAIN_ROOM : (this.bySkeleton.get(key) ?? room);
+  }
+
+  /**
+   * Put `member` (who has a name by now) in `room` (resolved first), taking it out of its old
+   * room; returns the old room.
    */
   join(member: T, room: string): string | undefined {
     const old = this.leave(member);
+    room = this.resolve(room);
     let entry = this.byRoom.get(room);
     if (!entry) {
       entry = { members: new Set(), names: new SortedNames(this.compare) };
       this.byRoom.set(room, entry);
       this.order.add(room);
+      this.bySkeleton.set(skeleton(room), room);
     }
     entry.members.add(member);
     entry.names.add(member.name!);
@@ -57,6 +73,7 @@ export class Rooms<T extends Member> {
     if (entry?.members.size === 0) {
       this.byRoom.delete(room);
       this.order.delete(room);
+      this.bySkeleton.delete(skeleton(room));
     }
     member.room = undefined;
     return room;
@@ -85,3 +102,4 @@ export class Rooms<T extends Member> {
 }
 
 const EMPTY: ReadonlySet<never> = new Set();
+const MAIN_SKELETON = skeleton(MAIN_ROOM);

@@ -1,10 +1,12 @@
 /**
  * @module
- * Users: the server's name map, folded name → member. The only writer of names and of the
- * logged-in count. Names are also kept in display order (SortedNames), so that a `who` costs what
- * it returns: no reply sorts.
+ * Users: the server's name map, folded name → member, and its look-alike index, skeleton →
+ * member (src/protocol/skeleton.ts). The only writer of names and of the logged-in count. Names
+ * are also kept in display order (SortedNames), so that a `who` costs what it returns: no reply
+ * sorts.
  */
 import { foldName } from '../protocol/index.js';
+import { lookalikeKeys } from '../protocol/skeleton.js';
 
 export interface Named {
   name: string | undefined;
@@ -68,6 +70,8 @@ export class SortedNames {
 
 export class Users<T extends Named> {
   private readonly byName = new Map<string, T>();
+  /** Invariant: holds exactly the lookalikeKeys of every member's name, each → that member. */
+  private readonly bySkeleton = new Map<string, T>();
   private readonly sorted: SortedNames;
 
   /** `compare` is for tests that count comparisons; the server uses compareNames. */
@@ -83,36 +87,48 @@ export class Users<T extends Named> {
     return this.byName.get(foldName(name));
   }
 
-  /** Log `member` in as `name`; false when the name is taken. */
+  /** Whoever other than `member` holds `name` or a name that looks like it. */
+  holder(name: string, member?: T): T | undefined {
+    const same = this.byName.get(foldName(name));
+    if (same !== undefined && same !== member) return same;
+    for (const key of lookalikeKeys(name)) {
+      const other = this.bySkeleton.get(key);
+      if (other !== undefined && other !== member) return other;
+    }
+    return undefined;
+  }
+
+  /** Log `member` in as `name`; false when the name, or one that looks like it, is taken. */
   add(member: T, name: string): boolean {
-    const key = foldName(name);
-    if (this.byName.has(key)) return false;
-    this.byName.set(key, member);
-    member.name = name;
-    this.sorted.add(name);
+    if (this.holder(name) !== undefined) return false;
+    this.insert(member, name);
     return true;
   }
 
-  /** Rename; false when `name` belongs to someone else. A change of case only is allowed. */
+  /**
+   * Rename; false when `name`, or one that looks like it, belongs to someone else. A change of
+   * case only, or to a look-alike of one's own name, is allowed.
+   */
   rename(member: T, name: string): boolean {
-    const key = foldName(name);
-    const holder = this.byName.get(key);
-    if (holder !== undefined && holder !== member) return false;
-    if (member.name !== undefined && this.byName.get(foldName(member.name)) === member) {
-      this.byName.delete(foldName(member.name));
-      this.sorted.delete(member.name);
-    }
-    this.byName.set(key, member);
-    this.sorted.add(name);
-    member.name = name;
+    if (this.holder(name, member) !== undefined) return false;
+    this.remove(member);
+    this.insert(member, name);
     return true;
   }
 
   remove(member: T): void {
-    if (member.name !== undefined && this.byName.get(foldName(member.name)) === member) {
-      this.byName.delete(foldName(member.name));
-      this.sorted.delete(member.name);
-    }
+    const name = member.name;
+    if (name === undefined || this.byName.get(foldName(name)) !== member) return;
+    this.byName.delete(foldName(name));
+    this.sorted.delete(name);
+    for (const key of lookalikeKeys(name)) if (this.bySkeleton.get(key) === member) this.bySkeleton.delete(key);
+  }
+
+  private insert(member: T, name: string): void {
+    this.byName.set(foldName(name), member);
+    for (const key of lookalikeKeys(name)) this.bySkeleton.set(key, member);
+    this.sorted.add(name);
+    member.name = name;
   }
 
   /** Everyone's name, sorted by compareNames (kept in order, so this does no comparisons). */

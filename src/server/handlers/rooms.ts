@@ -8,8 +8,9 @@ import { Packet } from '../packet.js';
 import type { Session } from '../session.js';
 
 export function join(ctx: Context, session: Session, m: JoinMsg): void {
-  // Room names are case-insensitive; the folded form is the room's name.
-  const room = foldName(m.room);
+  // Room names are case-insensitive; the folded form is the room's name, and a look-alike of a
+  // room that exists is that room.
+  const room = ctx.rooms.resolve(foldName(m.room));
   if (session.room === room) {
     look(ctx, session);
     return;

@@ -29,6 +29,16 @@ export function passwordMatches(expected: string, given: string | undefined): bo
   return timingSafeEqual(a, b) && given !== undefined;
 }
 
+/** name_taken, saying whose name it clashes with unless that differs from `name` in case only. */
+function nameTaken(ctx: Context, session: Session, name: string, ref: string): ProtocolError {
+  const other = ctx.users.holder(name, session)?.name;
+  const message =
+    other === undefined || other.toLowerCase() === name.toLowerCase()
+      ? `The name "${name}" is taken.`
+      : `The name "${name}" is taken: it looks like "${other}", who is online.`;
+  return new ProtocolError('name_taken', message, ref);
+}
+
 export function hello(ctx: Context, session: Session, m: HelloMsg): void {
   if (session.loggedIn) throw new ProtocolError('already_logged_in', `You are already logged in as ${session.name}.`, 'hello');
   if (ctx.config.password !== undefined) {
@@ -49,7 +59,7 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): void {
     session.close('disconnect', { type: 'error', code: 'server_full', message: `The server is full (${ctx.config.maxClients} users).`, ref: 'hello' });
     return;
   }
-  if (!ctx.users.add(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'hello');
+  if (!ctx.users.add(session, m.name)) throw nameTaken(ctx, session, m.name, 'hello');
   ctx.rooms.join(session, MAIN_ROOM);
   const welcome = {
     type: 'welcome' as const,
@@ -78,7 +88,7 @@ export function nick(ctx: Context, session: Session, m: NickMsg): void {
     session.send({ type: 'renamed', ts: ctx.now(), from, to: from });
     return;
   }
-  if (!ctx.users.rename(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'nick');
+  if (!ctx.users.rename(session, m.name)) throw nameTaken(ctx, session, m.name, 'nick');
   ctx.rooms.renamed(session, from);
   const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
   if (m.label === undefined) ctx.fanout.toAll(new Packet(renamed));
