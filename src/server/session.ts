@@ -24,6 +24,7 @@ import type { Context } from './context.js';
 import type { Recipient } from './fanout.js';
 import { Outbox } from './outbox.js';
 import { Packet } from './packet.js';
+import { busyMs } from './loop-lag.js';
 import { MinuteCounter, RateLimiter } from './rate-limit.js';
 import { modeOf, type Mode } from './sniff.js';
 import { parseTextLine } from './text/commands.js';
@@ -74,6 +75,8 @@ export class Session implements Recipient {
   private closing = false;
   private readPaused = false;
   private readonly readPauseBytes: number;
+  /** The event loop's busy time (loop-lag.ts) when this session was last read. */
+  private busySeen: number;
 
   constructor(
     private readonly socket: net.Socket,
@@ -88,6 +91,7 @@ export class Session implements Recipient {
     this.limiter = new RateLimiter(ctx.config.rate, ctx.config.burst, now);
     this.payloadErrors = new MinuteCounter(ctx.config.maxPayloadErrors);
     this.readPauseBytes = Math.min(READ_PAUSE_BYTES, ctx.config.maxSendq / 2);
+    this.busySeen = busyMs();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -179,8 +183,13 @@ export class Session implements Recipient {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastHeard = this.ctx.now();
+    const now = this.ctx.now();
+    this.lastHeard = now;
     this.pingSentAt = 0;
+    // What the server reads after a stall of its own arrived all through the stall: not a burst.
+    const busy = busyMs();
+    this.limiter.forgive(now, busy - this.busySeen);
+    this.busySeen = busy;
     if (this.mode === 'pending') {
       this.setMode(modeOf(chunk[0]!));
       if (this.options.refuse) {
