@@ -27,7 +27,7 @@ import { Packet } from './packet.js';
 import { busyMs } from './loop-lag.js';
 import { MinuteCounter, RateLimiter } from './rate-limit.js';
 import { modeOf, type Mode } from './sniff.js';
-import { parseTextLine } from './text/commands.js';
+import { parseTextLine, passwordLine, type TextInput } from './text/commands.js';
 import { LineDecoder } from './text/line-decoder.js';
 import { greetingLines, lineRefusedLines, pasteOverflowLines } from './text/render.js';
 
@@ -85,6 +85,8 @@ export class Session implements Recipient {
   /** Text mode: lines waiting for the rate, oldest first; at most TEXT_QUEUE_LINES. */
   private readonly waitingLines: string[] = [];
   private linesTimer: NodeJS.Timeout | undefined;
+  /** Text mode: `login NAME` on a server with a password; the next line is the password. */
+  private passwordFor: string | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -335,8 +337,15 @@ export class Session implements Recipient {
   }
 
   private runLine(line: string): void {
-    const input = parseTextLine(line, this.loggedIn);
-    if (input.kind === 'reply') this.sendLines(input.lines);
+    let input: TextInput;
+    if (this.passwordFor !== undefined) {
+      input = passwordLine(this.passwordFor, line);
+      this.passwordFor = undefined;
+    } else {
+      input = parseTextLine(line, this.loggedIn, this.ctx.config.password !== undefined);
+    }
+    if (input.kind === 'password') this.passwordFor = input.name;
+    if (input.kind === 'reply' || input.kind === 'password') this.sendLines(input.lines);
     if (input.kind !== 'send') return;
     let message: ClientMessage;
     try {

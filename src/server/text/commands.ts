@@ -7,11 +7,18 @@
  * as a command when its arguments fit (so "who is here?" or "join us later" is said, not run);
  * with the "/", a misfit gets a usage line. After login, any other line is said; "//" at the
  * start says the line with one "/" less, for text that must begin with a slash (as IRC clients do).
+ *
+ * Logging in cannot be mistaken for a password: on a server without one, `login bad name!` is
+ * refused (names have no spaces), not a login as "bad". On a server with one, `login NAME` asks
+ * for it and the next line is the password; `login NAME PASSWORD` still works, for scripts.
  */
+import { isValidName } from '../../protocol/index.js';
 
 export type TextInput =
   | { kind: 'send'; message: Record<string, unknown> }
   | { kind: 'reply'; lines: string[] }
+  /** Show `lines` (the prompt); the next line is the password for logging in as `name`. */
+  | { kind: 'password'; name: string; lines: string[] }
   | { kind: 'none' };
 
 interface TextCommand {
@@ -26,7 +33,7 @@ interface TextCommand {
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
   join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
-  login: { usage: 'login NAME [PASSWORD]', help: 'log in (PASSWORD: the server password, if it has one)', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
+  login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
   logout: { usage: 'logout', help: 'leave the chat (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
   look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
@@ -54,7 +61,18 @@ export function helpLines(): string[] {
 
 export const LOGIN_HINT = 'Please log in first: login NAME';
 
-export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
+export const PASSWORD_PROMPT = 'Password (the whole next line; an empty line cancels):';
+
+export const NO_PASSWORD_LINE = 'Names have no spaces, and this server needs no password: login NAME';
+
+/** The line typed after the password prompt: the whole line, spaces and all, is the password. */
+export function passwordLine(name: string, line: string): TextInput {
+  if (line === '') return { kind: 'reply', lines: ['Login cancelled.'] };
+  return { kind: 'send', message: { type: 'hello', name, password: line, client: 'text' } };
+}
+
+/** `needsPassword`: the server has a password (so `login NAME` asks for it). */
+export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = false): TextInput {
   const line = raw.trim();
   if (line.length === 0) return { kind: 'none' };
   if (line.startsWith('//')) return loggedIn ? { kind: 'send', message: { type: 'say', text: line.slice(1) } } : { kind: 'reply', lines: [LOGIN_HINT] };
@@ -68,6 +86,11 @@ export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
 
   if (command && fits) {
     if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
+    if (command === TEXT_COMMANDS['login'] && !loggedIn) {
+      if (!needsPassword && args.length > 1) return { kind: 'reply', lines: [NO_PASSWORD_LINE] };
+      // An invalid name is refused by validation (bad_name) before a password is asked for.
+      if (needsPassword && args.length === 1 && isValidName(args[0]!)) return { kind: 'password', name: args[0]!, lines: [PASSWORD_PROMPT] };
+    }
     return { kind: 'send', message: command.build(args, rest) };
   }
   if (slash) {
