@@ -34,12 +34,12 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
   join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
   login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
-  logout: { usage: 'logout', help: 'leave the chat (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
+  logout: { usage: 'logout', help: 'leave the chat and close the connection (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
   look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
   msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
   nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
-  quit: { usage: 'quit', help: 'leave the chat', args: [0, 0], build: () => ({ type: 'logout' }) },
+  quit: { usage: 'quit', help: 'leave the chat and close the connection', args: [0, 0], build: () => ({ type: 'logout' }) },
   rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
   say: { usage: 'say TEXT', help: 'say something to the room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
@@ -56,8 +56,15 @@ export function helpLines(): string[] {
     'Commands (with or without a leading /):',
     ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
     'Any other line is said to the room; start it with // to say a line that begins with /.',
+    ...NC_END_LINES,
   ];
 }
+
+/** OpenBSD nc keeps reading its input after the server has closed; say how to get out. */
+const NC_END_LINES = [
+  'To leave, type quit. If nc is still open after "Goodbye.", press Ctrl-D or Ctrl-C;',
+  'with "nc -N HOST PORT" (or "nc -q 0 HOST PORT"), Ctrl-D alone ends the chat.',
+];
 
 export const LOGIN_HINT = 'Please log in first: login NAME';
 
