@@ -25,11 +25,12 @@ import type { Context } from './context.js';
 import type { Recipient } from './fanout.js';
 import { Outbox } from './outbox.js';
 import { Packet } from './packet.js';
+import { busyMs } from './loop-lag.js';
 import { MinuteCounter, RateLimiter } from './rate-limit.js';
 import { modeOf, type Mode } from './sniff.js';
-import { parseTextLine } from './text/commands.js';
+import { parseTextLine, passwordLine, type TextInput } from './text/commands.js';
 import { LineDecoder } from './text/line-decoder.js';
-import { greetingLines, lineRefusedLines } from './text/render.js';
+import { greetingLines, lineRefusedLines, pasteOverflowLines } from './text/render.js';
 
 /**
  * Reading pauses while this much of our output to the session is unsent (ws does the same), or half
@@ -44,6 +45,11 @@ const REFUSE_WAIT_MS = 1_000;
 const TEXT_LOGIN_FACTOR = 6;
 /** Room for a command word and a name before the 4096-byte text in a text-mode line. */
 const TEXT_LINE_SLACK = 256;
+/**
+ * Text-mode lines beyond the rate wait here (a paste) and go out at the rate, as IRC's fakelag
+ * does; one more than this is a flood. At most 100 × 4352 bytes, below the send queue's bound.
+ */
+export const TEXT_QUEUE_LINES = 100;
 
 export interface SessionOptions {
   /** Text port: text mode from the start, with a greeting. */
@@ -77,6 +83,13 @@ export class Session implements Recipient {
   private readonly readPauseBytes: number;
   /** The label of the request being answered: put on everything send() writes meanwhile. */
   private replyLabel: string | undefined;
+  /** The event loop's busy time (loop-lag.ts) when this session was last read. */
+  private busySeen: number;
+  /** Text mode: lines waiting for the rate, oldest first; at most TEXT_QUEUE_LINES. */
+  private readonly waitingLines: string[] = [];
+  private linesTimer: NodeJS.Timeout | undefined;
+  /** Text mode: `login NAME` on a server with a password; the next line is the password. */
+  private passwordFor: string | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -91,6 +104,7 @@ export class Session implements Recipient {
     this.limiter = new RateLimiter(ctx.config.rate, ctx.config.burst, now);
     this.payloadErrors = new MinuteCounter(ctx.config.maxPayloadErrors);
     this.readPauseBytes = Math.min(READ_PAUSE_BYTES, ctx.config.maxSendq / 2);
+    this.busySeen = busyMs();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -160,6 +174,7 @@ export class Session implements Recipient {
     this.closing = true;
     this.closeReason = reason;
     this.decoder = undefined;
+    clearTimeout(this.linesTimer);
     this.outbox.end();
     this.ctx.detach(this, reason);
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
@@ -174,6 +189,7 @@ export class Session implements Recipient {
       this.closing = true;
       this.closeReason = reason;
       this.decoder = undefined;
+      clearTimeout(this.linesTimer);
     }
     this.socket.destroy();
   }
@@ -208,8 +224,13 @@ export class Session implements Recipient {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastHeard = this.ctx.now();
+    const now = this.ctx.now();
+    this.lastHeard = now;
     this.pingSentAt = 0;
+    // What the server reads after a stall of its own arrived all through the stall: not a burst.
+    const busy = busyMs();
+    this.limiter.forgive(now, busy - this.busySeen);
+    this.busySeen = busy;
     if (this.mode === 'pending') {
       this.setMode(modeOf(chunk[0]!));
       if (this.options.refuse) {
@@ -230,13 +251,17 @@ export class Session implements Recipient {
       if (chunk) this.decoder?.push(chunk);
       else this.decoder?.resume();
     } catch (err) {
-      if (err instanceof FrameError) {
-        this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
-        this.close('disconnect', { type: 'error', code: err.code, message: err.message });
-      } else {
-        this.ctx.log.error('session_failed', { id: this.id, addr: this.address, error: String((err as Error)?.stack ?? err) });
-        this.close('disconnect', { type: 'error', code: 'internal_error', message: 'internal server error' });
-      }
+      this.failed(err);
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (err instanceof FrameError) {
+      this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
+      this.close('disconnect', { type: 'error', code: err.code, message: err.message });
+    } else {
+      this.ctx.log.error('session_failed', { id: this.id, addr: this.address, error: String((err as Error)?.stack ?? err) });
+      this.close('disconnect', { type: 'error', code: 'internal_error', message: 'internal server error' });
     }
   }
 
@@ -261,6 +286,7 @@ export class Session implements Recipient {
     this.readPaused = false;
     this.socket.resume();
     this.feed();
+    this.scheduleLines();
   };
 
   private setMode(mode: Mode): void {
@@ -299,10 +325,58 @@ export class Session implements Recipient {
     this.throttle();
   }
 
+  /**
+   * Text mode's flood control: a line over the rate waits its turn (in order, behind any already
+   * waiting) instead of being refused, so a paste arrives whole; only overflowing the queue is a
+   * flood. Framed clients are refused with rate_limited instead (admit()): they can send again.
+   */
   private onLine(line: string): void {
-    if (this.closing || !this.admit()) return;
-    const input = parseTextLine(line, this.loggedIn);
-    if (input.kind === 'reply') this.sendLines(input.lines);
+    if (this.closing) return;
+    if (this.waitingLines.length === 0 && this.limiter.tryTake(this.ctx.now())) {
+      this.runLine(line);
+      return;
+    }
+    if (this.waitingLines.length >= TEXT_QUEUE_LINES) {
+      this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address, waiting: this.waitingLines.length });
+      this.waitingLines.length = 0;
+      this.sendLines(pasteOverflowLines(TEXT_QUEUE_LINES, this.ctx.config.rate));
+      this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
+      return;
+    }
+    this.waitingLines.push(line);
+    this.scheduleLines();
+  }
+
+  /** Run the waiting lines the rate allows now; the rest wait for a timer, held only while needed. */
+  private readonly runWaitingLines = (): void => {
+    this.linesTimer = undefined;
+    try {
+      while (this.waitingLines.length > 0 && !this.closing && !this.readPaused && this.limiter.tryTake(this.ctx.now())) {
+        this.runLine(this.waitingLines.shift()!);
+      }
+    } catch (err) {
+      this.failed(err);
+    }
+    this.scheduleLines();
+  };
+
+  private scheduleLines(): void {
+    if (this.linesTimer || this.waitingLines.length === 0 || this.closing || this.readPaused) return;
+    // While reading is paused for our output, resumeReading() schedules the rest.
+    this.linesTimer = setTimeout(this.runWaitingLines, Math.max(1, this.limiter.waitMs(this.ctx.now())));
+    this.linesTimer.unref();
+  }
+
+  private runLine(line: string): void {
+    let input: TextInput;
+    if (this.passwordFor !== undefined) {
+      input = passwordLine(this.passwordFor, line);
+      this.passwordFor = undefined;
+    } else {
+      input = parseTextLine(line, this.loggedIn, this.ctx.config.password !== undefined);
+    }
+    if (input.kind === 'password') this.passwordFor = input.name;
+    if (input.kind === 'reply' || input.kind === 'password') this.sendLines(input.lines);
     if (input.kind !== 'send') return;
     let message: ClientMessage;
     try {
@@ -321,7 +395,7 @@ export class Session implements Recipient {
    * `ref`, so that a client knows which of its requests to send again; that costs nothing while
    * the rate holds, and sustained abuse is cut off as `flood`.
    */
-  private admit(payload?: Buffer): boolean {
+  private admit(payload: Buffer): boolean {
     const verdict = this.limiter.take(this.ctx.now());
     if (verdict === 'ok') return true;
     if (verdict === 'flood') {

@@ -92,7 +92,8 @@ describe('text-mode login with a server password', () => {
 
   it.each([
     ['a wrong password', `login bob ${WRONG}`],
-    ['no password', 'login bob'],
+    // `login bob` alone asks for the password (test/server/text-login.test.ts); a wrong one closes.
+    ['a wrong password at the prompt', `login bob\r\n${WRONG}`],
   ])('refuses %s in words, says how to give one, and closes', async (_what, line) => {
     const { server, port } = await startServer({ password: SECRET });
     const bob = await TextClient.connect(port);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientMessage } from '../../src/protocol/index.js';
-import { helpLines, LOGIN_HINT, parseTextLine, TEXT_COMMANDS } from '../../src/server/text/commands.js';
+import { helpLines, LOGIN_HINT, NO_PASSWORD_LINE, parseTextLine, passwordLine, PASSWORD_PROMPT, TEXT_COMMANDS } from '../../src/server/text/commands.js';
 
 const send = (message: Record<string, unknown>) => ({ kind: 'send', message });
 const reply = (...lines: string[]) => ({ kind: 'reply', lines });
@@ -106,9 +106,9 @@ describe('parseTextLine before login', () => {
     ['LOGIN alice', send({ type: 'hello', name: 'alice', client: 'text' })],
     ['/login alice', send({ type: 'hello', name: 'alice', client: 'text' })],
     ['login 小明', send({ type: 'hello', name: '小明', client: 'text' })],
-    ['login alice s3cret', send({ type: 'hello', name: 'alice', password: 's3cret', client: 'text' })],
-    // The password is the rest of the line, so a passphrase may contain spaces.
-    ['login alice correct horse  battery', send({ type: 'hello', name: 'alice', password: 'correct horse  battery', client: 'text' })],
+    // No password is expected, so extra words are a mistake (a name with a space), not a password.
+    ['login bad name!', reply(NO_PASSWORD_LINE)],
+    ['/login alice s3cret', reply(NO_PASSWORD_LINE)],
     ['hello', reply(LOGIN_HINT)],
     ['who are you', reply(LOGIN_HINT)],
     ['login', reply(LOGIN_HINT)],
@@ -124,11 +124,36 @@ describe('parseTextLine before login', () => {
   });
 });
 
+describe('parseTextLine before login, on a server with a password', () => {
+  it.each([
+    // `login NAME` asks; the next line is the password (passwordLine).
+    ['login alice', { kind: 'password', name: 'alice', lines: [PASSWORD_PROMPT] }],
+    ['/LOGIN 小明', { kind: 'password', name: '小明', lines: [PASSWORD_PROMPT] }],
+    // An invalid name goes to validation (bad_name) without a password asked for.
+    ['login b@d', send({ type: 'hello', name: 'b@d', client: 'text' })],
+    // For scripts: the password is the rest of the line, so a passphrase may contain spaces.
+    ['login alice s3cret', send({ type: 'hello', name: 'alice', password: 's3cret', client: 'text' })],
+    ['login alice correct horse  battery', send({ type: 'hello', name: 'alice', password: 'correct horse  battery', client: 'text' })],
+  ])('%j → %j', (line, expected) => {
+    expect(parseTextLine(line, false, true)).toEqual(expected);
+  });
+
+  it.each([
+    ['s3cret', send({ type: 'hello', name: 'alice', password: 's3cret', client: 'text' })],
+    // The whole line, spaces and all; it is never read as a command.
+    [' correct horse ', send({ type: 'hello', name: 'alice', password: ' correct horse ', client: 'text' })],
+    ['quit', send({ type: 'hello', name: 'alice', password: 'quit', client: 'text' })],
+    ['', reply('Login cancelled.')],
+  ])('takes %j after the prompt as → %j', (line, expected) => {
+    expect(passwordLine('alice', line)).toEqual(expected);
+  });
+});
+
 describe('every message parseTextLine sends', () => {
   it.each(['say hi', 'me waves', 'msg bob hi', 'who', 'look', 'rooms', 'join rust', 'nick bob', 'logout', 'quit', 'login bob', 'login bob pw', 'just talking'])(
     '%j is a valid client message',
     (line) => {
-      const result = parseTextLine(line, line.startsWith('login') ? false : true);
+      const result = parseTextLine(line, line.startsWith('login') ? false : true, line === 'login bob pw');
       expect(result.kind).toBe('send');
       if (result.kind === 'send') expect(() => parseClientMessage(result.message)).not.toThrow();
     },

@@ -31,10 +31,21 @@ describe('LineDecoder', () => {
     ['a line split across writes', ['hel', 'lo wor', 'ld\r', '\n'], ['hello world']],
     ['a \\r\\n ending split between its two bytes', ['hi\r', '\nthere\n'], ['hi', 'there']],
     ['a \\r inside a line (kept: only a final \\r is part of the ending)', ['a\rb\n'], ['a\rb']],
+    // Telnet in character mode sends Enter as CR NUL (the NVT's bare carriage return).
+    ['a \\r\\0 ending (telnet in character mode)', ['quit\r\0'], ['quit']],
+    ['a \\r\\0 ending typed a key at a time', ['q', 'u', 'i', 't', '\r', '\0', 'who\r\0'], ['quit', 'who']],
+    ['\\r\\0 mixed with the other endings', ['a\r\0b\nc\r\n'], ['a', 'b', 'c']],
+    ['a NUL not after \\r (kept: not a line end)', ['a\0b\n', '\0c\n'], ['a\0b', '\0c']],
   ])('splits %s', (_what, chunks, lines) => {
     const d = decoder();
     d.push(...chunks);
     expect(d.out).toEqual(lines);
+  });
+
+  it('ends a line at \\r\\0 when the NUL comes after telnet negotiation in the same chunk', () => {
+    const d = decoder();
+    d.push([IAC, DO, 3, IAC, DO, ECHO, ...Buffer.from('quit\r'), IAC, NOP, 0]);
+    expect(d.out).toEqual(['quit']);
   });
 
   it('holds a partial line until its end arrives', () => {

@@ -19,14 +19,14 @@ afterEach(() => {
 });
 
 /** `nc` as a child process: type lines into its stdin, wait for lines on its stdout. */
-function netcat(port: number): {
+function netcat(port: number, flags: string[] = []): {
   type(line: string): void;
   /** End of input, as Ctrl-D. */
   end(): void;
   expect(line: string | RegExp): Promise<string>;
   exited: Promise<number | null>;
 } {
-  const child = spawn('nc', ['127.0.0.1', String(port)], { stdio: 'pipe' });
+  const child = spawn('nc', [...flags, '127.0.0.1', String(port)], { stdio: 'pipe' });
   children.push(child);
   const lines: string[] = [];
   let partial = '';
@@ -117,5 +117,19 @@ describe('nc as a text client', () => {
     // it exits only if the server really closed the connection.
     nc.end();
     expect(await nc.exited).toBe(0);
+  });
+
+  it.skipIf(!hasNc)('with -N (as the help says), Ctrl-D alone ends the session on both sides', async () => {
+    const { port, server } = await startServer();
+    const alice = await connect({ host: '127.0.0.1', port, name: 'alice' });
+    connections.push(alice);
+    const nc = netcat(port, ['-N']);
+    nc.type('login bob');
+    await nc.expect(/^Welcome to test, bob!/);
+    const left = alice.waitFor('left', (m) => m.name === 'bob');
+    nc.end();
+    expect(await left).toMatchObject({ reason: 'disconnect' });
+    expect(await nc.exited).toBe(0);
+    expect(server.users.get('bob')).toBeUndefined();
   });
 });

@@ -7,11 +7,18 @@
  * as a command when its arguments fit (so "who is here?" or "join us later" is said, not run);
  * with the "/", a misfit gets a usage line. After login, any other line is said; "//" at the
  * start says the line with one "/" less, for text that must begin with a slash (as IRC clients do).
+ *
+ * Logging in cannot be mistaken for a password: on a server without one, `login bad name!` is
+ * refused (names have no spaces), not a login as "bad". On a server with one, `login NAME` asks
+ * for it and the next line is the password; `login NAME PASSWORD` still works, for scripts.
  */
+import { isValidName } from '../../protocol/index.js';
 
 export type TextInput =
   | { kind: 'send'; message: Record<string, unknown> }
   | { kind: 'reply'; lines: string[] }
+  /** Show `lines` (the prompt); the next line is the password for logging in as `name`. */
+  | { kind: 'password'; name: string; lines: string[] }
   | { kind: 'none' };
 
 interface TextCommand {
@@ -26,13 +33,13 @@ interface TextCommand {
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
   join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
-  login: { usage: 'login NAME [PASSWORD]', help: 'log in (PASSWORD: the server password, if it has one)', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
-  logout: { usage: 'logout', help: 'leave the chat (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
+  login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
+  logout: { usage: 'logout', help: 'leave the chat and close the connection (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
   look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
   msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
   nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
-  quit: { usage: 'quit', help: 'leave the chat', args: [0, 0], build: () => ({ type: 'logout' }) },
+  quit: { usage: 'quit', help: 'leave the chat and close the connection', args: [0, 0], build: () => ({ type: 'logout' }) },
   rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
   say: { usage: 'say TEXT', help: 'say something to the room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
@@ -49,12 +56,30 @@ export function helpLines(): string[] {
     'Commands (with or without a leading /):',
     ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
     'Any other line is said to the room; start it with // to say a line that begins with /.',
+    ...NC_END_LINES,
   ];
 }
 
+/** OpenBSD nc keeps reading its input after the server has closed; say how to get out. */
+const NC_END_LINES = [
+  'To leave, type quit. If nc is still open after "Goodbye.", press Ctrl-D or Ctrl-C;',
+  'with "nc -N HOST PORT" (or "nc -q 0 HOST PORT"), Ctrl-D alone ends the chat.',
+];
+
 export const LOGIN_HINT = 'Please log in first: login NAME';
 
-export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
+export const PASSWORD_PROMPT = 'Password (the whole next line; an empty line cancels):';
+
+export const NO_PASSWORD_LINE = 'Names have no spaces, and this server needs no password: login NAME';
+
+/** The line typed after the password prompt: the whole line, spaces and all, is the password. */
+export function passwordLine(name: string, line: string): TextInput {
+  if (line === '') return { kind: 'reply', lines: ['Login cancelled.'] };
+  return { kind: 'send', message: { type: 'hello', name, password: line, client: 'text' } };
+}
+
+/** `needsPassword`: the server has a password (so `login NAME` asks for it). */
+export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = false): TextInput {
   const line = raw.trim();
   if (line.length === 0) return { kind: 'none' };
   if (line.startsWith('//')) return loggedIn ? { kind: 'send', message: { type: 'say', text: line.slice(1) } } : { kind: 'reply', lines: [LOGIN_HINT] };
@@ -68,6 +93,11 @@ export function parseTextLine(raw: string, loggedIn: boolean): TextInput {
 
   if (command && fits) {
     if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
+    if (command === TEXT_COMMANDS['login'] && !loggedIn) {
+      if (!needsPassword && args.length > 1) return { kind: 'reply', lines: [NO_PASSWORD_LINE] };
+      // An invalid name is refused by validation (bad_name) before a password is asked for.
+      if (needsPassword && args.length === 1 && isValidName(args[0]!)) return { kind: 'password', name: args[0]!, lines: [PASSWORD_PROMPT] };
+    }
     return { kind: 'send', message: command.build(args, rest) };
   }
   if (slash) {

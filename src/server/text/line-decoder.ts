@@ -1,6 +1,7 @@
 /**
  * @module
- * LineDecoder: bytes → lines for text mode. Lines end in \n or \r\n; telnet IAC sequences are
+ * LineDecoder: bytes → lines for text mode. Lines end in \n or \r\n, or in \r\0, which is what
+ * telnet sends for Enter in character mode (the NVT's bare carriage return); telnet IAC sequences are
  * dropped (IAC IAC is a literal 0xFF); a partial line is held until its end; a line longer than
  * maxLine bytes is refused (reported once) and skipped up to its end, so the buffer never holds
  * more than maxLine bytes.
@@ -15,6 +16,7 @@ const LF = 0x0a;
 /** Held parts of a partial line beyond this many are joined into one. */
 const MAX_HELD_PARTS = 64;
 const CR = 0x0d;
+const NUL = 0x00;
 
 export interface LineSink {
   line(text: string): void;
@@ -30,6 +32,8 @@ export class LineDecoder {
   private readonly waiting: Buffer[] = [];
   /** Telnet state: 0 data, 1 after IAC, 2 option byte of WILL/WONT/DO/DONT, 3 in SB, 4 IAC in SB. */
   private telnet = 0;
+  /** The last byte pushed was a CR, so a NUL that starts the next chunk ends a line. */
+  private afterCr = false;
   private readonly decoder = new TextDecoder('utf-8');
 
   constructor(
@@ -43,7 +47,9 @@ export class LineDecoder {
   }
 
   push(chunk: Buffer): void {
-    const data = this.telnet !== 0 || chunk.includes(IAC) ? this.stripTelnet(chunk) : chunk;
+    let data = this.telnet !== 0 || chunk.includes(IAC) ? this.stripTelnet(chunk) : chunk;
+    if (data.includes(NUL)) data = this.crNulToLf(data);
+    if (data.length > 0) this.afterCr = data[data.length - 1] === CR;
     if (this.paused) this.waiting.push(data);
     else this.split(data);
   }
@@ -104,6 +110,15 @@ export class LineDecoder {
       return;
     }
     this.sink.line(this.decoder.decode(bytes));
+  }
+
+  /** \r\0 → \r\n (a copy; NUL is rare: text may not hold control characters anyway). */
+  private crNulToLf(data: Buffer): Buffer {
+    const out = Buffer.from(data);
+    for (let i = out.indexOf(NUL); i >= 0; i = out.indexOf(NUL, i + 1)) {
+      if (i > 0 ? out[i - 1] === CR : this.afterCr) out[i] = LF;
+    }
+    return out;
   }
 
   private stripTelnet(chunk: Buffer): Buffer {

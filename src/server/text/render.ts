@@ -68,3 +68,8 @@ export function greetingLines(serverName: string): string[] {
 export function lineRefusedLines(limit: number): string[] {
   return [`Line refused: longer than ${limit} bytes.`];
 }
+
+/** Before the flood disconnect of a text-mode session whose waiting lines overflowed. */
+export function pasteOverflowLines(limit: number, rate: number): string[] {
+  return [`More than ${limit} lines were waiting to be sent (the server takes ${rate} a second); the rest is dropped.`];
+}
