@@ -1,5 +1,6 @@
 /**
- * Echo bot: repeats what people say in its room, and answers private messages privately.
+ * Echo bot: repeats what people say in its room (an action, `/me waves`, as an action), and
+ * answers private messages privately.
  *
  *   npx tsx scripts/echo-bot.ts --port 5005 [--host localhost] [--name echo] [--room '#main']
  *
@@ -19,8 +20,10 @@ const { values: flags } = parseArgs({
   },
 });
 
-// Another echo bot's reply looks like "x said: ..."; echoing it back would never end.
+// Another echo bot's reply looks like "x said: ..." (or the action "repeats: ..."); echoing it
+// back would never end.
 const ECHO = /^\S+ said: /;
+const ACTION_ECHO = /^repeats: /;
 
 const chat = await connect({ host: flags.host, port: Number(flags.port), name: flags.name, password: flags.password, client: 'echo-bot/1' }).catch(
   (err: Error) => {
@@ -34,7 +37,11 @@ console.log(`echo-bot: logged in as ${chat.name} in ${chat.room}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void chat.close());
 
 for await (const m of chat) {
-  if (m.type === 'message' && m.from !== chat.name && !ECHO.test(m.text)) chat.say(`${m.from} said: ${m.text}`);
+  if (m.type === 'message' && m.from !== chat.name) {
+    // `/me waves` arrives as { text: 'waves', action: true }: "* echo repeats: alice waves".
+    if (m.action === true && !ACTION_ECHO.test(m.text)) chat.me(`repeats: ${m.from} ${m.text}`);
+    else if (m.action !== true && !ECHO.test(m.text)) chat.say(`${m.from} said: ${m.text}`);
+  }
   if (m.type === 'private' && m.from !== chat.name) chat.msg(m.from, `you said: ${m.text}`);
 }
 console.log('echo-bot: disconnected');

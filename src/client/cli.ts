@@ -5,6 +5,9 @@
  * the screen is set up, so a refused name or an unreachable server gives one line on stderr and
  * a non-zero exit with the terminal untouched.
  *
+ * When the server wants a password that was not given and stdin is a terminal, the client asks
+ * for it (no echo) before giving up.
+ *
  * Exit codes: 0 after /quit, Ctrl-C or end of input; 1 could not connect (or lost lines in line
  * mode); 2 bad usage (flags, address, name); 3 the server refused the login.
  */
@@ -37,6 +40,48 @@ export class UsageError extends Error {
 }
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** The flags that take one value; yargs makes one given twice an array. */
+const SINGLE_FLAGS = ['name', 'password', 'password-file', 'room', 'ca', 'retry-max'] as const;
+
+/** A flag given twice is a mistake (which one did you mean?), not a list. */
+export function refuseRepeats(a: Record<string, unknown>, flags: readonly string[]): void {
+  for (const flag of flags) {
+    const value = a[flag];
+    if (Array.isArray(value)) throw new UsageError(`--${flag} was given ${value.length === 2 ? 'twice' : `${value.length} times`}; give it once`);
+  }
+}
+
+/** The text of a file a flag names; a file that cannot be read is a usage error naming the flag. */
+export function readFlagFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--${flag} ${path}: ${fileProblem(err as NodeJS.ErrnoException)}`);
+  }
+}
+
+export function fileProblem(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return err.message;
+  }
+}
+
+/**
+ * Help at the terminal's width; piped (no terminal) at $COLUMNS if set, else 80, as most tools
+ * do. Never wider than `max`, where long lines stop being readable.
+ */
+export function helpWidth(max: number, columns = process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS'])): number {
+  return Math.min(max, Number.isInteger(columns) && columns > 0 ? columns : 80);
+}
 
 function loginName(): string | undefined {
   try {
@@ -73,12 +118,19 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           .option('insecure', { type: 'boolean', default: false, describe: 'do not check the server certificate (testing only)' })
           .option('retry-max', { type: 'number', default: 30, describe: 'longest wait between reconnect attempts, in seconds' })
           .option('line', { type: 'boolean', default: false, describe: 'line mode even on a terminal' })
-          .example('$0 --name alice chat.example.org:5005', 'chat as alice')
-          .example("printf 'hello\\n' | $0 --name bot localhost:5005", 'say one line from a script'),
+          .example('# chat as alice', '')
+          .example('$0 --name alice chat.example.org:5005', '')
+          .example('# say one line from a script', '')
+          .example("printf 'hello\\n' | $0 --name bot localhost:5005", ''),
       (a) => {
+        refuseRepeats(a, SINGLE_FLAGS);
+        // yargs leaves what follows `--` in `_`: the address may be there (`-- host:port`).
+        const rest = a._.map(String);
+        const address = a.address ?? rest.shift();
+        if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (give one address)`);
         let where;
         try {
-          where = parseAddress(a.address, a.tls || a.ca !== undefined || a.insecure);
+          where = parseAddress(address, a.tls || a.ca !== undefined || a.insecure);
         } catch (err) {
           throw new UsageError(`bad address: ${(err as AddressError).message}`);
         }
@@ -87,7 +139,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
         if (!isValidName(name)) throw new UsageError(`"${name}" is not a valid name: use 1-32 letters, digits, "_", "-" or "."`);
         if (!(a['retry-max'] > 0)) throw new UsageError('--retry-max must be a number of seconds above 0');
         if (a.room !== undefined && !isValidRoom(normalizeRoom(a.room))) throw new UsageError(`"${a.room}" is not a valid room name`);
-        const password = a['password-file'] !== undefined ? readFileSync(a['password-file'], 'utf8').replace(/\r?\n$/, '') : (a.password ?? env.CHAT_PASSWORD);
+        const password = a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : (a.password ?? env.CHAT_PASSWORD);
         config = {
           host: where.host,
           port: where.port,
@@ -99,7 +151,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           retryMaxMs: Math.round(a['retry-max'] * 1000),
           ...(password === undefined || password === '' ? {} : { password }),
           ...(a.room === undefined ? {} : { room: normalizeRoom(a.room) }),
-          ...(a.ca === undefined ? {} : { ca: readFileSync(a.ca, 'utf8') }),
+          ...(a.ca === undefined ? {} : { ca: readFlagFile('ca', a.ca) }),
         };
       },
     )
@@ -108,15 +160,22 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
     })
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(helpWidth(100))
     .parseAsync();
   return config;
 }
 
-/** The one line a person reads when the first login fails, and the exit code that goes with it. */
-export function describeStartError(err: unknown, config: ClientConfig): { message: string; code: number } {
+/**
+ * The one line a person reads when the first login fails, and the exit code that goes with it.
+ * `typed`: the password was typed at the prompt (so no flag or variable is to blame).
+ */
+export function describeStartError(err: unknown, config: ClientConfig, typed = false): { message: string; code: number } {
   if (err instanceof ServerError) {
-    if (err.code === 'auth_failed') return { message: `${config.address} refused the login: ${err.message} (use --password or CHAT_PASSWORD)`, code: EXIT.refused };
+    if (err.code === 'auth_failed') {
+      if (config.password === undefined) return { message: `${config.address} needs a password: give it with --password-file FILE or CHAT_PASSWORD`, code: EXIT.refused };
+      const hint = typed ? '' : ' (check --password, --password-file or CHAT_PASSWORD)';
+      return { message: `${config.address} refused the password: ${err.message}${hint}`, code: EXIT.refused };
+    }
     const hint = err.code === 'name_taken' ? ' (choose another with --name)' : '';
     return { message: `${config.address} refused the name "${config.name}": ${err.message}${hint}`, code: EXIT.refused };
   }
@@ -126,8 +185,61 @@ export function describeStartError(err: unknown, config: ClientConfig): { messag
       : 'is that port serving TLS?';
     return { message: `${err.message} (${hint})`, code: EXIT.connect };
   }
+  if (err instanceof ConnectionError && err.code === 'not_framechat' && !config.tls) {
+    return { message: err.message.replace(/\(connect with TLS\)$/, `(for TLS use chats://${config.address})`), code: EXIT.connect };
+  }
   if (err instanceof ConnectionError) return { message: err.message, code: EXIT.connect };
   return { message: `cannot connect to ${config.address}: ${(err as Error).message}`, code: EXIT.connect };
+}
+
+/** Longest password the prompt takes; a person typing never gets near it. */
+const MAX_TYPED = 4096;
+
+/**
+ * Read one line from a terminal without echoing it (as ssh and sudo ask for a password).
+ * Backspace and Ctrl-U edit; Enter ends it; Ctrl-C, or Ctrl-D on an empty line, resolves to
+ * undefined. The terminal is put back as it was.
+ */
+export function askHidden(input: NodeJS.ReadStream, output: NodeJS.WritableStream, prompt: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const wasRaw = input.isRaw;
+    let text = '';
+    const done = (value: string | undefined): void => {
+      input.off('data', onData);
+      input.setRawMode(wasRaw);
+      input.pause();
+      output.write('\n');
+      resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(text);
+        if (ch === '\u0003' || (ch === '\u0004' && text === '')) return done(undefined);
+        if (ch === '\u007f' || ch === '\b') text = [...text].slice(0, -1).join('');
+        else if (ch === '\u0015') text = '';
+        else if (ch >= ' ' && text.length < MAX_TYPED) text += ch;
+      }
+    };
+    output.write(prompt);
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
+
+function newApp(config: ClientConfig, password: string | undefined): ChatApp {
+  return new ChatApp({
+    host: config.host,
+    port: config.port,
+    address: config.address,
+    name: config.name,
+    tls: config.tls,
+    insecure: config.insecure,
+    backoff: { baseMs: Math.min(DEFAULT_BACKOFF.baseMs, config.retryMaxMs), capMs: config.retryMaxMs },
+    ...(password === undefined ? {} : { password }),
+    ...(config.room === undefined ? {} : { room: config.room }),
+    ...(config.ca === undefined ? {} : { ca: config.ca }),
+  });
 }
 
 /** Exit once stdout and stderr have taken everything written to them. */
@@ -145,24 +257,28 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (!config) return; // --help or --version was printed
 
-  const app = new ChatApp({
-    host: config.host,
-    port: config.port,
-    address: config.address,
-    name: config.name,
-    tls: config.tls,
-    insecure: config.insecure,
-    backoff: { baseMs: Math.min(DEFAULT_BACKOFF.baseMs, config.retryMaxMs), capMs: config.retryMaxMs },
-    ...(config.password === undefined ? {} : { password: config.password }),
-    ...(config.room === undefined ? {} : { room: config.room }),
-    ...(config.ca === undefined ? {} : { ca: config.ca }),
-  });
-  try {
-    await app.start();
-  } catch (err) {
-    const { message, code } = describeStartError(err, config);
-    process.stderr.write(`chat-client: ${message}\n`);
-    return exit(code);
+  // Asked for at most this many times, as ssh does, when the server wants a password that was
+  // not given and there is a person at the terminal to type it.
+  const canAsk = config.password === undefined && process.stdin.isTTY === true;
+  let password = config.password;
+  let app: ChatApp | undefined;
+  for (let attempt = 1; !app; attempt++) {
+    const candidate = newApp(config, password);
+    try {
+      await candidate.start();
+      app = candidate;
+    } catch (err) {
+      const refused = err instanceof ServerError && err.code === 'auth_failed';
+      if (refused && canAsk && attempt <= 3) {
+        if (password !== undefined) process.stderr.write(`${err.message}\n`);
+        password = await askHidden(process.stdin, process.stderr, `Password for ${config.address}: `);
+        if (password !== undefined && password !== '') continue;
+        password = undefined;
+      }
+      const { message, code } = describeStartError(err, { ...config, ...(password === undefined ? {} : { password }) }, password !== config.password);
+      process.stderr.write(`chat-client: ${message}\n`);
+      return exit(code);
+    }
   }
 
   const fullScreen = !config.line && process.stdin.isTTY === true && process.stdout.isTTY === true;

@@ -307,7 +307,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
 /**
  * Connect, log in and resolve with the Connection once the server's `welcome` arrives.
  * Rejects with ServerError (code from the server: `name_taken`, `bad_name`, `auth_failed`,
- * `server_full`, ...) or ConnectionError (`connect_failed`, `closed`, `timeout`, `tls_failed`).
+ * `server_full`, ...) or ConnectionError (`connect_failed`, `closed`, `timeout`, `tls_failed`,
+ * `not_framechat`).
  */
 export function connect(opts: ConnectOptions): Promise<Connection> {
   const host = opts.host ?? 'localhost';
@@ -336,7 +337,23 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       : net.connect({ host, port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 15_000);
-    const timer = setTimeout(() => settle(new ConnectionError('timeout', `no welcome from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    /** Set once hello is sent: the peer accepted the connection (and the TLS handshake). */
+    let helloSent = false;
+    /** Set once the peer has sent one valid framechat message: from then on it is one. */
+    let spokeFramechat = false;
+    const notFramechat = (why: string): ConnectionError => new ConnectionError('not_framechat', `${where} does not look like a framechat server: ${why}`);
+    const timer = setTimeout(
+      () =>
+        settle(
+          !helloSent
+            ? new ConnectionError('timeout', `no answer from ${where} within ${timeoutMs} ms`)
+            : spokeFramechat
+              ? new ConnectionError('timeout', `no welcome from ${where} within ${timeoutMs} ms`)
+              : notFramechat(`it accepted the connection but did not answer hello within ${timeoutMs / 1000} s`),
+        ),
+      timeoutMs,
+    );
 
     const decoder = new FrameDecoder((payload) => {
       let message: ServerMessage;
@@ -346,9 +363,11 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         // A type this version does not know comes from a newer server: skip it, as PROTOCOL.md asks.
         if (err instanceof ProtocolError && err.code === 'unknown_type') return;
         if (connection) connection.fail(err as Error);
+        else if (!spokeFramechat) settle(notFramechat(`its first frame is not a framechat message (${(err as Error).message})`));
         else settle(err as Error);
         return;
       }
+      spokeFramechat = true;
       if (connection) {
         connection.receive(message);
         return;
@@ -368,13 +387,27 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     socket.on(opts.tls ? 'secureConnect' : 'connect', () => {
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
+      helloSent = true;
       socket.write(encode(hello));
     });
+    let firstChunk = true;
     socket.on('data', (chunk: Buffer) => {
+      if (firstChunk) {
+        firstChunk = false;
+        // Every frame a framechat server sends is shorter than 16 MiB, so its stream starts with
+        // 0x00; anything else (SSH's "SSH-", HTTP's "HTTP", a TLS alert) is another protocol.
+        if (chunk[0] !== 0) {
+          settle(notFramechat(describeForeignBytes(chunk)));
+          return;
+        }
+      }
       try {
         decoder.push(chunk);
       } catch (err) {
-        const e = err instanceof FrameError ? new ProtocolError(err.code, `server sent a bad frame: ${err.message}`) : (err as Error);
+        let e = err as Error;
+        if (err instanceof FrameError) {
+          e = !connection && !spokeFramechat ? notFramechat(`it sent a bad frame (${err.message})`) : new ProtocolError(err.code, `server sent a bad frame: ${err.message}`);
+        }
         if (connection) connection.fail(e);
         else settle(e);
       }
@@ -383,11 +416,45 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       if (connection) return;
       const isTls = /certificate|self[- ]signed|SSL|TLS|altnames/i.test(err.message) || (err.code ?? '').startsWith('ERR_TLS') || (err.code ?? '').includes('CERT');
       settle(
-        new ConnectionError(isTls ? 'tls_failed' : 'connect_failed', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }),
+        new ConnectionError(isTls ? 'tls_failed' : 'connect_failed', `cannot connect to ${where}: ${isTls ? err.message : describeSocketError(err, host)}`, { cause: err }),
       );
     });
     socket.on('close', () => {
-      if (!connection) settle(new ConnectionError('closed', `${host}:${port} closed the connection before welcome`));
+      if (connection) return;
+      // A framechat server always says why before it closes (an error or bye frame). Hanging up
+      // on our hello without a byte is what a TLS port does to a plain client.
+      if (helloSent && firstChunk && !opts.tls) settle(notFramechat('it closed the connection without answering hello (if it is a TLS port, connect with TLS)'));
+      else settle(new ConnectionError('closed', `${where} closed the connection before welcome`));
     });
   });
+}
+
+/** What a peer that is not a framechat server sent first, for a person to recognise it. */
+function describeForeignBytes(chunk: Buffer): string {
+  // A TLS record: handshake (0x16) or alert (0x15), version 3.x.
+  if ((chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03) return 'it answered in TLS (connect with TLS)';
+  const line = chunk.subarray(0, 200).toString('latin1').split(/\r?\n/)[0]!;
+  if (/^[\x20-\x7e]+$/.test(line)) return `it sent "${line.length > 60 ? `${line.slice(0, 60)}…` : line}"`;
+  return `it sent the bytes ${[...chunk.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/** A socket error as a sentence; the code stays at the end for searching. */
+function describeSocketError(err: NodeJS.ErrnoException, host: string): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'nothing is listening on that port (ECONNREFUSED)';
+    case 'ENOTFOUND':
+      return `no host named "${host}" was found (ENOTFOUND)`;
+    case 'EAI_AGAIN':
+      return `the name "${host}" could not be looked up right now (EAI_AGAIN)`;
+    case 'ETIMEDOUT':
+      return 'the host did not answer (ETIMEDOUT)';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `the host cannot be reached from here (${err.code})`;
+    case 'ECONNRESET':
+      return `the connection was reset (ECONNRESET)`;
+    default:
+      return err.message;
+  }
 }

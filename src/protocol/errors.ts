@@ -4,7 +4,8 @@
  * - FrameError: the byte stream is out of sync (fatal for the connection).
  * - ProtocolError: a payload we cannot accept (bad MessagePack, bad field); the stream is still in sync.
  * - ServerError: the server answered `error{code}`; carries the server's code.
- * - ConnectionError: the transport failed or closed (connect refused, closed while waiting, timeout).
+ * - ConnectionError: the transport failed or closed (connect refused, closed while waiting, timeout),
+ *   or the peer is not a framechat server at all (`not_framechat`).
  */
 import type { ErrorCode } from './messages.js';
 
@@ -42,7 +43,12 @@ export class ServerError extends Error {
   }
 }
 
-export type ConnectionErrorCode = 'connect_failed' | 'closed' | 'timeout' | 'tls_failed';
+/**
+ * - connect_failed: no connection (refused, unknown host, unreachable); `cause` is the socket error.
+ * - not_framechat: something answered, but not a framechat server (an SSH or HTTP port, a TLS port
+ *   reached without TLS, or a peer that never answers hello).
+ */
+export type ConnectionErrorCode = 'connect_failed' | 'closed' | 'timeout' | 'tls_failed' | 'not_framechat';
 
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';

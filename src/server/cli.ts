@@ -3,7 +3,9 @@
  * `chat-server start`: flags and environment (CHAT_PORT, CHAT_PASSWORD, ...) → ServerConfig →
  * ChatServer.listen(). Signals → shutdown. Nothing else lives here.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/index.js';
@@ -12,6 +14,48 @@ import { ChatServer } from './server.js';
 import { VERSION } from './version.js';
 
 const seconds = (ms: number): number => ms / 1000;
+
+/** The flags that take one value; yargs makes one given twice an array. */
+const SINGLE_FLAGS = [
+  'host', 'port', 'text-port', 'tls-port', 'tls-cert', 'tls-key', 'password', 'password-file', 'name', 'motd', 'max-frame', 'max-sendq',
+  'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip', 'log-level',
+] as const;
+
+/** The text of a file a flag names; one that cannot be read is an error naming the flag. */
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory, not a file' : e.message;
+    throw new Error(`--${flag} ${path}: ${why}`);
+  }
+}
+
+/** A certificate and key that TLS accepts, or an error naming the flag at fault. */
+function checkTlsFiles(certFile: string, cert: string, keyFile: string, key: string): void {
+  try {
+    new X509Certificate(cert);
+  } catch {
+    throw new Error(`--tls-cert ${certFile}: not a PEM certificate`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new Error(`--tls-key ${keyFile}: not a PEM private key`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new Error(`--tls-cert ${certFile} and --tls-key ${keyFile} do not go together: ${(err as Error).message}`);
+  }
+}
+
+/** Help at the terminal's width; piped, at $COLUMNS if set, else 80. Never wider than `max`. */
+function helpWidth(max: number): number {
+  const columns = process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS']);
+  return Math.min(max, Number.isInteger(columns) && columns > 0 ? columns : 80);
+}
 
 /** Parse argv into a config (pure apart from reading the files it names). Throws on bad input. */
 export async function parseServerArgs(argv: string[]): Promise<ServerConfig | undefined> {
@@ -48,6 +92,10 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address at most (0 = no limit)' })
           .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
           .check((a) => {
+            for (const flag of SINGLE_FLAGS) {
+              const v: unknown = a[flag];
+              if (Array.isArray(v)) throw new Error(`--${flag} was given ${v.length === 2 ? 'twice' : `${v.length} times`}; give it once`);
+            }
             for (const key of ['port', 'text-port', 'tls-port'] as const) {
               const v = a[key];
               if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${key} must be a port number (0-65535)`);
@@ -62,21 +110,30 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
             if (!a['tls-cert'] !== !a['tls-key']) throw new Error('--tls-cert and --tls-key go together');
             return true;
           })
-          .example('chat-server start', `serve on 0.0.0.0:${DEFAULT_PORT}`)
-          .example('chat-server start --port 6000 --motd "be nice"', 'another port, with a message of the day')
-          .example('CHAT_PASSWORD=s3cret chat-server start', 'require a password')
-          .example('chat-server start --tls-cert cert.pem --tls-key key.pem', 'plain on 5005 and TLS on 5006'),
+          // Each command on a line of its own, under its description as a shell comment: side by
+          // side, yargs gives commands half the width and breaks long ones in the middle.
+          .example(`# serve on 0.0.0.0:${DEFAULT_PORT}`, '')
+          .example('chat-server start', '')
+          .example('# another port, with a message of the day', '')
+          .example('chat-server start --port 6000 --motd "be nice"', '')
+          .example('# require a password', '')
+          .example('CHAT_PASSWORD=s3cret chat-server start', '')
+          .example(`# plain on ${DEFAULT_PORT} and TLS on ${DEFAULT_TLS_PORT}`, '')
+          .example('chat-server start --tls-cert cert.pem --tls-key key.pem', ''),
       (a) => {
-        const password = a['password-file'] !== undefined ? readFileSync(a['password-file'], 'utf8').replace(/\r?\n$/, '') : a.password;
+        const password = a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : a.password;
         // A certificate means TLS: on --tls-port, else the default TLS port beside the plain one.
         const tlsWanted = a['tls-cert'] !== undefined;
+        const tlsCert = tlsWanted && a['tls-cert'] ? readFlagFile('tls-cert', a['tls-cert']) : undefined;
+        const tlsKey = tlsWanted && a['tls-key'] ? readFlagFile('tls-key', a['tls-key']) : undefined;
+        if (tlsCert !== undefined && tlsKey !== undefined) checkTlsFiles(a['tls-cert']!, tlsCert, a['tls-key']!, tlsKey);
         config = {
           host: a.host,
           port: a.port,
           textPort: a['text-port'],
           tlsPort: tlsWanted ? (a['tls-port'] ?? DEFAULT_TLS_PORT) : undefined,
-          tlsCert: tlsWanted && a['tls-cert'] ? readFileSync(a['tls-cert'], 'utf8') : undefined,
-          tlsKey: tlsWanted && a['tls-key'] ? readFileSync(a['tls-key'], 'utf8') : undefined,
+          tlsCert,
+          tlsKey,
           password: password === '' ? undefined : password,
           name: a.name,
           motd: a.motd,
@@ -101,7 +158,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
     })
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth(110))
     .parseAsync();
   return config;
 }

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connect, type ServerMessage } from '../../src/protocol/index.js';
 import { runServerBinary, startServerBinary } from '../helpers/server-binary.js';
+import { makeCerts } from '../security/certs.js';
 
 describe('chat-server start', () => {
   it('prints where it listens, and two bots chat through it', async () => {
@@ -66,7 +67,7 @@ describe('chat-server usage', () => {
     for (const flag of ['--host', '--port', '--text-port', '--tls-port', '--password', '--motd', '--max-frame', '--max-sendq', '--rate', '--log-level']) {
       expect(stdout).toContain(flag);
     }
-    expect(stdout).toMatch(/Examples:\n\s+chat-server start/);
+    expect(stdout).toMatch(/Examples:\n {2}# serve on 0\.0\.0\.0:5005\n {2}chat-server start\n/);
   });
 
   it('prints the same help without the command word', async () => {
@@ -97,10 +98,27 @@ describe('chat-server usage', () => {
     ['a negative rate', ['--rate', '-1'], /--rate/],
     ['a log level that does not exist', ['--log-level', 'chatty'], /log-level/],
     ['an unknown flag', ['--colour', 'blue'], /Unknown argument/],
+    ['a port given twice', ['-p', '17001', '--port', '17002'], /^chat-server: --port was given twice; give it once\n/],
+    ['a log level given twice', ['--log-level', 'info', '--log-level', 'debug'], /^chat-server: --log-level was given twice; give it once\n/],
+    ['a --tls-cert that does not exist', ['--tls-cert', '/nonexist', '--tls-key', '/nonexist'], /^chat-server: --tls-cert \/nonexist: no such file\n/],
+    ['a --tls-key that is a directory', ['--tls-cert', 'package.json', '--tls-key', 'test'], /^chat-server: --tls-key test: is a directory, not a file\n/],
+    ['a --tls-cert that is not a certificate', ['--tls-cert', 'package.json', '--tls-key', 'package.json'], /^chat-server: --tls-cert package\.json: not a PEM certificate\n/],
+    ['a --password-file that does not exist', ['--password-file', 'no/such/file'], /^chat-server: --password-file no\/such\/file: no such file\n/],
   ])('refuses %s with a message and exit code 2', async (_what, args, message) => {
     const { status, stderr } = await runServerBinary(['start', ...args]);
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a certificate and a key that do not belong together, naming both flags', async () => {
+    const certs = makeCerts();
+    try {
+      const { status, stderr } = await runServerBinary(['start', '--tls-cert', certs.selfSigned.certFile, '--tls-key', certs.impostor.keyFile]);
+      expect(status).toBe(2);
+      expect(stderr.split('\n')[0]).toMatch(/^chat-server: --tls-cert \S+ and --tls-key \S+ do not go together: .*key values mismatch/);
+    } finally {
+      certs.remove();
+    }
   });
 });

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, ConnectionError, encode, ServerError, type ServerMessage } from '../../src/protocol/index.js';
+import { makeCerts } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
 
 const peers = new Set<net.Server>();
@@ -63,6 +64,98 @@ describe('connect', () => {
     const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).code).toBe('connect_failed');
+  });
+});
+
+/**
+ * A one-connection peer on 127.0.0.1 that is not a framechat server: it sends `greeting` as soon
+ * as a client connects (as SSH does), and/or `reply` to the first bytes it gets (as HTTP does),
+ * then with `hangUp` closes.
+ */
+async function foreignPeer({ greeting, reply, hangUp = false }: { greeting?: string | Buffer; reply?: string | Buffer; hangUp?: boolean }): Promise<number> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    if (greeting !== undefined) socket.write(greeting);
+    socket.once('data', () => {
+      if (reply !== undefined) socket.write(reply);
+      if (hangUp) socket.end();
+    });
+  });
+  peers.add(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+describe('connect to something that is not a framechat server', () => {
+  it.each<[string, { greeting?: string | Buffer; reply?: string | Buffer }, RegExp]>([
+    ['an SSH server, which speaks first', { greeting: 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n' }, /: it sent "SSH-2\.0-OpenSSH_9\.6p1 Ubuntu-3ubuntu13"$/],
+    ['an HTTP server, which answers the hello', { reply: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n' }, /: it sent "HTTP\/1\.1 400 Bad Request"$/],
+    ['a TLS server reached without TLS', { reply: Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]) }, /: it answered in TLS \(connect with TLS\)$/],
+    ['a binary protocol', { greeting: Buffer.from([0xff, 0xfe, 0x01, 0x02]) }, /: it sent the bytes ff fe 01 02$/],
+    ['a peer whose first frame is empty', { reply: Buffer.alloc(4) }, /: it sent a bad frame \(frame length 0/],
+    ['a peer whose first frame is not MessagePack', { reply: Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]) }, /: its first frame is not a framechat message/],
+  ])('says so for %s (not_framechat)', async (_what, peer, why) => {
+    const port = await foreignPeer(peer);
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(err).toMatchObject({ code: 'not_framechat' });
+    expect(err.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} does not look like a framechat server: `));
+    expect(err.message).toMatch(why);
+  });
+
+  it('says so for a peer that accepts the connection and never answers hello', async () => {
+    const port = await foreignPeer({});
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot', timeout: 300 }));
+    expect(err).toMatchObject({
+      code: 'not_framechat',
+      message: `127.0.0.1:${port} does not look like a framechat server: it accepted the connection but did not answer hello within 0.3 s`,
+    });
+  });
+
+  it('says so for a peer that hangs up on the hello without a word', async () => {
+    const port = await foreignPeer({ hangUp: true });
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
+    expect(err).toMatchObject({ code: 'not_framechat' });
+  });
+
+  it('keeps `timeout` for a framechat server that pings but never welcomes', async () => {
+    const port = await foreignPeer({ reply: encode({ type: 'ping', token: 'x' }) });
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot', timeout: 300 }));
+    expect(err).toMatchObject({ code: 'timeout', message: `no welcome from 127.0.0.1:${port} within 300 ms` });
+  });
+
+  it('says "not framechat" for the TLS port of a real server reached without TLS', async () => {
+    const certs = makeCerts();
+    try {
+      const { tlsPort } = await startServer({ tlsPort: 0, tlsCert: certs.selfSigned.cert, tlsKey: certs.selfSigned.key });
+      const err = await errorOf(connect({ host: '127.0.0.1', port: tlsPort!, name: 'bot', timeout: 5_000 }));
+      expect(err).toMatchObject({ code: 'not_framechat' });
+      expect(err.message).toMatch(/it closed the connection without answering hello \(if it is a TLS port, connect with TLS\)$/);
+    } finally {
+      certs.remove();
+    }
+  });
+});
+
+describe('connect failures in plain words', () => {
+  it('says nothing is listening for a closed port, keeping the code in the cause', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
+    expect(err).toMatchObject({ code: 'connect_failed', message: `cannot connect to 127.0.0.1:${port}: nothing is listening on that port (ECONNREFUSED)` });
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('says the host was not found for a name that does not resolve', async () => {
+    // .invalid never resolves (RFC 6761), and the resolver answers that without asking anyone.
+    const err = await errorOf(connect({ host: 'framechat-test.invalid', port: 5005, name: 'bot' }));
+    expect(err).toMatchObject({ code: 'connect_failed' });
+    // A machine with no resolver at all answers EAI_AGAIN instead: a sentence too.
+    expect(err.message).toMatch(
+      /^cannot connect to framechat-test\.invalid:5005: (no host named "framechat-test\.invalid" was found \(ENOTFOUND\)|the name "framechat-test\.invalid" could not be looked up right now \(EAI_AGAIN\))$/,
+    );
   });
 });
 

@@ -46,6 +46,11 @@ it('the greeter welcomes the echo bot, the echo bot repeats it, and both serve a
   alice.say('hello bots');
   await repeated;
 
+  // An action (`/me waves`) comes back as an action, not as a plain line.
+  const acted = alice.waitFor('message', (m) => m.from === 'echo' && m.action === true, 15_000);
+  alice.me('waves');
+  expect(await acted).toMatchObject({ text: 'repeats: alice waves', action: true });
+
   const time = said('greeter', (t) => t.startsWith('alice: the time is '));
   alice.say('!time');
   const iso = (await time).text.slice('alice: the time is '.length);
@@ -82,3 +87,35 @@ it('a bot exits 1 with one line saying why when its name is taken', async () => 
   expect(echo.output().trim()).toMatch(/^echo-bot: The name "echo" is taken\.$/);
   await squatter.close();
 });
+
+it('the greeter survives a server restart: it logs in again and greets newcomers', async () => {
+  const first = await startServer();
+  const port = first.port;
+  const alice = await connect({ host: '127.0.0.1', port, name: 'alice' });
+  const greeter = startBot('greeter-bot.ts', port);
+  await alice.waitFor('joined', (m) => m.name === 'greeter', 15_000);
+  const greeted = alice.waitFor('message', (m) => m.from === 'greeter' && m.text === 'Welcome to #main, bob!', 15_000);
+  const bob = await connect({ host: '127.0.0.1', port, name: 'bob' });
+  await greeted;
+  bob.destroy();
+  alice.destroy();
+
+  // The server goes away (telling its clients it is shutting down) and comes back on the same port.
+  await first.stop();
+  await startServer({ port });
+  const watcher = await connect({ host: '127.0.0.1', port, name: 'watcher' });
+  const back = watcher.waitFor('joined', (m) => m.name === 'greeter', 30_000);
+  if (!(await watcher.who()).users.includes('greeter')) await back;
+
+  const carol = watcher.waitFor('message', (m) => m.from === 'greeter' && m.text === 'Welcome to #main, carol!', 15_000);
+  const newcomer = await connect({ host: '127.0.0.1', port, name: 'carol' });
+  await carol;
+  expect(greeter.child.exitCode).toBeNull();
+  expect(greeter.output()).toMatch(/greeter-bot: disconnected \(.*\); reconnecting\n/);
+  expect(greeter.output().match(/greeter-bot: logged in as greeter in #main/g)).toHaveLength(2);
+
+  greeter.child.kill('SIGTERM');
+  expect(await greeter.exited).toBe(0);
+  newcomer.destroy();
+  watcher.destroy();
+}, 60_000);
