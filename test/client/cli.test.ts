@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
 import { ConnectionError, ServerError } from '../../src/protocol/index.js';
 
-const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, retryMaxMs: 30_000 };
+const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, mouse: true, retryMaxMs: 30_000 };
 
 describe('chat-client arguments', () => {
   it.each<[string, string[], Record<string, string>, Partial<ClientConfig>]>([
@@ -20,6 +20,7 @@ describe('chat-client arguments', () => {
     ['takes the password from CHAT_PASSWORD', ['-n', 'a'], { CHAT_PASSWORD: 's3cret' }, { password: 's3cret' }],
     ['takes --retry-max in seconds', ['-n', 'a', '--retry-max', '2.5'], {}, { retryMaxMs: 2_500 }],
     ['takes --line', ['-n', 'a', '--line'], {}, { line: true }],
+    ['takes --no-mouse', ['-n', 'a', '--no-mouse'], {}, { mouse: false }],
   ])('%s', async (_what, argv, env, expected) => {
     expect(await parseClientArgs(argv, env)).toMatchObject(expected);
   });

@@ -72,7 +72,8 @@ describe('client state', () => {
   it('drops the oldest say on the wire when the server refuses a say', () => {
     const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
     expect(state.pending.map((p) => p.text)).toEqual(['b']);
-    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed.' });
+    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed. Not sent: a', unsent: 'a' });
+    expect(state.refused).toBe(1);
   });
 
   it('puts a say refused for the rate back in the queue, since the controller sends it again', () => {
