@@ -25,11 +25,11 @@ import {
   type ConnectOptions,
   type ErrorCode,
 } from '../protocol/index.js';
-import { runInput, type CommandContext, type InputMode } from './commands.js';
+import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
 import type { ChatLine } from './line.js';
 import { Pacer } from './pacer.js';
 import { retry, type BackoffOptions } from './reconnect.js';
-import { apply, initialState, type ChatEvent, type ChatState, type PendingSend } from './state.js';
+import { apply, initialState, type ChatEvent, type ChatState, type PendingSend, type RequestType } from './state.js';
 
 /** What a front end does with what the controller decides. */
 export interface Frontend {
@@ -39,6 +39,8 @@ export interface Frontend {
   update(state: ChatState): void;
   clear(): void;
   toggleUsers(): void;
+  /** /urls: list the links the front end has shown (a no-op where lines are printed, not kept). */
+  urls(): void;
 }
 
 export interface AppOptions {
@@ -54,6 +56,11 @@ export interface AppOptions {
   ca?: string | Buffer;
   insecure?: boolean;
   backoff?: BackoffOptions;
+  /**
+   * How often (ms) to ask the server for the count of people online while some of them are where
+   * we hear nothing of their coming and going (in other rooms, or we are not in the login room).
+   */
+  countRefreshMs?: number;
   /** Connection liveness (ms): silence before we ping, and further silence before the server counts as dead. */
   pingInterval?: number;
   pingTimeout?: number;
@@ -64,6 +71,16 @@ export interface AppOptions {
 const FATAL_LOGIN: ReadonlySet<ErrorCode> = new Set(['auth_failed', 'bad_name']);
 
 export const CLIENT_SOFTWARE = 'framechat-client/0.1';
+
+/** The server takes a logout reason of at most this many UTF-16 units (PROTOCOL.md). */
+export const MAX_QUIT_MESSAGE = 256;
+
+/** `text` cut to at most `max` UTF-16 units, never inside a surrogate pair. */
+function cutUnits(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
 
 export class ChatApp implements CommandContext {
   private current: ChatState;
@@ -84,6 +101,7 @@ export class ChatApp implements CommandContext {
   private sendTimer: NodeJS.Timeout | undefined;
   /** Lines made before a front end was set. */
   private readonly backlog: ChatLine[] = [];
+  private countTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
@@ -126,26 +144,44 @@ export class ChatApp implements CommandContext {
    * no line has been delivered for `stallMs` (a long paste at the pacer's pace is not a stall).
    */
   whenDelivered(stallMs = Infinity): Promise<boolean> {
-    if (this.current.pending.length === 0) return Promise.resolve(true);
+    return this.whenIdle((s) => s.pending.length, stallMs);
+  }
+
+  /**
+   * As whenDelivered, and also every request the user made (/who, /join, …) has its answer: what
+   * line mode waits for before it runs the next line, so that answers come out in input order.
+   * An aborted wait resolves with false.
+   */
+  whenSettled(stallMs = Infinity, signal?: AbortSignal): Promise<boolean> {
+    return this.whenIdle((s) => s.pending.length + s.requests.filter((r) => !r.quiet).length, stallMs, signal);
+  }
+
+  /** Resolves once `open(state)` is 0 (true), or with false when it has not gone down for `stallMs` or `signal` aborts. */
+  private whenIdle(open: (s: ChatState) => number, stallMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (open(this.current) === 0) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      let left = this.current.pending.length;
+      let left = open(this.current);
       let timer: NodeJS.Timeout | undefined;
-      const finish = (delivered: boolean): void => {
+      const finish = (done: boolean): void => {
         clearTimeout(timer);
         this.idleWaiters.delete(check);
-        resolve(delivered);
+        signal?.removeEventListener('abort', abort);
+        resolve(done);
       };
+      const abort = (): void => finish(false);
       const arm = (): void => {
         clearTimeout(timer);
         if (Number.isFinite(stallMs)) timer = setTimeout(() => finish(false), stallMs);
       };
       const check = (): void => {
-        const now = this.current.pending.length;
+        const now = open(this.current);
         if (now === 0) return finish(true);
         if (now < left) arm();
         left = now;
       };
       this.idleWaiters.add(check);
+      signal?.addEventListener('abort', abort);
       arm();
     });
   }
@@ -179,7 +215,7 @@ export class ChatApp implements CommandContext {
 
   join(room: string): void {
     const target = normalizeRoom(room);
-    if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name`);
+    if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name: a room name is ${ROOM_RULE}`);
     this.request({ type: 'join', room: target });
   }
 
@@ -192,6 +228,10 @@ export class ChatApp implements CommandContext {
     this.frontend?.toggleUsers();
   }
 
+  urls(): void {
+    this.frontend?.urls();
+  }
+
   clear(): void {
     this.frontend?.clear();
   }
@@ -200,18 +240,24 @@ export class ChatApp implements CommandContext {
     this.dispatch({ type: 'local', kind: 'info', text, now: this.now() });
   }
 
+  /** Something the user entered is refused. */
   error(text: string): void {
-    this.dispatch({ type: 'local', kind: 'error', text, now: this.now() });
+    this.dispatch({ type: 'local', kind: 'error', text, refusal: true, now: this.now() });
   }
 
-  /** Log out (if connected) and finish with exit code 0. Safe to call more than once. */
-  quit(code = 0): void {
+  /**
+   * Log out (if connected) with `message` as the reason (cut to what the server takes; the server
+   * logs it) and finish with exit code `code`. Safe to call more than once.
+   */
+  quit(message?: string, code = 0): void {
     if (this.quitting) return;
     this.quitting = true;
     this.stopRetry.abort();
     clearTimeout(this.sendTimer);
+    clearInterval(this.countTimer);
     const conn = this.conn;
-    const finished = conn?.isOpen ? conn.logout('quit').catch(() => undefined) : Promise.resolve();
+    const reason = message === undefined || message.trim() === '' ? 'quit' : cutUnits(message, MAX_QUIT_MESSAGE);
+    const finished = conn?.isOpen ? conn.logout(reason).catch(() => undefined) : Promise.resolve();
     void finished.then(() => this.resolveDone(code));
   }
 
@@ -258,7 +304,18 @@ export class ChatApp implements CommandContext {
     this.oneAtATime = false;
     this.sendPending();
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
+    this.countTimer ??= setInterval(() => this.refreshCount(), this.opts.countRefreshMs ?? 30_000).unref();
     void this.pump(conn);
+  }
+
+  /**
+   * `joined` and `left` keep the count of people online only for our room. Where others come
+   * and go unheard (someone is in another room, or we are not where logins land), ask quietly.
+   */
+  private refreshCount(): void {
+    const s = this.current;
+    if (s.status !== 'online' || s.requests.some((r) => r.type === 'who' && r.quiet)) return;
+    if (s.clients > s.users.length || foldName(s.room) !== foldName(s.lobby)) this.request({ type: 'who' }, true);
   }
 
   /** Feed the connection's messages to the state until it closes, then reconnect (unless quitting). */
@@ -352,14 +409,17 @@ export class ChatApp implements CommandContext {
     this.sendPending();
   }
 
-  private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }): void {
+  private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }, quiet = false): void {
     const conn = this.conn;
-    if (!conn?.isOpen) return this.error('Not connected; try again once reconnected');
+    const offline = (): void => (quiet ? undefined : this.error('Not connected; try again once reconnected'));
+    if (!conn?.isOpen) return offline();
     try {
       conn.send(message);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
-      this.error('Not connected; try again once reconnected');
+      return offline();
     }
+    const request: RequestType = message.type;
+    this.dispatch({ type: 'request', request, ...(quiet ? { quiet: true } : {}), now: this.now() });
   }
 }

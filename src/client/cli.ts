@@ -30,6 +30,8 @@ export interface ClientConfig extends Pick<AppOptions, 'host' | 'port' | 'addres
   insecure: boolean;
   /** Force line mode even on a terminal. */
   line: boolean;
+  /** Report the mouse to the full screen (false: the terminal's own selection works). */
+  mouse: boolean;
   /** Longest wait between reconnect attempts, ms. */
   retryMaxMs: number;
 }
@@ -118,6 +120,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           .option('insecure', { type: 'boolean', default: false, describe: 'do not check the server certificate (testing only)' })
           .option('retry-max', { type: 'number', default: 30, describe: 'longest wait between reconnect attempts, in seconds' })
           .option('line', { type: 'boolean', default: false, describe: 'line mode even on a terminal' })
+          .option('mouse', { type: 'boolean', default: true, describe: 'scroll with the mouse wheel; --no-mouse leaves the mouse to the terminal (select, copy)' })
           .example('# chat as alice', '')
           .example('$0 --name alice chat.example.org:5005', '')
           .example('# say one line from a script', '')
@@ -148,6 +151,7 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           tls: where.tls,
           insecure: a.insecure,
           line: a.line,
+          mouse: a.mouse,
           retryMaxMs: Math.round(a['retry-max'] * 1000),
           ...(password === undefined || password === '' ? {} : { password }),
           ...(a.room === undefined ? {} : { room: normalizeRoom(a.room) }),
@@ -288,5 +292,5 @@ export async function main(argv: string[]): Promise<void> {
     return exit(await runLineMode(app, process.stdin, process.stdout));
   }
   const { runTui } = await import('./tui/tui.js');
-  return exit(await runTui(app, { input: process.stdin, output: process.stdout, processHandlers: true }));
+  return exit(await runTui(app, { input: process.stdin, output: process.stdout, mouse: config.mouse, processHandlers: true }));
 }

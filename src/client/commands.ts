@@ -19,11 +19,16 @@ export interface CommandContext {
   clear(): void;
   info(text: string): void;
   error(text: string): void;
-  quit(): void;
+  quit(message?: string): void;
+  /** List the links seen in the pane, each whole on its own line(s). */
+  urls(): void;
 }
 
-/** The arguments a command takes: none, one word, an optional word, free text, or a word then free text. */
-type Shape = 'none' | 'word' | 'word?' | 'text' | 'word text';
+/** The rule for room names, as the server applies it (names.ts), for the errors that refuse one. */
+export const ROOM_RULE = '"#" then 1-32 letters, digits, "_", "-" or ".", no spaces';
+
+/** The arguments a command takes: none, one word, an optional word, free text (perhaps none), or a word then free text. */
+type Shape = 'none' | 'word' | 'word?' | 'text' | 'text?' | 'word text';
 
 /** Where the line was typed: the full screen, or line mode (pipes), which has no keys and no pane. */
 export type InputMode = 'screen' | 'line';
@@ -34,6 +39,8 @@ interface Command {
   help: string;
   /** What it does in line mode, where that differs; null where it does nothing (left out of /help). */
   lineHelp?: string | null;
+  /** Said instead of the bare usage when the arguments do not fit (the rule they broke). */
+  badArgs?: string;
   run(ctx: CommandContext, args: string[], mode: InputMode): void;
 }
 
@@ -47,13 +54,26 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     lineHelp: 'list commands, or show how to use one command',
     run: (c, [name], mode) => help(c, mode, name),
   },
-  join: { shape: 'word', usage: '/join ROOM', help: 'move to another room (#rust or rust)', run: (c, [room]) => c.join(room!) },
+  join: {
+    shape: 'word',
+    usage: '/join ROOM',
+    help: 'move to another room (#rust or rust)',
+    badArgs: `a room name is ${ROOM_RULE}`,
+    run: (c, [room]) => c.join(room!),
+  },
   look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
-  quit: { shape: 'none', usage: '/quit', help: 'leave (Ctrl-C does the same)', lineHelp: 'leave now, without reading further input', run: (c) => c.quit() },
+  quit: {
+    shape: 'text?',
+    usage: '/quit [MESSAGE]',
+    help: 'leave, with a parting message for the server (Ctrl-C does the same)',
+    lineHelp: 'leave now, without reading further input',
+    run: (c, [message]) => c.quit(message),
+  },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
+  urls: { shape: 'none', usage: '/urls', help: 'list the links in the pane, each whole on its own line, to copy', lineHelp: null, run: (c) => c.urls() },
   users: { shape: 'none', usage: '/users', help: 'show or hide the user list', lineHelp: 'list the people in this room', run: (c) => c.toggleUsers() },
   who: { shape: 'none', usage: '/who', help: 'everyone on the server', run: (c) => c.who() },
 };
@@ -106,6 +126,8 @@ export function parseArgs(shape: Shape, rest: string): string[] | undefined {
       return trimmed === '' ? [] : /^\S+$/.test(trimmed) ? [trimmed] : undefined;
     case 'text':
       return trimmed === '' ? undefined : [rest.replace(/^ /, '')];
+    case 'text?':
+      return trimmed === '' ? [] : [rest.replace(/^ /, '')];
     case 'word text': {
       const m = /^(\S+)\s+(.*\S.*)$/s.exec(trimmed);
       return m ? [m[1]!, m[2]!] : undefined;
@@ -125,6 +147,6 @@ export function runInput(ctx: CommandContext, line: string, mode: InputMode = 's
   const command = lookup(m?.[1] ?? '');
   if (!command) return ctx.error(`Unknown command: /${m?.[1] ?? ''} (type /help for the list)`);
   const args = parseArgs(command.shape, m?.[2] ?? '');
-  if (!args) return ctx.error(`Usage: ${command.usage}`);
+  if (!args) return ctx.error(command.badArgs ? `Usage: ${command.usage}: ${command.badArgs}` : `Usage: ${command.usage}`);
   command.run(ctx, args, mode);
 }

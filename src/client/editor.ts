@@ -113,6 +113,18 @@ export class LineEditor {
     this.set(this.walk === this.history.length ? this.draft : this.history[this.walk]!);
   }
 
+  /** Put a line in the history without touching the line being typed (a refused line, for Up to bring back). */
+  remember(line: string): void {
+    if (line.trim() === '' || this.history[this.history.length - 1] === line) return;
+    const atEnd = this.walk === this.history.length;
+    this.history.push(line);
+    if (this.history.length > HISTORY_LIMIT) {
+      this.history.shift();
+      if (!atEnd) this.walk = Math.max(0, this.walk - 1);
+    }
+    if (atEnd) this.walk = this.history.length;
+  }
+
   /** Enter: take the line, remember it in the history (not twice in a row), start afresh. */
   submit(): string {
     const line = this.text;

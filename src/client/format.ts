@@ -98,6 +98,25 @@ function continuesName(text: string, i: number): boolean {
   return /^[\p{L}\p{M}\p{N}_]/u.test(text.slice(j, j + 2));
 }
 
+/** http(s) links, without the punctuation that usually follows one in a sentence. */
+const URL_RE = /\bhttps?:\/\/[^\s<>"]+/giu;
+
+/** The links in `text`, with their start and end (UTF-16 offsets), in order. */
+export function findUrls(text: string): { url: string; start: number; end: number }[] {
+  const out: { url: string; start: number; end: number }[] = [];
+  for (const m of text.matchAll(URL_RE)) {
+    let url = m[0];
+    // A closing bracket belongs to the link only if the link opened one ("…/Foo_(bar)").
+    while (/[.,;:!?'’)\]]$/.test(url) && !(/[)\]]$/.test(url) && count(url, url.endsWith(')') ? '(' : '[') >= count(url, url.at(-1)!))) url = url.slice(0, -1);
+    if (/^https?:\/\/./i.test(url)) out.push({ url, start: m.index, end: m.index + url.length });
+  }
+  return out;
+}
+
+function count(text: string, ch: string): number {
+  return text.split(ch).length - 1;
+}
+
 /** "14:05" in local time. */
 export function clockTime(ts: number): string {
   const d = new Date(ts);

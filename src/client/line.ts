@@ -28,4 +28,6 @@ export interface ChatLine {
   mention?: boolean;
   /** Not yet echoed by the server. */
   pending?: boolean;
+  /** An error about a line the server refused: what to type to send it again. */
+  unsent?: string;
 }

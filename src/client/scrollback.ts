@@ -5,7 +5,7 @@
  * changes, so a resize reflows everything. The scroll position lives here too, so that "scrolled
  * up" and "new lines below" are answered in one place.
  */
-import type { Segment, Style, StyledLine } from './format.js';
+import { findUrls, type Segment, type Style, type StyledLine } from './format.js';
 import { charWidth } from './width.js';
 
 export type Row = Segment[];
@@ -23,25 +23,43 @@ interface Cell {
   ch: string;
   width: number;
   style: Style;
+  /** Which link (by order in the line) the cell is part of. */
+  url?: number;
 }
 
-/** Wrap one styled line into rows of at most `width` cells, breaking after a space when one is near. */
+/**
+ * Wrap one styled line into rows of at most `width` cells, breaking after a space when one is near.
+ * A row that continues a link starts at column 0, not under the indent, so that selecting the rows
+ * copies the link without spaces inside it.
+ */
 export function wrap(line: StyledLine, width: number): Row[] {
   const cells: Cell[] = [];
+  const at: number[] = []; // UTF-16 offset of each cell in the line's text
+  let text = '';
   for (const seg of line.segments) {
     for (const ch of seg.text) {
       const w = charWidth(ch.codePointAt(0)!);
       // Zero-width characters (combining marks, ZWJ) ride with the cell before them.
       if (w === 0 && cells.length > 0) cells[cells.length - 1]!.ch += ch;
-      else if (w > 0) cells.push({ ch, width: w, style: seg.style });
+      else if (w > 0) {
+        cells.push({ ch, width: w, style: seg.style });
+        at.push(text.length);
+      }
+      if (w > 0 || cells.length > 0) text += ch;
     }
+  }
+  const links = findUrls(text);
+  for (let k = 0, c = 0; k < links.length; k++) {
+    while (c < cells.length && at[c]! < links[k]!.start) c++;
+    for (; c < cells.length && at[c]! < links[k]!.end; c++) cells[c]!.url = k;
   }
   const w = Math.max(width, 2);
   const indent = continuationIndent(line.indent, w);
   const rows: Cell[][] = [];
   let i = 0;
   do {
-    const lead = rows.length === 0 ? 0 : indent;
+    const inLink = i > 0 && cells[i]?.url !== undefined && cells[i]!.url === cells[i - 1]!.url;
+    const lead = rows.length === 0 || inLink ? 0 : indent;
     const room = w - lead;
     let j = i;
     let used = 0;

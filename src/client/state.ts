@@ -27,6 +27,15 @@ export interface PendingSend {
   sent?: boolean;
 }
 
+/** A request whose answer we wait for. The server answers a connection's requests in order. */
+export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick';
+
+export interface OpenRequest {
+  type: RequestType;
+  /** Asked by the client itself (a `who` to refresh the count of people online): answered without a line. */
+  quiet?: boolean;
+}
+
 export interface ChatState {
   /** The address we connect to, as the user gave it ("host:port"). */
   address: string;
@@ -54,6 +63,12 @@ export interface ChatState {
   partners: readonly string[];
   /** Rooms we have heard of (from /rooms and joins). */
   rooms: readonly string[];
+  /** The room the server puts people in at login (from the welcome): every login is heard there. */
+  lobby: string;
+  /** Requests sent on this connection and not yet answered, oldest first. */
+  requests: readonly OpenRequest[];
+  /** What the user entered that was refused (locally, or by the server): line mode's exit code. */
+  refused: number;
 }
 
 export type ChatEvent =
@@ -62,7 +77,10 @@ export type ChatEvent =
   | { type: 'send'; kind: PendingSend['kind']; text: string; to?: string; now: number }
   /** The controller put a pending line on the wire. */
   | { type: 'sent'; seq: number; now: number }
-  | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; now: number };
+  /** The controller sent a request whose answer it waits for. */
+  | { type: 'request'; request: RequestType; quiet?: boolean; now: number }
+  /** `refusal`: an error about something the user entered (it counts in `refused`). */
+  | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; refusal?: boolean; now: number };
 
 export interface Applied {
   state: ChatState;
@@ -90,6 +108,9 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     recent: [],
     partners: [],
     rooms: [room],
+    lobby: '#main',
+    requests: [],
+    refused: 0,
   };
 }
 
@@ -109,6 +130,20 @@ function settle(pending: readonly PendingSend[], match: (p: PendingSend) => bool
   return i < 0 ? pending : [...pending.slice(0, i), ...pending.slice(i + 1)];
 }
 
+/** The requests without the oldest one of `type` (the one a reply of that type answers), and whether that one was quiet. */
+function answer(requests: readonly OpenRequest[], types: readonly RequestType[]): { requests: readonly OpenRequest[]; quiet: boolean } {
+  const i = requests.findIndex((r) => types.includes(r.type));
+  if (i < 0) return { requests, quiet: false };
+  return { requests: [...requests.slice(0, i), ...requests.slice(i + 1)], quiet: requests[i]!.quiet === true };
+}
+
+/** What to type to send a refused line again. */
+export function asInput(p: Pick<PendingSend, 'kind' | 'text' | 'to'>): string {
+  if (p.kind === 'msg') return `/msg ${p.to ?? ''} ${p.text}`;
+  if (p.kind === 'me') return `/me ${p.text}`;
+  return p.text.startsWith('/') ? `/${p.text}` : p.text;
+}
+
 function list(names: readonly string[]): string {
   // The order the user list and line mode's /users use: user2 before user10, whatever the case.
   return names.length === 0 ? '(nobody)' : [...names].sort(compareNames).join(', ');
@@ -121,7 +156,9 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
     case 'status': {
       // A dropped connection took what was on the wire with it: all of that goes again.
       const pending = event.status === 'online' || !state.pending.some((p) => p.sent) ? state.pending : state.pending.map(({ sent: _, ...p }) => p);
-      const next = { ...state, pending, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
+      // So did the requests not yet answered: nothing will answer them now.
+      const requests = event.status === 'online' ? state.requests : [];
+      const next = { ...state, pending, requests, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
       return { state: next, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
     }
     case 'send': {
@@ -130,8 +167,10 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
     }
     case 'sent':
       return { state: { ...state, pending: state.pending.map((p) => (p.seq === event.seq ? { ...p, sent: true } : p)) }, lines: [] };
+    case 'request':
+      return { state: { ...state, requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }] }, lines: [] };
     case 'local':
-      return { state, lines: [{ kind: event.kind, ts: event.now, text: event.text }] };
+      return { state: event.refusal ? { ...state, refused: state.refused + 1 } : state, lines: [{ kind: event.kind, ts: event.now, text: event.text }] };
   }
 }
 
@@ -148,6 +187,8 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         clients: m.clients,
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
         rooms: addRoom(s.rooms, m.room),
+        lobby: m.room,
+        requests: [],
       };
       // One line for a login, the first or after a drop (then the status is still reconnecting).
       const again = s.status === 'reconnecting';
@@ -187,14 +228,15 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state, lines: [l] };
     }
     case 'joined': {
-      if (!same(m.room, s.room)) return { state: s, lines: [] };
+      // `clients` counts the whole server, whichever room the news is about.
+      if (!same(m.room, s.room)) return { state: { ...s, clients: m.clients }, lines: [] };
       return {
         state: { ...s, users: [...without(s.users, m.name), m.name], clients: m.clients },
         lines: [line('system', `${m.name} has joined ${m.room}`, m.ts)],
       };
     }
     case 'left': {
-      if (!same(m.room, s.room)) return { state: s, lines: [] };
+      if (!same(m.room, s.room)) return { state: { ...s, clients: m.clients }, lines: [] };
       const why = m.reason === 'logout' ? '' : m.reason === 'moved' ? ' (moved to another room)' : ` (${m.reason.replace('_', ' ')})`;
       return {
         state: { ...s, users: without(s.users, m.name), clients: m.clients },
@@ -207,35 +249,47 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       // The server tells everyone; a stranger's rename in another room is not news for this pane.
       const known = mine || s.users.some((n) => same(n, m.from)) || s.recent.some((n) => same(n, m.from));
       return {
-        state: { ...s, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent), partners: rename(s.partners) },
+        state: { ...s, requests: mine ? answer(s.requests, ['nick']).requests : s.requests, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent), partners: rename(s.partners) },
         lines: known ? [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)] : [],
       };
     }
-    case 'users':
-      return { state: { ...s, clients: m.clients }, lines: [line('info', `Online (${m.clients}): ${list(m.users)}`)] };
+    case 'users': {
+      const { requests, quiet } = answer(s.requests, ['who']);
+      return { state: { ...s, requests, clients: m.clients }, lines: quiet ? [] : [line('info', `Online (${m.clients}): ${list(m.users)}`)] };
+    }
     case 'room': {
       const moved = !same(m.room, s.room);
-      const state: ChatState = { ...s, room: m.room, users: m.users, rooms: addRoom(s.rooms, m.room) };
+      const state: ChatState = { ...s, requests: answer(s.requests, ['look', 'join']).requests, room: m.room, users: m.users, rooms: addRoom(s.rooms, m.room) };
       return { state, lines: [line(moved ? 'system' : 'info', `${moved ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)] };
     }
     case 'rooms': {
       const text = m.rooms.length === 0 ? 'Rooms: (none)' : `Rooms: ${m.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`;
-      return { state: { ...s, rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms) }, lines: [line('info', text)] };
+      return { state: { ...s, requests: answer(s.requests, ['rooms']).requests, rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms) }, lines: [line('info', text)] };
     }
     case 'notice':
       return { state: s, lines: [line('system', `Server notice: ${m.text}`)] };
     case 'error': {
-      if (m.ref !== 'say' && m.ref !== 'msg') return { state: s, lines: [line('error', m.message)] };
+      const refused = s.refused + 1;
+      if (m.ref !== 'say' && m.ref !== 'msg') {
+        const types: RequestType[] = m.ref === 'who' || m.ref === 'look' || m.ref === 'rooms' || m.ref === 'join' || m.ref === 'nick' ? [m.ref] : [];
+        const { requests, quiet } = answer(s.requests, types);
+        // A refused refresh of the count was not the user's doing: nothing to show or count.
+        if (quiet) return { state: { ...s, requests }, lines: [] };
+        return { state: { ...s, requests, refused }, lines: [line('error', m.message)] };
+      }
       // The server answers in order, so an error about a say/msg answers our oldest one of that
       // kind on the wire.
       const i = s.pending.findIndex((p) => p.sent === true && (p.kind === 'msg') === (m.ref === 'msg'));
-      if (i < 0) return { state: s, lines: [line('error', m.message)] };
+      if (i < 0) return { state: { ...s, refused }, lines: [line('error', m.message)] };
       // Refused for our pace only: it goes again (the controller slows down), so it stays pending.
       if (m.code === 'rate_limited') {
         const { sent: _, ...again } = s.pending[i]!;
         return { state: { ...s, pending: [...s.pending.slice(0, i), again, ...s.pending.slice(i + 1)] }, lines: [] };
       }
-      return { state: { ...s, pending: [...s.pending.slice(0, i), ...s.pending.slice(i + 1)] }, lines: [line('error', m.message)] };
+      // The text is not lost: the line says how to send it again, and the full screen puts it back in the input line.
+      const unsent = asInput(s.pending[i]!);
+      const l: ChatLine = { ...line('error', `${m.message} Not sent: ${unsent}`), unsent };
+      return { state: { ...s, refused, pending: [...s.pending.slice(0, i), ...s.pending.slice(i + 1)] }, lines: [l] };
     }
     case 'bye':
       // The server's own notice says why; this says what happens next.

@@ -45,3 +45,16 @@ export function sanitize(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
+
+/**
+ * Terminal escape sequences (colours, cursor moves, titles) as they come in pasted or piped text:
+ * CSI (ESC [ … final, or C1 CSI), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC strings, and two-byte
+ * escapes. Each is removed whole, so that "\x1b[31mred\x1b[0m" becomes "red", not "[31mred[0m".
+ */
+// eslint-disable-next-line no-control-regex
+const ESCAPE_RE = /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+
+/** Text typed, pasted or piped in, made fit to send: escape sequences removed whole, then sanitize(). */
+export function cleanInput(text: string): string {
+  return sanitize(text.replace(ESCAPE_RE, ''));
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
 import { ConnectionError, ServerError } from '../../src/protocol/index.js';
 
-const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, retryMaxMs: 30_000 };
+const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, mouse: true, retryMaxMs: 30_000 };
 
 describe('chat-client arguments', () => {
   it.each<[string, string[], Record<string, string>, Partial<ClientConfig>]>([
@@ -22,6 +22,7 @@ describe('chat-client arguments', () => {
     ['takes --line', ['-n', 'a', '--line'], {}, { line: true }],
     ['takes the address after --', ['--name', 'a', '--', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000 }],
     ['takes an address that starts with - after --', ['--name', 'a', '--', '-odd:6000'], {}, { host: '-odd', port: 6000 }],
+    ['takes --no-mouse', ['-n', 'a', '--no-mouse'], {}, { mouse: false }],
   ])('%s', async (_what, argv, env, expected) => {
     expect(await parseClientArgs(argv, env)).toMatchObject(expected);
   });

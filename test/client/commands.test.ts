@@ -25,6 +25,9 @@ describe('slash commands', () => {
     ['/clear', ['clear()']],
     ['/quit', ['quit()']],
     ['/exit', ['quit()']],
+    ['/quit gone for lunch', ['quit(gone for lunch)']],
+    ['/exit back at 2', ['quit(back at 2)']],
+    ['/urls', ['urls()']],
     ['/JOIN #Rust', ['join(#Rust)']],
     ['//not a command', ['say(/not a command)']],
     ['   ', []],
@@ -39,8 +42,8 @@ describe('slash commands', () => {
     ['/frobnicate now', 'error(Unknown command: /frobnicate (type /help for the list))'],
     ['/', 'error(Unknown command: / (type /help for the list))'],
     ['/msg bob', 'error(Usage: /msg NAME TEXT)'],
-    ['/join', 'error(Usage: /join ROOM)'],
-    ['/join two words', 'error(Usage: /join ROOM)'],
+    ['/join', 'error(Usage: /join ROOM: a room name is "#" then 1-32 letters, digits, "_", "-" or ".", no spaces)'],
+    ['/join bad room', 'error(Usage: /join ROOM: a room name is "#" then 1-32 letters, digits, "_", "-" or ".", no spaces)'],
     ['/me', 'error(Usage: /me TEXT)'],
     ['/who is there', 'error(Usage: /who)'],
     ['/help join now', 'error(Usage: /help [COMMAND])'],
@@ -62,7 +65,7 @@ describe('slash commands', () => {
   it.each<[string, string]>([
     ['/help join', 'info(/join ROOM  move to another room (#rust or rust))'],
     ['/help /MSG', 'info(/msg NAME TEXT  send a private message)'],
-    ['/help exit', 'info(/quit  leave (Ctrl-C does the same))'],
+    ['/help exit', 'info(/quit [MESSAGE]  leave, with a parting message for the server (Ctrl-C does the same))'],
   ])('answers %j with that command\'s usage line', (input, call) => {
     const r = recorder();
     runInput(r.ctx, input);
@@ -94,6 +97,8 @@ describe('slash commands', () => {
     ['word?', ' two words', undefined],
     ['text', ' keeps  inner  spaces', ['keeps  inner  spaces']],
     ['text', '  ', undefined],
+    ['text?', '', []],
+    ['text?', ' gone for lunch', ['gone for lunch']],
     ['word text', ' bob  hi there', ['bob', 'hi there']],
     ['word text', ' bob', undefined],
   ])('parses a %s argument from %j', (shape, rest, args) => {

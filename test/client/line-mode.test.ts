@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatApp } from '../../src/client/app.js';
-import { runLineMode } from '../../src/client/line-mode.js';
+import { prepareLine, runLineMode, splitText } from '../../src/client/line-mode.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { ClientProcess } from '../helpers/terminal.js';
@@ -74,13 +74,14 @@ describe('chat-client in line mode', () => {
     ]);
   });
 
-  it('answers an unknown command locally and never sends it', async () => {
+  it('answers an unknown command locally, never sends it, and exits 1 for it', async () => {
     const { port } = await startServer();
     const watcher = await RawClient.login(port, 'watcher');
     const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
     client.child.stdin.end('/frobnicate\nafter\n');
     expect(await watcher.next('message')).toMatchObject({ text: 'after' });
-    expect(await client.exitCode()).toBe(0);
+    expect(await client.exitCode()).toBe(1);
+    expect(client.stderr).toBe('chat-client: 1 line was refused\n');
     expect(client.stdout).toContain('!! Unknown command: /frobnicate (type /help for the list)\n');
     expect(watcher.messages.filter((m) => m.type === 'message')).toHaveLength(1);
   });
@@ -154,6 +155,92 @@ describe('chat-client in line mode', () => {
   });
 });
 
+describe('preparing a piped line', () => {
+  it.each<[string, string, string[]]>([
+    ['keeps a short line', 'hello', ['hello']],
+    ['strips escapes', '\x1b[32mok\x1b[0m', ['ok']],
+    ['splits a long say after a space', `${'a'.repeat(3000)} ${'b'.repeat(3000)}`, ['a'.repeat(3000), 'b'.repeat(3000)]],
+    ['keeps /me on every piece', `/me ${'é'.repeat(2100)}`, [`/me ${'é'.repeat(2048)}`, `/me ${'é'.repeat(52)}`]],
+    ['keeps /msg NAME on every piece', `/msg bob ${'x'.repeat(5000)}`, [`/msg bob ${'x'.repeat(4096)}`, `/msg bob ${'x'.repeat(904)}`]],
+    ['escapes a piece that starts with /', `//${'x'.repeat(4095)}/y`, [`//${'x'.repeat(4095)}`, '//y']],
+    ['leaves other commands alone', `/nick ${'n'.repeat(5000)}`, [`/nick ${'n'.repeat(5000)}`]],
+  ])('%s', (_what, line, lines) => {
+    expect(prepareLine(line)).toEqual(lines);
+  });
+
+  it('never splits inside a character or a grapheme cluster', () => {
+    const text = 'e\u0301'.repeat(1500); // 3 bytes each: é as e + combining acute
+    const pieces = splitText(text);
+    expect(pieces.join('')).toBe(text);
+    for (const p of pieces) {
+      expect(Buffer.byteLength(p)).toBeLessThanOrEqual(4096);
+      expect(p.startsWith('\u0301')).toBe(false);
+    }
+  });
+});
+
+describe('chat-client in line mode, with lines it cannot send as they are', () => {
+  it('splits a line over 4096 bytes between characters, delivers every piece, and exits 0', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    const long = '👩‍💻'.repeat(500); // 11 bytes each (a ZWJ sequence): 5500 bytes, split only between them
+    client.child.stdin.end(`${long}\n`);
+    expect(await client.exitCode()).toBe(0);
+    const pieces = [String((await watcher.next('message')).text), String((await watcher.next('message')).text)];
+    expect(pieces.join('')).toBe(long);
+    expect(pieces.map((p) => Buffer.byteLength(p))).toEqual([372 * 11, 128 * 11]); // 4092 bytes, then the rest
+    expect(client.stderr).toBe('');
+  });
+
+  it('strips colour escapes from a piped line and says the rest', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('\x1b[1;31mbuild failed\x1b[0m on \x1b]0;title\x07main\n');
+    expect(await watcher.next('message')).toMatchObject({ text: 'build failed on main' });
+    expect(await client.exitCode()).toBe(0);
+  });
+
+  it('exits 1 when the server refuses a line, and says what was not sent', async () => {
+    const { port } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('/msg nobody hi\nstill here\n');
+    expect(await watcher.next('message')).toMatchObject({ text: 'still here' });
+    expect(await client.exitCode()).toBe(1);
+    expect(client.stdout).toContain('\n!! No user named "nobody" is online. Not sent: /msg nobody hi\n');
+    expect(client.stderr).toBe('chat-client: 1 line was refused\n');
+  });
+
+  it('prints the answers in the order of the input, local ones too', async () => {
+    const { port } = await startServer();
+    await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.end('/who\n/frobnicate\n/rooms\nhello\n/frobnicate again\n');
+    expect(await client.exitCode()).toBe(1);
+    const answers = client.stdout.split('\n').filter((l) => /^(-- Online|!! Unknown|-- Rooms|bot: hello)/.test(l));
+    expect(answers).toEqual([
+      '-- Online (2): bot, watcher',
+      '!! Unknown command: /frobnicate (type /help for the list)',
+      '-- Rooms: #main (2)',
+      'bot: hello',
+      '!! Unknown command: /frobnicate (type /help for the list)',
+    ]);
+    expect(client.stderr).toBe('chat-client: 2 lines were refused\n');
+  });
+
+  it('sends /quit MESSAGE as the reason of its logout', async () => {
+    const { port, logs } = await startServer();
+    const watcher = await RawClient.login(port, 'watcher');
+    const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
+    client.child.stdin.write('/quit gone for lunch\n');
+    expect(await client.exitCode()).toBe(0);
+    expect(await watcher.next('left')).toMatchObject({ name: 'bot', reason: 'logout' });
+    expect(logs.some((l) => l.includes('event=logout') && l.includes('reason="gone for lunch"'))).toBe(true);
+  });
+});
+
 /** Line mode in this process, as cli.ts runs it: feed it `lines`, end the input, collect what it printed. */
 async function runLines(port: number, name: string, lines: string[]): Promise<{ code: number; out: string[] }> {
   const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name });
@@ -194,5 +281,14 @@ describe('line mode commands', () => {
     expect(help).toContain('-- At the end of input the client waits until every line it sent is delivered, then quits.');
     expect(help).toContain('-- /clear  only on the full screen');
     expect(help).toContain('-- /users  list the people in this room');
+  });
+
+  it('says the rule for room names when /join is given a bad one', async () => {
+    const { port } = await startServer();
+    const { code, out } = await runLines(port, 'alice', ['/join bad room', `/join #${'r'.repeat(33)}`]);
+    expect(code).toBe(1);
+    const rule = 'a room name is "#" then 1-32 letters, digits, "_", "-" or ".", no spaces';
+    expect(out).toContain(`!! Usage: /join ROOM: ${rule}`);
+    expect(out).toContain(`!! "#${'r'.repeat(33)}" is not a valid room name: ${rule}`);
   });
 });

@@ -6,6 +6,11 @@ const plain = (text: string, indent = 0): StyledLine => ({ segments: [{ text, st
 const rowText = (row: Row): string => row.map((s) => s.text).join('');
 
 describe('wrap', () => {
+  it('continues a link at column 0, not under the indent, and indents text after it again', () => {
+    const rows = wrap(plain('bob: https://example.org/abcdefghij more words here', 5), 20).map(rowText);
+    expect(rows).toEqual(['bob: https://example', '.org/abcdefghij more', '     words here']);
+  });
+
   it.each<[string, StyledLine, number, string[]]>([
     ['a short line stays one row', plain('hello'), 10, ['hello']],
     ['a long line breaks after a space', plain('the quick brown fox'), 10, ['the quick ', 'brown fox']],

@@ -72,7 +72,23 @@ describe('client state', () => {
   it('drops the oldest say on the wire when the server refuses a say', () => {
     const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
     expect(state.pending.map((p) => p.text)).toEqual(['b']);
-    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed.' });
+    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed. Not sent: a', unsent: 'a' });
+    expect(state.refused).toBe(1);
+  });
+
+  it('answers a quiet who without a line and the user\'s who with one, in the order they were asked', () => {
+    const users: ServerMessage = { type: 'users', users: ['alice', 'bob', 'carol'], clients: 3 };
+    const ask = (quiet: boolean): ChatEvent => ({ type: 'request', request: 'who', quiet, now });
+    const { state, lines } = run([welcome, ask(true), ask(false), users, { ...users, clients: 4, users: ['alice', 'bob', 'carol', 'dave'] }]);
+    expect(texts(lines).slice(1)).toEqual(['Online (4): alice, bob, carol, dave']);
+    expect(state.clients).toBe(4);
+    expect(state.requests).toEqual([]);
+  });
+
+  it('takes the count of people online from news about another room too', () => {
+    const { state, lines } = run([welcome, { type: 'left', ts: now, room: '#ops', name: 'x', reason: 'logout', clients: 1 }]);
+    expect(state.clients).toBe(1);
+    expect(lines).toHaveLength(1);
   });
 
   it('puts a say refused for the rate back in the queue, since the controller sends it again', () => {

@@ -309,6 +309,16 @@ describe('chat-client in tmux', () => {
     expect(await left).toMatchObject({ reason: 'logout' });
   });
 
+  it('leaves the mouse to the terminal with --no-mouse, and reports it without', async () => {
+    const { port } = await startServer();
+    const alice = await chatClient(['--name', 'alice', `127.0.0.1:${port}`], { cols: 80, rows: 12 });
+    await alice.waitFor('Connected');
+    expect(await alice.modes()).toMatchObject({ alternateScreen: true, mouse: true });
+    const bob = await chatClient(['--name', 'bob', '--no-mouse', `127.0.0.1:${port}`], { cols: 80, rows: 12 });
+    await bob.waitFor('Connected');
+    expect(await bob.modes()).toMatchObject({ alternateScreen: true, mouse: false });
+  });
+
   it.each<[string, (port: number) => string[], RegExp, string[]]>([
     [
       'a name that is taken',

@@ -21,7 +21,13 @@ afterEach(async () => {
 });
 
 /** Start the client as the binary does (log in, then the full screen), in a virtual terminal. */
-async function client(port: number, name: string, vt: VirtualTerminal, room?: string): Promise<{ app: ChatApp; finished: Promise<number> }> {
+async function client(
+  port: number,
+  name: string,
+  vt: VirtualTerminal,
+  room?: string,
+  opts: { countRefreshMs?: number; mouse?: boolean } = {},
+): Promise<{ app: ChatApp; finished: Promise<number> }> {
   const app = new ChatApp({
     host: '127.0.0.1',
     port,
@@ -29,9 +35,10 @@ async function client(port: number, name: string, vt: VirtualTerminal, room?: st
     name,
     backoff: { baseMs: 50, capMs: 200 },
     ...(room ? { room } : {}),
+    ...(opts.countRefreshMs === undefined ? {} : { countRefreshMs: opts.countRefreshMs }),
   });
   await app.start();
-  const finished = runTui(app, vt);
+  const finished = runTui(app, { input: vt.input, output: vt.output, ...(opts.mouse === undefined ? {} : { mouse: opts.mouse }) });
   open.push({ app, finished });
   return { app, finished };
 }
@@ -379,5 +386,92 @@ describe('the full screen', () => {
     expect(await bob.next('left')).toMatchObject({ name: 'alice', reason: 'logout' });
     await vt.screen();
     expect(vt.term.buffer.active.type).toBe('normal');
+  });
+
+  it('puts a /msg the server refused after a reconnect back in the input line, to send again', async () => {
+    const first = await startServer();
+    const vt = new VirtualTerminal(100, 12);
+    await client(first.port, 'alice', vt);
+    await vt.waitFor('Connected');
+    await first.stop();
+    await vt.waitFor('DISCONNECTED, reconnecting');
+    vt.type('/msg bob hi there');
+    vt.type('\r');
+    await vt.waitFor(/-> \*bob\* hi there \(pending\)/);
+    const second = await startServer({ port: first.port });
+    // bob is not back yet: the server refuses the private line, and it is not lost.
+    let screen = await vt.waitFor('Not sent: /msg bob hi there');
+    expect(screen.join('\n')).toMatch(/!! No user named "bob" is online\. Not sent: \/msg bob hi there/);
+    expect(screen.join('\n')).toContain('-- It is back in the input line: Enter sends it again');
+    expect(screen[11]).toBe('#main> /msg bob hi there');
+    expect(screen.join('\n')).not.toContain('(pending)');
+    const bob = await RawClient.login(second.port, 'bob');
+    vt.type('\r');
+    expect(await bob.next('private')).toMatchObject({ from: 'alice', text: 'hi there' });
+    screen = await vt.waitFor(/-> \*bob\* hi there +│/);
+    expect(screen[11]).toBe('#main>');
+  });
+
+  it('keeps "N online" in the status bar live as people come and go, in other rooms too', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(100, 12);
+    await client(port, 'alice', vt, undefined, { countRefreshMs: 100 });
+    const status = (n: number) => (s: string[]): boolean => s[10]!.includes(`│ ${n} online │`);
+    await vt.waitFor(status(1));
+    const bob = await RawClient.login(port, 'bob');
+    await vt.waitFor(status(2));
+    const carol = await RawClient.login(port, 'carol');
+    await vt.waitFor(status(3));
+    carol.send({ type: 'join', room: '#ops' });
+    await carol.next('room');
+    const dave = await RawClient.login(port, 'dave');
+    dave.send({ type: 'join', room: '#ops' });
+    await dave.next('room');
+    await vt.waitFor(status(4));
+    // carol leaves from #ops: nothing about it reaches #main, the count still goes down.
+    carol.close();
+    await vt.waitFor(status(3));
+    bob.close();
+    await vt.waitFor(status(2));
+    dave.close();
+    const screen = await vt.waitFor(status(1));
+    expect(screen.join('\n')).not.toContain('Online ('); // the refreshes print nothing
+  });
+
+  it('lists the links with /urls, each from column 0, and wraps a long link without the indent', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(44, 16);
+    await client(port, 'alice', vt);
+    const bob = await RawClient.login(port, 'bob');
+    const long = 'https://example.org/a/rather/long/path/that/will/not/fit/on/one/row?q=1';
+    bob.send({ type: 'say', text: `see ${long}, and https://x.test/b.` });
+    let screen = await vt.waitFor('bob: see');
+    const at = rowWith(screen, 'bob: see');
+    // The link starts a row (under the text) and continues at column 0: no spaces inside it on screen.
+    expect(screen.slice(at, at + 4)).toEqual([
+      expect.stringMatching(/^\d\d:\d\d bob: see$/),
+      '           https://example.org/a/rather/long',
+      '/path/that/will/not/fit/on/one/row?q=1, and',
+      '           https://x.test/b.',
+    ]);
+    vt.type('/urls');
+    vt.type('\r');
+    screen = await vt.waitFor('Links in the pane');
+    const first = rowWith(screen, '1 https://');
+    expect(screen[first]! + screen[first + 1]!).toBe(`1 ${long}`);
+    expect(screen[first + 2]).toBe('2 https://x.test/b');
+  });
+
+  it('leaves the mouse to the terminal with mouse off (--no-mouse), and reports it by default', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    await vt.waitFor('Connected');
+    expect(vt.term.modes.mouseTrackingMode).not.toBe('none');
+    const quiet = new VirtualTerminal(80, 10);
+    await client(port, 'bob', quiet, undefined, { mouse: false });
+    await quiet.waitFor('Connected');
+    expect(quiet.term.modes.mouseTrackingMode).toBe('none');
+    expect(quiet.term.modes.bracketedPasteMode).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { charWidth, sanitize, splitAtWidth, strWidth } from '../../src/client/width.js';
+import { charWidth, cleanInput, sanitize, splitAtWidth, strWidth } from '../../src/client/width.js';
 
 describe('display width', () => {
   it.each([
@@ -35,5 +35,16 @@ describe('display width', () => {
 
   it('turns tabs into spaces and drops escape sequences so text cannot move the cursor', () => {
     expect(sanitize('a\tb\x1b[2Jc\x07')).toBe('a b[2Jc');
+  });
+
+  it.each<[string, string, string]>([
+    ['colours', '\x1b[1;31mred\x1b[0m text', 'red text'],
+    ['a window title (OSC, BEL)', '\x1b]0;title\x07after', 'after'],
+    ['an OSC 8 link (ST)', '\x1b]8;;https://x.test\x1b\\link\x1b]8;;\x1b\\', 'link'],
+    ['a charset switch', '\x1b(Bplain', 'plain'],
+    ['a C1 CSI', '\u009b2Jclear', 'clear'],
+    ['tabs and other controls', 'a\tb\x07c', 'a bc'],
+  ])('cleans input: removes %s whole', (_what, input, output) => {
+    expect(cleanInput(input)).toBe(output);
   });
 });

@@ -60,6 +60,7 @@ export class TerminalScreen {
     private readonly input: TerminalInput,
     private readonly output: TerminalOutput,
     private readonly handlers: ScreenHandlers,
+    private readonly opts: { mouse: boolean } = { mouse: true },
   ) {
     const silent = new PassThrough();
     this.screen = blessed.screen({
@@ -78,7 +79,7 @@ export class TerminalScreen {
     // for "│", which tmux's capture and some terminals show as "x".
     (this.screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
     this.screen.on('resize', () => this.handlers.resize());
-    output.write(BRACKETED_PASTE_ON + MOUSE_ON);
+    output.write(BRACKETED_PASTE_ON + (opts.mouse ? MOUSE_ON : ''));
     if (input.isTTY && input.setRawMode) input.setRawMode(true);
     input.setEncoding?.('utf8');
     input.on('data', this.onData);
@@ -135,7 +136,7 @@ export class TerminalScreen {
     this.input.off('data', this.onData);
     if (this.input.isTTY && this.input.setRawMode) this.input.setRawMode(false);
     this.input.pause();
-    this.output.write(MOUSE_OFF + BRACKETED_PASTE_OFF);
+    this.output.write((this.opts.mouse ? MOUSE_OFF : '') + BRACKETED_PASTE_OFF);
     this.screen.destroy();
   }
 

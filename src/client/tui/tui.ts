@@ -9,11 +9,11 @@ import type { ChatApp, Frontend } from '../app.js';
 import { COMMAND_NAMES } from '../commands.js';
 import { Completer, completionNames } from '../complete.js';
 import { LineEditor } from '../editor.js';
-import { styleLine } from '../format.js';
+import { findUrls, styleLine } from '../format.js';
 import type { ChatLine } from '../line.js';
 import { Scrollback, wrap, type Row } from '../scrollback.js';
 import type { ChatState, PendingSend } from '../state.js';
-import { sanitize, strWidth } from '../width.js';
+import { cleanInput, sanitize, strWidth } from '../width.js';
 import type { InputEvent } from './input.js';
 import { areas, compose, statusText } from './layout.js';
 import { TerminalScreen, type TerminalInput, type TerminalOutput } from './screen.js';
@@ -23,11 +23,14 @@ export const PASTE_ASK_ABOVE = 5;
 /** Show the user list at start-up on terminals at least this wide. */
 const USERS_MIN_COLS = 80;
 const WHEEL_ROWS = 3;
-/** People we had private lines with, kept for completion. */
+/** Links remembered for /urls, the newest. */
+export const URLS_KEPT = 50;
 
 export interface TuiOptions {
   input: TerminalInput;
   output: TerminalOutput;
+  /** Ask the terminal to report the mouse (for the wheel); off, the terminal's own selection works (default on). */
+  mouse?: boolean;
 }
 
 function pendingLine(p: PendingSend, me: string): ChatLine {
@@ -44,8 +47,9 @@ export class Tui implements Frontend {
   private usersVisible: boolean;
   /** A multi-line paste waiting for y/n. */
   private confirm: string[] | undefined;
-  /** Whom we had private lines with, most recent first: completion offers them after they leave the room. */
   private renderQueued = false;
+  /** Links in the lines shown since the last /clear, oldest first, each once (bounded by URLS_KEPT). */
+  private links: string[] = [];
   /** Re-renders the status bar once a second while a reconnect attempt is counted down. */
   private countdown: NodeJS.Timeout | undefined;
   private closed = false;
@@ -55,10 +59,15 @@ export class Tui implements Frontend {
     io: TuiOptions,
   ) {
     this.state = app.state;
-    this.screen = new TerminalScreen(io.input, io.output, {
-      input: (events) => this.handle(events),
-      resize: () => this.render(),
-    });
+    this.screen = new TerminalScreen(
+      io.input,
+      io.output,
+      {
+        input: (events) => this.handle(events),
+        resize: () => this.render(),
+      },
+      { mouse: io.mouse ?? true },
+    );
     this.usersVisible = this.screen.size.cols >= USERS_MIN_COLS;
     this.render();
   }
@@ -66,8 +75,36 @@ export class Tui implements Frontend {
   // ---- Frontend -----------------------------------------------------------------------------
 
   show(lines: ChatLine[]): void {
-    for (const line of lines) this.scrollback.push(styleLine(line));
+    for (const line of lines) {
+      this.scrollback.push(styleLine(line));
+      for (const { url } of findUrls(sanitize(line.text))) this.links = [...this.links.filter((u) => u !== url), url].slice(-URLS_KEPT);
+      if (line.unsent !== undefined) this.giveBack(line.unsent);
+    }
     this.schedule();
+  }
+
+  /** /urls: the links, numbered, each starting a line of its own, so that it copies whole. */
+  urls(): void {
+    const note = (text: string): void => this.scrollback.push(styleLine({ kind: 'info', ts: Date.now(), text }));
+    if (this.links.length === 0) note('No links in the pane');
+    else {
+      note(`Links in the pane, oldest first (${this.links.length}):`);
+      this.links.forEach((url, i) => this.scrollback.push({ segments: [{ text: `${i + 1} `, style: { dim: true } }, { text: url, style: {} }], indent: 0 }));
+    }
+    this.scrollback.scrollToBottom();
+    this.schedule();
+  }
+
+  /**
+   * A line the server refused comes back: into the input line if nothing is being typed there,
+   * and always into the history, so that it can be edited and sent again.
+   */
+  private giveBack(unsent: string): void {
+    this.editor.remember(unsent);
+    const free = this.editor.text === '' && !this.confirm;
+    if (free) this.editor.set(unsent);
+    const hint = free ? 'It is back in the input line: Enter sends it again' : 'Up brings it back to the input line';
+    this.scrollback.push(styleLine({ kind: 'info', ts: Date.now(), text: hint }));
   }
 
   update(state: ChatState): void {
@@ -83,6 +120,7 @@ export class Tui implements Frontend {
 
   clear(): void {
     this.scrollback.clear();
+    this.links = [];
     this.schedule();
   }
 
@@ -188,9 +226,10 @@ export class Tui implements Frontend {
    * is already in the input line; text after the last break stays in the input line.
    */
   private paste(raw: string): void {
-    // A tab becomes a space and other control characters go, as in the pane: the input line is
-    // measured one cell per character, and a raw tab would move the terminal's cursor.
-    const parts = raw.split(/\r\n?|\n/).map(sanitize);
+    // Escape sequences (colours copied from a terminal) go whole, a tab becomes a space and other
+    // control characters go, as in the pane: the input line is measured one cell per character,
+    // and a raw tab would move the terminal's cursor.
+    const parts = raw.split(/\r\n?|\n/).map(cleanInput);
     if (parts.length === 1) return this.editor.insert(parts[0]!);
     this.editor.insert(parts[0]!);
     const lines = [this.editor.submit(), ...parts.slice(1, -1)].filter((l) => l.trim() !== '');
