@@ -45,7 +45,8 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('login-timeout', { type: 'number', default: seconds(DEFAULTS.loginTimeout), describe: 'seconds a new connection has to log in' })
           .option('handshake-timeout', { type: 'number', default: seconds(DEFAULTS.handshakeTimeout), describe: 'seconds a TLS handshake may take' })
           .option('max-clients', { type: 'number', default: DEFAULTS.maxClients, describe: 'logged-in users at most' })
-          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address at most (0 = no limit)' })
+          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address (IPv6: per /64) at most (0 = no limit)' })
+          .option('limit-loopback', { type: 'boolean', default: !DEFAULTS.exemptLoopback, describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)' })
           .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
           .check((a) => {
             for (const key of ['port', 'text-port', 'tls-port'] as const) {
@@ -90,6 +91,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           handshakeTimeout: a['handshake-timeout'] * 1000,
           maxClients: a['max-clients'],
           maxConnsPerIp: a['max-conns-per-ip'],
+          exemptLoopback: !a['limit-loopback'],
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,
           maxAuthFailures: DEFAULTS.maxAuthFailures,
           logLevel: a['log-level'] as LogLevel,

@@ -37,8 +37,6 @@ import { greetingLines, lineRefusedLines } from './text/render.js';
 const READ_PAUSE_BYTES = 256 * 1024;
 /** After close(), how long the peer has to take the last bytes before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
-/** How long a refused connection may take to send its first byte before it is dropped silently. */
-const REFUSE_WAIT_MS = 1_000;
 /** Text mode is for people typing: they get this many login timeouts to log in. */
 const TEXT_LOGIN_FACTOR = 6;
 /** Room for a command word and a name before the 4096-byte text in a text-mode line. */
@@ -47,8 +45,6 @@ const TEXT_LINE_SLACK = 256;
 export interface SessionOptions {
   /** Text port: text mode from the start, with a greeting. */
   textGreeting?: boolean;
-  /** Refuse this connection with this error once its mode is known (admission limits). */
-  refuse?: { code: ErrorCode; message: string };
 }
 
 let nextSessionId = 1;
@@ -91,14 +87,9 @@ export class Session implements Recipient {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    if (options.refuse && !options.textGreeting) {
-      // A refused connection is told why once its first byte shows its mode; it gets a second.
-      setTimeout(() => socket.destroy(), REFUSE_WAIT_MS).unref();
-    }
     if (options.textGreeting) {
       this.setMode('text');
-      if (!options.refuse) this.sendLines(greetingLines(ctx.config.name));
-      if (options.refuse) this.refuse(options.refuse);
+      this.sendLines(greetingLines(ctx.config.name));
     }
   }
 
@@ -181,13 +172,7 @@ export class Session implements Recipient {
   private onData(chunk: Buffer): void {
     this.lastHeard = this.ctx.now();
     this.pingSentAt = 0;
-    if (this.mode === 'pending') {
-      this.setMode(modeOf(chunk[0]!));
-      if (this.options.refuse) {
-        this.refuse(this.options.refuse);
-        return;
-      }
-    }
+    if (this.mode === 'pending') this.setMode(modeOf(chunk[0]!));
     this.feed(chunk);
   }
 
@@ -247,11 +232,6 @@ export class Session implements Recipient {
         MAX_TEXT_BYTES + TEXT_LINE_SLACK,
       );
     }
-  }
-
-  private refuse(refusal: { code: ErrorCode; message: string }): void {
-    this.ctx.log.info('refused', { id: this.id, addr: this.address, code: refusal.code });
-    this.close('disconnect', { type: 'error', code: refusal.code, message: refusal.message });
   }
 
   private onPayload(payload: Buffer): void {

@@ -210,7 +210,7 @@ describe('limits', () => {
   });
 
   it('refuses connections over --max-conns-per-ip with too_many_connections, in the mode the client speaks', async () => {
-    const { port } = await startServer({ maxConnsPerIp: 2 });
+    const { port } = await startServer({ maxConnsPerIp: 2, exemptLoopback: false });
     await RawClient.login(port, 'a');
     await RawClient.login(port, 'b');
     const framed = await RawClient.connect(port);
