@@ -69,6 +69,15 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .example('chat-server start --tls-cert cert.pem --tls-key key.pem', 'plain on 5005 and TLS on 5006'),
       (a) => {
         const password = a['password-file'] !== undefined ? readFileSync(a['password-file'], 'utf8').replace(/\r?\n$/, '') : a.password;
+        // An empty password asked for is a mistake (an empty file, CHAT_PASSWORD=''), not a wish
+        // for an open server: refuse to start rather than let everyone in.
+        if (password === '') {
+          throw new Error(
+            a['password-file'] !== undefined
+              ? `--password-file ${a['password-file']} is empty; put the password in it, or leave the option out for a server without one`
+              : 'the password (--password or CHAT_PASSWORD) is empty; set one, or leave it out for a server without one',
+          );
+        }
         // A certificate means TLS: on --tls-port, else the default TLS port beside the plain one.
         const tlsWanted = a['tls-cert'] !== undefined;
         config = {
@@ -78,7 +87,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           tlsPort: tlsWanted ? (a['tls-port'] ?? DEFAULT_TLS_PORT) : undefined,
           tlsCert: tlsWanted && a['tls-cert'] ? readFileSync(a['tls-cert'], 'utf8') : undefined,
           tlsKey: tlsWanted && a['tls-key'] ? readFileSync(a['tls-key'], 'utf8') : undefined,
-          password: password === '' ? undefined : password,
+          password,
           name: a.name,
           motd: a.motd,
           maxFrame: a['max-frame'],
