@@ -227,7 +227,10 @@ export class Session implements Recipient {
       this.decoder = new LineDecoder(
         {
           line: (text) => this.onLine(text),
-          tooLong: (limit) => this.sendLines(lineRefusedLines(limit)),
+          tooLong: (limit) => {
+            this.sendLines(lineRefusedLines(limit));
+            this.countBadInput();
+          },
         },
         MAX_TEXT_BYTES + TEXT_LINE_SLACK,
       );
@@ -258,7 +261,7 @@ export class Session implements Recipient {
       message = parseClientMessage(input.message);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.sendError(err.code, err.message, err.ref);
+      this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
     this.ctx.run(this, message);
@@ -284,6 +287,12 @@ export class Session implements Recipient {
 
   private payloadError(err: ProtocolError): void {
     this.sendError(err.code, err.message, err.ref);
+    this.countBadInput();
+  }
+
+  /** Bad frames, bad fields, bad or over-long text lines: over the limit per minute, close. */
+  private countBadInput(): void {
+    if (this.closing) return;
     if (this.payloadErrors.hit(this.ctx.now())) {
       this.ctx.log.info('too_many_errors', { id: this.id, name: this.name, addr: this.address });
       this.close('flood', { type: 'bye', reason: 'too_many_errors' });
