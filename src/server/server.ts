@@ -38,6 +38,8 @@ interface TlsArrival {
   admitted: boolean;
   refusal?: Refusal;
   slot?: RefusalSlot;
+  /** handshakeTimeout, from arrival to the handshake's end (the first byte included). */
+  timer?: NodeJS.Timeout;
 }
 
 export interface ListenInfo {
@@ -244,16 +246,14 @@ export class ChatServer implements Context {
     }
     const key = `${raw.remoteAddress}|${raw.remotePort}`;
     this.tlsArrivals.set(key, arrival);
-    raw.once('close', () => this.settleTls(key));
-    const timer = setTimeout(() => {
-      this.log.info('tls_error', { addr: `${raw.remoteAddress}:${raw.remotePort}`, error: 'handshake timeout: no ClientHello' });
+    raw.once('close', () => this.settleTls(key, raw));
+    arrival.timer = setTimeout(() => {
+      this.log.info('tls_error', { addr: `${raw.remoteAddress}:${raw.remotePort}`, error: 'TLS handshake timeout' });
       raw.destroy();
     }, this.config.handshakeTimeout).unref();
-    raw.once('close', () => clearTimeout(timer));
     raw.once('data', (chunk: Buffer) => {
-      clearTimeout(timer);
       if (chunk[0] !== TLS_HANDSHAKE) {
-        this.settleTls(key);
+        this.settleTls(key, raw);
         this.log.info('not_tls', { addr: `${raw.remoteAddress}:${raw.remotePort}` });
         // In the mode the byte chose: an error frame for a framed client, a line for a person.
         raw.end(errorBytes(modeOf(chunk[0]!), { code: 'bad_request', message: TLS_HINT }));
@@ -267,11 +267,15 @@ export class ChatServer implements Context {
     });
   }
 
-  /** A TLS connection's handshake is over (or it closed): it no longer counts as handshaking. */
-  private settleTls(key: string): TlsArrival | undefined {
+  /**
+   * A TLS connection's handshake is over (or it closed): it no longer counts as handshaking.
+   * `raw`, when known, guards against a late close of an earlier socket from the same port.
+   */
+  private settleTls(key: string, raw?: net.Socket): TlsArrival | undefined {
     const arrival = this.tlsArrivals.get(key);
-    if (arrival === undefined) return undefined;
+    if (arrival === undefined || (raw !== undefined && arrival.raw !== raw)) return undefined;
     this.tlsArrivals.delete(key);
+    clearTimeout(arrival.timer);
     if (arrival.admitted) this.handshaking--;
     return arrival;
   }

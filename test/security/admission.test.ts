@@ -163,6 +163,17 @@ describe('loopback', () => {
     expect(server.users.count).toBe(150);
   }, 30_000);
 
+  it('includes ::1, which counts as itself (not as a /64)', async () => {
+    const exempt = await startServer({ host: '::1', maxConnsPerIp: 1 });
+    await RawClient.login(exempt.port, 'one', {}, '::1');
+    expect((await RawClient.login(exempt.port, 'two', {}, '::1')).messages[0]).toMatchObject({ address: expect.stringMatching(/^\[::1\]:\d+$/) });
+    const limited = await startServer({ host: '::1', maxConnsPerIp: 1, exemptLoopback: false });
+    await RawClient.login(limited.port, 'one', {}, '::1');
+    const c = await RawClient.connect(limited.port, '::1');
+    c.send({ type: 'hello', name: 'two' });
+    expect(await c.next('error')).toMatchObject({ code: 'too_many_connections' });
+  });
+
   it('is limited like any address with exemptLoopback off (--limit-loopback)', async () => {
     const { port, server } = await startServer({ maxConnsPerIp: 3, exemptLoopback: false });
     for (let i = 0; i < 3; i++) await RawClient.login(port, `bot${i}`);

@@ -82,6 +82,15 @@ describe('chat-server with TLS and a password', () => {
     expect(stdout).not.toMatch(/listening/);
   });
 
+  it('exempts loopback from --max-conns-per-ip unless --limit-loopback is given', async () => {
+    const exempt = await startServerBinary(['--max-conns-per-ip', '1']);
+    connections.push(await connect({ host: '127.0.0.1', port: exempt.port, name: 'one' }));
+    connections.push(await connect({ host: '127.0.0.1', port: exempt.port, name: 'two' }));
+    const limited = await startServerBinary(['--max-conns-per-ip', '1', '--limit-loopback']);
+    connections.push(await connect({ host: '127.0.0.1', port: limited.port, name: 'one' }));
+    await expect(connect({ host: '127.0.0.1', port: limited.port, name: 'two' })).rejects.toMatchObject({ code: 'too_many_connections' });
+  });
+
   it('refuses to start with --tls-port but no certificate', async () => {
     const { status, stderr } = await runServerBinary(['start', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0']);
     expect(status).toBe(2);
