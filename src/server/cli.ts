@@ -89,7 +89,8 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('login-timeout', { type: 'number', default: seconds(DEFAULTS.loginTimeout), describe: 'seconds a new connection has to log in' })
           .option('handshake-timeout', { type: 'number', default: seconds(DEFAULTS.handshakeTimeout), describe: 'seconds a TLS handshake may take' })
           .option('max-clients', { type: 'number', default: DEFAULTS.maxClients, describe: 'logged-in users at most' })
-          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address at most (0 = no limit)' })
+          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address (IPv6: per /64) at most (0 = no limit)' })
+          .option('limit-loopback', { type: 'boolean', default: !DEFAULTS.exemptLoopback, describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)' })
           .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
           .check((a) => {
             for (const flag of SINGLE_FLAGS) {
@@ -122,6 +123,15 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .example('chat-server start --tls-cert cert.pem --tls-key key.pem', ''),
       (a) => {
         const password = a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : a.password;
+        // An empty password asked for is a mistake (an empty file, CHAT_PASSWORD=''), not a wish
+        // for an open server: refuse to start rather than let everyone in.
+        if (password === '') {
+          throw new Error(
+            a['password-file'] !== undefined
+              ? `--password-file ${a['password-file']} is empty; put the password in it, or leave the option out for a server without one`
+              : 'the password (--password or CHAT_PASSWORD) is empty; set one, or leave it out for a server without one',
+          );
+        }
         // A certificate means TLS: on --tls-port, else the default TLS port beside the plain one.
         const tlsWanted = a['tls-cert'] !== undefined;
         const tlsCert = tlsWanted && a['tls-cert'] ? readFlagFile('tls-cert', a['tls-cert']) : undefined;
@@ -134,7 +144,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           tlsPort: tlsWanted ? (a['tls-port'] ?? DEFAULT_TLS_PORT) : undefined,
           tlsCert,
           tlsKey,
-          password: password === '' ? undefined : password,
+          password,
           name: a.name,
           motd: a.motd,
           maxFrame: a['max-frame'],
@@ -147,6 +157,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           handshakeTimeout: a['handshake-timeout'] * 1000,
           maxClients: a['max-clients'],
           maxConnsPerIp: a['max-conns-per-ip'],
+          exemptLoopback: !a['limit-loopback'],
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,
           maxAuthFailures: DEFAULTS.maxAuthFailures,
           logLevel: a['log-level'] as LogLevel,

@@ -33,8 +33,13 @@ export interface ServerConfig {
   /** Time allowed for a TLS handshake. */
   handshakeTimeout: number;
   maxClients: number;
-  /** 0 means no per-address limit. */
+  /**
+   * Connections per address group (an IPv4 address, an IPv6 /64) at most; 0 means no limit.
+   * Refused connections are not counted.
+   */
   maxConnsPerIp: number;
+  /** Loopback clients (127.0.0.0/8, ::1) are exempt from maxConnsPerIp, as in Ergo. */
+  exemptLoopback: boolean;
   /** Payload errors (bad frames, bad fields) tolerated per minute before the connection is closed. */
   maxPayloadErrors: number;
   /** Failed password attempts per address per minute before further attempts are refused. */
@@ -56,6 +61,7 @@ export const DEFAULTS: ServerConfig = {
   handshakeTimeout: 10_000,
   maxClients: 10_000,
   maxConnsPerIp: 100,
+  exemptLoopback: true,
   maxPayloadErrors: 10,
   maxAuthFailures: 5,
   logLevel: 'info',

@@ -10,8 +10,16 @@ import type { LogLevel } from './config.js';
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 
+/**
+ * A logfmt value, safe for a terminal: bare when it is one plain word, else JSON-quoted. JSON
+ * escapes C0 controls but not DEL nor the C1 range (U+0080-U+009F, where CSI U+009B lives), so
+ * those are escaped here: a name or a `hello.client` holding ESC/OSC sequences must not drive the
+ * operator's terminal.
+ */
 function quote(value: string): string {
-  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  // eslint-disable-next-line no-control-regex
+  if (/^[^\s"=\\\u0000-\u001f\u007f-\u009f]+$/.test(value)) return value;
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export class Logger {

@@ -7,20 +7,40 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ClientMessage, ErrorCode, LeftReason } from '../protocol/index.js';
+import type { ClientMessage, LeftReason } from '../protocol/index.js';
 import { runCommand } from './commands.js';
 import { makeConfig, type ServerConfig } from './config.js';
 import type { Context } from './context.js';
 import { LocalFanout, type Fanout } from './fanout.js';
+import { addressGroup, isLoopback } from './address.js';
 import { Logger } from './log.js';
 import { Packet } from './packet.js';
 import { MinuteCounter } from './rate-limit.js';
+import { errorBytes, Refusals, REFUSE_LINGER_MS, type Refusal, type RefusalSlot } from './refusal.js';
 import { Rooms } from './rooms.js';
+import { modeOf } from './sniff.js';
 import { normalizeIp, Session, type SessionOptions } from './session.js';
 import { Users } from './users.js';
 
 /** Connections allowed beyond maxClients, for people still logging in. */
-const PENDING_SLACK = 256;
+export const PENDING_SLACK = 256;
+/** Refusals in progress at once (see refusal.ts): server-wide, and per address group. */
+export const REFUSING_TOTAL = 256;
+export const REFUSING_PER_GROUP = 16;
+/** The first byte of a TLS handshake record (every ClientHello starts with it). */
+const TLS_HANDSHAKE = 0x16;
+const TLS_HINT = 'This port speaks TLS; use chat-client --tls or openssl s_client.';
+
+/** A TLS connection between its arrival and its handshake's end. */
+interface TlsArrival {
+  raw: net.Socket;
+  /** Admitted: counted against maxClients + PENDING_SLACK while the handshake runs. */
+  admitted: boolean;
+  refusal?: Refusal;
+  slot?: RefusalSlot;
+  /** handshakeTimeout, from arrival to the handshake's end (the first byte included). */
+  timer?: NodeJS.Timeout;
+}
 
 export interface ListenInfo {
   host: string;
@@ -44,7 +64,13 @@ export class ChatServer implements Context {
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
+  /** Admitted connections (sessions and TLS handshakes) per address group. */
   private readonly perIp = new Map<string, number>();
+  private readonly refusals = new Refusals({ total: REFUSING_TOTAL, perGroup: REFUSING_PER_GROUP });
+  /** TLS connections still in their handshake, by remote `address|port`. */
+  private readonly tlsArrivals = new Map<string, TlsArrival>();
+  /** Admitted entries of tlsArrivals. */
+  private handshaking = 0;
   private readonly authFailures = new Map<string, MinuteCounter>();
   private readonly listeners: net.Server[] = [];
   private lastId = 0;
@@ -58,8 +84,14 @@ export class ChatServer implements Context {
     this.fanout = new LocalFanout(this.rooms, this.users);
   }
 
+  /** Sessions: admitted connections past their TLS handshake. Refused ones are never counted. */
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Connections being refused right now (each closes within a few seconds). */
+  get refusingCount(): number {
+    return this.refusals.count;
   }
 
   nextId(): number {
@@ -80,15 +112,16 @@ export class ChatServer implements Context {
   }
 
   authAllowed(ip: string): boolean {
-    return !this.authFailures.get(ip)?.over(this.now());
+    return !this.authFailures.get(addressGroup(ip))?.over(this.now());
   }
 
   authFailed(ip: string): void {
-    let counter = this.authFailures.get(ip);
+    const group = addressGroup(ip);
+    let counter = this.authFailures.get(group);
     if (!counter) {
       // Bounded: entries are dropped by the sweep once their minute has passed.
       counter = new MinuteCounter(this.config.maxAuthFailures);
-      this.authFailures.set(ip, counter);
+      this.authFailures.set(group, counter);
     }
     counter.hit(this.now());
   }
@@ -105,26 +138,18 @@ export class ChatServer implements Context {
       }
       if (tlsPort !== undefined) {
         if (!tlsCert || !tlsKey) throw new Error('--tls-port needs --tls-cert and --tls-key');
+        // The TLS server does not listen itself: a plain listener reads the first byte (to
+        // answer plain bytes with a hint) and hands the socket over with the byte put back.
         const secure = tls.createServer({ cert: tlsCert, key: tlsKey, handshakeTimeout: this.config.handshakeTimeout }, (socket) =>
-          this.accept(socket, {}, true),
+          this.acceptSecure(socket),
         );
-        // Admission is counted on the raw TCP socket, before the handshake, so a stalled
-        // handshake holds a per-address slot only until handshakeTimeout.
-        secure.on('connection', (raw: net.Socket) => {
-          if (!this.admitRaw(raw)) {
-            raw.destroy();
-            return;
-          }
-          const ip = normalizeIp(raw.remoteAddress);
-          this.countIp(ip, 1);
-          raw.once('close', () => this.countIp(ip, -1));
-        });
         secure.on('tlsClientError', (err, socket) => {
           this.log.info('tls_error', { addr: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
           // Node only reports a handshake timeout (or a failed handshake); closing is ours to do.
           socket.destroy();
         });
-        info.tlsPort = await this.open(secure, tlsPort);
+        const front = net.createServer((raw) => this.acceptTls(raw, secure));
+        info.tlsPort = await this.open(front, tlsPort);
       }
       const sweepMs = Math.max(10, Math.min(1000, this.config.pingInterval / 4, this.config.pingTimeout / 4, this.config.loginTimeout / 4));
       this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
@@ -149,52 +174,140 @@ export class ChatServer implements Context {
     });
   }
 
-  /** Per-address admission for TLS sockets, counted before the handshake. */
-  private admitRaw(raw: net.Socket): boolean {
-    const ip = normalizeIp(raw.remoteAddress);
-    if (this.config.maxConnsPerIp > 0 && (this.perIp.get(ip) ?? 0) >= this.config.maxConnsPerIp) {
-      this.log.info('refused', { addr: ip, code: 'too_many_connections' });
-      return false;
+  /**
+   * Admission, decided when a socket arrives: over the per-address limit (loopback exempt unless
+   * configured otherwise) → too_many_connections; over maxClients + PENDING_SLACK admitted
+   * connections → server_full. A refused connection is handed to Refusals and never counted here.
+   */
+  private admission(ip: string, group: string): Refusal | undefined {
+    const { maxConnsPerIp, maxClients, exemptLoopback } = this.config;
+    if (maxConnsPerIp > 0 && !(exemptLoopback && isLoopback(ip)) && (this.perIp.get(group) ?? 0) >= maxConnsPerIp) {
+      return { code: 'too_many_connections', message: `Too many connections from your address (limit ${maxConnsPerIp}).` };
     }
-    return true;
+    if (this.sessions.size + this.handshaking >= maxClients + PENDING_SLACK) {
+      return { code: 'server_full', message: `The server is full (${maxClients} users).` };
+    }
+    return undefined;
   }
 
-  private countIp(ip: string, delta: number): void {
-    const count = (this.perIp.get(ip) ?? 0) + delta;
-    if (count <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, count);
+  private refuse(socket: net.Socket, ip: string, group: string, refusal: Refusal): RefusalSlot | undefined {
+    const slot = this.refusals.take(socket, group);
+    this.log.info('refused', { addr: ip, code: refusal.code, answered: slot !== undefined });
+    return slot;
   }
 
-  /** `counted`: the address was counted (and admitted) on the raw socket already (TLS). */
-  private accept(socket: net.Socket, options: SessionOptions, counted = false): void {
-    if (this.shuttingDown || this.sessions.size >= this.config.maxClients + PENDING_SLACK) {
+  private countIp(group: string, delta: number): void {
+    const count = (this.perIp.get(group) ?? 0) + delta;
+    if (count <= 0) this.perIp.delete(group);
+    else this.perIp.set(group, count);
+  }
+
+  /** Main and text port: admit as a session, or refuse at once. */
+  private accept(socket: net.Socket, options: SessionOptions): void {
+    if (this.shuttingDown) {
       socket.destroy();
       return;
     }
+    const ip = normalizeIp(socket.remoteAddress);
+    const group = addressGroup(ip);
+    const refusal = this.admission(ip, group);
+    if (refusal) {
+      this.refuse(socket, ip, group, refusal)?.answer(socket, refusal, options.textGreeting === true);
+      return;
+    }
+    this.countIp(group, 1);
+    socket.once('close', () => this.countIp(group, -1));
+    this.startSession(socket, options);
+  }
+
+  /**
+   * TLS port, on the raw TCP socket: admission is decided (and counted) here, before the
+   * handshake, so a stalled handshake holds a per-address slot only until handshakeTimeout.
+   * Plain bytes get a hint instead of a handshake.
+   */
+  private acceptTls(raw: net.Socket, secure: tls.Server): void {
+    if (this.shuttingDown) {
+      raw.destroy();
+      return;
+    }
+    raw.on('error', (err: NodeJS.ErrnoException) => this.log.debug('socket_error', { code: err.code, error: err.message }));
+    const ip = normalizeIp(raw.remoteAddress);
+    const group = addressGroup(ip);
+    const refusal = this.admission(ip, group);
+    const arrival: TlsArrival = { raw, admitted: refusal === undefined };
+    if (refusal) {
+      const slot = this.refuse(raw, ip, group, refusal);
+      if (!slot) return;
+      Object.assign(arrival, { refusal, slot });
+    } else {
+      this.countIp(group, 1);
+      this.handshaking++;
+      raw.once('close', () => this.countIp(group, -1));
+    }
+    const key = `${raw.remoteAddress}|${raw.remotePort}`;
+    this.tlsArrivals.set(key, arrival);
+    raw.once('close', () => this.settleTls(key, raw));
+    arrival.timer = setTimeout(() => {
+      this.log.info('tls_error', { addr: `${raw.remoteAddress}:${raw.remotePort}`, error: 'TLS handshake timeout' });
+      raw.destroy();
+    }, this.config.handshakeTimeout).unref();
+    raw.once('data', (chunk: Buffer) => {
+      if (chunk[0] !== TLS_HANDSHAKE) {
+        this.settleTls(key, raw);
+        this.log.info('not_tls', { addr: `${raw.remoteAddress}:${raw.remotePort}` });
+        // In the mode the byte chose: an error frame for a framed client, a line for a person.
+        raw.end(errorBytes(modeOf(chunk[0]!), { code: 'bad_request', message: TLS_HINT }));
+        raw.resume(); // read and discard until the peer closes, so the hint is not lost to a reset
+        setTimeout(() => raw.destroy(), REFUSE_LINGER_MS).unref();
+        return;
+      }
+      raw.pause();
+      raw.unshift(chunk);
+      secure.emit('connection', raw);
+    });
+  }
+
+  /**
+   * A TLS connection's handshake is over (or it closed): it no longer counts as handshaking.
+   * `raw`, when known, guards against a late close of an earlier socket from the same port.
+   */
+  private settleTls(key: string, raw?: net.Socket): TlsArrival | undefined {
+    const arrival = this.tlsArrivals.get(key);
+    if (arrival === undefined || (raw !== undefined && arrival.raw !== raw)) return undefined;
+    this.tlsArrivals.delete(key);
+    clearTimeout(arrival.timer);
+    if (arrival.admitted) this.handshaking--;
+    return arrival;
+  }
+
+  /** A TLS handshake completed: a session, or the refusal decided on arrival. */
+  private acceptSecure(socket: tls.TLSSocket): void {
+    const arrival = this.settleTls(`${socket.remoteAddress}|${socket.remotePort}`);
+    if (arrival === undefined || this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    if (arrival.slot && arrival.refusal) {
+      arrival.slot.answer(socket, arrival.refusal, false);
+      return;
+    }
+    this.startSession(socket, {});
+  }
+
+  private startSession(socket: net.Socket, options: SessionOptions): void {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // ECONNRESET, EPIPE and the like: the close event that follows cleans up.
       this.log.debug('socket_error', { code: err.code, error: err.message });
     });
-    const ip = normalizeIp(socket.remoteAddress);
-    const refuse = counted ? undefined : this.refusal((this.perIp.get(ip) ?? 0) + 1);
-    const session = new Session(socket, this, refuse ? { ...options, refuse } : options);
-    if (!counted) this.countIp(ip, 1);
+    const session = new Session(socket, this, options);
     this.sessions.add(session);
     this.log.info('connect', { id: session.id, addr: session.address, conns: this.sessions.size });
     socket.on('close', () => {
       this.sessions.delete(session);
-      if (!counted) this.countIp(ip, -1);
       const name = session.name;
       this.detach(session, session.closeReason ?? 'disconnect');
       this.log.info('disconnect', { id: session.id, name, addr: session.address, reason: session.closeReason ?? 'disconnect' });
     });
-  }
-
-  private refusal(countForIp: number): { code: ErrorCode; message: string } | undefined {
-    if (this.config.maxConnsPerIp > 0 && countForIp > this.config.maxConnsPerIp) {
-      return { code: 'too_many_connections', message: `Too many connections from your address (limit ${this.config.maxConnsPerIp}).` };
-    }
-    return undefined;
   }
 
   private sweep(): void {
@@ -213,6 +326,8 @@ export class ChatServer implements Context {
     clearInterval(this.sweepTimer);
     const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     const notice = new Packet({ type: 'notice', text: `Server ${this.config.name} is shutting down.` });
+    this.refusals.destroyAll();
+    for (const arrival of this.tlsArrivals.values()) arrival.raw.destroy();
     for (const session of this.sessions) {
       // Not a byte from it yet, so no mode to answer in: the server never writes before it knows.
       if (session.mode === 'pending') {

@@ -39,8 +39,6 @@ import { greetingLines, lineRefusedLines, pasteOverflowLines } from './text/rend
 const READ_PAUSE_BYTES = 256 * 1024;
 /** After close(), how long the peer has to take the last bytes before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000;
-/** How long a refused connection may take to send its first byte before it is dropped silently. */
-const REFUSE_WAIT_MS = 1_000;
 /** Text mode is for people typing: they get this many login timeouts to log in. */
 const TEXT_LOGIN_FACTOR = 6;
 /** Room for a command word and a name before the 4096-byte text in a text-mode line. */
@@ -54,8 +52,6 @@ export const TEXT_QUEUE_LINES = 100;
 export interface SessionOptions {
   /** Text port: text mode from the start, with a greeting. */
   textGreeting?: boolean;
-  /** Refuse this connection with this error once its mode is known (admission limits). */
-  refuse?: { code: ErrorCode; message: string };
 }
 
 let nextSessionId = 1;
@@ -108,14 +104,9 @@ export class Session implements Recipient {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, Math.min(ctx.config.pingInterval, 60_000));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    if (options.refuse && !options.textGreeting) {
-      // A refused connection is told why once its first byte shows its mode; it gets a second.
-      setTimeout(() => socket.destroy(), REFUSE_WAIT_MS).unref();
-    }
     if (options.textGreeting) {
       this.setMode('text');
-      if (!options.refuse) this.sendLines(greetingLines(ctx.config.name));
-      if (options.refuse) this.refuse(options.refuse);
+      this.sendLines(greetingLines(ctx.config.name));
     }
   }
 
@@ -231,13 +222,7 @@ export class Session implements Recipient {
     const busy = busyMs();
     this.limiter.forgive(now, busy - this.busySeen);
     this.busySeen = busy;
-    if (this.mode === 'pending') {
-      this.setMode(modeOf(chunk[0]!));
-      if (this.options.refuse) {
-        this.refuse(this.options.refuse);
-        return;
-      }
-    }
+    if (this.mode === 'pending') this.setMode(modeOf(chunk[0]!));
     this.feed(chunk);
   }
 
@@ -297,16 +282,14 @@ export class Session implements Recipient {
       this.decoder = new LineDecoder(
         {
           line: (text) => this.onLine(text),
-          tooLong: (limit) => this.sendLines(lineRefusedLines(limit)),
+          tooLong: (limit) => {
+            this.sendLines(lineRefusedLines(limit));
+            this.countBadInput();
+          },
         },
         MAX_TEXT_BYTES + TEXT_LINE_SLACK,
       );
     }
-  }
-
-  private refuse(refusal: { code: ErrorCode; message: string }): void {
-    this.ctx.log.info('refused', { id: this.id, addr: this.address, code: refusal.code });
-    this.close('disconnect', { type: 'error', code: refusal.code, message: refusal.message });
   }
 
   private onPayload(payload: Buffer): void {
@@ -383,7 +366,7 @@ export class Session implements Recipient {
       message = parseClientMessage(input.message);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.sendError(err.code, err.message, err.ref);
+      this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
     this.ctx.run(this, message);
@@ -410,6 +393,12 @@ export class Session implements Recipient {
 
   private payloadError(err: ProtocolError): void {
     this.sendError(err.code, err.message, err.ref);
+    this.countBadInput();
+  }
+
+  /** Bad frames, bad fields, bad or over-long text lines: over the limit per minute, close. */
+  private countBadInput(): void {
+    if (this.closing) return;
     if (this.payloadErrors.hit(this.ctx.now())) {
       this.ctx.log.info('too_many_errors', { id: this.id, name: this.name, addr: this.address });
       this.close('flood', { type: 'bye', reason: 'too_many_errors' });

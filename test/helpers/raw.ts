@@ -122,8 +122,8 @@ export class RawClient extends Recorder<AnyMessage> {
   }
 
   /** Connect and log in; resolves with the welcome. */
-  static async login(port: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
-    const client = await RawClient.connect(port);
+  static async login(port: number, name: string, extra: Record<string, unknown> = {}, host?: string): Promise<RawClient> {
+    const client = await RawClient.connect(port, host);
     client.send({ type: 'hello', name, ...extra });
     await client.next('welcome');
     return client;

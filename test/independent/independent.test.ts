@@ -318,7 +318,7 @@ const SCENARIOS: Scenario[] = [
     what: 'a second connection from one address (max 1)',
     code: 'too_many_connections',
     closes: true,
-    config: { maxConnsPerIp: 1 },
+    config: { maxConnsPerIp: 1, exemptLoopback: false },
     provoke: async (port) => {
       await loggedIn(port, 'first');
       const c = await opened(port);

@@ -23,6 +23,13 @@ beforeAll(() => {
 });
 afterAll(() => certs.remove());
 
+let emptyFiles = 0;
+function emptyFile(content = ''): string {
+  const file = path.join(certs.selfSigned.dir, `empty-password-${emptyFiles++}.txt`);
+  writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
 const connections: Connection[] = [];
 afterEach(() => {
   for (const c of connections.splice(0)) c.destroy();
@@ -60,6 +67,28 @@ describe('chat-server with TLS and a password', () => {
     expect(output).toMatch(/event=auth_failed/); // the log is there to search...
     expect(output).not.toContain(SECRET); // ...and holds neither the password
     expect(output).not.toContain(WRONG); // nor a wrong guess
+  });
+
+  it.each([
+    ['an empty --password-file', (): [string[], Record<string, string>] => [['--password-file', emptyFile()], {}], /--password-file .* is empty/],
+    ['a --password-file holding only a newline', (): [string[], Record<string, string>] => [['--password-file', emptyFile('\n')], {}], /is empty/],
+    ["CHAT_PASSWORD=''", (): [string[], Record<string, string>] => [[], { CHAT_PASSWORD: '' }], /password \(--password or CHAT_PASSWORD\) is empty/],
+    ["--password ''", (): [string[], Record<string, string>] => [['--password', ''], {}], /is empty/],
+  ])('refuses to start, rather than serve without a password, given %s', async (_what, setup, message) => {
+    const [args, env] = setup();
+    const { status, stdout, stderr } = await runServerBinary(['start', '--host', '127.0.0.1', '--port', '0', ...args], { env });
+    expect(status).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stdout).not.toMatch(/listening/);
+  });
+
+  it('exempts loopback from --max-conns-per-ip unless --limit-loopback is given', async () => {
+    const exempt = await startServerBinary(['--max-conns-per-ip', '1']);
+    connections.push(await connect({ host: '127.0.0.1', port: exempt.port, name: 'one' }));
+    connections.push(await connect({ host: '127.0.0.1', port: exempt.port, name: 'two' }));
+    const limited = await startServerBinary(['--max-conns-per-ip', '1', '--limit-loopback']);
+    connections.push(await connect({ host: '127.0.0.1', port: limited.port, name: 'one' }));
+    await expect(connect({ host: '127.0.0.1', port: limited.port, name: 'two' })).rejects.toMatchObject({ code: 'too_many_connections' });
   });
 
   it('refuses to start with --tls-port but no certificate', async () => {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, ConnectionError, encode, type Connection } from '../../src/protocol/index.js';
-import { RawClient } from '../helpers/raw.js';
+import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { makeCerts, type Certs } from './certs.js';
 
@@ -111,14 +111,25 @@ describe('TLS with the bot API', () => {
     expect(await plain.next('message', (m) => m.from === 'secure')).toMatchObject({ text: 'over TLS' });
   });
 
-  it('does not speak TLS on the plain port, nor plain frames on the TLS port', async () => {
-    const { port, tlsPort } = await tlsServer(certs.selfSigned);
+  it('does not speak TLS on the plain port, nor plain frames on the TLS port (they get a hint)', async () => {
+    const { port, tlsPort, server } = await tlsServer(certs.selfSigned);
     const err = await refused({ port, name: 'alice', tls: true, ca: certs.selfSigned.cert });
     expect(err).toBeInstanceOf(ConnectionError);
     const plain = await RawClient.connect(tlsPort!);
     plain.send({ type: 'hello', name: 'bob' });
     await plain.waitClosed();
-    expect(plain.messages).toEqual([]);
+    expect(plain.messages).toEqual([{ type: 'error', code: 'bad_request', message: 'This port speaks TLS; use chat-client --tls or openssl s_client.' }]);
+    expect(server.users.count).toBe(0);
+  });
+
+  it('answers plain text on the TLS port with a one-line hint, then closes', async () => {
+    const { tlsPort, server } = await tlsServer(certs.selfSigned);
+    const person = await TextClient.connect(tlsPort!);
+    person.line('login bob');
+    await person.expect('This port speaks TLS; use chat-client --tls or openssl s_client.');
+    await person.waitClosed();
+    expect(person.lines).toEqual(['This port speaks TLS; use chat-client --tls or openssl s_client.']);
+    expect(server.users.count).toBe(0);
   });
 });
 
@@ -189,7 +200,7 @@ describe('stalled TLS handshakes', () => {
 
   it('counts connections still in their handshake against the per-address limit', async () => {
     // A handshake timeout longer than the test: any close seen here is the admission limit.
-    const { tlsPort } = await tlsServer(certs.selfSigned, { maxConnsPerIp: 2, handshakeTimeout: 60_000 });
+    const { tlsPort } = await tlsServer(certs.selfSigned, { maxConnsPerIp: 2, exemptLoopback: false, handshakeTimeout: 60_000 });
     const stalled = [await tcp(tlsPort!), await tcp(tlsPort!)];
     const third = await tcp(tlsPort!);
     await once(third, 'close');
@@ -236,7 +247,7 @@ describe('admission on the TLS port', () => {
   });
 
   it('enforces the per-address connection limit on TLS connections', async () => {
-    const { tlsPort, server } = await tlsServer(certs.selfSigned, { maxConnsPerIp: 2 });
+    const { tlsPort, server } = await tlsServer(certs.selfSigned, { maxConnsPerIp: 2, exemptLoopback: false });
     await bot({ port: tlsPort, name: 'one', tls: true, ca: certs.selfSigned.cert });
     await bot({ port: tlsPort, name: 'two', tls: true, ca: certs.selfSigned.cert });
     const err = await refused({ port: tlsPort, name: 'three', tls: true, ca: certs.selfSigned.cert });

@@ -210,7 +210,7 @@ describe('limits', () => {
   });
 
   it('refuses connections over --max-conns-per-ip with too_many_connections, in the mode the client speaks', async () => {
-    const { port } = await startServer({ maxConnsPerIp: 2 });
+    const { port } = await startServer({ maxConnsPerIp: 2, exemptLoopback: false });
     await RawClient.login(port, 'a');
     await RawClient.login(port, 'b');
     const framed = await RawClient.connect(port);
@@ -253,6 +253,29 @@ describe('limits', () => {
     await bad.next('bye', (m) => m.reason === 'too_many_errors');
     expect(bad.messages.filter((m) => m.type === 'error' && m.code === 'bad_frame')).toHaveLength(11);
     await bad.waitClosed();
+  });
+
+  it.each([
+    ['bad lines (a name over 32 characters)', `nick ${'n'.repeat(33)}`, /^name must be 1-32 letters/],
+    ['over-long lines', 'x'.repeat(5000), /^Line refused/],
+  ])('counts %s in text mode toward the same limit, and closes after more than 10', async (_what, line, reply) => {
+    const { port } = await startServer({ rate: 0 });
+    const watcher = await RawClient.login(port, 'watcher');
+    const bad = await TextClient.login(port, 'bad');
+    for (let i = 0; i < 11; i++) bad.line(line);
+    await bad.expect('Goodbye.');
+    await bad.waitClosed();
+    expect(bad.lines.filter((l) => reply.test(l)).length).toBeGreaterThanOrEqual(11);
+    expect(await watcher.next('left', (m) => m.name === 'bad')).toMatchObject({ reason: 'flood' });
+  });
+
+  it('lets a person at telnet make 10 mistakes a minute and stay', async () => {
+    const { port } = await startServer({ rate: 0 });
+    const person = await TextClient.login(port, 'person');
+    for (let i = 0; i < 10; i++) person.line(`nick ${'n'.repeat(33)}`);
+    person.line('who');
+    await person.expect(/^Online \(1\): person$/);
+    expect(person.closed).toBe(false);
   });
 });
 
