@@ -124,13 +124,14 @@ describe('connect to something that is not a framechat server', () => {
     expect(err).toMatchObject({ code: 'timeout', message: `no welcome from 127.0.0.1:${port} within 300 ms` });
   });
 
-  it('says "not framechat" for the TLS port of a real server reached without TLS', async () => {
+  it('passes on the server’s hint for the TLS port of a real server reached without TLS', async () => {
     const certs = makeCerts();
     try {
       const { tlsPort } = await startServer({ tlsPort: 0, tlsCert: certs.selfSigned.cert, tlsKey: certs.selfSigned.key });
       const err = await errorOf(connect({ host: '127.0.0.1', port: tlsPort!, name: 'bot', timeout: 5_000 }));
-      expect(err).toMatchObject({ code: 'not_framechat' });
-      expect(err.message).toMatch(/it closed the connection without answering hello \(if it is a TLS port, connect with TLS\)$/);
+      // The TLS port reads the first byte and answers a plain frame with a framed hint.
+      expect(err).toMatchObject({ name: 'ServerError', code: 'bad_request' });
+      expect(err.message).toMatch(/This port speaks TLS; use chat-client --tls/);
     } finally {
       certs.remove();
     }
