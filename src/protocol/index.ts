@@ -13,6 +13,6 @@ export { ConnectionError, FrameError, ProtocolError, ServerError, type Connectio
 export { encode, decode, encodePayload } from './codec.js';
 export { encodeFrame, FrameDecoder, HEADER_BYTES } from './frame.js';
 export { foldName, isValidName, isValidRoom, normalizeRoom } from './names.js';
-export { parseClientMessage, parseServerMessage, textProblem } from './validate.js';
+export { labelOf, parseClientMessage, parseServerMessage, textProblem } from './validate.js';
 export { AsyncQueue } from './queue.js';
 export * from './messages.js';

@@ -52,17 +52,24 @@ export type LeftReason = (typeof LEFT_REASONS)[number];
 
 // ---- client → server ----------------------------------------------------------------------
 
-export interface HelloMsg { type: 'hello'; name: string; password?: string; client?: string }
-export interface SayMsg { type: 'say'; text: string; action?: boolean }
-export interface PrivateMsgMsg { type: 'msg'; to: string; text: string }
-export interface WhoMsg { type: 'who' }
-export interface LookMsg { type: 'look' }
-export interface RoomsMsg { type: 'rooms' }
-export interface JoinMsg { type: 'join'; room: string }
-export interface NickMsg { type: 'nick'; name: string }
-export interface PingMsg { type: 'ping'; token?: string | number }
-export interface PongMsg { type: 'pong'; token?: string | number }
-export interface LogoutMsg { type: 'logout'; reason?: string }
+/**
+ * Any request may carry a `label` (at most MAX_LABEL_BYTES of UTF-8): the server copies it onto its
+ * answer (the reply, the error that refuses it, the sender's own copy of a `message`/`private`).
+ */
+export interface Labelled { label?: string }
+export const MAX_LABEL_BYTES = 64;
+
+export interface HelloMsg extends Labelled { type: 'hello'; name: string; password?: string; client?: string }
+export interface SayMsg extends Labelled { type: 'say'; text: string; action?: boolean }
+export interface PrivateMsgMsg extends Labelled { type: 'msg'; to: string; text: string }
+export interface WhoMsg extends Labelled { type: 'who' }
+export interface LookMsg extends Labelled { type: 'look' }
+export interface RoomsMsg extends Labelled { type: 'rooms' }
+export interface JoinMsg extends Labelled { type: 'join'; room: string }
+export interface NickMsg extends Labelled { type: 'nick'; name: string }
+export interface PingMsg extends Labelled { type: 'ping'; token?: string | number }
+export interface PongMsg extends Labelled { type: 'pong'; token?: string | number }
+export interface LogoutMsg extends Labelled { type: 'logout'; reason?: string }
 
 export type ClientMessage =
   | HelloMsg
@@ -80,7 +87,7 @@ export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
 
-export interface WelcomeMsg {
+export interface WelcomeMsg extends Labelled {
   type: 'welcome';
   server: string;
   /** Protocol version (1). */
@@ -95,20 +102,20 @@ export interface WelcomeMsg {
   maxFrame: number;
   motd?: string;
 }
-export interface MessageMsg { type: 'message'; id: number; ts: number; room: string; from: string; text: string; action?: boolean }
-export interface PrivateMsg { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
+export interface MessageMsg extends Labelled { type: 'message'; id: number; ts: number; room: string; from: string; text: string; action?: boolean }
+export interface PrivateMsg extends Labelled { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
 export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host: string; clients: number }
 export interface LeftMsg { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; clients: number }
-export interface RenamedMsg { type: 'renamed'; ts: number; from: string; to: string }
-export interface UsersMsg { type: 'users'; users: string[]; clients: number }
-export interface RoomMsg { type: 'room'; room: string; users: string[] }
+export interface RenamedMsg extends Labelled { type: 'renamed'; ts: number; from: string; to: string }
+export interface UsersMsg extends Labelled { type: 'users'; users: string[]; clients: number }
+export interface RoomMsg extends Labelled { type: 'room'; room: string; users: string[] }
 export interface RoomInfo { room: string; users: number }
-export interface RoomsListMsg { type: 'rooms'; rooms: RoomInfo[] }
+export interface RoomsListMsg extends Labelled { type: 'rooms'; rooms: RoomInfo[] }
 export interface NoticeMsg { type: 'notice'; text: string }
-export interface ErrorMsg { type: 'error'; code: ErrorCode; message: string; ref?: string }
+export interface ErrorMsg extends Labelled { type: 'error'; code: ErrorCode; message: string; ref?: string }
 export interface ServerPingMsg { type: 'ping'; token?: string | number }
-export interface ServerPongMsg { type: 'pong'; token?: string | number }
-export interface ByeMsg { type: 'bye'; reason: string }
+export interface ServerPongMsg extends Labelled { type: 'pong'; token?: string | number }
+export interface ByeMsg extends Labelled { type: 'bye'; reason: string }
 
 export type ServerMessage =
   | WelcomeMsg

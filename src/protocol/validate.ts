@@ -7,6 +7,7 @@
 import { ProtocolError } from './errors.js';
 import {
   LEFT_REASONS,
+  MAX_LABEL_BYTES,
   MAX_TEXT_BYTES,
   type ClientMessage,
   type ErrorCode,
@@ -77,10 +78,29 @@ function typeOf(value: unknown): string {
   return type;
 }
 
+/**
+ * A request's `label`, when it has a valid one (a string of at most MAX_LABEL_BYTES bytes); for
+ * the refusal of a request that did not parse, so that even its error can carry the label.
+ */
+export function labelOf(value: unknown): string | undefined {
+  if (!isMap(value)) return undefined;
+  const label = value['label'];
+  return typeof label === 'string' && label.length <= MAX_LABEL_BYTES && Buffer.byteLength(label, 'utf8') <= MAX_LABEL_BYTES ? label : undefined;
+}
+
 /** Validate a message a client sent to the server. */
 export function parseClientMessage(value: unknown): ClientMessage {
   const type = typeOf(value);
   const v = value as Fields;
+  const message = parseRequest(type, v);
+  const label = v['label'];
+  if (label === undefined || label === null) return message;
+  if (labelOf(v) === undefined) fail('bad_request', `label must be a string of at most ${MAX_LABEL_BYTES} bytes`, message.type);
+  message.label = label as string;
+  return message;
+}
+
+function parseRequest(type: string, v: Fields): ClientMessage {
   switch (type) {
     case 'hello': {
       const msg: ClientMessage = { type, name: name(v, 'name', type) };
@@ -148,6 +168,15 @@ function strings(v: Fields, field: string, ref: string): string[] {
 export function parseServerMessage(value: unknown): ServerMessage {
   const type = typeOf(value);
   const v = value as Fields;
+  const message = parseServerBody(type, v);
+  if (typeof v['label'] === 'string' && LABELLED_REPLIES.has(message.type)) (message as { label?: string }).label = v['label'];
+  return message;
+}
+
+/** Server messages that can answer a request, and so carry its label. */
+const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'error', 'pong', 'renamed', 'bye']);
+
+function parseServerBody(type: string, v: Fields): ServerMessage {
   switch (type) {
     case 'welcome': {
       const msg: ServerMessage = {

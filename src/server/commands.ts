@@ -38,6 +38,10 @@ export const COMMANDS: Table = {
 };
 
 export function runCommand(ctx: Context, session: Session, message: ClientMessage): void {
+  session.answering(message.label, () => dispatch(ctx, session, message));
+}
+
+function dispatch(ctx: Context, session: Session, message: ClientMessage): void {
   const command = COMMANDS[message.type] as Command<ClientMessage>;
   if (!command.beforeLogin && !session.loggedIn) {
     session.sendError('not_logged_in', 'Please log in first (hello / login NAME).', message.type);

@@ -18,8 +18,8 @@ export interface Recipient {
 export interface Fanout {
   /** Everyone in `room` except `except`. */
   toRoom(room: string, packet: Packet, except?: Recipient): void;
-  /** Everyone logged in. */
-  toAll(packet: Packet): void;
+  /** Everyone logged in except `except`. */
+  toAll(packet: Packet, except?: Recipient): void;
 }
 
 export class LocalFanout<T extends Recipient> implements Fanout {
@@ -32,7 +32,7 @@ export class LocalFanout<T extends Recipient> implements Fanout {
     for (const member of this.rooms.members(room)) if (member !== except) member.deliver(packet);
   }
 
-  toAll(packet: Packet): void {
-    for (const member of this.users.all()) member.deliver(packet);
+  toAll(packet: Packet, except?: Recipient): void {
+    for (const member of this.users.all()) if (member !== except) member.deliver(packet);
   }
 }

@@ -11,6 +11,7 @@ import type net from 'node:net';
 import {
   decode,
   FrameDecoder,
+  labelOf,
   FrameError,
   parseClientMessage,
   ProtocolError,
@@ -74,6 +75,8 @@ export class Session implements Recipient {
   private closing = false;
   private readPaused = false;
   private readonly readPauseBytes: number;
+  /** The label of the request being answered: put on everything send() writes meanwhile. */
+  private replyLabel: string | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -106,9 +109,30 @@ export class Session implements Recipient {
     return this.name !== undefined;
   }
 
-  /** Queue a message for this session. */
+  /** Queue a message for this session (labelled while it answers a labelled request). */
   send(message: ServerMessage): void {
-    this.deliver(new Packet(message));
+    this.deliver(new Packet(this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage)));
+  }
+
+  /**
+   * Run `answer` with `label` put on every message this session is sent through send() meanwhile:
+   * the reply, the error that refuses the request, the sender's own copy of a broadcast (handlers
+   * send that one through send(), the others' copies go through the Fanout without it).
+   */
+  answering(label: string | undefined, answer: () => void): void {
+    if (label === undefined) return answer();
+    const outer = this.replyLabel;
+    this.replyLabel = label;
+    try {
+      answer();
+    } finally {
+      this.replyLabel = outer;
+    }
+  }
+
+  /** The label of the request being answered, if any. */
+  get label(): string | undefined {
+    return this.replyLabel;
   }
 
   deliver(packet: Packet): void {
@@ -257,11 +281,13 @@ export class Session implements Recipient {
   private onPayload(payload: Buffer): void {
     if (this.closing || !this.admit(payload)) return;
     let message: ClientMessage;
+    let value: unknown;
     try {
-      message = parseClientMessage(decode(payload));
+      value = decode(payload);
+      message = parseClientMessage(value);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.payloadError(err);
+      this.answering(labelOf(value), () => this.payloadError(err));
       return;
     }
     this.ctx.run(this, message);
@@ -297,7 +323,8 @@ export class Session implements Recipient {
       this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address });
       this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
     } else {
-      this.sendError('rate_limited', 'Too many messages; slow down.', payload && refusedType(payload));
+      const refused = payload && refusedRequest(payload);
+      this.answering(refused?.label, () => this.sendError('rate_limited', 'Too many messages; slow down.', refused?.type));
     }
     return false;
   }
@@ -326,10 +353,11 @@ export function normalizeIp(ip: string | undefined): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-/** The type of a framed request refused before it was handled, when it is a valid request. */
-function refusedType(payload: Buffer): ClientMessage['type'] | undefined {
+/** The type and label of a framed request refused before it was handled, when it is a valid request. */
+function refusedRequest(payload: Buffer): { type: ClientMessage['type']; label: string | undefined } | undefined {
   try {
-    return parseClientMessage(decode(payload)).type;
+    const message = parseClientMessage(decode(payload));
+    return { type: message.type, label: message.label };
   } catch {
     return undefined;
   }

@@ -20,6 +20,8 @@ describe('chat-client arguments', () => {
     ['takes the password from CHAT_PASSWORD', ['-n', 'a'], { CHAT_PASSWORD: 's3cret' }, { password: 's3cret' }],
     ['takes --retry-max in seconds', ['-n', 'a', '--retry-max', '2.5'], {}, { retryMaxMs: 2_500 }],
     ['takes --line', ['-n', 'a', '--line'], {}, { line: true }],
+    ['takes the address after --', ['--name', 'a', '--', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000 }],
+    ['takes an address that starts with - after --', ['--name', 'a', '--', '-odd:6000'], {}, { host: '-odd', port: 6000 }],
   ])('%s', async (_what, argv, env, expected) => {
     expect(await parseClientArgs(argv, env)).toMatchObject(expected);
   });
@@ -33,20 +35,38 @@ describe('chat-client arguments', () => {
     ['a zero --retry-max', ['-n', 'a', '--retry-max', '0'], {}, /--retry-max must be/],
     ['an unknown flag', ['-n', 'a', '--colour'], {}, /Unknown argument/],
     ['two addresses', ['-n', 'a', 'one:1', 'two:2'], {}, /Unknown argument|Too many/],
+    ['two addresses, one after --', ['-n', 'a', 'one:1', '--', 'two:2'], {}, /^unexpected argument "two:2" \(give one address\)$/],
+    ['two addresses after --', ['-n', 'a', '--', 'one:1', 'two:2'], {}, /^unexpected argument "two:2" \(give one address\)$/],
+    ['--name twice', ['-n', 'a', '--name', 'b'], {}, /^--name was given twice; give it once$/],
+    ['--room three times', ['-n', 'a', '-r', 'x', '-r', 'y', '--room', 'z'], {}, /^--room was given 3 times; give it once$/],
+    ['--password twice, without showing either', ['-n', 'a', '--password', 'one', '--password', 'two'], {}, /^--password was given twice; give it once$/],
+    ['a --ca file that does not exist', ['-n', 'a', '--ca', 'no/such/ca.pem'], {}, /^--ca no\/such\/ca\.pem: no such file$/],
+    ['a --ca that is a directory', ['-n', 'a', '--ca', 'test'], {}, /^--ca test: is a directory, not a file$/],
+    ['a --password-file that does not exist', ['-n', 'a', '--password-file', 'no/such/file'], {}, /^--password-file no\/such\/file: no such file$/],
   ])('refuses %s', async (_what, argv, env, message) => {
     await expect(parseClientArgs(argv, env)).rejects.toThrow(message);
   });
 
   it.each<[string, Error, number, RegExp]>([
     ['a taken name', new ServerError('name_taken', 'The name "a" is taken.'), EXIT.refused, /refused the name "a": The name "a" is taken\. \(choose another with --name\)/],
-    ['a wrong password', new ServerError('auth_failed', 'Wrong server password.'), EXIT.refused, /^localhost:5005 refused the login: Wrong server password\. \(use --password or CHAT_PASSWORD\)$/],
+    ['a password the server needs and was not given', new ServerError('auth_failed', 'Wrong server password.'), EXIT.refused, /^localhost:5005 needs a password: give it with --password-file FILE or CHAT_PASSWORD$/],
+    ['a non-framechat port', new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it sent "SSH-2.0-x"'), EXIT.connect, /^localhost:5005 does not look like a framechat server: it sent "SSH-2\.0-x"$/],
+    ['a TLS port reached without TLS', new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it answered in TLS (connect with TLS)'), EXIT.connect, /: it answered in TLS \(for TLS use chats:\/\/localhost:5005\)$/],
     ['an untrusted certificate', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: self-signed certificate'), EXIT.connect, /^cannot connect to localhost:5005: self-signed certificate \(the server's certificate is not trusted for this name: give its CA with --ca FILE\)$/],
     ['TLS to a plain port', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: SSL routines:ssl3_get_record:wrong version number'), EXIT.connect, /wrong version number \(is that port serving TLS\?\)$/],
-    ['an unreachable server', new ConnectionError('connect_failed', 'cannot connect to localhost:5005: ECONNREFUSED'), EXIT.connect, /^cannot connect to localhost:5005: ECONNREFUSED$/],
+    ['an unreachable server', new ConnectionError('connect_failed', 'cannot connect to localhost:5005: nothing is listening on that port (ECONNREFUSED)'), EXIT.connect, /^cannot connect to localhost:5005: nothing is listening on that port \(ECONNREFUSED\)$/],
   ])('explains %s in one line', (_what, err, code, message) => {
     const out = describeStartError(err, { ...base, name: 'a' });
     expect(out.code).toBe(code);
     expect(out.message).toMatch(message);
     expect(out.message).not.toContain('\n');
+  });
+
+  it.each<[string, boolean, RegExp]>([
+    ['from a flag or CHAT_PASSWORD', false, /^localhost:5005 refused the password: Wrong server password\. \(check --password, --password-file or CHAT_PASSWORD\)$/],
+    ['typed at the prompt', true, /^localhost:5005 refused the password: Wrong server password\.$/],
+  ])('explains a wrong password %s', (_what, typed, message) => {
+    const out = describeStartError(new ServerError('auth_failed', 'Wrong server password.'), { ...base, name: 'a', password: 'nope' }, typed);
+    expect(out).toEqual({ code: EXIT.refused, message: expect.stringMatching(message) });
   });
 });

@@ -12,6 +12,7 @@ import {
   type LogoutMsg,
   type NickMsg,
   type PingMsg,
+  type RenamedMsg,
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
@@ -78,7 +79,12 @@ export function nick(ctx: Context, session: Session, m: NickMsg): void {
     return;
   }
   if (!ctx.users.rename(session, m.name)) throw new ProtocolError('name_taken', `The name "${m.name}" is taken.`, 'nick');
-  ctx.fanout.toAll(new Packet({ type: 'renamed', ts: ctx.now(), from, to: m.name }));
+  const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
+  if (m.label === undefined) ctx.fanout.toAll(new Packet(renamed));
+  else {
+    ctx.fanout.toAll(new Packet(renamed), session);
+    session.send(renamed);
+  }
   ctx.log.info('nick', { id: session.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
 }
 
