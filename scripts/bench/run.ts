@@ -84,6 +84,8 @@ export interface BenchRun {
 const DRAIN_STALL_MS = 3_000;
 const DRAIN_MAX_MS = 30_000;
 const LOGIN_TIMEOUT_MS = 30_000;
+/** The join storm's message: how long nothing may arrive before the rest count as lost. */
+const BROADCAST_STALL_MS = 30_000;
 /**
  * Logging everyone in is set-up, bounded like every phase: a server that needs longer than this
  * (ircd-hybrid waiting on reverse DNS, say) gets no result for the scenario rather than an
@@ -280,16 +282,16 @@ async function collect(gens: GeneratorProcess[]): Promise<PhaseStats[]> {
   return Promise.all(gens.map((g) => g.request<PhaseStats>({ op: 'collect' })));
 }
 
-/** Wait until `expected` deliveries have arrived, or none has for DRAIN_STALL_MS. */
-async function drain(gens: GeneratorProcess[], expected: number): Promise<void> {
-  const deadline = Date.now() + DRAIN_MAX_MS;
+/** Wait until `expected` deliveries have arrived, or none has for `stallMs`. */
+async function drain(gens: GeneratorProcess[], expected: number, stallMs = DRAIN_STALL_MS): Promise<void> {
+  const deadline = Date.now() + Math.max(DRAIN_MAX_MS, stallMs);
   let last = -1;
   let lastChange = Date.now();
   while (Date.now() < deadline) {
     const received = (await Promise.all(gens.map((g) => g.request<Progress>({ op: 'progress' })))).reduce((n, p) => n + p.received, 0);
     if (received >= expected) return;
     if (received !== last) [last, lastChange] = [received, Date.now()];
-    else if (Date.now() - lastChange > DRAIN_STALL_MS) return;
+    else if (Date.now() - lastChange > stallMs) return;
     await sleep(25);
   }
 }
@@ -319,7 +321,8 @@ async function sayOnce(gens: GeneratorProcess[], pid: number, expectedFor: (sent
   const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'say-once' })));
   const sent = sentByTalker(talked);
   const expected = expectedFor(sent);
-  await drain(gens, expected);
+  // The message queues behind the storm's last JOIN lines at every client: give it time to get through.
+  await drain(gens, expected, BROADCAST_STALL_MS);
   const startUs = Math.min(...talked.map((t) => t.startUs));
   return summarize(await collect(gens), { sent: sent.reduce((a, b) => a + b, 0), expected, startUs, serverCpuSec: cpuSeconds(pid) - cpu0 });
 }
