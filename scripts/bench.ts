@@ -89,8 +89,10 @@ if (profileDir) {
       const file = r.profile && mainThreadProfile(r.profile);
       if (!file) continue;
       const phase = r.throughput;
-      const window = phase && { fromUs: phase.startUs, toUs: phase.endUs };
-      const what = window ? 'throughput phase' : 'whole run';
+      // The join storm's measurement is its logins.
+      const logins = scenario.kind === 'join-storm' && r.logins.startUs !== undefined ? { fromUs: r.logins.startUs, toUs: r.logins.endUs! } : undefined;
+      const window = phase ? { fromUs: phase.startUs, toUs: phase.endUs } : logins;
+      const what = phase ? 'throughput phase' : logins ? 'logins' : 'whole run';
       process.stdout.write(`\n## profile ${r.target}, ${scenario.name}, ${what}\n${formatHotSpots(hotSpots(file, 15, window))}\n`);
     }
   }

@@ -14,6 +14,7 @@
 import net from 'node:net';
 import { decode, encode, HEADER_BYTES, MAX_FRAME_LIMIT, MAIN_ROOM } from '../../src/protocol/index.js';
 import type { ClientSpec, TargetAddress } from './ipc.js';
+import { NEEDS_V2 } from './scenarios.js';
 import { Kind, peek, type Peek } from './peek.js';
 import { nowUs, readDigits, readStamp, TEXT_BYTES, type Stamp } from './stamp.js';
 
@@ -31,7 +32,10 @@ const peeked: Peek = { kind: Kind.Ignore, start: 0, end: 0 };
 export abstract class BenchClient {
   readonly id: number;
   readonly name: string;
+  /** The room it talks in. */
   readonly room: string;
+  /** Every room it is in (room first). */
+  readonly rooms: string[];
   readonly talker: number;
   protected readonly socket: net.Socket;
   protected loggedIn = false;
@@ -46,6 +50,7 @@ export abstract class BenchClient {
     this.id = spec.id;
     this.name = `u${spec.id}`;
     this.room = spec.room;
+    this.rooms = spec.rooms ?? [spec.room];
     this.talker = spec.talker;
     this.socket = net.connect({ host: target.host, port: target.port });
     this.socket.setNoDelay(true);
@@ -99,9 +104,14 @@ export abstract class BenchClient {
 export class FramedClient extends BenchClient {
   /** The start of a frame whose end has not arrived yet. */
   private partial: Buffer | undefined;
+  /** In several rooms: protocol v2 (join adds a room, say names its room). */
+  private readonly multi = this.rooms.length > 1;
+  /** Rooms whose `room` answer has not arrived yet (several rooms only). */
+  private readonly pending = new Set(this.multi ? this.rooms : []);
+  private welcomed = false;
 
   say(text: string): void {
-    this.socket.write(encode({ type: 'say', text }));
+    this.socket.write(encode(this.multi ? { type: 'say', room: this.room, text } : { type: 'say', text }));
   }
 
   rename(name: string): void {
@@ -109,6 +119,15 @@ export class FramedClient extends BenchClient {
   }
 
   protected greet(): void {
+    if (this.multi) {
+      // Protocol v2: start in the first room, join every room (the first answers `room` again,
+      // without a joined, so the answer is awaited for each whether or not hello honoured rooms).
+      this.socket.cork();
+      this.socket.write(encode({ type: 'hello', name: this.name, client: 'framechat-bench', rooms: [this.room] }));
+      for (const room of this.rooms) this.socket.write(encode({ type: 'join', room }));
+      this.socket.uncork();
+      return;
+    }
     this.socket.write(encode({ type: 'hello', name: this.name, client: 'framechat-bench' }));
     // Pipelined: the server handles frames in order, so the join lands right after the login.
     if (this.room !== MAIN_ROOM) this.socket.write(encode({ type: 'join', room: this.room }));
@@ -150,10 +169,18 @@ export class FramedClient extends BenchClient {
   private onControl(m: Record<string, unknown>): void {
     switch (m['type']) {
       case 'welcome':
-        if (this.room === MAIN_ROOM) this.ready();
+        if (this.multi) {
+          // A v1 server's join moves the user: the scenario cannot run, and is not faked.
+          if (m['protocol'] !== 2) this.fail(NEEDS_V2);
+          this.welcomed = true;
+          if (this.pending.size === 0) this.ready();
+        } else if (this.room === MAIN_ROOM) this.ready();
         break;
       case 'room':
-        if (m['room'] === this.room) this.ready();
+        if (this.multi) {
+          this.pending.delete(m['room'] as string);
+          if (this.welcomed && this.pending.size === 0) this.ready();
+        } else if (m['room'] === this.room) this.ready();
         break;
       case 'ping':
         this.socket.write(encode({ type: 'pong', token: m['token'] }));
@@ -170,10 +197,13 @@ const LF = 10;
 const SPACE = 32;
 const COLON = 0x3a;
 const PRIVMSG = Buffer.from('PRIVMSG');
+const PING = Buffer.from('PING');
 
 export class IrcClient extends BenchClient {
   private rest: Buffer | undefined;
   private readonly setup: string[];
+  /** Channels whose end of NAMES (366) has not arrived yet. */
+  private readonly pending = new Set(this.rooms);
 
   constructor(spec: ClientSpec, target: TargetAddress, sink: Sink) {
     super(spec, target, sink);
@@ -220,12 +250,15 @@ export class IrcClient extends BenchClient {
     let cmd = start;
     if (buf[start] === COLON) cmd = indexOfByte(buf, SPACE, start, end) + 1;
     if (cmd <= 0 || cmd >= end) return;
+    // Logged in, only PING matters: a join storm sends every client a JOIN line per later arrival,
+    // so the rest are dropped without making a string of them.
+    if (this.loggedIn && !isWord(buf, cmd, PING)) return;
     const words = buf.toString('latin1', cmd, end).split(' ');
     const command = words[0];
     if (command === 'PING') this.socket.write(`PONG ${words.slice(1).join(' ')}\r\n`);
     else if (this.loggedIn) return;
-    else if (command === '001') this.socket.write(`JOIN ${this.room}\r\n`);
-    else if (command === '366' && words[2] === this.room) {
+    else if (command === '001') this.socket.write(`JOIN ${this.rooms.join(',')}\r\n`);
+    else if (command === '366' && words[2] !== undefined && this.pending.delete(words[2]) && this.pending.size === 0) {
       if (this.setup.length === 0) this.ready();
       else this.socket.write(`${this.setup.join('\r\n')}\r\nPING :ready\r\n`);
     } else if (command === 'PONG' && words.at(-1) === ':ready') this.ready();

@@ -20,7 +20,10 @@ export interface TargetAddress {
 export interface ClientSpec {
   /** Global client number: the name is `u<id>`. */
   id: number;
+  /** The room it talks in (its first room). */
   room: string;
+  /** Every room it is in, when more than one (the many-rooms scenario; framechat needs protocol v2). */
+  rooms?: string[];
   /** Global talker number (the sender in the stamp), or -1 for a listener. */
   talker: number;
 }
@@ -52,6 +55,8 @@ export type Request =
     }
   | { op: 'talk'; plan: TalkPlan }
   | { op: 'broadcast' }
+  /** Talker 0 (where this generator holds it) sends one stamped message to its room. */
+  | { op: 'say-once' }
   | { op: 'progress' }
   | { op: 'collect' }
   | { op: 'disconnect' }

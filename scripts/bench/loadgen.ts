@@ -60,6 +60,8 @@ class Generator implements Sink {
       case 'broadcast':
         this.broadcast();
         return { op: 'ok' };
+      case 'say-once':
+        return this.sayOnce();
       case 'progress':
         return { op: 'progress', received: this.received };
       case 'collect':
@@ -153,7 +155,11 @@ class Generator implements Sink {
   private arrange(): void {
     const byRoom = new Map<string, BenchClient[]>();
     for (const client of this.clients) {
-      byRoom.set(client.room, [...(byRoom.get(client.room) ?? []), client]);
+      for (const room of client.rooms) {
+        let members = byRoom.get(room);
+        if (!members) byRoom.set(room, (members = []));
+        members.push(client);
+      }
       client.nextSeq = new Int32Array(this.talkerCount);
     }
     for (const client of this.clients) {
@@ -241,6 +247,18 @@ class Generator implements Sink {
         resolve();
       }, plan.durationMs),
     );
+  }
+
+  /** One stamped message from talker 0 to its room, if this generator holds it. */
+  private sayOnce(): Reply {
+    const startUs = nowUs();
+    const sent = new Array<number>(this.talkerCount).fill(0);
+    const t = this.talkers.find((x) => x.index === 0);
+    if (t) {
+      t.client.say(stampText(t.index, t.seq++, startUs));
+      sent[0] = 1;
+    }
+    return { op: 'talked', sent, startUs, endUs: nowUs() };
   }
 
   private broadcast(): void {

@@ -122,6 +122,22 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
     });
     break;
   }
+  const storm = scenario('join-storm');
+  const fcStorm = find(storm, 'framechat');
+  const inspStorm = find(storm, 'inspircd');
+  const inspStatus = inspStorm?.status ?? 'not measured';
+  if (storm && ok(fcStorm)) {
+    const mine = fcStorm.logins.wallSec ?? NaN;
+    const theirs = ok(inspStorm) ? (inspStorm.logins.wallSec ?? NaN) : NaN;
+    const complete = fcStorm.logins.failed === 0 && ok(inspStorm) && inspStorm.logins.failed === 0;
+    checks.push({
+      goal: `join storm: ${storm.scenario.clients} clients into one room no slower than InspIRCd`,
+      measured: ok(inspStorm)
+        ? `${mine.toFixed(1)} s vs ${theirs.toFixed(1)} s until every client had its welcome (${fmtX(mine / theirs)}); ${fcStorm.logins.failed} + ${inspStorm.logins.failed} logins failed`
+        : `${mine.toFixed(1)} s; InspIRCd ${inspStatus}`,
+      pass: ok(inspStorm) ? complete && mine <= theirs : undefined,
+    });
+  }
   const idle10k = scenario('idle-10k');
   const fc10k = find(idle10k, 'framechat');
   if (idle10k) {
@@ -173,6 +189,30 @@ function lostOf(...phases: (PhaseResult | undefined)[]): string {
   return present.length === 0 ? '-' : String(present.reduce((n, p) => n + p.lost, 0));
 }
 
+/** framechat over each IRC server in the join storm, figure by figure. */
+export function joinStormRatios(s: ScenarioResult): Ratio[] {
+  const fc = find(s, 'framechat');
+  if (!ok(fc)) return [];
+  const figures: { metric: string; read: (r: TargetResult) => number | undefined }[] = [
+    { metric: 'time until all welcomed', read: (r) => r.logins.wallSec },
+    { metric: 'server CPU', read: (r) => r.serverCpuSec },
+    { metric: 'peak RSS', read: (r) => r.memory?.peakBytes },
+    { metric: 'broadcast delivery', read: (r) => r.broadcast?.wallSec },
+  ];
+  const out: Ratio[] = [];
+  for (const name of IRC_TARGETS) {
+    const other = find(s, name);
+    // A run where some logins failed did less work: its figures do not compare.
+    if (!ok(other) || other.logins.failed > 0 || fc.logins.failed > 0) continue;
+    for (const { metric, read } of figures) {
+      const mine = read(fc);
+      const theirs = read(other);
+      if (mine !== undefined && theirs !== undefined && Number.isFinite(mine) && theirs > 0) out.push({ metric, value: mine / theirs, against: name });
+    }
+  }
+  return out;
+}
+
 function scenarioTable(s: ScenarioResult): string {
   const rows: string[][] = [];
   const sc = s.scenario;
@@ -183,7 +223,7 @@ function scenarioTable(s: ScenarioResult): string {
     }
     const peak = fmtBytes(r.memory?.peakBytes);
     const cpu = r.serverCpuSec === undefined ? '-' : `${r.serverCpuSec.toFixed(1)} s`;
-    if (sc.kind === 'room') {
+    if (sc.kind === 'room' || sc.kind === 'many-rooms') {
       const l = r.latency!;
       const t = r.throughput!;
       rows.push([
@@ -196,16 +236,25 @@ function scenarioTable(s: ScenarioResult): string {
         r.target, String(r.logins.ok), fmtRate(r.logins.perSec), fmtBytes(r.memory?.perConnectionBytes), peak,
         b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : 'n/a', lostOf(b), cpu,
       ]);
+    } else if (sc.kind === 'join-storm') {
+      const b = r.broadcast;
+      const loginCpu = r.loginCpuSec === undefined ? '-' : `${r.loginCpuSec.toFixed(1)} s`;
+      rows.push([
+        r.target, String(r.logins.ok), String(r.logins.failed), `${(r.logins.wallSec ?? NaN).toFixed(1)} s`, fmtRate(r.logins.perSec), loginCpu, cpu, peak,
+        b ? fmtMs(b.wallSec * 1000) : '-', b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : '-', lostOf(b),
+      ]);
     } else {
       rows.push([r.target, String(r.logins.ok), String(r.logins.failed), fmtRate(r.logins.perSec), cpu, peak]);
     }
   }
   const head =
-    sc.kind === 'room'
+    sc.kind === 'room' || sc.kind === 'many-rooms'
       ? ['target', 'deliveries/s', 'per CPU-s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'logins/s', 'server CPU', 'peak RSS']
       : sc.kind === 'idle'
         ? ['target', 'logged in', 'logins/s', 'RSS/conn', 'peak RSS', 'broadcast p50/p99/max ms', 'lost', 'server CPU']
-        : ['target', 'logged in', 'failed', 'logins/s', 'server CPU', 'peak RSS'];
+        : sc.kind === 'join-storm'
+          ? ['target', 'logged in', 'failed', 'all welcomed', 'logins/s', 'CPU (logins)', 'server CPU', 'peak RSS', 'broadcast ms', 'broadcast p50/p99/max ms', 'lost']
+          : ['target', 'logged in', 'failed', 'logins/s', 'server CPU', 'peak RSS'];
   const width = head.length;
   return table(head, rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)));
 }
@@ -216,6 +265,16 @@ function describe(s: ScenarioResult): string {
     const offered = sc.talkers * sc.rate * (sc.clients - 1);
     return `latency at ${fmtRate(offered)} deliveries/s offered (${sc.talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); ` +
       `deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
+  }
+  if (sc.kind === 'many-rooms') {
+    const talkers = sc.rooms * sc.talkersPerRoom;
+    const members = (sc.clients * sc.perClient) / sc.rooms;
+    return `${sc.rooms} rooms of ${members} members, each client in ${sc.perClient}; latency at ${fmtRate(talkers * sc.rate * (members - 1))} deliveries/s offered ` +
+      `(${talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
+  }
+  if (sc.kind === 'join-storm') {
+    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat 100 logins in flight, InspIRCd 1 000, ngIRCd 10); ' +
+      '"all welcomed": first connect to the last welcome (framechat) or end of NAMES (IRC); then one message to the room';
   }
   if (sc.kind === 'idle') return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;
   return `${sc.concurrency} logins in flight per load generator, rooms of ${sc.roomSize}`;
@@ -229,8 +288,16 @@ export function renderText(run: BenchRun): string {
   for (const s of run.scenarios) {
     out.push('', `## ${s.scenario.title}`, describe(s), '', scenarioTable(s));
     for (const r of s.results) if (r.note) out.push(`note: ${r.target}: ${r.note}`);
-    const rs = ratios(s);
+    const rs = s.scenario.kind === 'join-storm' ? joinStormRatios(s) : ratios(s);
     if (rs.length > 0) out.push('', 'framechat / ' + rs.map((r) => `${r.against} ${r.metric} ${fmtX(r.value)}`).join(', '));
+    if (s.scenario.kind === 'many-rooms') {
+      // framechat's row may be missing (protocol v2 rooms): the IRC servers still compare.
+      const [a, b] = ['inspircd', 'ngircd'].map((n) => find(s, n as TargetName));
+      if (ok(a) && ok(b)) {
+        out.push(`inspircd / ngircd: deliveries/s ${fmtX(a.throughput!.deliveriesPerSec / b.throughput!.deliveriesPerSec)}, ` +
+          `per CPU-s ${fmtX((perCoreSecond(a.throughput) ?? NaN) / (perCoreSecond(b.throughput) ?? NaN))}, p99 ${fmtX(a.latency!.p99Ms / b.latency!.p99Ms)}`);
+      }
+    }
   }
   const checks = checkTargets(run);
   if (checks.length > 0) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Histogram } from './histogram.js';
 import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
 import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess } from './proc.js';
-import { clientSpecs, roomSizeOf, type Scenario } from './scenarios.js';
+import { clientSpecs, expectedDeliveries, NEEDS_V2, type Scenario } from './scenarios.js';
 import { profiling, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
 
@@ -57,7 +57,10 @@ export interface TargetResult {
   /** The folder of the server's CPU profile (--profile). */
   profile?: string;
   clients: number;
-  logins: { ok: number; failed: number; perSec: number; errors: string[] };
+  /** wallSec: from the first connect to the last completed login (the join storm's figure). */
+  logins: { ok: number; failed: number; perSec: number; wallSec?: number; startUs?: number; endUs?: number; errors: string[] };
+  /** Server CPU seconds while the clients logged in (the join storm). */
+  loginCpuSec?: number;
   latency?: PhaseResult;
   throughput?: PhaseResult;
   broadcast?: PhaseResult;
@@ -81,12 +84,19 @@ export interface BenchRun {
 const DRAIN_STALL_MS = 3_000;
 const DRAIN_MAX_MS = 30_000;
 const LOGIN_TIMEOUT_MS = 30_000;
+/** The join storm's message: how long nothing may arrive before the rest count as lost. */
+const BROADCAST_STALL_MS = 30_000;
 /**
  * Logging everyone in is set-up, bounded like every phase: a server that needs longer than this
  * (ircd-hybrid waiting on reverse DNS, say) gets no result for the scenario rather than an
  * unbounded run. 10 000 clients in 90 s asks for 111 logins/s.
  */
 const SETUP_BUDGET_MS = 90_000;
+/**
+ * Many rooms: 2 000 logins of 10 joins each. ngIRCd, at the 10 logins in flight its listen backlog
+ * allows, did 18 logins/s on a loaded machine: 90 s was not enough.
+ */
+const MANY_ROOMS_SETUP_MS = 300_000;
 
 /** One load-generator process; each request gets exactly one reply, in order. */
 class GeneratorProcess {
@@ -208,8 +218,10 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   const specs = clientSpecs(scenario);
   const shares: ClientSpec[][] = gens.map(() => []);
   specs.forEach((spec, i) => shares[i % gens.length]!.push(spec));
-  // Outside the storm, logins are set-up, not measurement: each server at the pace it takes best.
+  // Outside the storms, logins are set-up, not measurement: each server at the pace it takes best.
+  // The join storm measures them at that same pace: what each server takes best is the question.
   const concurrency = scenario.kind === 'storm' ? scenario.concurrency : Math.ceil(target.setupConcurrency / gens.length);
+  const joinStorm = scenario.kind === 'join-storm';
   const connected = await Promise.all(
     gens.map((g, i) => g.request<ConnectResult>({
         op: 'connect',
@@ -217,8 +229,8 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
         clients: shares[i]!,
         talkers: specs.filter((s) => s.talker >= 0).length,
         concurrency,
-        timeoutMs: LOGIN_TIMEOUT_MS,
-        budgetMs: SETUP_BUDGET_MS,
+        timeoutMs: joinStorm ? scenario.loginTimeoutMs : LOGIN_TIMEOUT_MS,
+        budgetMs: joinStorm ? scenario.budgetMs : scenario.kind === 'many-rooms' ? MANY_ROOMS_SETUP_MS : SETUP_BUDGET_MS,
       })),
   );
   const ok = connected.reduce((n, c) => n + c.ok, 0);
@@ -227,13 +239,21 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
     ok,
     failed: connected.reduce((n, c) => n + c.failed, 0),
     perSec: loginUs > 0 ? ok / (loginUs / 1e6) : 0,
+    wallSec: loginUs / 1e6,
+    startUs: Math.min(...connected.map((c) => c.startUs)),
+    endUs: Math.max(...connected.map((c) => c.endUs)),
     errors: connected.flatMap((c) => c.errors).slice(0, 5),
   };
+  result.loginCpuSec = cpuSeconds(pid) - cpuStart;
   await collect(gens); // login traffic is not part of any phase
   if (result.logins.failed > 0) {
     const failed = `${result.logins.failed} of ${specs.length} logins failed: ${result.logins.errors[0] ?? ''}`;
-    // In the storm, logins that fail are part of the result; elsewhere the scenario cannot run.
-    if (scenario.kind === 'storm') {
+    // In the storms, logins that fail are part of the result; elsewhere the scenario cannot run.
+    if (result.logins.errors.some((e) => e.endsWith(NEEDS_V2))) {
+      result.status = NEEDS_V2;
+      log(`  ${target.name}: ${result.status}`);
+      return result;
+    } else if (scenario.kind === 'storm' || scenario.kind === 'join-storm') {
       result.note = [result.note, failed].filter(Boolean).join('; ');
     } else {
       result.status = failed;
@@ -242,11 +262,14 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
     }
   }
 
-  if (scenario.kind === 'room') {
+  if (scenario.kind === 'room' || scenario.kind === 'many-rooms') {
     const plan = (mode: TalkPlan['mode'], durationMs: number): TalkPlan => ({ mode, rate: scenario.rate, durationMs, window: scenario.window });
-    result.latency = await phase(scenario, gens, pid, plan('rate', scenario.latencyMs));
-    result.latency.offeredPerSec = scenario.talkers * scenario.rate * (scenario.clients - 1);
-    result.throughput = await phase(scenario, gens, pid, plan('saturate', scenario.throughputMs));
+    result.latency = await phase(specs, gens, pid, plan('rate', scenario.latencyMs));
+    result.latency.offeredPerSec = expectedDeliveries(specs, specs.map(() => scenario.rate));
+    result.throughput = await phase(specs, gens, pid, plan('saturate', scenario.throughputMs));
+  } else if (scenario.kind === 'join-storm') {
+    // The broadcast reaches those logged in: with every login through, every other client.
+    result.broadcast = await sayOnce(gens, pid, (sent) => (result.logins.failed === 0 ? expectedDeliveries(specs, sent) : Math.max(0, ok - 1) * sent[0]!));
   } else if (scenario.kind === 'idle') {
     await sleep(scenario.settleMs);
     const loaded = memory(pid).rss;
@@ -264,29 +287,49 @@ async function collect(gens: GeneratorProcess[]): Promise<PhaseStats[]> {
   return Promise.all(gens.map((g) => g.request<PhaseStats>({ op: 'collect' })));
 }
 
-/** Wait until `expected` deliveries have arrived, or none has for DRAIN_STALL_MS. */
-async function drain(gens: GeneratorProcess[], expected: number): Promise<void> {
-  const deadline = Date.now() + DRAIN_MAX_MS;
+/** Wait until `expected` deliveries have arrived, or none has for `stallMs`. */
+async function drain(gens: GeneratorProcess[], expected: number, stallMs = DRAIN_STALL_MS): Promise<void> {
+  const deadline = Date.now() + Math.max(DRAIN_MAX_MS, stallMs);
   let last = -1;
   let lastChange = Date.now();
   while (Date.now() < deadline) {
     const received = (await Promise.all(gens.map((g) => g.request<Progress>({ op: 'progress' })))).reduce((n, p) => n + p.received, 0);
     if (received >= expected) return;
     if (received !== last) [last, lastChange] = [received, Date.now()];
-    else if (Date.now() - lastChange > DRAIN_STALL_MS) return;
+    else if (Date.now() - lastChange > stallMs) return;
     await sleep(25);
   }
 }
 
-async function phase(scenario: Scenario, gens: GeneratorProcess[], pid: number, plan: TalkPlan): Promise<PhaseResult> {
+/** Messages sent per global talker number, over all generators. */
+function sentByTalker(talked: TalkResult[]): number[] {
+  const sent: number[] = [];
+  for (const t of talked) t.sent.forEach((n, i) => (sent[i] = (sent[i] ?? 0) + n));
+  return sent;
+}
+
+async function phase(specs: ClientSpec[], gens: GeneratorProcess[], pid: number, plan: TalkPlan): Promise<PhaseResult> {
   const cpu0 = cpuSeconds(pid);
   const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'talk', plan })));
-  const sent = talked.reduce((n, t) => n + t.sent.reduce((a, b) => a + b, 0), 0);
-  const expected = sent * (roomSizeOf(scenario) - 1);
+  const perTalker = sentByTalker(talked);
+  const sent = perTalker.reduce((a, b) => a + b, 0);
+  const expected = expectedDeliveries(specs, perTalker);
   await drain(gens, expected);
   const cpu = cpuSeconds(pid) - cpu0;
   const startUs = Math.min(...talked.map((t) => t.startUs));
   return summarize(await collect(gens), { sent, expected, startUs, serverCpuSec: cpu });
+}
+
+/** One message from talker 0 to its room: how long until every member has it. */
+async function sayOnce(gens: GeneratorProcess[], pid: number, expectedFor: (sent: number[]) => number): Promise<PhaseResult> {
+  const cpu0 = cpuSeconds(pid);
+  const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'say-once' })));
+  const sent = sentByTalker(talked);
+  const expected = expectedFor(sent);
+  // The message queues behind the storm's last JOIN lines at every client: give it time to get through.
+  await drain(gens, expected, BROADCAST_STALL_MS);
+  const startUs = Math.min(...talked.map((t) => t.startUs));
+  return summarize(await collect(gens), { sent: sent.reduce((a, b) => a + b, 0), expected, startUs, serverCpuSec: cpuSeconds(pid) - cpu0 });
 }
 
 async function broadcast(clients: number, gens: GeneratorProcess[], pid: number): Promise<PhaseResult> {
@@ -325,7 +368,7 @@ function summarize(stats: PhaseStats[], phase: { sent: number; expected: number;
 }
 
 function summary(r: TargetResult): string {
-  const parts = [`${r.logins.ok} logins at ${Math.round(r.logins.perSec)}/s`];
+  const parts = [`${r.logins.ok} logins at ${Math.round(r.logins.perSec)}/s in ${(r.logins.wallSec ?? 0).toFixed(1)} s`];
   if (r.latency) parts.push(`latency p99 ${r.latency.p99Ms.toFixed(2)} ms (lost ${r.latency.lost})`);
   if (r.throughput) parts.push(`${Math.round(r.throughput.deliveriesPerSec)} deliveries/s (lost ${r.throughput.lost})`);
   if (r.memory && Number.isFinite(r.memory.perConnectionBytes)) parts.push(`${Math.round(r.memory.perConnectionBytes)} B/conn`);

@@ -6,13 +6,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBench, type PhaseResult } from '../../scripts/bench/run.js';
-import type { Scenario } from '../../scripts/bench/scenarios.js';
+import { clientSpecs, NEEDS_V2, roomsOf, type Scenario } from '../../scripts/bench/scenarios.js';
 
 const tiny: Scenario[] = [
   { kind: 'room', name: 'tiny-room', title: 'tiny room', clients: 6, talkers: 3, rate: 20, latencyMs: 500, throughputMs: 500, window: 4 },
   { kind: 'idle', name: 'tiny-idle', title: 'tiny idle', clients: 8, roomSize: 4, settleMs: 100 },
   { kind: 'storm', name: 'tiny-storm', title: 'tiny storm', clients: 8, roomSize: 4, concurrency: 4 },
+  { kind: 'join-storm', name: 'tiny-join-storm', title: 'tiny join storm', clients: 12, budgetMs: 30_000, loginTimeoutMs: 10_000 },
 ];
+
+const tinyManyRooms: Scenario = {
+  kind: 'many-rooms', name: 'tiny-many-rooms', title: 'tiny many rooms', clients: 12, rooms: 6, perClient: 3, talkersPerRoom: 1,
+  rate: 10, latencyMs: 300, throughputMs: 300, window: 4,
+};
 
 /** Every expected delivery arrived, none twice, no connection dropped. */
 function expectComplete(phase: PhaseResult | undefined): void {
@@ -31,9 +37,40 @@ describe('npm run bench, smoke', () => {
       expect(results.map((r) => r.status)).toEqual(['ok']);
       expect(results[0]!.logins).toMatchObject({ ok: scenario.clients, failed: 0 });
     }
-    const [room, idle] = run.scenarios.map((s) => s.results[0]);
+    const [room, idle, , joinStorm] = run.scenarios.map((s) => s.results[0]);
     expectComplete(room?.latency);
     expectComplete(room?.throughput);
     expectComplete(idle?.broadcast);
+    // The join storm's one message reaches every other client in the room.
+    expectComplete(joinStorm?.broadcast);
+    expect(joinStorm?.broadcast?.expected).toBe(11);
+  });
+
+  it('many rooms: framechat without protocol v2 rooms is reported as such, not measured', { timeout: 60_000 }, async () => {
+    const run = await runBench({ scenarios: [tinyManyRooms], targets: ['framechat'], generators: 2 });
+    const result = run.scenarios[0]!.results[0]!;
+    // Once the server speaks v2 (welcome.protocol 2), the scenario must run and lose nothing.
+    if (result.status === NEEDS_V2) {
+      expect(result.throughput).toBeUndefined();
+    } else {
+      expect(result.status).toBe('ok');
+      expectComplete(result.latency);
+      expectComplete(result.throughput);
+    }
+  });
+
+  it('many rooms: every client in distinct rooms, every room the same size, a talker in each', () => {
+    for (const [clients, rooms, perClient] of [[2000, 200, 10], [12, 6, 3], [400, 40, 10]] as const) {
+      const size = new Map<string, number>();
+      for (let id = 0; id < clients; id++) {
+        const mine = roomsOf(id, rooms, perClient);
+        expect(new Set(mine).size).toBe(perClient);
+        for (const r of mine) size.set(r, (size.get(r) ?? 0) + 1);
+      }
+      expect(size.size).toBe(rooms);
+      expect(new Set(size.values())).toEqual(new Set([(clients * perClient) / rooms]));
+    }
+    const specs = clientSpecs({ ...tinyManyRooms });
+    expect(new Set(specs.filter((s) => s.talker >= 0).map((s) => s.room)).size).toBe(tinyManyRooms.rooms);
   });
 });
