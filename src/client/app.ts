@@ -6,11 +6,10 @@
  * a drop, reconnecting with backoff, going back to the same room, and sending what was typed
  * while offline.
  *
- * Own lines are not printed when sent: they wait in state.pending and appear when the server's
- * echo arrives, so what you see is what the room saw, in the server's order. They leave at the
- * Pacer's pace, so that a paste or a piped file stays under the server's flood control; a line the
- * server refuses anyway (`rate_limited`) is sent again, more slowly, and from then on one line at
- * a time, so that no later line can overtake it.
+ * Own lines are not printed when sent: they wait in state.outgoing and appear when the server's
+ * echo arrives, so what you see is what the room saw, in the server's order. outgoing.ts decides
+ * what goes when (the pace, one line at a time after a refusal); this file only puts on the wire
+ * what a flush returns, with its label, and sets the timer for the next flush.
  */
 import {
   connect,
@@ -27,9 +26,9 @@ import {
 } from '../protocol/index.js';
 import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
 import type { ChatLine } from './line.js';
-import { Pacer } from './pacer.js';
+import type { Line, PendingSend } from './outgoing.js';
 import { retry, type BackoffOptions } from './reconnect.js';
-import { apply, initialState, type ChatEvent, type ChatState, type PendingSend, type RequestType } from './state.js';
+import { apply, initialState, type ChatEvent, type ChatState, type RequestType } from './state.js';
 
 /** What a front end does with what the controller decides. */
 export interface Frontend {
@@ -93,12 +92,8 @@ export class ChatApp implements CommandContext {
   /** Resolves with the exit code once the app has finished (after /quit, or a fatal refusal). */
   readonly done: Promise<number> = new Promise((r) => (this.resolveDone = r));
   private readonly idleWaiters = new Set<() => void>();
-  /** New for each connection: a restarted server may allow more than the last one did. */
-  private pacer = new Pacer();
-  /** The server refused a line for our pace on this connection: one line in flight at a time. */
-  private oneAtATime = false;
-  /** Set while the pacer holds the next line back. */
-  private sendTimer: NodeJS.Timeout | undefined;
+  /** Set while the pace holds the next line back: the flush it wakes for. */
+  private sendTimer: { timer: NodeJS.Timeout; at: number } | undefined;
   /** Lines made before a front end was set. */
   private readonly backlog: ChatLine[] = [];
   private countTimer: NodeJS.Timeout | undefined;
@@ -144,7 +139,7 @@ export class ChatApp implements CommandContext {
    * no line has been delivered for `stallMs` (a long paste at the pacer's pace is not a stall).
    */
   whenDelivered(stallMs = Infinity): Promise<boolean> {
-    return this.whenIdle((s) => s.pending.length, stallMs);
+    return this.whenIdle((s) => s.outgoing.lines.length, stallMs);
   }
 
   /**
@@ -153,7 +148,7 @@ export class ChatApp implements CommandContext {
    * An aborted wait resolves with false.
    */
   whenSettled(stallMs = Infinity, signal?: AbortSignal): Promise<boolean> {
-    return this.whenIdle((s) => s.pending.length + s.requests.filter((r) => !r.quiet).length, stallMs, signal);
+    return this.whenIdle((s) => s.outgoing.lines.length + s.requests.filter((r) => !r.quiet).length, stallMs, signal);
   }
 
   /** Resolves once `open(state)` is 0 (true), or with false when it has not gone down for `stallMs` or `signal` aborts. */
@@ -189,16 +184,16 @@ export class ChatApp implements CommandContext {
   // ---- CommandContext -----------------------------------------------------------------------
 
   say(text: string): void {
-    this.queueSend('say', text);
+    this.queueSend({ kind: 'say', text });
   }
 
   me(text: string): void {
-    this.queueSend('me', text);
+    this.queueSend({ kind: 'me', text });
   }
 
   msg(to: string, text: string): void {
     if (!isValidName(to)) return this.error(`"${to}" is not a valid name`);
-    this.queueSend('msg', text, to);
+    this.queueSend({ kind: 'msg', to, text });
   }
 
   who(): void {
@@ -253,7 +248,7 @@ export class ChatApp implements CommandContext {
     if (this.quitting) return;
     this.quitting = true;
     this.stopRetry.abort();
-    clearTimeout(this.sendTimer);
+    clearTimeout(this.sendTimer?.timer);
     clearInterval(this.countTimer);
     const conn = this.conn;
     const reason = message === undefined || message.trim() === '' ? 'quit' : cutUnits(message, MAX_QUIT_MESSAGE);
@@ -280,7 +275,7 @@ export class ChatApp implements CommandContext {
   }
 
   private dispatch(event: ChatEvent): void {
-    const pendingBefore = this.current.pending;
+    const outgoingBefore = this.current.outgoing;
     const { state, lines } = apply(this.current, event);
     this.current = state;
     if (!this.frontend) this.backlog.push(...lines);
@@ -288,10 +283,29 @@ export class ChatApp implements CommandContext {
       if (lines.length > 0) this.frontend.show(lines, state);
       this.frontend.update(state);
     }
-    if (event.type === 'server' && event.message.type === 'error' && event.message.code === 'rate_limited') this.refused(event.message.ref);
-    // apply() keeps the same pending array unless a line was added, sent, settled or refused.
-    else if (this.oneAtATime && state.pending !== pendingBefore) this.sendPending();
+    // A line added, settled or refused, or the connection come or gone: perhaps something may go now.
+    if (state.outgoing !== outgoingBefore) this.flush();
     for (const wake of [...this.idleWaiters]) wake();
+  }
+
+  /** Put on the wire what the pace lets go now, and wake when it lets the next one go. */
+  private flush(): void {
+    const { state, send = [], wakeAt } = apply(this.current, { type: 'flush', now: this.now() });
+    this.current = state;
+    const conn = this.conn;
+    for (const line of send) if (conn) this.transmit(conn, line);
+    if (send.length > 0) this.frontend?.update(state);
+    if (this.sendTimer && this.sendTimer.at !== wakeAt) {
+      clearTimeout(this.sendTimer.timer);
+      this.sendTimer = undefined;
+    }
+    if (wakeAt !== undefined && !this.sendTimer && !this.quitting) {
+      const timer = setTimeout(() => {
+        this.sendTimer = undefined;
+        this.flush();
+      }, Math.max(0, wakeAt - this.now()));
+      this.sendTimer = { timer, at: wakeAt };
+    }
   }
 
   /** Take over a freshly logged-in connection: show its welcome, go to `room`, send what waits. */
@@ -299,10 +313,8 @@ export class ChatApp implements CommandContext {
     this.conn = conn;
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
     if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
-    // The server handles a connection's messages in order: these land in `room`, after the join.
-    this.pacer = new Pacer();
-    this.oneAtATime = false;
-    this.sendPending();
+    // The server handles a connection's messages in order: the lines waiting (going at the next
+    // flush, once online) land in `room`, after the join.
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     this.countTimer ??= setInterval(() => this.refreshCount(), this.opts.countRefreshMs ?? 30_000).unref();
     void this.pump(conn);
@@ -357,56 +369,22 @@ export class ChatApp implements CommandContext {
     }
   }
 
-  private queueSend(kind: 'say' | 'me' | 'msg', text: string, to?: string): void {
-    const problem = textProblem(text);
+  private queueSend(line: Line): void {
+    const problem = textProblem(line.text);
     if (problem) return this.error(problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`);
-    this.dispatch({ type: 'send', kind, text, ...(to === undefined ? {} : { to }), now: this.now() });
-    this.sendPending();
+    this.dispatch({ type: 'send', line, now: this.now() });
   }
 
-  /**
-   * Send the pending lines not yet sent on this connection, in order, as fast as the pacer lets;
-   * offline, they wait for attach() after reconnecting.
-   */
-  private sendPending(): void {
-    if (this.sendTimer !== undefined) return; // already waiting for the pacer
-    for (const p of this.current.pending) {
-      const conn = this.conn;
-      if (!conn?.isOpen) return;
-      if (p.sent) continue;
-      if (this.oneAtATime && this.current.pending.some((q) => q.sent)) return; // its answer sends the next
-      const wait = this.pacer.take(this.now());
-      if (wait > 0) {
-        this.sendTimer = setTimeout(() => {
-          this.sendTimer = undefined;
-          this.sendPending();
-        }, wait);
-        return;
-      }
-      this.transmit(conn, p);
-      this.dispatch({ type: 'sent', seq: p.seq, now: this.now() });
-    }
-  }
-
+  /** One line on the wire, with the label its answer will carry. A closed socket is noticed by pump(), which requeues it. */
   private transmit(conn: Connection, p: PendingSend): void {
+    const options = { label: p.label };
     try {
-      if (p.kind === 'msg') conn.msg(p.to!, p.text);
-      else if (p.kind === 'me') conn.me(p.text);
-      else conn.say(p.text);
+      if (p.kind === 'msg') conn.msg(p.to, p.text, options);
+      else if (p.kind === 'me') conn.me(p.text, options);
+      else conn.say(p.text, options);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
     }
-  }
-
-  /**
-   * The server refused a request of type `ref` for our pace; the state has put the line it
-   * answers back in the queue. Send it again, more slowly, and one line at a time from now on.
-   */
-  private refused(ref: string | undefined): void {
-    if (ref !== 'say' && ref !== 'msg') return;
-    this.oneAtATime = true;
-    if (this.pacer.slowDown(this.now())) this.info('The server asked us to slow down; sending more slowly');
-    this.sendPending();
   }
 
   private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }, quiet = false): void {

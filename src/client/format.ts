@@ -7,7 +7,7 @@
  * other people's lines (name in its own colour), info, and system lines (dimmed).
  */
 import { foldName } from '../protocol/index.js';
-import type { ChatLine } from './line.js';
+import type { ChatLine, SpokenLine } from './line.js';
 import { sanitize, strWidth } from './width.js';
 
 export interface Style {
@@ -125,17 +125,16 @@ export function clockTime(ts: number): string {
 
 /** The speaker part and body of a line, without time stamp; shared by the styled and plain forms. */
 function parts(line: ChatLine): { who: Segment[]; body: string } {
-  const name = (n: string): Segment => ({ text: n, style: line.own ? { fg: nameColour(n), ...STYLES.own } : { fg: nameColour(n) } });
   const text = sanitize(line.text);
   switch (line.kind) {
     case 'message':
-      return { who: [name(line.from ?? '?'), { text: ': ', style: {} }], body: text };
+      return { who: [speaker(line, line.from), { text: ': ', style: {} }], body: text };
     case 'action':
-      return { who: [{ text: '* ', style: {} }, name(line.from ?? '?'), { text: ' ', style: {} }], body: text };
+      return { who: [{ text: '* ', style: {} }, speaker(line, line.from), { text: ' ', style: {} }], body: text };
     case 'private':
       return line.own
-        ? { who: [{ text: '-> *', style: {} }, { text: line.to ?? '?', style: { fg: nameColour(line.to ?? '?') } }, { text: '* ', style: {} }], body: text }
-        : { who: [{ text: '*', style: {} }, name(line.from ?? '?'), { text: '* ', style: {} }], body: text };
+        ? { who: [{ text: '-> *', style: {} }, { text: line.to, style: { fg: nameColour(line.to) } }, { text: '* ', style: {} }], body: text }
+        : { who: [{ text: '*', style: {} }, speaker(line, line.from), { text: '* ', style: {} }], body: text };
     case 'system':
       return { who: [{ text: '-- ', style: STYLES.system }], body: text };
     case 'info':
@@ -145,9 +144,15 @@ function parts(line: ChatLine): { who: Segment[]; body: string } {
   }
 }
 
+function speaker(line: SpokenLine, name: string): Segment {
+  return { text: name, style: line.own ? { fg: nameColour(name), ...STYLES.own } : { fg: nameColour(name) } };
+}
+
+const pending = (line: ChatLine): boolean => 'pending' in line && line.pending === true;
+
 function bodyStyle(line: ChatLine): Style {
-  if (line.pending) return STYLES.pending;
-  if (line.mention) return STYLES.mention;
+  if (pending(line)) return STYLES.pending;
+  if ('mention' in line && line.mention) return STYLES.mention;
   switch (line.kind) {
     case 'system':
       return STYLES.system;
@@ -167,8 +172,8 @@ export function styleLine(line: ChatLine): StyledLine {
   const time: Segment = { text: `${clockTime(line.ts)} `, style: STYLES.time };
   const { who, body } = parts(line);
   const style = bodyStyle(line);
-  const segments: Segment[] = [time, ...who.map((s) => (line.pending ? { text: s.text, style: STYLES.pending } : s)), { text: body, style }];
-  if (line.pending) segments.push({ text: PENDING_MARK, style: STYLES.pending });
+  const segments: Segment[] = [time, ...who.map((s) => (pending(line) ? { text: s.text, style: STYLES.pending } : s)), { text: body, style }];
+  if (pending(line)) segments.push({ text: PENDING_MARK, style: STYLES.pending });
   const indent = strWidth(time.text) + who.reduce((n, s) => n + strWidth(s.text), 0);
   return { segments, indent };
 }
@@ -176,5 +181,5 @@ export function styleLine(line: ChatLine): StyledLine {
 /** The plain form line mode prints: "alice: hello", "* alice waves", "-- bob joined #main". */
 export function plainLine(line: ChatLine): string {
   const { who, body } = parts(line);
-  return who.map((s) => s.text).join('') + body + (line.pending ? PENDING_MARK : '');
+  return who.map((s) => s.text).join('') + body + (pending(line) ? PENDING_MARK : '');
 }

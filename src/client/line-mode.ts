@@ -168,7 +168,7 @@ export async function runLineMode(app: ChatApp, input: Readable, output: Writabl
   void drive().then((delivered) => {
     if (stopped.signal.aborted) return; // /quit or a signal ended it
     if (!delivered) {
-      const n = app.state.pending.length + queue.length;
+      const n = app.state.outgoing.lines.length + queue.length;
       process.stderr.write(`chat-client: ${n} ${n === 1 ? 'line was' : 'lines were'} not delivered (${app.state.status})\n`);
     }
     app.quit(undefined, delivered ? 0 : 1);

@@ -6,26 +6,15 @@
  * and hands the results to the screen.
  *
  * Own lines are shown from the server's echo, like everyone else's (STYLE.md #13): what we send
- * waits in `pending` (drawn dimmed, marked pending) until the echo with its id arrives.
+ * waits in `outgoing` (drawn dimmed, marked pending) until the echo carrying its label arrives.
+ * outgoing.ts owns that value; apply() hands it the events that concern it.
  */
 import { foldName, type ServerMessage } from '../protocol/index.js';
 import { compareNames, mentions } from './format.js';
-import type { ChatLine } from './line.js';
+import type { ActionLine, ChatLine, ErrorLine, MessageLine, NoteLine, PrivateLine } from './line.js';
+import { connect, createOutgoing, disconnect, enqueue, next, settle, type Line, type Outgoing, type PendingSend } from './outgoing.js';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
-
-export interface PendingSend {
-  /** Local sequence number, for the screen's keys; not sent. */
-  seq: number;
-  kind: 'say' | 'me' | 'msg';
-  text: string;
-  /** Recipient of a /msg. */
-  to?: string;
-  /** When it was typed. */
-  ts: number;
-  /** On the wire on this connection, waiting for its echo (or for an error that answers it). */
-  sent?: boolean;
-}
 
 /** A request whose answer we wait for. The server answers a connection's requests in order. */
 export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick';
@@ -53,8 +42,8 @@ export interface ChatState {
   statusDetail: string;
   /** While reconnecting: which attempt comes next, and when it starts (ms since the epoch). */
   retry: { attempt: number; at: number } | undefined;
-  pending: readonly PendingSend[];
-  nextSeq: number;
+  /** What we typed and the server has not answered yet, and the pace it goes at. */
+  outgoing: Outgoing;
   /** Highest message id shown in this connection: ids only grow, so anything at or below it is a repeat. */
   lastId: number;
   /** People who spoke recently, most recent first (for completion). */
@@ -74,9 +63,9 @@ export interface ChatState {
 export type ChatEvent =
   | { type: 'server'; message: ServerMessage; now: number }
   | { type: 'status'; status: ConnectionStatus; detail?: string; retry?: { attempt: number; at: number }; line?: string; now: number }
-  | { type: 'send'; kind: PendingSend['kind']; text: string; to?: string; now: number }
-  /** The controller put a pending line on the wire. */
-  | { type: 'sent'; seq: number; now: number }
+  | { type: 'send'; line: Line; now: number }
+  /** The controller may send: what goes now comes back in Applied.send. */
+  | { type: 'flush'; now: number }
   /** The controller sent a request whose answer it waits for. */
   | { type: 'request'; request: RequestType; quiet?: boolean; now: number }
   /** `refusal`: an error about something the user entered (it counts in `refused`). */
@@ -85,6 +74,9 @@ export type ChatEvent =
 export interface Applied {
   state: ChatState;
   lines: ChatLine[];
+  /** For a flush: the lines to put on the wire now, in order, and when to flush again (undefined: after the next event). */
+  send?: PendingSend[];
+  wakeAt?: number | undefined;
 }
 
 const RECENT_LIMIT = 50;
@@ -102,8 +94,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     status: 'connecting',
     statusDetail: '',
     retry: undefined,
-    pending: [],
-    nextSeq: 1,
+    outgoing: createOutgoing(),
     lastId: 0,
     recent: [],
     partners: [],
@@ -124,12 +115,6 @@ function addRoom(rooms: readonly string[], room: string): readonly string[] {
   return rooms.some((r) => same(r, room)) ? rooms : [...rooms, room];
 }
 
-/** Remove the oldest pending send that `match` accepts. */
-function settle(pending: readonly PendingSend[], match: (p: PendingSend) => boolean): readonly PendingSend[] {
-  const i = pending.findIndex(match);
-  return i < 0 ? pending : [...pending.slice(0, i), ...pending.slice(i + 1)];
-}
-
 /** The requests without the oldest one of `type` (the one a reply of that type answers), and whether that one was quiet. */
 function answer(requests: readonly OpenRequest[], types: readonly RequestType[]): { requests: readonly OpenRequest[]; quiet: boolean } {
   const i = requests.findIndex((r) => types.includes(r.type));
@@ -138,8 +123,8 @@ function answer(requests: readonly OpenRequest[], types: readonly RequestType[])
 }
 
 /** What to type to send a refused line again. */
-export function asInput(p: Pick<PendingSend, 'kind' | 'text' | 'to'>): string {
-  if (p.kind === 'msg') return `/msg ${p.to ?? ''} ${p.text}`;
+export function asInput(p: Line): string {
+  if (p.kind === 'msg') return `/msg ${p.to} ${p.text}`;
   if (p.kind === 'me') return `/me ${p.text}`;
   return p.text.startsWith('/') ? `/${p.text}` : p.text;
 }
@@ -155,18 +140,19 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
       return applyServer(state, event.message, event.now);
     case 'status': {
       // A dropped connection took what was on the wire with it: all of that goes again.
-      const pending = event.status === 'online' || !state.pending.some((p) => p.sent) ? state.pending : state.pending.map(({ sent: _, ...p }) => p);
+      const online = event.status === 'online';
+      const outgoing = online ? (state.status === 'online' ? state.outgoing : connect(state.outgoing)) : disconnect(state.outgoing);
       // So did the requests not yet answered: nothing will answer them now.
-      const requests = event.status === 'online' ? state.requests : [];
-      const next = { ...state, pending, requests, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
-      return { state: next, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
+      const requests = online ? state.requests : [];
+      const after = { ...state, outgoing, requests, status: event.status, statusDetail: event.detail ?? '', retry: event.retry };
+      return { state: after, lines: event.line ? [{ kind: 'system', ts: event.now, text: event.line }] : [] };
     }
-    case 'send': {
-      const item: PendingSend = { seq: state.nextSeq, kind: event.kind, text: event.text, ts: event.now, ...(event.to === undefined ? {} : { to: event.to }) };
-      return { state: { ...state, pending: [...state.pending, item], nextSeq: state.nextSeq + 1 }, lines: [] };
+    case 'send':
+      return { state: { ...state, outgoing: enqueue(state.outgoing, event.line, event.now).outgoing }, lines: [] };
+    case 'flush': {
+      const { outgoing, send, wakeAt } = next(state.outgoing, event.now);
+      return { state: send.length === 0 && wakeAt === undefined ? state : { ...state, outgoing }, lines: [], send, wakeAt };
     }
-    case 'sent':
-      return { state: { ...state, pending: state.pending.map((p) => (p.seq === event.seq ? { ...p, sent: true } : p)) }, lines: [] };
     case 'request':
       return { state: { ...state, requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }] }, lines: [] };
     case 'local':
@@ -175,7 +161,7 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
 }
 
 function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
-  const line = (kind: ChatLine['kind'], text: string, ts = now): ChatLine => ({ kind, ts, text });
+  const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
     case 'welcome': {
       const state: ChatState = {
@@ -197,32 +183,35 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state, lines };
     }
     case 'message': {
-      if (m.id <= s.lastId) return { state: s, lines: [] };
       const own = same(m.from, s.me);
+      // Our copy of the echo carries the label of the line it delivers.
+      const outgoing = own && m.label !== undefined ? settle(s.outgoing, m.label, 'delivered', now).outgoing : s.outgoing;
+      if (m.id <= s.lastId) return { state: outgoing === s.outgoing ? s : { ...s, outgoing }, lines: [] };
       const kind = m.action ? 'action' : 'message';
       const state: ChatState = {
         ...s,
         lastId: m.id,
-        pending: own ? settle(s.pending, (p) => (p.kind === 'me') === Boolean(m.action) && p.kind !== 'msg' && p.text === m.text) : s.pending,
+        outgoing,
         recent: own ? s.recent : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
-      const l: ChatLine = { kind, ts: m.ts, from: m.from, text: m.text };
+      const l: MessageLine | ActionLine = { kind, ts: m.ts, from: m.from, text: m.text };
       if (own) l.own = true;
       else if (mentions(m.text, s.me)) l.mention = true;
       return { state, lines: [l] };
     }
     case 'private': {
-      if (m.id <= s.lastId) return { state: s, lines: [] };
       const own = same(m.from, s.me);
+      const outgoing = own && m.label !== undefined ? settle(s.outgoing, m.label, 'delivered', now).outgoing : s.outgoing;
+      if (m.id <= s.lastId) return { state: outgoing === s.outgoing ? s : { ...s, outgoing }, lines: [] };
       const other = own ? m.to : m.from;
       const state: ChatState = {
         ...s,
         lastId: m.id,
         partners: [other, ...without(s.partners, other)].slice(0, PARTNERS_LIMIT),
-        pending: own ? settle(s.pending, (p) => p.kind === 'msg' && same(p.to ?? '', m.to) && p.text === m.text) : s.pending,
+        outgoing,
         recent: own ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT) : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
-      const l: ChatLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text };
+      const l: PrivateLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text };
       if (own) l.own = true;
       else l.mention = true; // a private message is addressed to us: as loud as a mention
       return { state, lines: [l] };
@@ -277,19 +266,17 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         if (quiet) return { state: { ...s, requests }, lines: [] };
         return { state: { ...s, requests, refused }, lines: [line('error', m.message)] };
       }
-      // The server answers in order, so an error about a say/msg answers our oldest one of that
-      // kind on the wire.
-      const i = s.pending.findIndex((p) => p.sent === true && (p.kind === 'msg') === (m.ref === 'msg'));
-      if (i < 0) return { state: { ...s, refused }, lines: [line('error', m.message)] };
-      // Refused for our pace only: it goes again (the controller slows down), so it stays pending.
+      // The error carries the label of the line it refuses.
+      const settled = m.label === undefined ? undefined : settle(s.outgoing, m.label, m.code === 'rate_limited' ? 'rate_limited' : 'refused', now);
+      if (!settled?.line) return { state: { ...s, refused }, lines: [line('error', m.message)] };
+      // Refused for our pace only: it goes again, more slowly, so it stays pending.
       if (m.code === 'rate_limited') {
-        const { sent: _, ...again } = s.pending[i]!;
-        return { state: { ...s, pending: [...s.pending.slice(0, i), again, ...s.pending.slice(i + 1)] }, lines: [] };
+        return { state: { ...s, outgoing: settled.outgoing }, lines: settled.slowed ? [line('info', 'The server asked us to slow down; sending more slowly')] : [] };
       }
       // The text is not lost: the line says how to send it again, and the full screen puts it back in the input line.
-      const unsent = asInput(s.pending[i]!);
-      const l: ChatLine = { ...line('error', `${m.message} Not sent: ${unsent}`), unsent };
-      return { state: { ...s, refused, pending: [...s.pending.slice(0, i), ...s.pending.slice(i + 1)] }, lines: [l] };
+      const unsent = asInput(settled.line);
+      const l: ErrorLine = { kind: 'error', ts: now, text: `${m.message} Not sent: ${unsent}`, unsent };
+      return { state: { ...s, refused, outgoing: settled.outgoing }, lines: [l] };
     }
     case 'bye':
       // The server's own notice says why; this says what happens next.

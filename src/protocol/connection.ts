@@ -54,6 +54,19 @@ export interface ConnectOptions {
   pingTimeout?: number;
 }
 
+/** Options for say(), me() and msg(). */
+export interface SendOptions {
+  /**
+   * Copied by the server onto its answer (docs/PROTOCOL.md "Labels"): our own copy of the
+   * `message`/`private`, or the `error` that refuses the line. At most 64 bytes of UTF-8.
+   */
+  label?: string;
+}
+
+function labelled<T extends ClientMessage>(message: T, options: SendOptions): T {
+  return options.label === undefined ? message : { ...message, label: options.label };
+}
+
 type Pending = { ref: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match: (m: ServerMessage) => boolean };
 
 export interface ConnectionEvents {
@@ -133,16 +146,19 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.socket.write(encode(message));
   }
 
-  say(text: string): void {
-    this.send({ type: 'say', text });
+  /** Say `text` in our room. With a `label`, our own copy of the `message` (or the `error` refusing it) carries it. */
+  say(text: string, options: SendOptions = {}): void {
+    this.send(labelled({ type: 'say', text }, options));
   }
 
-  me(text: string): void {
-    this.send({ type: 'say', text, action: true });
+  /** An action ("/me waves"): as say(). */
+  me(text: string, options: SendOptions = {}): void {
+    this.send(labelled({ type: 'say', text, action: true }, options));
   }
 
-  msg(to: string, text: string): void {
-    this.send({ type: 'msg', to, text });
+  /** A private message to `to`. With a `label`, our own copy of the `private` (or the `error` refusing it) carries it. */
+  msg(to: string, text: string, options: SendOptions = {}): void {
+    this.send(labelled({ type: 'msg', to, text }, options));
   }
 
   /** Move to another room ("#rust" or "rust"); resolves with the new room's member list. */

@@ -8,7 +8,7 @@
  * for await (const m of chat) if (m.type === 'message' && m.from !== chat.name) chat.say(m.text);
  * ```
  */
-export { connect, Connection, type ConnectOptions, type ConnectionEvents } from './connection.js';
+export { connect, Connection, type ConnectOptions, type ConnectionEvents, type SendOptions } from './connection.js';
 export { ConnectionError, FrameError, ProtocolError, ServerError, type ConnectionErrorCode } from './errors.js';
 export { encode, decode, encodePayload } from './codec.js';
 export { encodeFrame, FrameDecoder, HEADER_BYTES } from './frame.js';

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { clockTime, compareNames, mentions, nameColour, NAME_COLOURS, plainLine, styleLine } from '../../src/client/format.js';
-import type { ChatLine } from '../../src/client/line.js';
+import type { ChatLine, LineKind } from '../../src/client/line.js';
 
 const ts = new Date(2024, 0, 2, 9, 5).getTime();
-const line = (l: Partial<ChatLine>): ChatLine => ({ kind: 'message', ts, text: 'hello', from: 'alice', ...l });
+/** The fields a case changes; the result is a message from alice unless the case says otherwise. */
+type Fields = { kind?: LineKind; text?: string; from?: string; to?: string; own?: boolean; mention?: boolean; pending?: boolean };
+const line = (l: Fields): ChatLine => ({ kind: 'message', ts, text: 'hello', from: 'alice', ...l }) as ChatLine;
 const text = (l: ChatLine): string => styleLine(l).segments.map((s) => s.text).join('');
 
 describe('format', () => {
@@ -44,7 +46,7 @@ describe('format', () => {
     expect(clockTime(ts)).toBe('09:05');
   });
 
-  it.each<[string, Partial<ChatLine>, string, string]>([
+  it.each<[string, Fields, string, string]>([
     ['a message', {}, '09:05 alice: hello', 'alice: hello'],
     ['an action', { kind: 'action', text: 'waves' }, '09:05 * alice waves', '* alice waves'],
     ['a private message to us', { kind: 'private', to: 'bob' }, '09:05 *alice* hello', '*alice* hello'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nameColour } from '../../src/client/format.js';
+import { createOutgoing, enqueue } from '../../src/client/outgoing.js';
 import type { Row } from '../../src/client/scrollback.js';
 import { initialState, type ChatState } from '../../src/client/state.js';
 import { areas, compose, fit, statusText } from '../../src/client/tui/layout.js';
@@ -31,7 +32,7 @@ describe('screen layout', () => {
 
   it.each<[string, Partial<ChatState>, { scrolledUp: boolean; newBelow: number }, string]>([
     ['online', {}, { scrolledUp: false, newBelow: 0 }, ' alice │ #main (2) │ 3 online │ connected │ host:5005'],
-    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', pending: [{ seq: 1, kind: 'say', text: 'x', ts: 0 }] }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main │ 1 pending │ host:5005'],
+    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', outgoing: enqueue(createOutgoing(), { kind: 'say', text: 'x' }, 0).outgoing }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main │ 1 pending │ host:5005'],
     ['given up', { status: 'offline', statusDetail: 'gave up' }, { scrolledUp: false, newBelow: 0 }, ' OFFLINE (gave up) │ alice │ #main │ host:5005'],
     ['scrolled up', {}, { scrolledUp: true, newBelow: 0 }, ' ▲ scrolled up (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
     ['new lines below', {}, { scrolledUp: true, newBelow: 4 }, ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],

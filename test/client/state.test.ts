@@ -19,8 +19,11 @@ function run(events: (ChatEvent | ServerMessage)[], start: ChatState = initialSt
   return { state, lines };
 }
 const texts = (lines: ChatLine[]): string[] => lines.map((l) => l.text);
-const say = (text: string, kind: 'say' | 'me' = 'say'): ChatEvent => ({ type: 'send', kind, text, now });
-const sent = (seq: number): ChatEvent => ({ type: 'sent', seq, now });
+const say = (text: string, kind: 'say' | 'me' = 'say'): ChatEvent => ({ type: 'send', line: { kind, text }, now });
+const online: ChatEvent = { type: 'status', status: 'online', now };
+/** Put on the wire what may go (labels count from 1). */
+const flush: ChatEvent = { type: 'flush', now };
+const pendingTexts = (s: ChatState): string[] => s.outgoing.lines.map((p) => p.text);
 const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({ type: 'message', id, ts: now, room: '#main', from, text, ...extra });
 
 describe('client state', () => {
@@ -49,31 +52,42 @@ describe('client state', () => {
     expect(texts(lines.filter((l) => l.kind === 'message'))).toEqual(['before', 'after restart']);
   });
 
-  it('keeps what we send pending until the server echoes it, then shows the echo', () => {
-    const sent = run([welcome, say('one'), say('two')]);
-    expect(sent.state.pending.map((p) => p.text)).toEqual(['one', 'two']);
+  it('keeps what we send pending until its labelled echo arrives, then shows the echo', () => {
+    const sent = run([welcome, online, say('one'), say('two'), flush]);
+    expect(pendingTexts(sent.state)).toEqual(['one', 'two']);
     expect(sent.lines).toHaveLength(1);
-    const echoed = run([message(5, 'alice', 'one')], sent.state);
-    expect(echoed.state.pending.map((p) => p.text)).toEqual(['two']);
-    expect(echoed.lines).toEqual([{ kind: 'message', ts: now, from: 'alice', text: 'one', own: true }]);
+    // Our own copy carries the label of the line it delivers; the same text without it settles nothing.
+    const echoed = run([message(5, 'alice', 'two'), message(6, 'alice', 'one', { label: '1' })], sent.state);
+    expect(pendingTexts(echoed.state)).toEqual(['two']);
+    expect(echoed.lines).toEqual([
+      { kind: 'message', ts: now, from: 'alice', text: 'two', own: true },
+      { kind: 'message', ts: now, from: 'alice', text: 'one', own: true },
+    ]);
   });
 
-  it('matches an action echo to a pending /me, not to a pending say with the same text', () => {
-    const { state } = run([welcome, say('waves'), say('waves', 'me'), message(3, 'alice', 'waves', { action: true })]);
-    expect(state.pending.map((p) => p.kind)).toEqual(['say']);
+  it('settles the line the label names, whatever its text and kind', () => {
+    const { state } = run([welcome, online, say('waves'), say('waves', 'me'), flush, message(3, 'alice', 'waves', { action: true, label: '2' })]);
+    expect(state.outgoing.lines.map((p) => p.kind)).toEqual(['say']);
   });
 
-  it('settles a pending /msg from the private echo', () => {
-    const { state, lines } = run([welcome, { type: 'send', kind: 'msg', to: 'Bob', text: 'psst', now }, { type: 'private', id: 4, ts: now, from: 'alice', to: 'bob', text: 'psst' }]);
-    expect(state.pending).toEqual([]);
+  it('settles a pending /msg from the labelled private echo', () => {
+    const { state, lines } = run([welcome, online, { type: 'send', line: { kind: 'msg', to: 'Bob', text: 'psst' }, now }, flush, { type: 'private', id: 4, ts: now, from: 'alice', to: 'bob', text: 'psst', label: '1' }]);
+    expect(state.outgoing.lines).toEqual([]);
     expect(lines.at(-1)).toMatchObject({ kind: 'private', own: true, to: 'bob' });
   });
 
-  it('drops the oldest say on the wire when the server refuses a say', () => {
-    const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say' }]);
-    expect(state.pending.map((p) => p.text)).toEqual(['b']);
-    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed. Not sent: a', unsent: 'a' });
+  it('drops the line a labelled error refuses, and says how to send it again', () => {
+    const { state, lines } = run([welcome, online, say('a'), say('b'), flush, { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say', label: '2' }]);
+    expect(pendingTexts(state)).toEqual(['a']);
+    expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed. Not sent: b', unsent: 'b' });
     expect(state.refused).toBe(1);
+  });
+
+  it('shows an error whose label names none of our lines, and settles nothing', () => {
+    const { state, lines } = run([welcome, online, say('a'), flush, { type: 'error', code: 'bad_text', message: 'No.', ref: 'say' }, { type: 'error', code: 'bad_text', message: 'Nor this.', ref: 'say', label: '99' }]);
+    expect(pendingTexts(state)).toEqual(['a']);
+    expect(texts(lines).slice(1)).toEqual(['No.', 'Nor this.']);
+    expect(state.refused).toBe(2);
   });
 
   it('answers a quiet who without a line and the user\'s who with one, in the order they were asked', () => {
@@ -91,24 +105,31 @@ describe('client state', () => {
     expect(lines).toHaveLength(1);
   });
 
-  it('puts a say refused for the rate back in the queue, since the controller sends it again', () => {
-    const { state, lines } = run([welcome, say('a'), say('b'), sent(1), sent(2), { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say' }]);
-    expect(state.pending.map((p) => [p.text, p.sent === true])).toEqual([['a', false], ['b', true]]);
+  it('puts a say refused for the rate back in the queue, says once that it slows down, and sends nothing more until answered', () => {
+    const limited = (label: string): ServerMessage => ({ type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say', label });
+    const { state, lines } = run([welcome, online, say('a'), say('b'), flush, limited('1'), limited('2')]);
+    expect(pendingTexts(state)).toEqual(['a', 'b']);
+    expect(state.outgoing.inFlight.size).toBe(0);
     expect(lines.filter((l) => l.kind === 'error')).toEqual([]);
+    expect(texts(lines).slice(1)).toEqual(['The server asked us to slow down; sending more slowly']);
+    expect(state.refused).toBe(0);
   });
 
-  it('answers an error with the line it is about, not one put back in the queue before it', () => {
+  it('answers an error with the line its label names, not one put back in the queue before it', () => {
     const { state } = run([
-      welcome, say('a'), say('b'), sent(1), sent(2),
-      { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say' },
-      { type: 'error', code: 'bad_text', message: 'No.', ref: 'say' },
+      welcome, online, say('a'), say('b'), flush,
+      { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say', label: '1' },
+      { type: 'error', code: 'bad_text', message: 'No.', ref: 'say', label: '2' },
     ]);
-    expect(state.pending.map((p) => p.text)).toEqual(['a']);
+    expect(pendingTexts(state)).toEqual(['a']);
   });
 
-  it('puts everything on the wire back in the queue when the connection drops', () => {
-    const { state } = run([welcome, say('a'), say('b'), sent(1), { type: 'status', status: 'reconnecting', now }]);
-    expect(state.pending.map((p) => p.sent === true)).toEqual([false, false]);
+  it('puts everything on the wire back in the queue when the connection drops, and sends it again once online', () => {
+    const dropped = run([welcome, online, say('a'), say('b'), flush, { type: 'status', status: 'reconnecting', now }]).state;
+    expect(dropped.outgoing.inFlight.size).toBe(0);
+    expect(apply(dropped, { type: 'flush', now }).send).toEqual([]);
+    const back = apply(run([welcome, online], dropped).state, { type: 'flush', now });
+    expect(back.send?.map((p) => [p.label, p.text])).toEqual([['1', 'a'], ['2', 'b']]);
   });
 
   it('marks lines that mention us, and private messages to us', () => {
@@ -118,7 +139,7 @@ describe('client state', () => {
       message(2, 'bob', 'nothing here'),
       { type: 'private', id: 3, ts: now, from: 'bob', to: 'alice', text: 'psst' },
     ]);
-    expect(lines.slice(1).map((l) => Boolean(l.mention))).toEqual([true, false, true]);
+    expect(lines.slice(1).map((l) => 'mention' in l && l.mention === true)).toEqual([true, false, true]);
   });
 
   it('follows joins, leaves and renames in our room', () => {

@@ -195,6 +195,24 @@ describe('Connection', () => {
     await bob.close();
   });
 
+  it('say, me and msg take a label, which comes back on our own copy and on the refusal; without one, nothing is labelled', async () => {
+    const { port } = await startServer();
+    const alice = await connect({ host: '127.0.0.1', port, name: 'alice' });
+    const bob = await connect({ host: '127.0.0.1', port, name: 'bob' });
+    alice.say('hi', { label: 's1' });
+    expect(await alice.waitFor('message', (m) => m.text === 'hi')).toMatchObject({ label: 's1' });
+    alice.me('waves', { label: 'm1' });
+    expect(await alice.waitFor('message', (m) => m.text === 'waves')).toMatchObject({ action: true, label: 'm1' });
+    alice.msg('bob', 'psst', { label: 'p1' });
+    expect(await alice.waitFor('private', (m) => m.text === 'psst')).toMatchObject({ to: 'bob', label: 'p1' });
+    alice.msg('nobody', 'hello?', { label: 'p2' });
+    expect(await alice.waitFor('error')).toMatchObject({ code: 'no_such_user', label: 'p2' });
+    alice.say('plain');
+    expect(await alice.waitFor('message', (m) => m.text === 'plain')).not.toHaveProperty('label');
+    await alice.close();
+    await bob.close();
+  });
+
   it('delivers every server message to `for await`, in order, and ends after logout', async () => {
     const { port } = await startServer();
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });

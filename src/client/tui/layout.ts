@@ -82,7 +82,7 @@ export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newB
   else if (state.status === 'connecting') parts.push('connecting…');
   if (state.status === 'online') parts.push(state.me, `${state.room} (${state.users.length})`, `${state.clients} online`, 'connected');
   else parts.push(state.me, state.room);
-  if (state.pending.length > 0) parts.push(`${state.pending.length} pending`);
+  if (state.outgoing.lines.length > 0) parts.push(`${state.outgoing.lines.length} pending`);
   parts.push(state.address);
   return ` ${parts.join(' │ ')}`;
 }

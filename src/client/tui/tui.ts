@@ -12,7 +12,8 @@ import { LineEditor } from '../editor.js';
 import { findUrls, styleLine } from '../format.js';
 import type { ChatLine } from '../line.js';
 import { Scrollback, wrap, type Row } from '../scrollback.js';
-import type { ChatState, PendingSend } from '../state.js';
+import type { PendingSend } from '../outgoing.js';
+import type { ChatState } from '../state.js';
 import { cleanInput, sanitize, strWidth } from '../width.js';
 import type { InputEvent } from './input.js';
 import { areas, compose, statusText } from './layout.js';
@@ -34,8 +35,9 @@ export interface TuiOptions {
 }
 
 function pendingLine(p: PendingSend, me: string): ChatLine {
-  const kind = p.kind === 'me' ? 'action' : p.kind === 'msg' ? 'private' : 'message';
-  return { kind, ts: p.ts, text: p.text, from: me, own: true, pending: true, ...(p.to === undefined ? {} : { to: p.to }) };
+  const spoken = { ts: p.ts, text: p.text, from: me, own: true, pending: true };
+  if (p.kind === 'msg') return { ...spoken, kind: 'private', to: p.to };
+  return { ...spoken, kind: p.kind === 'me' ? 'action' : 'message' };
 }
 
 export class Tui implements Frontend {
@@ -78,7 +80,7 @@ export class Tui implements Frontend {
     for (const line of lines) {
       this.scrollback.push(styleLine(line));
       for (const { url } of findUrls(sanitize(line.text))) this.links = [...this.links.filter((u) => u !== url), url].slice(-URLS_KEPT);
-      if (line.unsent !== undefined) this.giveBack(line.unsent);
+      if (line.kind === 'error' && line.unsent !== undefined) this.giveBack(line.unsent);
     }
     this.schedule();
   }
@@ -270,7 +272,7 @@ export class Tui implements Frontend {
 
   /** Our unsent lines, drawn under the scrollback (at most half the pane). */
   private pendingRows(width: number, height: number): Row[] {
-    const rows = this.state.pending.flatMap((p) => wrap(styleLine(pendingLine(p, this.state.me)), width));
+    const rows = this.state.outgoing.lines.flatMap((p) => wrap(styleLine(pendingLine(p, this.state.me)), width));
     return rows.slice(-Math.floor(height / 2));
   }
 
