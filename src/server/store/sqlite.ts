@@ -93,14 +93,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'full-text search',
     up(db) {
       db.exec(`CREATE VIRTUAL TABLE messages_search USING fts5(
-        body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`);
+        body, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`);
       // Index what an older database already holds, in id order, a batch at a time.
-      const read = db.prepare('SELECT id, text FROM messages WHERE id > ? ORDER BY id LIMIT ?');
-      const insert = db.prepare('INSERT INTO messages_search (rowid, body) VALUES (?, ?)');
+      const read = db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?');
+      const insert = db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)');
       let last = 0;
       while (true) {
-        const rows = read.all(last, BACKFILL_BATCH) as { id: number; text: string }[];
-        for (const row of rows) insert.run(row.id, searchColumn(row.text));
+        const rows = read.all(last, BACKFILL_BATCH) as { id: number; text: string; room_id: number | null; from_account: string | null; to_account: string | null }[];
+        for (const row of rows) insert.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
         if (rows.length < BACKFILL_BATCH) break;
         last = rows[rows.length - 1]!.id;
       }
@@ -151,6 +151,24 @@ function toMessage(row: Row): StoredMessage {
     ...(row.to_account !== null ? { toAccount: row.to_account } : {}),
     ...base,
   };
+}
+
+/**
+ * The FTS5 `scope` column: one token per place a message can be searched from (`r<room id>`, and
+ * `a<hex of the account name>` per account party), so a search ANDs the words with the scope in
+ * FTS5 itself, which skips through the doclists instead of filtering every match of a common word
+ * server-wide.
+ */
+function scopeToken(kind: 'r' | 'a', value: number | string): string {
+  return typeof value === 'number' ? `${kind}${value}` : `${kind}${Buffer.from(value).toString('hex')}`;
+}
+
+function scopeColumn(roomId: number | null, fromAccount: string | null, toAccount: string | null): string {
+  if (roomId !== null) return scopeToken('r', roomId);
+  return [fromAccount, toAccount]
+    .filter((a): a is string => a !== null)
+    .map((a) => scopeToken('a', a))
+    .join(' ');
 }
 
 function pairKey(a: string, b: string): string {
@@ -296,7 +314,7 @@ export class SqliteStore implements Store {
       insertMessage: db.prepare(`INSERT INTO messages
         (id, ts, room_id, from_name, from_key, text, action, to_name, from_account, to_account, pair)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      insertSearch: db.prepare('INSERT INTO messages_search (rowid, body) VALUES (?, ?)'),
+      insertSearch: db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)'),
       addRoom: db.prepare('INSERT INTO rooms (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
       roomId: db.prepare('SELECT id FROM rooms WHERE key = ?').pluck(),
       countRoom: db.prepare('UPDATE rooms SET messages = messages + ? WHERE id = ?'),
@@ -318,8 +336,9 @@ export class SqliteStore implements Store {
         WHERE m.pair = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`),
       pairAfter: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
         WHERE m.pair = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
-      // FTS5 walks its matches newest first (ORDER BY rowid DESC is its own order), and the scope
-      // filters each one, so the cost is the matches scanned until `limit` of them pass.
+      // FTS5 walks the matches of words AND scope newest first (ORDER BY rowid DESC is its own
+      // order); the SQL filters repeat the scope as a guard and add `from`, so the cost is the
+      // in-scope matches scanned until `limit` of them pass.
       search: db.prepare(`SELECT ${COLUMNS} FROM messages_search s
         JOIN messages m ON m.id = s.rowid LEFT JOIN rooms r ON r.id = m.room_id
         WHERE messages_search MATCH @match AND s.rowid < @before
@@ -357,7 +376,7 @@ export class SqliteStore implements Store {
           if (fromAccount !== null && toAccount !== null) pair = pairKey(fromAccount, toAccount);
         }
         s.insertMessage.run(m.id, m.ts, roomId, m.from, foldName(m.from), m.text, m.action ? 1 : 0, to, fromAccount, toAccount, pair);
-        s.insertSearch.run(m.id, searchColumn(m.text));
+        s.insertSearch.run(m.id, searchColumn(m.text), scopeColumn(roomId, fromAccount, toAccount));
       }
       for (const [roomId, n] of counts) s.countRoom.run(n, roomId);
       for (const { room, topic } of p.topics.values()) {
@@ -527,14 +546,19 @@ export class SqliteStore implements Store {
 
   search(query: string, scope: SearchScope): Promise<Page> {
     return this.read(() => {
-      const match = ftsQuery(query);
-      if (match === undefined) return { messages: [], more: false };
+      const words = ftsQuery(query);
+      if (words === undefined) return { messages: [], more: false };
       const n = clampLimit(scope.limit, MAX_SEARCH_LIMIT);
       const rooms: number[] = [];
       for (const room of scope.rooms.slice(0, 1000)) {
         const id = this.findRoom(room);
         if (id !== undefined) rooms.push(id);
       }
+      const places = rooms.map((id) => scopeToken('r', id));
+      if (scope.privateAccount !== undefined) places.push(scopeToken('a', foldName(scope.privateAccount)));
+      if (places.length === 0) return { messages: [], more: false };
+      // Scope tokens are [a-z0-9] only, so quoting them is enough.
+      const match = `body: (${words}) AND scope: (${places.map((p) => `"${p}"`).join(' OR ')})`;
       const rows = this.s.search.all({
         match,
         before: scope.before ?? Number.MAX_SAFE_INTEGER,
