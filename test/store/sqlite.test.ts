@@ -13,7 +13,10 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshFile = (): string => path.join(dir, `db-${++n}.sqlite`);
 
-runStoreCases('sqlite', { make: (options) => openSqliteStore(freshFile(), options) });
+// The shared cases count rows per prune call; the time budget is tested below with a clock.
+const UNTIMED = { pruneBudgetMs: Number.POSITIVE_INFINITY };
+
+runStoreCases('sqlite', { make: (options) => openSqliteStore(freshFile(), { ...UNTIMED, ...options }) });
 
 function say(store: SqliteStore, text: string, extra: Partial<RoomMessage> = {}): RoomMessage {
   const m: RoomMessage = { kind: 'room', id: store.ids.next(), ts: Date.now(), room: '#main', from: 'alice', text, ...extra };
@@ -48,7 +51,7 @@ describe('sqlite store on a real file', () => {
 
   it('keeps ids increasing after retention emptied the table', async () => {
     const file = freshFile();
-    let store = openSqliteStore(file);
+    let store = openSqliteStore(file, UNTIMED);
     for (let i = 0; i < 5; i++) say(store, `m${i}`, { ts: 1 });
     store.commit();
     const highest = store.ids.next();
@@ -182,6 +185,84 @@ describe('sqlite store on a real file', () => {
     expect(page.messages.map((m) => m.text)).toEqual(Array.from({ length: 150 }, (_, i) => `while full ${i + 50}`));
     expect(committed).toBeGreaterThan(50);
     store.close();
+  });
+
+  describe('retention cost', () => {
+    /** A clock that moves 1 ms each time it is read: the budget is then a count of reads. */
+    function ticking(): () => number {
+      let t = 0;
+      return () => ++t;
+    }
+
+    async function pruneAll(store: SqliteStore, olderThan: number, cap: number): Promise<number[]> {
+      const removed: number[] = [];
+      for (let calls = 0; calls < 10_000; calls++) {
+        const r = await store.prune(olderThan, cap);
+        removed.push(r.removed);
+        if (!r.more) return removed;
+      }
+      throw new Error('prune never finished');
+    }
+
+    it('stops deleting at its time budget, says more, and finishes on later calls', async () => {
+      const store = openSqliteStore(freshFile(), { pruneBatch: 500, pruneBudgetMs: 5, clock: ticking() });
+      for (let i = 0; i < 120; i++) say(store, `old ${i}`, { ts: 100 });
+      for (let i = 0; i < 3; i++) say(store, `new ${i}`, { ts: 10_000 });
+      store.commit();
+      const first = await store.prune(1000, 0);
+      expect(first.more).toBe(true);
+      expect(first.removed).toBeGreaterThan(0);
+      expect(first.removed).toBeLessThanOrEqual(5);
+      const rest = await pruneAll(store, 1000, 0);
+      expect(first.removed + rest.reduce((a, b) => a + b, 0)).toBe(120);
+      expect(rest.every((n) => n <= 5)).toBe(true);
+      expect((await store.latest('#main', 10)).messages.map((m) => m.text)).toEqual(['new 0', 'new 1', 'new 2']);
+      expect((await store.search('old', { rooms: ['#main'], limit: 10 })).messages).toEqual([]);
+      store.close();
+    });
+
+    it('applies the budget to the per-room cap too, and always makes progress', async () => {
+      let t = 0;
+      // Every read of the clock is past any deadline: each call still deletes one row.
+      const store = openSqliteStore(freshFile(), { pruneBudgetMs: 1, clock: () => (t += 1000) });
+      for (let i = 0; i < 40; i++) say(store, `b${i}`, { room: '#big' });
+      for (let i = 0; i < 3; i++) say(store, `s${i}`, { room: '#small' });
+      store.commit();
+      const removed = await pruneAll(store, 0, 10);
+      expect(removed).toEqual(Array.from({ length: 30 }, () => 1));
+      expect((await store.latest('#big', 100)).messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 30}`));
+      expect((await store.latest('#small', 100)).messages).toHaveLength(3);
+      store.close();
+    });
+
+    it('keeps the file bounded over many rounds of writing and pruning with a cap', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, UNTIMED);
+      const filler = 'lorem ipsum dolor sit amet consectetur'.split(' ');
+      const rounds: { pages: number; freePages: number; walBytes: number }[] = [];
+      for (let round = 0; round < 40; round++) {
+        for (let i = 0; i < 1000; i++) {
+          const words = Array.from({ length: 8 }, (_, k) => filler[(i * 7 + k * 3 + round) % filler.length]!);
+          say(store, `${words.join(' ')} w${round}x${i}`, { room: `#r${i % 5}` });
+        }
+        store.commit();
+        await pruneAll(store, 0, 300);
+        const { pages, freePages } = store.space();
+        rounds.push({ pages, freePages, walBytes: fs.statSync(`${file}-wal`).size });
+      }
+      for (let r = 0; r < 5; r++) expect((await store.latest(`#r${r}`, 1000)).messages).toHaveLength(300);
+      // The first rounds grow the file to its working size; after that pages freed by pruning
+      // are reused (FTS5 segment sizes wobble by a page or two as they merge). Kept unpruned, the
+      // 40 000 messages take twelve times the pages (1 420 against 116 here).
+      const early = Math.max(...rounds.slice(0, 10).map((r) => r.pages));
+      const late = Math.max(...rounds.slice(10).map((r) => r.pages));
+      expect(late).toBeLessThanOrEqual(Math.ceil(early * 1.1));
+      expect(Math.min(...rounds.slice(10).map((r) => r.freePages))).toBeGreaterThan(0);
+      // The WAL is reused from its start after each checkpoint, so it stops growing as well.
+      const walEarly = Math.max(...rounds.slice(0, 10).map((r) => r.walBytes));
+      expect(Math.max(...rounds.slice(10).map((r) => r.walBytes))).toBeLessThanOrEqual(walEarly * 1.1);
+      store.close();
+    });
   });
 
   it('returns from every hostile search without an FTS5 syntax error', async () => {

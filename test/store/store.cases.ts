@@ -299,6 +299,19 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         expect(await store.prune(0, 5)).toEqual({ removed: 0, more: false });
       });
 
+      it('caps every room over the cap, each call saying more until none is over', async () => {
+        const store = make({ pruneBatch: 100 });
+        for (let i = 0; i < 20; i++) for (const room of ['#a', '#b', '#c']) say(store, room, `${room} ${i}`);
+        say(store, '#small', 'alone');
+        await store.commit();
+        let calls = 0;
+        while ((await store.prune(0, 5)).more && calls < 50) calls++;
+        for (const room of ['#a', '#b', '#c']) {
+          expect(texts((await store.latest(room, 100)).messages)).toEqual(Array.from({ length: 5 }, (_, i) => `${room} ${i + 15}`));
+        }
+        expect(texts((await store.latest('#small', 100)).messages)).toEqual(['alone']);
+      });
+
       async function find(store: Store, query: string): Promise<string[]> {
         return texts((await store.search(query, { rooms: ['#main'], limit: 100 })).messages);
       }
