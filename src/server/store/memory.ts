@@ -1,0 +1,305 @@
+/**
+ * @module
+ * The in-memory store for `--no-store`: today's behaviour (nothing survives a restart) behind the
+ * same interface, with every structure bounded. Each room keeps a ring of its latest
+ * `perRoom` messages; at most `maxRooms` rooms keep history (the one written longest ago is
+ * forgotten first). Private messages are kept in a ring per account party (a message between two
+ * accounts sits in both rings), at most `maxAccounts` of them; with no account on either side a
+ * private message is not kept, as in the SQLite store. Search scans the rings in scope with the
+ * same word model as FTS5 (search-text.ts), so both stores find the same messages: its cost is
+ * bounded by (rooms in scope + 1) × the ring size. Ids come from a counter.
+ */
+import { foldName } from '../../protocol/index.js';
+import { matchesPhrases, queryPhrases, tokens } from './search-text.js';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_SEARCH_LIMIT,
+  clampLimit,
+  type CommitReport,
+  type IdSource,
+  type MessageId,
+  type Page,
+  type PruneReport,
+  type SearchScope,
+  type Store,
+  type StoredMessage,
+  type Topic,
+} from './store.js';
+
+export interface MemoryStoreOptions {
+  perRoom?: number;
+  maxRooms?: number;
+  maxAccounts?: number;
+  pruneBatch?: number;
+}
+
+/** A fixed-capacity ring of messages in increasing id order. */
+class Ring<T extends { id: number }> {
+  private readonly buf: (T | undefined)[];
+  private start = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Array<T | undefined>(capacity);
+  }
+
+  push(item: T): void {
+    if (this.size < this.capacity) {
+      this.buf[(this.start + this.size) % this.capacity] = item;
+      this.size++;
+    } else {
+      this.buf[this.start] = item;
+      this.start = (this.start + 1) % this.capacity;
+    }
+  }
+
+  at(i: number): T {
+    return this.buf[(this.start + i) % this.capacity]!;
+  }
+
+  shift(): void {
+    this.buf[this.start] = undefined;
+    this.start = (this.start + 1) % this.capacity;
+    this.size--;
+  }
+
+  /** Index of the first item with id > `id` (binary search). */
+  upper(id: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.at(mid).id <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface RoomEntry {
+  ring: Ring<StoredMessage>;
+  topic?: Topic;
+}
+
+class Counter implements IdSource {
+  private last = 0;
+  next(): MessageId {
+    return ++this.last;
+  }
+}
+
+export class MemoryStore implements Store {
+  readonly ids = new Counter();
+  private readonly rooms = new Map<string, RoomEntry>();
+  private readonly accounts = new Map<string, Ring<StoredMessage>>();
+  /** Search tokens per message, computed once. */
+  private readonly words = new WeakMap<StoredMessage, string[]>();
+  private readonly perRoom: number;
+  private readonly maxRooms: number;
+  private readonly maxAccounts: number;
+  private readonly pruneBatch: number;
+  private appended = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.perRoom = options.perRoom ?? 1000;
+    this.maxRooms = options.maxRooms ?? 10_000;
+    this.maxAccounts = options.maxAccounts ?? 10_000;
+    this.pruneBatch = options.pruneBatch ?? 500;
+  }
+
+  /** The entry for `key`, made most recently used (Map order is the eviction order). */
+  private room(key: string, create: boolean): RoomEntry | undefined {
+    let entry = this.rooms.get(key);
+    if (entry) {
+      this.rooms.delete(key);
+      this.rooms.set(key, entry);
+      return entry;
+    }
+    if (!create) return undefined;
+    entry = { ring: new Ring(this.perRoom) };
+    this.rooms.set(key, entry);
+    if (this.rooms.size > this.maxRooms) this.rooms.delete(this.rooms.keys().next().value!);
+    return entry;
+  }
+
+  private account(key: string): Ring<StoredMessage> {
+    let ring = this.accounts.get(key);
+    if (ring) {
+      this.accounts.delete(key);
+    } else {
+      ring = new Ring(this.perRoom);
+    }
+    this.accounts.set(key, ring);
+    if (this.accounts.size > this.maxAccounts) this.accounts.delete(this.accounts.keys().next().value!);
+    return ring;
+  }
+
+  append(message: StoredMessage): void {
+    this.appended++;
+    if (message.kind === 'room') {
+      this.room(foldName(message.room), true)!.ring.push(message);
+      return;
+    }
+    // Account names are kept folded, as the SQLite store returns them.
+    const kept = { ...message };
+    if (message.fromAccount !== undefined) kept.fromAccount = foldName(message.fromAccount);
+    if (message.toAccount !== undefined) kept.toAccount = foldName(message.toAccount);
+    const parties = new Set<string>();
+    if (kept.fromAccount !== undefined) parties.add(kept.fromAccount);
+    if (kept.toAccount !== undefined) parties.add(kept.toAccount);
+    for (const party of parties) this.account(party).push(kept);
+  }
+
+  setTopic(room: string, topic: Topic): void {
+    const entry = this.room(foldName(room), true)!;
+    if (topic.text === '') delete entry.topic;
+    else entry.topic = topic;
+  }
+
+  commit(): CommitReport {
+    const written = this.appended;
+    this.appended = 0;
+    return { written, pending: 0, dropped: 0 };
+  }
+
+  private page(ring: Ring<StoredMessage> | undefined, end: number | undefined, begin: number | undefined, limit: number, filter?: (m: StoredMessage) => boolean): Page {
+    const n = clampLimit(limit, MAX_PAGE_LIMIT);
+    if (!ring) return { messages: [], more: false };
+    const out: StoredMessage[] = [];
+    if (begin === undefined) {
+      // Backwards from just below `end` (or the newest).
+      for (let i = (end === undefined ? ring.size : ring.upper(end - 1)) - 1; i >= 0; i--) {
+        const m = ring.at(i);
+        if (filter && !filter(m)) continue;
+        if (out.length === n) return { messages: out.reverse(), more: true };
+        out.push(m);
+      }
+      return { messages: out.reverse(), more: false };
+    }
+    for (let i = ring.upper(begin); i < ring.size; i++) {
+      const m = ring.at(i);
+      if (filter && !filter(m)) continue;
+      if (out.length === n) return { messages: out, more: true };
+      out.push(m);
+    }
+    return { messages: out, more: false };
+  }
+
+  private ringOf(room: string): Ring<StoredMessage> | undefined {
+    return this.rooms.get(foldName(room))?.ring;
+  }
+
+  latest(room: string, limit: number): Promise<Page> {
+    return Promise.resolve(this.page(this.ringOf(room), undefined, undefined, limit));
+  }
+
+  before(room: string, id: MessageId, limit: number): Promise<Page> {
+    return Promise.resolve(this.page(this.ringOf(room), id, undefined, limit));
+  }
+
+  after(room: string, id: MessageId, limit: number): Promise<Page> {
+    return Promise.resolve(this.page(this.ringOf(room), undefined, id, limit));
+  }
+
+  since(room: string, id: MessageId, limit: number): Promise<Page> {
+    return this.after(room, id, limit);
+  }
+
+  private conversation(a: string, b: string): [Ring<StoredMessage> | undefined, (m: StoredMessage) => boolean] {
+    const x = foldName(a);
+    const y = foldName(b);
+    const between = (m: StoredMessage): boolean => {
+      if (m.kind !== 'private' || m.fromAccount === undefined || m.toAccount === undefined) return false;
+      const f = m.fromAccount;
+      const t = m.toAccount;
+      return (f === x && t === y) || (f === y && t === x);
+    };
+    return [this.accounts.get(x), between];
+  }
+
+  privateLatest(a: string, b: string, limit: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b);
+    return Promise.resolve(this.page(ring, undefined, undefined, limit, between));
+  }
+
+  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b);
+    return Promise.resolve(this.page(ring, id, undefined, limit, between));
+  }
+
+  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b);
+    return Promise.resolve(this.page(ring, undefined, id, limit, between));
+  }
+
+  private wordsOf(m: StoredMessage): string[] {
+    let w = this.words.get(m);
+    if (!w) {
+      w = tokens(m.text);
+      this.words.set(m, w);
+    }
+    return w;
+  }
+
+  search(query: string, scope: SearchScope): Promise<Page> {
+    const phrases = queryPhrases(query);
+    if (phrases.length === 0) return Promise.resolve({ messages: [], more: false });
+    const n = clampLimit(scope.limit, MAX_SEARCH_LIMIT);
+    const from = scope.from === undefined ? undefined : foldName(scope.from);
+    const before = scope.before ?? Number.MAX_SAFE_INTEGER;
+    const rings = new Set<Ring<StoredMessage>>();
+    for (const room of scope.rooms.slice(0, 1000)) {
+      const ring = this.ringOf(room);
+      if (ring) rings.add(ring);
+    }
+    const account = scope.privateAccount === undefined ? undefined : this.accounts.get(foldName(scope.privateAccount));
+    if (account) rings.add(account);
+    // Up to n + 1 hits from each ring, newest first, then the newest n + 1 of them all.
+    const hits = new Map<number, StoredMessage>();
+    for (const ring of rings) {
+      let found = 0;
+      for (let i = ring.upper(before - 1) - 1; i >= 0 && found <= n; i--) {
+        const m = ring.at(i);
+        if (from !== undefined && foldName(m.from) !== from) continue;
+        if (!matchesPhrases(this.wordsOf(m), phrases)) continue;
+        hits.set(m.id, m);
+        found++;
+      }
+    }
+    const sorted = [...hits.values()].sort((a, b) => b.id - a.id);
+    return Promise.resolve({ messages: sorted.slice(0, n), more: sorted.length > n });
+  }
+
+  getTopic(room: string): Promise<Topic | undefined> {
+    return Promise.resolve(this.rooms.get(foldName(room))?.topic);
+  }
+
+  prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
+    let budget = this.pruneBatch;
+    const trim = (ring: Ring<StoredMessage>): void => {
+      while (budget > 0 && ring.size > 0 && (ring.at(0).ts < olderThanMs || (perRoomCap > 0 && ring.size > perRoomCap))) {
+        ring.shift();
+        budget--;
+      }
+    };
+    for (const entry of this.rooms.values()) {
+      if (budget === 0) break;
+      trim(entry.ring);
+    }
+    for (const ring of this.accounts.values()) {
+      if (budget === 0) break;
+      while (budget > 0 && ring.size > 0 && ring.at(0).ts < olderThanMs) {
+        ring.shift();
+        budget--;
+      }
+    }
+    const removed = this.pruneBatch - budget;
+    return Promise.resolve({ removed, more: budget === 0 });
+  }
+
+  close(): void {
+    this.rooms.clear();
+    this.accounts.clear();
+  }
+}
+

@@ -1,0 +1,660 @@
+/**
+ * @module
+ * The SQLite store (better-sqlite3): the only module with SQL in it.
+ *
+ * Durability: WAL mode with `synchronous=NORMAL` by default. A commit is in the WAL file (the
+ * kernel's page cache) when commit() returns, so a crash or SIGKILL of the process loses nothing
+ * committed (test/store/sqlite.test.ts kills a writer to prove it). What NORMAL gives up is an
+ * fsync per commit: an OS crash or power loss may lose the last commits since the WAL was last
+ * synced (at a checkpoint), though the file stays consistent. `synchronous: 'full'` syncs every
+ * commit, which bounds throughput at the disk's fsync rate, one per event-loop turn.
+ *
+ * Locking: `locking_mode=EXCLUSIVE`, taken at open, so a second server on the same data directory
+ * fails at once with a clear line instead of both writing.
+ *
+ * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
+ * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
+ * private messages between two accounts; `messages_search` a contentless FTS5 index of the text
+ * (see search-text.ts for the tokenizer). Private messages with no account on either side are not
+ * stored: nobody could ever read them (PROTOCOL.md gives private history to accounts only).
+ *
+ * Failures while running (disk full, I/O errors) never throw out of commit(): the batch is kept,
+ * up to `maxPending` messages (older ones beyond that are dropped and counted), retried at most
+ * every `retryMs`, and the report says so; writes resume by themselves when space returns.
+ */
+import Database from 'better-sqlite3';
+import { foldName } from '../../protocol/index.js';
+import { ftsQuery, searchColumn } from './search-text.js';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_SEARCH_LIMIT,
+  StoreError,
+  clampLimit,
+  type CommitReport,
+  type IdSource,
+  type MessageId,
+  type Page,
+  type PruneReport,
+  type SearchScope,
+  type Store,
+  type StoreErrorCode,
+  type StoredMessage,
+  type Topic,
+} from './store.js';
+
+type Db = Database.Database;
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+/** Rows read per batch when a migration backfills. */
+const BACKFILL_BATCH = 1000;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'messages and rooms',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE rooms (
+          id INTEGER PRIMARY KEY,
+          key TEXT NOT NULL UNIQUE,
+          name TEXT NOT NULL,
+          messages INTEGER NOT NULL DEFAULT 0,
+          topic TEXT,
+          topic_by TEXT,
+          topic_ts INTEGER
+        );
+        CREATE INDEX rooms_by_messages ON rooms(messages);
+        CREATE TABLE messages (
+          id INTEGER PRIMARY KEY,
+          ts INTEGER NOT NULL,
+          room_id INTEGER,
+          from_name TEXT NOT NULL,
+          from_key TEXT NOT NULL,
+          text TEXT NOT NULL,
+          action INTEGER NOT NULL DEFAULT 0,
+          to_name TEXT,
+          from_account TEXT,
+          to_account TEXT,
+          pair TEXT
+        );
+        CREATE INDEX messages_by_room ON messages(room_id) WHERE room_id IS NOT NULL;
+        CREATE INDEX messages_by_pair ON messages(pair) WHERE pair IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: 'full-text search',
+    up(db) {
+      db.exec(`CREATE VIRTUAL TABLE messages_search USING fts5(
+        body, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`);
+      // Index what an older database already holds, in id order, a batch at a time.
+      const read = db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?');
+      const insert = db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)');
+      let last = 0;
+      while (true) {
+        const rows = read.all(last, BACKFILL_BATCH) as { id: number; text: string; room_id: number | null; from_account: string | null; to_account: string | null }[];
+        for (const row of rows) insert.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
+        if (rows.length < BACKFILL_BATCH) break;
+        last = rows[rows.length - 1]!.id;
+      }
+    },
+  },
+];
+
+export interface SqliteStoreOptions {
+  synchronous?: 'normal' | 'full';
+  /** Messages kept for a retry while writes fail; beyond it the oldest are dropped. */
+  maxPending?: number;
+  /** Least time between two attempts while writes fail. */
+  retryMs?: number;
+  /** Rows removed per prune() call at most. */
+  pruneBatch?: number;
+  /** Time one prune() call may spend deleting rows (the commit writing them comes after). */
+  pruneBudgetMs?: number;
+  now?: () => number;
+  /** A monotonic clock in ms for the prune budget; tests inject one that advances per call. */
+  clock?: () => number;
+  /** A cap on the database's size (SQLite's max_page_count): past it, commits fail as disk full. */
+  maxBytes?: number;
+  /** The schema to bring the file to; tests pass a prefix to make an older database. */
+  migrations?: readonly Migration[];
+}
+
+const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
+/** The room-id cache is cleared when it grows past this (rooms come and go over months). */
+const ROOM_CACHE_MAX = 50_000;
+
+interface Row {
+  id: number;
+  ts: number;
+  room_name: string | null;
+  from_name: string;
+  text: string;
+  action: number;
+  to_name: string | null;
+  from_account: string | null;
+  to_account: string | null;
+}
+
+const COLUMNS = `m.id, m.ts, r.name AS room_name, m.from_name, m.text, m.action, m.to_name, m.from_account, m.to_account`;
+
+function toMessage(row: Row): StoredMessage {
+  const base = { id: row.id, ts: row.ts, from: row.from_name, text: row.text, ...(row.action ? { action: true } : {}) };
+  if (row.room_name !== null) return { kind: 'room', room: row.room_name, ...base };
+  return {
+    kind: 'private',
+    to: row.to_name!,
+    ...(row.from_account !== null ? { fromAccount: row.from_account } : {}),
+    ...(row.to_account !== null ? { toAccount: row.to_account } : {}),
+    ...base,
+  };
+}
+
+/**
+ * The FTS5 `scope` column: one token per place a message can be searched from (`r<room id>`, and
+ * `a<hex of the account name>` per account party), so a search ANDs the words with the scope in
+ * FTS5 itself, which skips through the doclists instead of filtering every match of a common word
+ * server-wide.
+ */
+function scopeToken(kind: 'r' | 'a', value: number | string): string {
+  return typeof value === 'number' ? `${kind}${value}` : `${kind}${Buffer.from(value).toString('hex')}`;
+}
+
+function scopeColumn(roomId: number | null, fromAccount: string | null, toAccount: string | null): string {
+  if (roomId !== null) return scopeToken('r', roomId);
+  return [fromAccount, toAccount]
+    .filter((a): a is string => a !== null)
+    .map((a) => scopeToken('a', a))
+    .join(' ');
+}
+
+function pairKey(a: string, b: string): string {
+  const x = foldName(a);
+  const y = foldName(b);
+  // A space cannot be in a name, so the pair is unambiguous.
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
+}
+
+function sqliteCode(err: unknown): string | undefined {
+  return err instanceof Database.SqliteError ? err.code : undefined;
+}
+
+/** An SQLite failure as one line naming the file. */
+function storeError(file: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = sqliteCode(err) ?? '';
+  const detail = err instanceof Error ? err.message : String(err);
+  let kind: StoreErrorCode = 'io';
+  let what = 'cannot use the database';
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    kind = 'corrupt';
+    what = 'not a framechat database, or corrupt';
+  } else if (code === 'SQLITE_FULL') {
+    kind = 'disk_full';
+    what = 'disk full';
+  } else if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    kind = 'unwritable';
+    what = 'in use by another process (is another server running on this data directory?)';
+  } else if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || !code) {
+    kind = 'unwritable';
+    what = 'cannot open or write the database';
+  }
+  return new StoreError(kind, `${file}: ${what} (${detail})`, { cause: err });
+}
+
+class Ids implements IdSource {
+  constructor(public last: number) {}
+  next(): MessageId {
+    return ++this.last;
+  }
+}
+
+interface Doomed {
+  id: number;
+  room_id: number | null;
+}
+
+interface Pending {
+  messages: StoredMessage[];
+  topics: Map<string, { room: string; topic: Topic }>;
+}
+
+/** Open (creating and migrating) the store in `file`; throws a StoreError with one clear line. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  let db: Db | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('journal_size_limit = 16777216');
+    const version = migrate(db, file, options.migrations ?? MIGRATIONS);
+    if (options.maxBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
+    }
+    return new SqliteStore(db, file, version, options);
+  } catch (err) {
+    db?.close();
+    throw storeError(file, err);
+  }
+}
+
+/**
+ * Bring `file` to the schema of `migrations` and close it, preparing nothing: how tests make an
+ * older (or newer) database than this server's.
+ */
+export function migrateFile(file: string, migrations: readonly Migration[]): number {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    return migrate(db, file, migrations);
+  } catch (err) {
+    throw storeError(file, err);
+  } finally {
+    db.close();
+  }
+}
+
+/** Returns the schema version the file is at afterwards. */
+function migrate(db: Db, file: string, migrations: readonly Migration[]): number {
+  // BEGIN IMMEDIATE takes the write lock now (and keeps it, in exclusive mode).
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts INTEGER NOT NULL)`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+  const current = (db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new StoreError(
+      'too_new',
+      `${file}: database schema version ${current} is newer than this server's ${latest}; run a newer framechat or use another data directory`,
+    );
+  }
+  const record = db.prepare('INSERT INTO migrations (version, name, applied_ts) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      record.run(m.version, m.name, Date.now());
+    })();
+  }
+  return Math.max(current, latest);
+}
+
+export class SqliteStore implements Store {
+  readonly ids: Ids;
+  private pending: Pending = { messages: [], topics: new Map() };
+  private carried = { written: 0, dropped: 0 };
+  private retryAt = 0;
+  private closed = false;
+  private readonly roomIds = new Map<string, number>();
+  private readonly opts: typeof DEFAULTS & { now: () => number; clock: () => number };
+  private readonly s;
+  private readonly writeBatch: (p: Pending) => void;
+  /** Deletes rows in order until the deadline (at least one); returns how many it deleted. */
+  private readonly removeBatch: (rows: readonly Doomed[], deadline: number) => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly file: string,
+    /** The schema version of the file. */
+    readonly version: number,
+    options: SqliteStoreOptions,
+  ) {
+    this.opts = {
+      maxPending: options.maxPending ?? DEFAULTS.maxPending,
+      retryMs: options.retryMs ?? DEFAULTS.retryMs,
+      pruneBatch: options.pruneBatch ?? DEFAULTS.pruneBatch,
+      pruneBudgetMs: options.pruneBudgetMs ?? DEFAULTS.pruneBudgetMs,
+      now: options.now ?? Date.now,
+      clock: options.clock ?? (() => performance.now()),
+    };
+    const s = {
+      insertMessage: db.prepare(`INSERT INTO messages
+        (id, ts, room_id, from_name, from_key, text, action, to_name, from_account, to_account, pair)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertSearch: db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)'),
+      addRoom: db.prepare('INSERT INTO rooms (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+      roomId: db.prepare('SELECT id FROM rooms WHERE key = ?').pluck(),
+      countRoom: db.prepare('UPDATE rooms SET messages = messages + ? WHERE id = ?'),
+      setTopic: db.prepare('UPDATE rooms SET topic = ?, topic_by = ?, topic_ts = ? WHERE id = ?'),
+      getTopic: db.prepare('SELECT topic, topic_by, topic_ts FROM rooms WHERE key = ? AND topic IS NOT NULL'),
+      maxId: db.prepare(`SELECT MAX(v) FROM (SELECT MAX(id) AS v FROM messages
+        UNION ALL SELECT value FROM meta WHERE key = 'id_floor')`).pluck(),
+      setFloor: db.prepare(`INSERT INTO meta (key, value) VALUES ('id_floor', ?)
+        ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`),
+      latest: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`),
+      before: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`),
+      after: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
+      pairLatest: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.pair = ? ORDER BY m.id DESC LIMIT ?`),
+      pairBefore: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.pair = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`),
+      pairAfter: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE m.pair = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
+      // FTS5 walks the matches of words AND scope newest first (ORDER BY rowid DESC is its own
+      // order); the SQL filters repeat the scope as a guard and add `from`, so the cost is the
+      // in-scope matches scanned until `limit` of them pass.
+      search: db.prepare(`SELECT ${COLUMNS} FROM messages_search s
+        JOIN messages m ON m.id = s.rowid LEFT JOIN rooms r ON r.id = m.room_id
+        WHERE messages_search MATCH @match AND s.rowid < @before
+          AND (m.room_id IN (SELECT value FROM json_each(@rooms))
+               OR (@account IS NOT NULL AND (m.from_account = @account OR m.to_account = @account)))
+          AND (@from IS NULL OR m.from_key = @from)
+        ORDER BY s.rowid DESC LIMIT @limit`),
+      oldest: db.prepare('SELECT id, ts, room_id FROM messages ORDER BY id LIMIT ?'),
+      overCap: db.prepare('SELECT id, messages FROM rooms WHERE messages > ? ORDER BY messages DESC LIMIT 1'),
+      oldestInRoom: db.prepare('SELECT id, room_id FROM messages WHERE room_id = ? ORDER BY id LIMIT ?'),
+      deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
+      deleteSearch: db.prepare('DELETE FROM messages_search WHERE rowid = ?'),
+      deleteIdleRooms: db.prepare(`DELETE FROM rooms WHERE id IN
+        (SELECT id FROM rooms WHERE messages = 0 AND topic IS NULL LIMIT ?)`),
+    };
+    this.s = s;
+    this.ids = new Ids(Number(s.maxId.get() ?? 0));
+
+    this.writeBatch = db.transaction((p: Pending) => {
+      const counts = new Map<number, number>();
+      for (const m of p.messages) {
+        let roomId: number | null = null;
+        let pair: string | null = null;
+        let to: string | null = null;
+        let fromAccount: string | null = null;
+        let toAccount: string | null = null;
+        if (m.kind === 'room') {
+          roomId = this.ensureRoom(m.room);
+          counts.set(roomId, (counts.get(roomId) ?? 0) + 1);
+        } else {
+          to = m.to;
+          fromAccount = m.fromAccount === undefined ? null : foldName(m.fromAccount);
+          toAccount = m.toAccount === undefined ? null : foldName(m.toAccount);
+          if (fromAccount === null && toAccount === null) continue;
+          if (fromAccount !== null && toAccount !== null) pair = pairKey(fromAccount, toAccount);
+        }
+        s.insertMessage.run(m.id, m.ts, roomId, m.from, foldName(m.from), m.text, m.action ? 1 : 0, to, fromAccount, toAccount, pair);
+        s.insertSearch.run(m.id, searchColumn(m.text), scopeColumn(roomId, fromAccount, toAccount));
+      }
+      for (const [roomId, n] of counts) s.countRoom.run(n, roomId);
+      for (const { room, topic } of p.topics.values()) {
+        s.setTopic.run(topic.text === '' ? null : topic.text, topic.by, topic.ts, this.ensureRoom(room));
+      }
+    });
+
+    this.removeBatch = db.transaction((rows: readonly Doomed[], deadline: number) => {
+      const counts = new Map<number, number>();
+      let maxId = 0;
+      let done = 0;
+      for (const row of rows) {
+        if (done > 0 && this.opts.clock() >= deadline) break;
+        done++;
+        s.deleteMessage.run(row.id);
+        s.deleteSearch.run(row.id);
+        if (row.room_id !== null) counts.set(row.room_id, (counts.get(row.room_id) ?? 0) + 1);
+        maxId = Math.max(maxId, row.id);
+      }
+      for (const [roomId, n] of counts) s.countRoom.run(-n, roomId);
+      // Ids keep increasing even if retention empties the table.
+      if (maxId > 0) s.setFloor.run(maxId);
+      return done;
+    });
+  }
+
+  private ensureRoom(room: string): number {
+    const key = foldName(room);
+    let id = this.roomIds.get(key);
+    if (id === undefined) {
+      this.s.addRoom.run(key, room);
+      id = this.s.roomId.get(key) as number;
+      if (this.roomIds.size >= ROOM_CACHE_MAX) this.roomIds.clear();
+      this.roomIds.set(key, id);
+    }
+    return id;
+  }
+
+  private findRoom(room: string): number | undefined {
+    const key = foldName(room);
+    const cached = this.roomIds.get(key);
+    if (cached !== undefined) return cached;
+    return this.s.roomId.get(key) as number | undefined;
+  }
+
+  append(message: StoredMessage): void {
+    this.pending.messages.push(message);
+  }
+
+  setTopic(room: string, topic: Topic): void {
+    this.pending.topics.set(foldName(room), { room, topic });
+  }
+
+  commit(): CommitReport {
+    const report = this.attempt();
+    report.written += this.carried.written;
+    report.dropped += this.carried.dropped;
+    this.carried = { written: 0, dropped: 0 };
+    return report;
+  }
+
+  private attempt(): CommitReport {
+    const p = this.pending;
+    const size = p.messages.length + p.topics.size;
+    if (size === 0 || this.closed) return { written: 0, pending: 0, dropped: 0 };
+    if (this.retryAt > this.opts.now()) {
+      const dropped = this.bound();
+      return { written: 0, pending: p.messages.length, dropped };
+    }
+    try {
+      this.writeBatch(p);
+      this.pending = { messages: [], topics: new Map() };
+      this.retryAt = 0;
+      return { written: size, pending: 0, dropped: 0 };
+    } catch (err) {
+      // The transaction was rolled back, rooms it created included.
+      this.roomIds.clear();
+      this.retryAt = this.opts.now() + this.opts.retryMs;
+      const last = p.messages[p.messages.length - 1];
+      if (last) {
+        try {
+          this.s.setFloor.run(last.id);
+        } catch {
+          // Best effort: with no room even for this, ids after a restart rest on MAX(id).
+        }
+      }
+      const dropped = this.bound();
+      return { written: 0, pending: p.messages.length, dropped, error: storeError(this.file, err) };
+    }
+  }
+
+  /** Keep at most maxPending messages; returns how many were dropped. */
+  private bound(): number {
+    const excess = this.pending.messages.length - this.opts.maxPending;
+    if (excess <= 0) return 0;
+    this.pending.messages.splice(0, excess);
+    return excess;
+  }
+
+  /** Reads see what was appended before them: commit it first (its report goes to the next commit). */
+  private read<T>(fn: () => T): Promise<T> {
+    try {
+      if (this.closed) throw new StoreError('io', `${this.file}: the store is closed`);
+      const r = this.attempt();
+      this.carried.written += r.written;
+      this.carried.dropped += r.dropped;
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(storeError(this.file, err));
+    }
+  }
+
+  private page(rows: Row[], limit: number, newestFirst: boolean): Page {
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    if (newestFirst) rows.reverse();
+    return { messages: rows.map(toMessage), more };
+  }
+
+  latest(room: string, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const id = this.findRoom(room);
+      if (id === undefined) return { messages: [], more: false };
+      return this.page(this.s.latest.all(id, n + 1) as Row[], n, true);
+    });
+  }
+
+  before(room: string, before: MessageId, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const id = this.findRoom(room);
+      if (id === undefined) return { messages: [], more: false };
+      return this.page(this.s.before.all(id, before, n + 1) as Row[], n, true);
+    });
+  }
+
+  after(room: string, after: MessageId, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const id = this.findRoom(room);
+      if (id === undefined) return { messages: [], more: false };
+      return this.page(this.s.after.all(id, after, n + 1) as Row[], n, false);
+    });
+  }
+
+  since(room: string, id: MessageId, limit: number): Promise<Page> {
+    return this.after(room, id, limit);
+  }
+
+  privateLatest(a: string, b: string, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      return this.page(this.s.pairLatest.all(pairKey(a, b), n + 1) as Row[], n, true);
+    });
+  }
+
+  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      return this.page(this.s.pairBefore.all(pairKey(a, b), id, n + 1) as Row[], n, true);
+    });
+  }
+
+  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(() => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      return this.page(this.s.pairAfter.all(pairKey(a, b), id, n + 1) as Row[], n, false);
+    });
+  }
+
+  search(query: string, scope: SearchScope): Promise<Page> {
+    return this.read(() => {
+      const words = ftsQuery(query);
+      if (words === undefined) return { messages: [], more: false };
+      const n = clampLimit(scope.limit, MAX_SEARCH_LIMIT);
+      const rooms: number[] = [];
+      for (const room of scope.rooms.slice(0, 1000)) {
+        const id = this.findRoom(room);
+        if (id !== undefined) rooms.push(id);
+      }
+      const places = rooms.map((id) => scopeToken('r', id));
+      if (scope.privateAccount !== undefined) places.push(scopeToken('a', foldName(scope.privateAccount)));
+      if (places.length === 0) return { messages: [], more: false };
+      // Scope tokens are [a-z0-9] only, so quoting them is enough.
+      const match = `body: (${words}) AND scope: (${places.map((p) => `"${p}"`).join(' OR ')})`;
+      const rows = this.s.search.all({
+        match,
+        before: scope.before ?? Number.MAX_SAFE_INTEGER,
+        rooms: JSON.stringify(rooms),
+        account: scope.privateAccount === undefined ? null : foldName(scope.privateAccount),
+        from: scope.from === undefined ? null : foldName(scope.from),
+        limit: n + 1,
+      }) as Row[];
+      return this.page(rows, n, false);
+    });
+  }
+
+  getTopic(room: string): Promise<Topic | undefined> {
+    const waiting = this.pending.topics.get(foldName(room));
+    if (waiting) return Promise.resolve(waiting.topic.text === '' ? undefined : waiting.topic);
+    return this.read(() => {
+      const row = this.s.getTopic.get(foldName(room)) as { topic: string; topic_by: string; topic_ts: number } | undefined;
+      return row ? { text: row.topic, by: row.topic_by, ts: row.topic_ts } : undefined;
+    });
+  }
+
+  /**
+   * Cost bound, in rows and in time. One call reads at most `pruneBatch` candidate rows through
+   * indexes (the oldest by rowid: ids follow time, so the first young row ends the age phase; then
+   * the oldest of the fullest room over the cap), and deletes them in order in one transaction
+   * until `pruneBudgetMs` has passed. Rows are what costs: a row of a capped room sits on its own
+   * page among the other rooms' rows, so each one deleted dirties a table page the commit then
+   * writes to the WAL (about 0.1-0.2 ms a row at a million messages, where 500 of them took 185 ms
+   * and crossed the WAL's checkpoint threshold every other call); the age phase deletes
+   * neighbours and is about ten times cheaper a row. Rooms left with no message and no topic are
+   * removed once every candidate is gone and time is left.
+   */
+  prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
+    return this.read(() => {
+      const deadline = this.opts.clock() + this.opts.pruneBudgetMs;
+      const batch = this.opts.pruneBatch;
+      const doomed: Doomed[] = [];
+      const oldest = this.s.oldest.all(batch) as { id: number; ts: number; room_id: number | null }[];
+      for (const row of oldest) {
+        if (row.ts >= olderThanMs) break;
+        doomed.push({ id: row.id, room_id: row.room_id });
+      }
+      if (perRoomCap > 0 && doomed.length < batch) {
+        const room = this.s.overCap.get(perRoomCap) as { id: number; messages: number } | undefined;
+        if (room) {
+          const taken = new Set(doomed.map((r) => r.id));
+          const excess = Math.min(room.messages - perRoomCap, batch);
+          const rows = this.s.oldestInRoom.all(room.id, excess) as Doomed[];
+          for (const row of rows) {
+            if (doomed.length >= batch) break;
+            if (!taken.has(row.id)) doomed.push(row);
+          }
+        }
+      }
+      const deleted = doomed.length > 0 ? this.removeBatch(doomed, deadline) : 0;
+      let rooms = 0;
+      if (deleted === doomed.length && deleted < batch && this.opts.clock() < deadline) {
+        rooms = this.s.deleteIdleRooms.run(batch - deleted).changes;
+        if (rooms > 0) this.roomIds.clear();
+      }
+      const removed = deleted + rooms;
+      // One room is capped per call, so another room over the cap means more to do.
+      const more = deleted < doomed.length || removed >= batch || (perRoomCap > 0 && this.s.overCap.get(perRoomCap) !== undefined);
+      return { removed, more };
+    });
+  }
+
+  /** The file's size in pages (WAL pages not yet checkpointed included) and its free pages. */
+  space(): { pageSize: number; pages: number; freePages: number } {
+    return {
+      pageSize: this.db.pragma('page_size', { simple: true }) as number,
+      pages: this.db.pragma('page_count', { simple: true }) as number,
+      freePages: this.db.pragma('freelist_count', { simple: true }) as number,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * @module
+ * Store: the server's durable state behind one interface (messages, topics; accounts and bans come
+ * next), with an SQLite implementation (sqlite.ts, the only module that holds SQL) and an
+ * in-memory one for `--no-store` (memory.ts). A PostgreSQL implementation for a cluster is meant
+ * to stand beside them under the same test suite (test/store/store.cases.ts), so the shape is the
+ * one a networked, asynchronous database can honour too:
+ *
+ * - Writes are enqueued synchronously (`append`, `setTopic`): a handler never waits. The server
+ *   calls `commit()` once per event-loop turn, right before its outbox flush, and commit writes
+ *   everything enqueued since the last one in ONE transaction. So what any client has received is
+ *   on disk (PROTOCOL.md: a crash right after a delivery loses nothing), at the price of one
+ *   transaction per turn, not one per message.
+ * - `commit()` returns `CommitReport | Promise<CommitReport>`. SQLite commits synchronously and
+ *   returns the report itself, so the flush stays in the same turn and nothing changes in the
+ *   order of the server's output; an always-async commit would push every flush behind a promise
+ *   for no gain. PostgreSQL returns a promise, and the server holds that turn's flush until it
+ *   settles while the next turns go on enqueuing (Synapse's "persist, then notify"). The caller
+ *   tells the two apart with `instanceof Promise`; there is no third shape.
+ * - Reads return promises (SQLite resolves at once). A read sees every message appended before it,
+ *   committed or not: an implementation commits what is pending before it reads (so a user who
+ *   joins in the same turn as a `say` finds that message in the history). While the disk is full
+ *   the messages kept for a retry are not visible to reads.
+ * - Ids come from the store (`ids`), synchronously: unique and increasing across restarts. SQLite
+ *   starts after the largest id it holds; a cluster would hand out blocks reserved in the database.
+ * - Keys: rooms, names and account names are compared folded (foldName), and stored as given for
+ *   display. The store folds; callers need not.
+ *
+ * Pages are oldest first (as `history` sends them) with `more` saying whether older (latest,
+ * before) or newer (after, since) messages exist beyond the page. Search results are newest first.
+ */
+
+export type MessageId = number;
+
+interface MessageBase {
+  id: MessageId;
+  /** Milliseconds since the Unix epoch. */
+  ts: number;
+  from: string;
+  text: string;
+  action?: boolean;
+}
+
+export interface RoomMessage extends MessageBase {
+  kind: 'room';
+  room: string;
+}
+
+export interface PrivateMessage extends MessageBase {
+  kind: 'private';
+  to: string;
+  /** The account the sender was logged in to, if any (read back folded). */
+  fromAccount?: string;
+  /** The account the recipient was logged in to, if any (read back folded). */
+  toAccount?: string;
+}
+
+export type StoredMessage = RoomMessage | PrivateMessage;
+
+export interface Page {
+  messages: StoredMessage[];
+  more: boolean;
+}
+
+export interface Topic {
+  text: string;
+  by: string;
+  ts: number;
+}
+
+export interface SearchScope {
+  /** Rooms to search (the rooms the user is in). */
+  rooms: readonly string[];
+  /** Also search the private messages this account was a party to. Guests pass nothing. */
+  privateAccount?: string;
+  /** Only messages sent under this name. */
+  from?: string;
+  /** Only messages older than this id (the next page). */
+  before?: MessageId;
+  /** 1..MAX_SEARCH_LIMIT; larger values are clamped. */
+  limit: number;
+}
+
+export const MAX_SEARCH_LIMIT = 100;
+/** A page read is clamped to this many messages whatever the caller asks. */
+export const MAX_PAGE_LIMIT = 1000;
+
+export interface CommitReport {
+  /** Messages (and topics) made durable by this call. */
+  written: number;
+  /** Messages kept for a retry because the last attempt failed; 0 when healthy. */
+  pending: number;
+  /** Messages given up on (over the pending bound) since the previous report. */
+  dropped: number;
+  /** The failure of this call's attempt, if it failed. */
+  error?: StoreError;
+}
+
+export interface PruneReport {
+  /** Rows removed by this call; at most the batch size. */
+  removed: number;
+  /** True when this call hit its batch bound: call again (on a later tick) for more. */
+  more: boolean;
+}
+
+/** Ids: unique, increasing, never reused, still increasing after a restart. */
+export interface IdSource {
+  next(): MessageId;
+}
+
+export interface Store {
+  readonly ids: IdSource;
+
+  /** Enqueue a message for the next commit. Its id must come from `ids`. */
+  append(message: StoredMessage): void;
+  /** Enqueue a topic change for the next commit (empty text: no topic). */
+  setTopic(room: string, topic: Topic): void;
+  /** Write everything enqueued since the last commit in one transaction. */
+  commit(): CommitReport | Promise<CommitReport>;
+
+  latest(room: string, limit: number): Promise<Page>;
+  before(room: string, id: MessageId, limit: number): Promise<Page>;
+  after(room: string, id: MessageId, limit: number): Promise<Page>;
+  /** Catch-up after a reconnect: the oldest `limit` messages after `id` (same page as `after`). */
+  since(room: string, id: MessageId, limit: number): Promise<Page>;
+
+  /** Private conversation between two accounts (in either direction). */
+  privateLatest(accountA: string, accountB: string, limit: number): Promise<Page>;
+  privateBefore(accountA: string, accountB: string, id: MessageId, limit: number): Promise<Page>;
+  privateAfter(accountA: string, accountB: string, id: MessageId, limit: number): Promise<Page>;
+
+  /** Plain-text search: no character of `query` is query syntax. Newest first. */
+  search(query: string, scope: SearchScope): Promise<Page>;
+
+  getTopic(room: string): Promise<Topic | undefined>;
+
+  /**
+   * Retention: remove messages older than `olderThanMs` (a ts) and the oldest ones of any room
+   * over `perRoomCap` (0: no cap), at most a small batch per call, so a caller spreads the work
+   * over ticks.
+   */
+  prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport>;
+
+  close(): void;
+}
+
+export type StoreErrorCode = 'corrupt' | 'unwritable' | 'too_new' | 'disk_full' | 'io';
+
+/** One family for every store failure; `message` is one line a CLI can print as it is. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function clampLimit(limit: number, max: number): number {
+  if (!Number.isFinite(limit)) return max;
+  return Math.max(1, Math.min(max, Math.floor(limit)));
+}

@@ -1,0 +1,278 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrateFile, openSqliteStore, type SqliteStore } from '../../src/server/store/sqlite.js';
+import { StoreError, type RoomMessage } from '../../src/server/store/store.js';
+import { HOSTILE_QUERIES, runStoreCases } from './store.cases.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-store-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshFile = (): string => path.join(dir, `db-${++n}.sqlite`);
+
+// The shared cases count rows per prune call; the time budget is tested below with a clock.
+const UNTIMED = { pruneBudgetMs: Number.POSITIVE_INFINITY };
+
+runStoreCases('sqlite', { make: (options) => openSqliteStore(freshFile(), { ...UNTIMED, ...options }) });
+
+function say(store: SqliteStore, text: string, extra: Partial<RoomMessage> = {}): RoomMessage {
+  const m: RoomMessage = { kind: 'room', id: store.ids.next(), ts: Date.now(), room: '#main', from: 'alice', text, ...extra };
+  store.append(m);
+  return m;
+}
+
+function openError(file: string): StoreError {
+  try {
+    openSqliteStore(file).close();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    return err as StoreError;
+  }
+  throw new Error(`opening ${file} did not fail`);
+}
+
+describe('sqlite store on a real file', () => {
+  it('keeps history and topics across a reopen, and ids keep increasing', async () => {
+    const file = freshFile();
+    let store = openSqliteStore(file);
+    const sent = [say(store, 'one'), say(store, 'two')];
+    store.setTopic('#main', { text: 'persisted topic', by: 'alice', ts: 42 });
+    store.commit();
+    store.close();
+    store = openSqliteStore(file);
+    expect((await store.latest('#main', 10)).messages).toEqual(sent);
+    expect(await store.getTopic('#main')).toEqual({ text: 'persisted topic', by: 'alice', ts: 42 });
+    expect(store.ids.next()).toBeGreaterThan(sent[1]!.id);
+    store.close();
+  });
+
+  it('keeps ids increasing after retention emptied the table', async () => {
+    const file = freshFile();
+    let store = openSqliteStore(file, UNTIMED);
+    for (let i = 0; i < 5; i++) say(store, `m${i}`, { ts: 1 });
+    store.commit();
+    const highest = store.ids.next();
+    expect((await store.prune(Date.now(), 0)).removed).toBeGreaterThanOrEqual(5);
+    store.close();
+    store = openSqliteStore(file);
+    expect((await store.latest('#main', 10)).messages).toEqual([]);
+    expect(store.ids.next()).toBeGreaterThanOrEqual(highest);
+    store.close();
+  });
+
+  it('loses nothing committed when the process is killed with SIGKILL', async () => {
+    const file = freshFile();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-writer.ts'), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const committed: number[] = [];
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code}`))));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) committed.push(Number(/^committed (\d+)$/.exec(line)![1]));
+        if (committed.length >= 200 && !child.killed) child.kill('SIGKILL');
+      });
+    });
+    expect(committed.length).toBeGreaterThanOrEqual(200);
+    const store = openSqliteStore(file);
+    const last = committed[committed.length - 1]!;
+    const after = await store.after('#main', 0, 1000);
+    const ids = new Set(after.messages.map((m) => m.id));
+    let page = after;
+    while (page.more) {
+      page = await store.after('#main', page.messages[page.messages.length - 1]!.id, 1000);
+      for (const m of page.messages) ids.add(m.id);
+    }
+    for (const k of committed) expect(ids.has(k), `message ${k}`).toBe(true);
+    expect(ids.size).toBeGreaterThanOrEqual(last);
+    expect(store.ids.next()).toBeGreaterThan(last);
+    store.close();
+  });
+
+  it('migrates an older database and indexes its messages for search', async () => {
+    const file = freshFile();
+    expect(migrateFile(file, MIGRATIONS.slice(0, 1))).toBe(1);
+    // A row as version 1 wrote it (the fixture is the old schema, so it is written by hand).
+    const raw = new Database(file);
+    raw.prepare(`INSERT INTO rooms (id, key, name, messages) VALUES (1, '#main', '#main', 1)`).run();
+    raw.prepare(`INSERT INTO messages (id, ts, room_id, from_name, from_key, text) VALUES (7, 1, 1, 'Old', 'old', 'written before search')`).run();
+    raw.close();
+    const store = openSqliteStore(file);
+    expect(store.version).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
+    expect((await store.latest('#main', 5)).messages.map((m) => m.text)).toEqual(['written before search']);
+    expect((await store.search('search', { rooms: ['#main'], limit: 5 })).messages.map((m) => m.id)).toEqual([7]);
+    expect(store.ids.next()).toBe(8);
+    store.close();
+  });
+
+  it('refuses a database from a newer version, naming both versions', () => {
+    const file = freshFile();
+    migrateFile(file, [...MIGRATIONS, { version: 99, name: 'from the future', up() {} }]);
+    const err = openError(file);
+    expect(err.code).toBe('too_new');
+    expect(err.message).toContain(file);
+    expect(err.message).toMatch(/schema version 99 is newer than this server's 2\b/);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('gives one clear line for a corrupt file', () => {
+    const file = freshFile();
+    fs.writeFileSync(file, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 251)));
+    const err = openError(file);
+    expect(err.code).toBe('corrupt');
+    expect(err.message).toMatch(/not a framechat database, or corrupt/);
+    expect(err.message).toContain(file);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('gives one clear line for a path it cannot open or write', () => {
+    const inMissingDir = path.join(dir, 'no-such-dir', 'db.sqlite');
+    expect(openError(inMissingDir)).toMatchObject({ code: 'unwritable' });
+    const aDirectory = fs.mkdtempSync(path.join(dir, 'a-directory-'));
+    const err = openError(aDirectory);
+    expect(err.code).toBe('unwritable');
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('refuses a second store on the same file while the first is open', () => {
+    const file = freshFile();
+    const first = openSqliteStore(file);
+    const err = openError(file);
+    expect(err.code).toBe('unwritable');
+    expect(err.message).toMatch(/in use by another process/);
+    first.close();
+    openSqliteStore(file).close();
+  });
+
+  it('keeps the batch when the disk is full and writes it once space returns', async () => {
+    const file = freshFile();
+    let clock = 1_000_000;
+    const store = openSqliteStore(file, { maxBytes: 256 * 1024, retryMs: 1000, now: () => clock, maxPending: 150 });
+    const filler = 'x'.repeat(1000);
+    let report = store.commit();
+    let committed = 0;
+    for (let turn = 0; turn < 1000 && !report.error; turn++) {
+      for (let i = 0; i < 10; i++) say(store, `${filler} ${turn}`, { ts: 1 });
+      report = store.commit();
+      if (!report.error) committed += report.written;
+    }
+    expect(report.error).toMatchObject({ code: 'disk_full' });
+    expect(report.error!.message).toMatch(/disk full/);
+    expect(report.pending).toBe(10);
+    // While full: appends go on, nothing is retried before retryMs, the pending bound holds.
+    for (let i = 0; i < 200; i++) say(store, `while full ${i}`, { ts: Date.now() });
+    report = store.commit();
+    expect(report).toMatchObject({ written: 0, pending: 150, dropped: 60 });
+    expect(report.error).toBeUndefined();
+    // Reads go on with what is on disk.
+    expect((await store.latest('#main', 1)).messages[0]!.text).toMatch(/^x+ \d+$/);
+    // Retention frees pages; the next attempt after retryMs writes what was kept.
+    let freed = 0;
+    while (freed < 100) freed += (await store.prune(2, 0)).removed;
+    clock += 1000;
+    report = store.commit();
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ written: 150, pending: 0 });
+    const page = await store.latest('#main', 150);
+    expect(page.messages.map((m) => m.text)).toEqual(Array.from({ length: 150 }, (_, i) => `while full ${i + 50}`));
+    expect(committed).toBeGreaterThan(50);
+    store.close();
+  });
+
+  describe('retention cost', () => {
+    /** A clock that moves 1 ms each time it is read: the budget is then a count of reads. */
+    function ticking(): () => number {
+      let t = 0;
+      return () => ++t;
+    }
+
+    async function pruneAll(store: SqliteStore, olderThan: number, cap: number): Promise<number[]> {
+      const removed: number[] = [];
+      for (let calls = 0; calls < 10_000; calls++) {
+        const r = await store.prune(olderThan, cap);
+        removed.push(r.removed);
+        if (!r.more) return removed;
+      }
+      throw new Error('prune never finished');
+    }
+
+    it('stops deleting at its time budget, says more, and finishes on later calls', async () => {
+      const store = openSqliteStore(freshFile(), { pruneBatch: 500, pruneBudgetMs: 5, clock: ticking() });
+      for (let i = 0; i < 120; i++) say(store, `old ${i}`, { ts: 100 });
+      for (let i = 0; i < 3; i++) say(store, `new ${i}`, { ts: 10_000 });
+      store.commit();
+      const first = await store.prune(1000, 0);
+      expect(first.more).toBe(true);
+      expect(first.removed).toBeGreaterThan(0);
+      expect(first.removed).toBeLessThanOrEqual(5);
+      const rest = await pruneAll(store, 1000, 0);
+      expect(first.removed + rest.reduce((a, b) => a + b, 0)).toBe(120);
+      expect(rest.every((n) => n <= 5)).toBe(true);
+      expect((await store.latest('#main', 10)).messages.map((m) => m.text)).toEqual(['new 0', 'new 1', 'new 2']);
+      expect((await store.search('old', { rooms: ['#main'], limit: 10 })).messages).toEqual([]);
+      store.close();
+    });
+
+    it('applies the budget to the per-room cap too, and always makes progress', async () => {
+      let t = 0;
+      // Every read of the clock is past any deadline: each call still deletes one row.
+      const store = openSqliteStore(freshFile(), { pruneBudgetMs: 1, clock: () => (t += 1000) });
+      for (let i = 0; i < 40; i++) say(store, `b${i}`, { room: '#big' });
+      for (let i = 0; i < 3; i++) say(store, `s${i}`, { room: '#small' });
+      store.commit();
+      const removed = await pruneAll(store, 0, 10);
+      expect(removed).toEqual(Array.from({ length: 30 }, () => 1));
+      expect((await store.latest('#big', 100)).messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 30}`));
+      expect((await store.latest('#small', 100)).messages).toHaveLength(3);
+      store.close();
+    });
+
+    it('keeps the file bounded over many rounds of writing and pruning with a cap', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, UNTIMED);
+      const filler = 'lorem ipsum dolor sit amet consectetur'.split(' ');
+      const rounds: { pages: number; freePages: number; walBytes: number }[] = [];
+      for (let round = 0; round < 40; round++) {
+        for (let i = 0; i < 1000; i++) {
+          const words = Array.from({ length: 8 }, (_, k) => filler[(i * 7 + k * 3 + round) % filler.length]!);
+          say(store, `${words.join(' ')} w${round}x${i}`, { room: `#r${i % 5}` });
+        }
+        store.commit();
+        await pruneAll(store, 0, 300);
+        const { pages, freePages } = store.space();
+        rounds.push({ pages, freePages, walBytes: fs.statSync(`${file}-wal`).size });
+      }
+      for (let r = 0; r < 5; r++) expect((await store.latest(`#r${r}`, 1000)).messages).toHaveLength(300);
+      // The first rounds grow the file to its working size; after that pages freed by pruning
+      // are reused (FTS5 segment sizes wobble by a page or two as they merge). Kept unpruned, the
+      // 40 000 messages take twelve times the pages (1 420 against 116 here).
+      const early = Math.max(...rounds.slice(0, 10).map((r) => r.pages));
+      const late = Math.max(...rounds.slice(10).map((r) => r.pages));
+      expect(late).toBeLessThanOrEqual(Math.ceil(early * 1.1));
+      expect(Math.min(...rounds.slice(10).map((r) => r.freePages))).toBeGreaterThan(0);
+      // The WAL is reused from its start after each checkpoint, so it stops growing as well.
+      const walEarly = Math.max(...rounds.slice(0, 10).map((r) => r.walBytes));
+      expect(Math.max(...rounds.slice(10).map((r) => r.walBytes))).toBeLessThanOrEqual(walEarly * 1.1);
+      store.close();
+    });
+  });
+
+  it('returns from every hostile search without an FTS5 syntax error', async () => {
+    const store = openSqliteStore(freshFile());
+    say(store, 'NEAR("x" "y") * AND "');
+    store.commit();
+    for (const q of [...HOSTILE_QUERIES, 'NEAR("x" "y")', '"x" OR "y"', 'x:y', 'rowid:1', '\u0000']) {
+      await expect(store.search(q, { rooms: ['#main'], limit: 5 })).resolves.toMatchObject({ more: false });
+    }
+    expect((await store.search('NEAR("x"', { rooms: ['#main'], limit: 5 })).messages).toHaveLength(1);
+    store.close();
+  });
+});

@@ -1,0 +1,320 @@
+/**
+ * One suite for every Store implementation (as hono runs one suite against every runtime):
+ * memory.test.ts and sqlite.test.ts call runStoreCases with a factory.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PrivateMessage, RoomMessage, Store, StoredMessage } from '../../src/server/store/store.js';
+
+export interface StoreFactory {
+  /** A fresh, empty store; `pruneBatch` for the retention cases. */
+  make(options?: { pruneBatch?: number }): Store;
+}
+
+export const HOSTILE_QUERIES = ['"', '""', '"hello', 'hello"', 'NEAR(', 'NEAR(hello world)', 'NEAR(a b, 2)', '*', 'hel*', 'AND', 'a AND', 'OR b', 'NOT', '(', ')', 'body:hello', '-hello', '^hello', '+', '{a b}', "'", '\\', 'a"b"c', '   ', ''];
+
+export function runStoreCases(name: string, factory: StoreFactory): void {
+  describe(`store cases: ${name}`, () => {
+    const open: Store[] = [];
+    afterEach(() => {
+      for (const s of open.splice(0)) s.close();
+    });
+    const make = (options?: { pruneBatch?: number }): Store => {
+      const s = factory.make(options);
+      open.push(s);
+      return s;
+    };
+
+    function say(store: Store, room: string, text: string, extra: Partial<RoomMessage> = {}): RoomMessage {
+      const m: RoomMessage = { kind: 'room', id: store.ids.next(), ts: 1_000, room, from: 'alice', text, ...extra };
+      store.append(m);
+      return m;
+    }
+
+    function priv(store: Store, from: string, to: string, text: string, accounts: { fromAccount?: string; toAccount?: string }): PrivateMessage {
+      const m: PrivateMessage = { kind: 'private', id: store.ids.next(), ts: 1_000, from, to, text, ...accounts };
+      store.append(m);
+      return m;
+    }
+
+    const texts = (ms: StoredMessage[]): string[] => ms.map((m) => m.text);
+
+    it('hands out unique, increasing ids', () => {
+      const store = make();
+      const ids = Array.from({ length: 1000 }, () => store.ids.next());
+      for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
+    });
+
+    it('gives the latest messages oldest first, with more when older ones exist', async () => {
+      const store = make();
+      for (let i = 0; i < 10; i++) say(store, '#main', `m${i}`);
+      expect(await store.commit()).toMatchObject({ written: 10, pending: 0, dropped: 0 });
+      expect(await store.latest('#main', 3)).toEqual({ messages: expect.any(Array), more: true });
+      expect(texts((await store.latest('#main', 3)).messages)).toEqual(['m7', 'm8', 'm9']);
+      const all = await store.latest('#main', 10);
+      expect(all.more).toBe(false);
+      expect(texts(all.messages)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    });
+
+    it('returns every field of a message as it was appended', async () => {
+      const store = make();
+      const m = say(store, '#main', 'waves', { action: true, from: 'Bob', ts: 1_700_000_000_123 });
+      const plain = say(store, '#main', 'hello');
+      await store.commit();
+      expect((await store.latest('#main', 10)).messages).toEqual([m, plain]);
+    });
+
+    it('reads see messages appended in the same turn, before commit', async () => {
+      const store = make();
+      say(store, '#main', 'not yet committed');
+      expect(texts((await store.latest('#main', 5)).messages)).toEqual(['not yet committed']);
+      expect(texts((await store.search('committed', { rooms: ['#main'], limit: 5 })).messages)).toEqual(['not yet committed']);
+    });
+
+    it('compares rooms folded and keeps them apart', async () => {
+      const store = make();
+      say(store, '#Main', 'in main');
+      say(store, '#other', 'in other');
+      await store.commit();
+      expect(texts((await store.latest('#MAIN', 10)).messages)).toEqual(['in main']);
+      expect(texts((await store.latest('#other', 10)).messages)).toEqual(['in other']);
+      expect(await store.latest('#nowhere', 10)).toEqual({ messages: [], more: false });
+    });
+
+    it('pages backwards with before and forwards with after, each message once', async () => {
+      const store = make();
+      const sent = Array.from({ length: 25 }, (_, i) => say(store, '#main', `m${i}`));
+      say(store, '#elsewhere', 'not here');
+      await store.commit();
+      const back: string[] = [];
+      let page = await store.latest('#main', 10);
+      back.unshift(...texts(page.messages));
+      while (page.more) {
+        page = await store.before('#main', page.messages[0]!.id, 10);
+        back.unshift(...texts(page.messages));
+      }
+      expect(back).toEqual(texts(sent));
+      const forward: string[] = [];
+      page = await store.after('#main', 0, 10);
+      forward.push(...texts(page.messages));
+      while (page.more) {
+        page = await store.after('#main', page.messages[page.messages.length - 1]!.id, 10);
+        forward.push(...texts(page.messages));
+      }
+      expect(forward).toEqual(texts(sent));
+      expect(await store.after('#main', sent[24]!.id, 10)).toEqual({ messages: [], more: false });
+      expect(await store.before('#main', sent[0]!.id, 10)).toEqual({ messages: [], more: false });
+    });
+
+    it('catches up with since: the messages after the id, more when there are more', async () => {
+      const store = make();
+      const sent = Array.from({ length: 8 }, (_, i) => say(store, '#main', `m${i}`));
+      await store.commit();
+      const page = await store.since('#main', sent[2]!.id, 3);
+      expect(texts(page.messages)).toEqual(['m3', 'm4', 'm5']);
+      expect(page.more).toBe(true);
+      const rest = await store.since('#main', sent[5]!.id, 3);
+      expect(texts(rest.messages)).toEqual(['m6', 'm7']);
+      expect(rest.more).toBe(false);
+    });
+
+    it('clamps absurd limits instead of failing', async () => {
+      const store = make();
+      for (let i = 0; i < 3; i++) say(store, '#main', `m${i}`);
+      await store.commit();
+      expect((await store.latest('#main', 0)).messages).toHaveLength(1);
+      expect((await store.latest('#main', -5)).messages).toHaveLength(1);
+      expect((await store.latest('#main', Number.NaN)).messages).toHaveLength(3);
+      expect((await store.latest('#main', 1e12)).messages).toHaveLength(3);
+    });
+
+    it('pages a private conversation between two accounts, in both directions', async () => {
+      const store = make();
+      const a = priv(store, 'Alice', 'bob', 'hi bob', { fromAccount: 'alice', toAccount: 'bob' });
+      const b = priv(store, 'bob', 'Alice', 'hi alice', { fromAccount: 'bob', toAccount: 'alice' });
+      priv(store, 'alice', 'carol', 'hi carol', { fromAccount: 'alice', toAccount: 'carol' });
+      const c = priv(store, 'bob', 'alice', 'again', { fromAccount: 'Bob', toAccount: 'Alice' });
+      await store.commit();
+      const c2 = { ...c, fromAccount: 'bob', toAccount: 'alice' };
+      expect((await store.privateLatest('alice', 'bob', 10)).messages).toEqual([a, b, c2]);
+      expect((await store.privateLatest('BOB', 'alice', 10)).messages).toEqual([a, b, c2]);
+      const last = await store.privateLatest('alice', 'bob', 2);
+      expect(last).toEqual({ messages: [b, c2], more: true });
+      expect(await store.privateBefore('alice', 'bob', b.id, 10)).toEqual({ messages: [a], more: false });
+      expect(await store.privateAfter('alice', 'bob', a.id, 1)).toEqual({ messages: [b], more: true });
+      expect(texts((await store.privateLatest('alice', 'carol', 10)).messages)).toEqual(['hi carol']);
+      expect((await store.privateLatest('bob', 'carol', 10)).messages).toEqual([]);
+    });
+
+    it('keeps no private message that no account was a party to', async () => {
+      const store = make();
+      priv(store, 'guest1', 'guest2', 'secret between guests', {});
+      priv(store, 'alice', 'guest2', 'from an account to a guest', { fromAccount: 'alice' });
+      await store.commit();
+      expect((await store.search('guests', { rooms: [], privateAccount: 'alice', limit: 10 })).messages).toEqual([]);
+      expect(texts((await store.search('guest', { rooms: [], privateAccount: 'alice', limit: 10 })).messages)).toEqual(['from an account to a guest']);
+      expect((await store.search('guest', { rooms: [], privateAccount: 'guest2', limit: 10 })).messages).toEqual([]);
+    });
+
+    it('sets, replaces and clears a topic, with who set it and when', async () => {
+      const store = make();
+      expect(await store.getTopic('#main')).toBeUndefined();
+      store.setTopic('#Main', { text: 'first', by: 'alice', ts: 5 });
+      store.setTopic('#main', { text: 'welcome', by: 'bob', ts: 6 });
+      await store.commit();
+      expect(await store.getTopic('#MAIN')).toEqual({ text: 'welcome', by: 'bob', ts: 6 });
+      store.setTopic('#main', { text: '', by: 'bob', ts: 7 });
+      await store.commit();
+      expect(await store.getTopic('#main')).toBeUndefined();
+    });
+
+    describe('search', () => {
+      async function find(store: Store, query: string, rooms = ['#main']): Promise<string[]> {
+        return texts((await store.search(query, { rooms, limit: 100 })).messages);
+      }
+
+      it('finds English words, case folded, whole words only', async () => {
+        const store = make();
+        say(store, '#main', 'The cat sat on the mat');
+        say(store, '#main', 'a category of things');
+        say(store, '#main', 'CATS are plural');
+        await store.commit();
+        expect(await find(store, 'cat')).toEqual(['The cat sat on the mat']);
+        expect(await find(store, 'CAT')).toEqual(['The cat sat on the mat']);
+        expect(await find(store, 'cat mat')).toEqual(['The cat sat on the mat']);
+        expect(await find(store, 'cat dog')).toEqual([]);
+      });
+
+      it('folds accents both ways', async () => {
+        const store = make();
+        say(store, '#main', 'un café crème');
+        say(store, '#main', 'plain cafe');
+        await store.commit();
+        expect(await find(store, 'cafe')).toEqual(['plain cafe', 'un café crème']);
+        expect(await find(store, 'café')).toEqual(['plain cafe', 'un café crème']);
+        expect(await find(store, 'CREME')).toEqual(['un café crème']);
+      });
+
+      it('finds two-character Chinese words inside longer runs and sentences', async () => {
+        const store = make();
+        say(store, '#main', '你好世界');
+        say(store, '#main', '我说你好，然后走了');
+        say(store, '#main', '你们好');
+        say(store, '#main', 'hello 世界 mixed');
+        await store.commit();
+        expect(await find(store, '你好')).toEqual(['我说你好，然后走了', '你好世界']);
+        expect(await find(store, '世界')).toEqual(['hello 世界 mixed', '你好世界']);
+        expect(await find(store, '好世')).toEqual(['你好世界']);
+        expect(await find(store, '再见')).toEqual([]);
+      });
+
+      it('finds Japanese words', async () => {
+        const store = make();
+        say(store, '#main', 'こんにちは、元気ですか');
+        say(store, '#main', '東京タワーに行きました');
+        await store.commit();
+        expect(await find(store, 'こんにちは')).toEqual(['こんにちは、元気ですか']);
+        expect(await find(store, '元気')).toEqual(['こんにちは、元気ですか']);
+        expect(await find(store, 'タワー')).toEqual(['東京タワーに行きました']);
+      });
+
+      it('searches hostile query strings literally and never fails', async () => {
+        const store = make();
+        say(store, '#main', 'hello world, NEAR the AND gate');
+        say(store, '#main', 'say "hello" in quotes');
+        await store.commit();
+        for (const q of HOSTILE_QUERIES) {
+          await expect(store.search(q, { rooms: ['#main'], limit: 10 }), q).resolves.toEqual({ messages: expect.any(Array), more: false });
+        }
+        expect(await find(store, 'NEAR(')).toEqual(['hello world, NEAR the AND gate']);
+        expect(await find(store, 'AND')).toEqual(['hello world, NEAR the AND gate']);
+        expect(await find(store, '"hello"')).toEqual(['say "hello" in quotes', 'hello world, NEAR the AND gate']);
+        expect(await find(store, '*')).toEqual([]);
+        expect(await find(store, '"')).toEqual([]);
+        expect(await find(store, 'hel*')).toEqual([]);
+      });
+
+      it('searches only the rooms in scope, the account\'s private messages, and from', async () => {
+        const store = make();
+        say(store, '#main', 'needle in main', { from: 'Alice' });
+        say(store, '#secret', 'needle in secret', { from: 'carol' });
+        say(store, '#main', 'needle by bob', { from: 'bob' });
+        priv(store, 'alice', 'bob', 'needle in private', { fromAccount: 'alice', toAccount: 'bob' });
+        await store.commit();
+        expect(await find(store, 'needle')).toEqual(['needle by bob', 'needle in main']);
+        expect(await find(store, 'needle', [])).toEqual([]);
+        expect(texts((await store.search('needle', { rooms: ['#main'], privateAccount: 'Bob', limit: 10 })).messages)).toEqual([
+          'needle in private',
+          'needle by bob',
+          'needle in main',
+        ]);
+        expect(texts((await store.search('needle', { rooms: ['#main'], privateAccount: 'carol', limit: 10 })).messages)).toEqual(['needle by bob', 'needle in main']);
+        expect(texts((await store.search('needle', { rooms: ['#main', '#secret'], from: 'ALICE', limit: 10 })).messages)).toEqual(['needle in main']);
+      });
+
+      it('bounds results newest first, with more, and pages with before', async () => {
+        const store = make();
+        for (let i = 0; i < 150; i++) say(store, '#main', `word ${i}`);
+        await store.commit();
+        const first = await store.search('word', { rooms: ['#main'], limit: 1000 });
+        expect(first.messages).toHaveLength(100);
+        expect(first.more).toBe(true);
+        expect(first.messages[0]!.text).toBe('word 149');
+        const ids = first.messages.map((m) => m.id);
+        expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+        const next = await store.search('word', { rooms: ['#main'], limit: 100, before: ids[ids.length - 1]! });
+        expect(next.messages).toHaveLength(50);
+        expect(next.more).toBe(false);
+        expect(next.messages[0]!.text).toBe('word 49');
+      });
+    });
+
+    describe('retention', () => {
+      it('removes messages older than the cutoff in bounded batches', async () => {
+        const store = make({ pruneBatch: 10 });
+        for (let i = 0; i < 25; i++) say(store, '#main', `old ${i}`, { ts: 100 + i });
+        for (let i = 0; i < 5; i++) say(store, '#main', `new ${i}`, { ts: 10_000 + i });
+        await store.commit();
+        const removed: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const r = await store.prune(1000, 0);
+          removed.push(r.removed);
+          if (!r.more) break;
+        }
+        expect(removed.slice(0, 3)).toEqual([10, 10, 5]);
+        expect(removed.every((n) => n <= 10)).toBe(true);
+        expect(texts((await store.latest('#main', 100)).messages)).toEqual(['new 0', 'new 1', 'new 2', 'new 3', 'new 4']);
+        expect(await find(store, 'old')).toEqual([]);
+      });
+
+      it('keeps the newest perRoomCap messages of each room', async () => {
+        const store = make({ pruneBatch: 7 });
+        for (let i = 0; i < 30; i++) say(store, '#big', `b${i}`);
+        for (let i = 0; i < 3; i++) say(store, '#small', `s${i}`);
+        await store.commit();
+        let calls = 0;
+        while ((await store.prune(0, 5)).more && calls < 20) calls++;
+        expect(calls).toBeGreaterThanOrEqual(3);
+        expect(texts((await store.latest('#big', 100)).messages)).toEqual(['b25', 'b26', 'b27', 'b28', 'b29']);
+        expect(texts((await store.latest('#small', 100)).messages)).toEqual(['s0', 's1', 's2']);
+        expect(await store.prune(0, 5)).toEqual({ removed: 0, more: false });
+      });
+
+      it('caps every room over the cap, each call saying more until none is over', async () => {
+        const store = make({ pruneBatch: 100 });
+        for (let i = 0; i < 20; i++) for (const room of ['#a', '#b', '#c']) say(store, room, `${room} ${i}`);
+        say(store, '#small', 'alone');
+        await store.commit();
+        let calls = 0;
+        while ((await store.prune(0, 5)).more && calls < 50) calls++;
+        for (const room of ['#a', '#b', '#c']) {
+          expect(texts((await store.latest(room, 100)).messages)).toEqual(Array.from({ length: 5 }, (_, i) => `${room} ${i + 15}`));
+        }
+        expect(texts((await store.latest('#small', 100)).messages)).toEqual(['alone']);
+      });
+
+      async function find(store: Store, query: string): Promise<string[]> {
+        return texts((await store.search(query, { rooms: ['#main'], limit: 100 })).messages);
+      }
+    });
+  });
+}
