@@ -17,7 +17,7 @@
  *
  * The messages are taken by shape (WindowMessage), so that a protocol v2 ServerMessage is one.
  */
-import { foldName } from '../protocol/index.js';
+import { foldName, normalizeRoom } from '../protocol/index.js';
 import type { ChatLine } from './line.js';
 
 export type WindowKind = 'server' | 'room' | 'private';
@@ -284,9 +284,9 @@ function open(ws: Windows, kind: 'room' | 'private', name: string): { windows: W
  * nothing.
  */
 export function join(ws: Windows, room: string): Windows {
-  const key = foldName(room);
+  const key = foldName(normalizeRoom(room));
   const joining = ws.joining.includes(key) ? ws.joining : [...ws.joining, key];
-  const w = find(ws, 'room', room);
+  const w = ws.list.find((x) => x.kind === 'room' && x.key === key);
   return { ...(w ? focus(ws, w.id) : ws), joining };
 }
 
@@ -430,10 +430,17 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       break;
     }
     case 'room': {
+      // The answer to a /join we asked for, or to a /look: of a room we are in (news of its members), or of another (just an answer).
+      const key = foldName(m.room);
+      const asked = acc.ws.joining.includes(key);
+      const w = find(acc.ws, 'room', m.room);
+      if (!asked && !w?.joined) {
+        deliver(acc, ws.focused, lines);
+        break;
+      }
       const id = roomState(acc, m);
       deliver(acc, id, lines);
-      const key = foldName(m.room);
-      if (acc.ws.joining.includes(key)) acc.ws = { ...focus(acc.ws, id), joining: acc.ws.joining.filter((k) => k !== key) };
+      if (asked) acc.ws = { ...focus(acc.ws, id), joining: acc.ws.joining.filter((k) => k !== key) };
       break;
     }
     case 'message': {
