@@ -322,8 +322,8 @@ const LEVEL: Record<Activity, number> = { none: 0, activity: 1, message: 2, ment
 
 /** How loud a line is in a window that is not focused. Our own lines are not news. */
 export function lineActivity(line: ChatLine): Activity {
-  if (line.own) return 'none';
-  if (line.mention) return 'mention';
+  if ('own' in line && line.own) return 'none';
+  if ('mention' in line && line.mention) return 'mention';
   if (line.kind === 'private') return 'mention';
   if (line.kind === 'message' || line.kind === 'action') return 'message';
   return 'activity';

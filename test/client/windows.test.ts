@@ -37,7 +37,7 @@ const ME = 'alice';
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0); // Tuesday 1 December 2026, 12:00 UTC
 const UTC = fixedOffset(0);
 
-const say = (from: string, text: string, extra: Partial<ChatLine> = {}): ChatLine => ({ kind: 'message', ts: T0, from, text, ...extra });
+const say = (from: string, text: string, extra: { own?: boolean; mention?: boolean } = {}): ChatLine => ({ kind: 'message', ts: T0, from, text, ...extra });
 const sys = (text: string, ts = T0): ChatLine => ({ kind: 'system', ts, text });
 
 /** Apply server messages, each with one line (or the lines given), and keep what was shown. */
