@@ -1,0 +1,40 @@
+/**
+ * @module
+ * One Scrollback per window, keyed by the window's id (windows.ts never reuses one, and keeps it
+ * across renumbering and renames): what the full screen keeps of each window's lines. The model
+ * says where each line goes (Shown); this only stores them, styled, and forgets closed windows.
+ */
+import { styleLine } from '../format.js';
+import { Scrollback } from '../scrollback.js';
+import type { Shown, Windows } from '../windows.js';
+import { dayLine } from './windowbar.js';
+
+export class Panes {
+  private readonly panes = new Map<number, Scrollback>();
+
+  constructor(private readonly capacity = 5_000) {}
+
+  /** The window's scrollback, made on first use. */
+  pane(id: number): Scrollback {
+    let sb = this.panes.get(id);
+    if (!sb) {
+      sb = new Scrollback(this.capacity);
+      this.panes.set(id, sb);
+    }
+    return sb;
+  }
+
+  show(shown: readonly Shown[]): void {
+    for (const s of shown) this.pane(s.window).push('line' in s ? styleLine(s.line) : dayLine(s.day));
+  }
+
+  /** Drop the lines of windows that are closed. */
+  prune(ws: Windows): void {
+    const open = new Set(ws.list.map((w) => w.id));
+    for (const id of [...this.panes.keys()]) if (!open.has(id)) this.panes.delete(id);
+  }
+
+  get count(): number {
+    return this.panes.size;
+  }
+}
