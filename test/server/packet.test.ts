@@ -60,18 +60,7 @@ describe('Packet', () => {
   });
 
   it('ends every line of a multi-line message with \\r\\n', () => {
-    const welcome: ServerMessage = {
-      type: 'welcome',
-      server: 'test',
-      version: 2,
-      you: 'bob',
-      address: '127.0.0.1:1',
-      room: '#main',
-      users: ['bob'],
-      clients: 1,
-      maxFrame: 65_536,
-      motd: 'one\ntwo',
-    };
-    expect(new Packet(welcome).text('bob')?.toString('utf8')).toMatch(/^Welcome to test, bob! .*\r\n\*\*\* one\r\n\*\*\* two\r\n$/);
+    const refused = new Packet({ type: 'error', code: 'auth_failed', message: 'Wrong password.' });
+    expect(refused.text('bob')?.toString('utf8')).toBe('Wrong password.\r\nThis server needs a password: login NAME PASSWORD\r\n');
   });
 });
