@@ -14,10 +14,20 @@
  * for the whole process uncorks every corked socket, so all frames for one socket in one turn go
  * out as one writev.
  */
-import type net from 'node:net';
 
 /** A corked burst this large is written out without waiting for the end of the turn. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/** The part of a socket the Outbox uses (a net.Socket or tls.TLSSocket; a fake in unit tests). */
+export interface OutboxSocket {
+  readonly writableLength: number;
+  readonly writable: boolean;
+  readonly destroyed: boolean;
+  cork(): void;
+  uncork(): void;
+  write(bytes: Uint8Array): boolean;
+  end(): void;
+}
 
 const corked: Outbox[] = [];
 let flushScheduled = false;
@@ -36,7 +46,7 @@ export class Outbox {
   private readonly flushAt: number;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: OutboxSocket,
     private readonly maxSendq: number,
     private readonly onOverflow: () => void,
   ) {

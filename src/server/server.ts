@@ -53,6 +53,11 @@ export interface ServerOptions {
   /** Where log lines go (default: stderr). */
   logSink?: (text: string) => void;
   now?: () => number;
+  /**
+   * Run the liveness sweep on a timer (default true). Tests that drive `now` turn it off and
+   * call sweep() themselves after moving their clock, so no timeout depends on sleeping.
+   */
+  sweep?: boolean;
 }
 
 export class ChatServer implements Context {
@@ -76,11 +81,13 @@ export class ChatServer implements Context {
   private lastId = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  private readonly sweepOnTimer: boolean;
 
   constructor(config: Partial<ServerConfig> = {}, options: ServerOptions = {}) {
     this.config = makeConfig(config);
     this.log = new Logger(this.config.logLevel, options.logSink);
     this.now = options.now ?? Date.now;
+    this.sweepOnTimer = options.sweep ?? true;
     this.fanout = new LocalFanout(this.rooms, this.users);
   }
 
@@ -151,9 +158,11 @@ export class ChatServer implements Context {
         const front = net.createServer((raw) => this.acceptTls(raw, secure));
         info.tlsPort = await this.open(front, tlsPort);
       }
-      const sweepMs = Math.max(10, Math.min(1000, this.config.pingInterval / 4, this.config.pingTimeout / 4, this.config.loginTimeout / 4));
-      this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
-      this.sweepTimer.unref();
+      if (this.sweepOnTimer) {
+        const sweepMs = Math.max(10, Math.min(1000, this.config.pingInterval / 4, this.config.pingTimeout / 4, this.config.loginTimeout / 4));
+        this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+        this.sweepTimer.unref();
+      }
       return info;
     } catch (err) {
       for (const l of this.listeners) l.close();
@@ -310,7 +319,8 @@ export class ChatServer implements Context {
     });
   }
 
-  private sweep(): void {
+  /** Login timeouts, pings and dead peers for every session at `now()`; the timer calls it. */
+  sweep(): void {
     const now = this.now();
     for (const session of this.sessions) session.tick(now);
     for (const [ip, counter] of this.authFailures) if (counter.count(now) === 0) this.authFailures.delete(ip);

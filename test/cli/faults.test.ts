@@ -6,6 +6,7 @@ import { execSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
 import { connect } from '../../src/protocol/index.js';
+import { until } from '../helpers/wait.js';
 
 beforeAll(() => {
   if (!existsSync('dist/server/cli.js')) execSync('npm run build', { stdio: 'ignore' });
@@ -25,12 +26,8 @@ it('logs an uncaught exception and an unhandled rejection, then keeps serving', 
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   try {
-    const until = async (check: () => boolean, what: string): Promise<void> => {
-      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-      if (!check()) throw new Error(`never saw ${what}; stderr: ${stderr}`);
-    };
-    await until(() => /listening on [^\s]+:\d+/.test(stdout), 'the listening line');
-    await until(() => stderr.includes('event=unhandled_rejection'), 'the rejection logged');
+    await until(() => /listening on [^\s]+:\d+/.test(stdout), () => `no listening line; stderr: ${stderr}`);
+    await until(() => stderr.includes('event=unhandled_rejection'), () => `no rejection logged; stderr: ${stderr}`);
     expect(stderr).toMatch(/level=error event=uncaught_exception error="Error: injected exception\\n\s+at /);
     expect(stderr).toMatch(/level=error event=unhandled_rejection error="Error: injected rejection/);
 

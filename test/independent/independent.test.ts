@@ -8,7 +8,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/protocol/index.js';
 import type { ServerConfig } from '../../src/server/config.js';
-import { startServer } from '../helpers/server.js';
+import { startClockedServer, startServer } from '../helpers/server.js';
 import { IndependentClient, type Message } from './client.js';
 
 const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
@@ -102,11 +102,14 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
   });
 
   it('answers server pings as the document says, and so stays connected', async () => {
-    const { port } = await startServer({ pingInterval: 200, pingTimeout: 400 });
-    const { client } = await IndependentClient.login(port, 'pinged');
-    // Two pings: the second comes only if the pong to the first kept us in.
-    await client.nextOf('ping', 10_000);
-    await client.nextOf('ping', 10_000);
+    const clocked = await startClockedServer({ pingInterval: 30_000, pingTimeout: 30_000 });
+    const { client } = await IndependentClient.login(clocked.port, 'pinged');
+    // Two pings: the second comes only if the pong to the first kept us in (else: timeout).
+    clocked.advance(30_000);
+    await client.nextOf('ping');
+    await clocked.handled('pong');
+    clocked.advance(30_000);
+    await client.nextOf('ping');
     expect(client.closed).toBe(false);
     client.send({ type: 'who' });
     expect((await client.nextOf('users')).users).toEqual(['pinged']);
@@ -140,8 +143,10 @@ interface Scenario {
   code: string;
   closes: boolean;
   config?: Partial<ServerConfig>;
+  /** Run the server on a manual clock (see startClockedServer); provoke() may then move it. */
+  clocked?: boolean;
   /** Provoke the error; resolves with the client that should receive it. */
-  provoke(port: number): Promise<IndependentClient>;
+  provoke(port: number, advance: (ms: number) => void): Promise<IndependentClient>;
 }
 
 const loggedIn = async (port: number, name = 'indie'): Promise<IndependentClient> => (await IndependentClient.login(port, name)).client;
@@ -327,13 +332,16 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    what: 'no hello within the login timeout (300 ms here)',
+    what: 'no hello within the login timeout',
     code: 'login_timeout',
     closes: true,
-    config: { loginTimeout: 300 },
-    provoke: async (port) => {
+    config: { loginTimeout: 10_000 },
+    clocked: true,
+    provoke: async (port, advance) => {
       const c = await opened(port);
-      c.send({ type: 'ping' }); // the first byte, 0x00, makes the connection framed
+      c.send({ type: 'ping', token: 'first' }); // the first byte, 0x00, makes the connection framed
+      await c.next((m) => m.type === 'pong' && m.token === 'first');
+      advance(10_000);
       return c;
     },
   },
@@ -350,8 +358,11 @@ describe('every error code in docs/PROTOCOL.md', () => {
     // The document says whether this error keeps the connection; the scenario must agree with it.
     expect(connection.some((c) => c.startsWith(scenario.closes ? 'closes' : 'stays'))).toBe(true);
 
-    const { port } = await startServer(scenario.config ?? {});
-    const client = await scenario.provoke(port);
+    const noClock = (): never => {
+      throw new Error('this scenario needs `clocked: true`');
+    };
+    const { port, advance } = scenario.clocked ? await startClockedServer(scenario.config) : { ...(await startServer(scenario.config)), advance: noClock };
+    const client = await scenario.provoke(port, advance);
     const error = await client.next((m) => m.type === 'error', 5_000);
     expect(error).toMatchObject({ type: 'error', code });
     expect(typeof error.message).toBe('string');

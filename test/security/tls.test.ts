@@ -11,7 +11,8 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, ConnectionError, encode, type Connection } from '../../src/protocol/index.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
-import { startServer } from '../helpers/server.js';
+import { startClockedServer, startServer } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 import { makeCerts, type Certs } from './certs.js';
 
 let certs: Certs;
@@ -29,6 +30,10 @@ afterEach(() => {
 
 async function tlsServer(pair: { cert: string; key: string }, extra: Parameters<typeof startServer>[0] = {}) {
   return startServer({ tlsPort: 0, tlsCert: pair.cert, tlsKey: pair.key, ...extra });
+}
+
+async function clockedTlsServer(pair: { cert: string; key: string }, extra: Parameters<typeof startServer>[0] = {}) {
+  return startClockedServer({ tlsPort: 0, tlsCert: pair.cert, tlsKey: pair.key, ...extra });
 }
 
 async function bot(options: Parameters<typeof connect>[0]): Promise<Connection> {
@@ -221,11 +226,13 @@ describe('stalled TLS handshakes', () => {
 
 describe('admission on the TLS port', () => {
   it('closes a TLS connection that completes the handshake but never sends a byte, after loginTimeout', async () => {
-    const { server, tlsPort, logs } = await tlsServer(certs.selfSigned, { loginTimeout: 300 });
+    const { server, tlsPort, logs, advance } = await clockedTlsServer(certs.selfSigned, { loginTimeout: 10_000 });
     const socket = tls.connect({ port: tlsPort!, host: '127.0.0.1', servername: 'localhost', ca: certs.selfSigned.cert });
     open.push(socket);
     socket.on('error', () => {});
     await once(socket, 'secureConnect');
+    await until(() => server.connectionCount === 1, () => String(server.connectionCount));
+    advance(10_000);
     await once(socket, 'close');
     // The server's own close event may come a moment after ours.
     await until(() => server.connectionCount === 0, () => String(server.connectionCount));
@@ -234,7 +241,7 @@ describe('admission on the TLS port', () => {
   });
 
   it('answers a framed client over TLS that does not log in with login_timeout', async () => {
-    const { tlsPort } = await tlsServer(certs.selfSigned, { loginTimeout: 300 });
+    const { tlsPort, advance, handled } = await clockedTlsServer(certs.selfSigned, { loginTimeout: 10_000 });
     const socket = tls.connect({ port: tlsPort!, host: '127.0.0.1', servername: 'localhost', ca: certs.selfSigned.cert });
     open.push(socket);
     socket.on('error', () => {});
@@ -242,6 +249,8 @@ describe('admission on the TLS port', () => {
     socket.write(encode({ type: 'ping' }));
     let received = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    await handled('ping'); // framed now, and not logged in
+    advance(10_000);
     await new Promise<void>((resolve) => socket.on('close', () => resolve()));
     expect(received.toString('latin1')).toContain('login_timeout');
   });
@@ -265,11 +274,3 @@ async function tcp(port: number): Promise<net.Socket> {
   return socket;
 }
 
-/** Wait until `check()` holds, polling; bounded. */
-async function until(check: () => boolean, show: () => string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met; got ${JSON.stringify(show().slice(-300))}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

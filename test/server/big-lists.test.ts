@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../../src/protocol/index.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 /** A name of the full 32 characters: 500 of them make a `users` list of about 17 KB. */
 const longName = (i: number): string => `${'n'.repeat(27)}${String(i).padStart(5, '0')}`;
@@ -17,11 +18,6 @@ afterEach(() => {
   for (const socket of open.splice(0)) socket.destroy();
 });
 
-/** Wait (up to 10 s) until `done()` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
-  expect(done()).toBe(true);
-}
 
 /**
  * Log in `count` users, a batch at a time, each on a socket that reads and discards what it gets
@@ -111,7 +107,7 @@ describe('a request for a big list', () => {
     const { sockets } = await crowd(port, 300, (i) => `user${i}`);
     // 200 of them move to a room each: #main keeps 100, and there are 201 rooms.
     for (let i = 0; i < 200; i++) sockets[i]!.write(encode({ type: 'join', room: `#r${i}` }));
-    await until(() => server.rooms.count === 201);
+    await until(() => server.rooms.count === 201, () => `${server.rooms.count} rooms`, 10_000);
 
     const cases: [Record<string, unknown>, string, number][] = [
       [{ type: 'ping' }, 'pong', 1], // 1 token

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { connect, ConnectionError, encode, encodeFrame } from '../../src/protocol/index.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
-import { startServer } from '../helpers/server.js';
+import { startClockedServer, startServer } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 const BIG_TEXT = 'x'.repeat(4000);
 
@@ -135,42 +136,81 @@ describe('flood control', () => {
 });
 
 describe('liveness', () => {
-  it('pings a silent client and drops it with reason timeout when it does not answer', async () => {
-    const { port } = await startServer({ pingInterval: 150, pingTimeout: 150 });
-    const watcher = await RawClient.login(port, 'watcher');
-    const silent = await RawClient.login(port, 'silent');
+  const PING = 30_000;
+
+  it('pings a silent client at pingInterval and drops it with reason timeout at pingTimeout', async () => {
+    const clocked = await startClockedServer({ pingInterval: PING, pingTimeout: PING });
+    const start = clocked.server.now();
+    const watcher = await RawClient.login(clocked.port, 'watcher');
+    const silent = await RawClient.login(clocked.port, 'silent');
     watcher.pongs = true; // `watcher` answers pings; `silent` does not.
-    await silent.next('ping');
+    clocked.advance(PING - 1);
+    clocked.advance(1);
+    // The token is the server's clock when it pinged: the sweep at pingInterval, not an earlier one.
+    expect(await silent.next('ping')).toMatchObject({ token: start + PING });
+    await clocked.handled('pong'); // the watcher's answer
+    clocked.advance(PING - 1);
+    clocked.server.log.flush();
+    expect(clocked.logs.filter((l) => l.includes('event=timeout'))).toEqual([]);
+    clocked.advance(1);
     await silent.waitClosed();
-    const left = await watcher.next('left', (m) => m.name === 'silent');
-    expect(left).toMatchObject({ reason: 'timeout' });
+    expect(await watcher.next('left', (m) => m.name === 'silent')).toMatchObject({ reason: 'timeout' });
     expect(watcher.closed).toBe(false);
   });
 
   it('keeps a bot that answers pings by itself (the protocol module auto-pongs)', async () => {
-    const { port, server } = await startServer({ pingInterval: 100, pingTimeout: 100 });
-    const bot = await connect({ port, host: '127.0.0.1', name: 'bot' });
-    await bot.waitFor('ping');
-    await bot.waitFor('ping');
+    const clocked = await startClockedServer({ pingInterval: PING, pingTimeout: PING });
+    const bot = await connect({ port: clocked.port, host: '127.0.0.1', name: 'bot' });
+    for (let round = 1; round <= 3; round++) {
+      const ping = bot.waitFor('ping');
+      clocked.advance(PING);
+      await ping;
+      await clocked.handled('pong', round);
+    }
+    // Without those pongs this would be pingTimeout after the last ping, and the bot dropped.
+    clocked.advance(PING);
     await bot.waitFor('ping');
     expect(bot.isOpen).toBe(true);
-    expect(server.users.get('bot')).toBeDefined();
+    expect(clocked.server.users.get('bot')).toBeDefined();
     await bot.close();
   });
 
-  it('closes a connection that does not log in within the login timeout', async () => {
-    const { port } = await startServer({ loginTimeout: 200 });
-    const lazy = await RawClient.connect(port);
-    lazy.send({ type: 'ping' });
+  it('closes a connection that does not log in within the login timeout, and not before', async () => {
+    const clocked = await startClockedServer({ loginTimeout: 10_000 });
+    const lazy = await RawClient.connect(clocked.port);
+    await lazy.sync(); // framed from its first byte, and not logged in
+    clocked.advance(9_999);
+    await lazy.sync();
+    expect(lazy.messages.filter((m) => m.type === 'error')).toEqual([]);
+    clocked.advance(1);
     expect(await lazy.next('error')).toMatchObject({ code: 'login_timeout' });
     await lazy.waitClosed();
   });
 
+  it('gives a person in text mode six login timeouts to log in, and not more', async () => {
+    const clocked = await startClockedServer({ loginTimeout: 10_000 });
+    const person = await TextClient.connect(clocked.port);
+    person.line('who'); // text from the first byte, not logged in
+    await person.expect('Please log in first: login NAME');
+    clocked.advance(6 * 10_000 - 1);
+    person.line('who');
+    await person.expect('Please log in first: login NAME');
+    clocked.advance(1);
+    await person.expect('No login within 60 s; closing.');
+    await person.waitClosed();
+  });
+
   it('drops a connection that never sends a byte, without writing to it', async () => {
-    const { port } = await startServer({ loginTimeout: 200 });
-    const mute = await RawClient.connect(port);
+    const clocked = await startClockedServer({ loginTimeout: 10_000 });
+    const mute = await RawClient.connect(clocked.port);
     let received = 0;
     mute.socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    await until(() => clocked.server.connectionCount === 1);
+    clocked.advance(9_999);
+    const canary = await RawClient.connect(clocked.port);
+    await canary.sync(); // the server has gone round its loop since that sweep
+    expect(clocked.server.connectionCount).toBe(2);
+    clocked.advance(1);
     await mute.waitClosed();
     expect(received).toBe(0);
   });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LoopLag } from '../../src/server/loop-lag.js';
-import { CREDIT_MS, MAX_FORGIVEN_MS, RateLimiter } from '../../src/server/rate-limit.js';
+import { CREDIT_MS, FLOOD_WINDOW_MS, MAX_FORGIVEN_MS, MinuteCounter, RateLimiter } from '../../src/server/rate-limit.js';
 
 /** How many of `n` requests, all read at `now`, the bucket lets through. */
 function admitted(limiter: RateLimiter, n: number, now: number): number {
@@ -136,5 +136,87 @@ describe('a charge beyond the one token', () => {
       limiter.charge(0, 1_000);
       expect(limiter.take(0)).toBe('ok');
     }
+  });
+});
+
+describe('RateLimiter verdicts', () => {
+  it.each<[string, [rate: number, burst: number], [at: number, count: number][], string]>([
+    // [what, [rate, burst], batches of take() at a time, verdicts as o(k) l(imited) f(lood)]
+    ['a full bucket', [20, 5], [[0, 5]], 'ooooo'],
+    ['one over the burst', [20, 5], [[0, 6]], 'oooool'],
+    ['refilled by one token after 1/rate s', [20, 5], [[0, 6], [50, 2]], 'oooool' + 'ol'],
+    ['refilled to the burst, no more, after a long pause', [20, 5], [[0, 5], [60_000, 6]], 'ooooo' + 'oooool'],
+    ['flood after max(burst, 10) refusals', [20, 5], [[0, 16]], 'ooooo' + 'llllllllll' + 'f'],
+    ['flood after burst refusals when burst > 10', [1, 12], [[0, 25]], 'o'.repeat(12) + 'l'.repeat(12) + 'f'],
+    ['refusals forgotten once the window has passed', [1, 5], [[0, 15], [FLOOD_WINDOW_MS + 1, 11]], 'ooooo' + 'l'.repeat(10) + 'ooooo' + 'llllll'],
+    ['no limit with rate 0', [0, 5], [[0, 100]], 'o'.repeat(100)],
+    ['no limit with burst 0', [20, 0], [[0, 100]], 'o'.repeat(100)],
+  ])('%s', (_what, [rate, burst], batches, verdicts) => {
+    const limiter = new RateLimiter(rate, burst, 0);
+    let got = '';
+    for (const [at, count] of batches) for (let i = 0; i < count; i++) got += limiter.take(at)[0];
+    expect(got).toBe(verdicts);
+  });
+
+  it.each<[string, (l: RateLimiter) => void, number, number]>([
+    // [what, what happened at 0, then waitMs at 0, and at 25 ms]; rate 20/s, burst 2
+    ['a full bucket', () => {}, 0, 0],
+    ['an empty bucket', (l) => admitted(l, 2, 0), 50, 25],
+    ['a debt of 2 after a charge', (l) => (admitted(l, 2, 0), l.charge(0, 2)), 150, 125],
+    ['a charge deeper than one burst, held at -burst', (l) => (admitted(l, 2, 0), l.charge(0, 100)), 150, 125],
+  ])('waitMs: %s', (_what, before, atZero, at25) => {
+    const limiter = new RateLimiter(20, 2, 0);
+    before(limiter);
+    expect(limiter.waitMs(0)).toBe(atZero);
+    expect(limiter.waitMs(25)).toBe(at25);
+    // The wait is exact: one millisecond early the token is not there, on time it is.
+    if (atZero > 0) {
+      expect(limiter.tryTake(atZero - 1)).toBe(false);
+      expect(limiter.tryTake(atZero)).toBe(true);
+    }
+  });
+
+  it('waitMs is 0 while forgiven credit lasts, then counts from the refill again', () => {
+    const limiter = new RateLimiter(20, 2, 0);
+    limiter.forgive(1_000, 1_000); // 20 tokens thrown away by the cap: credit
+    admitted(limiter, 2, 1_000);
+    expect(limiter.waitMs(1_000)).toBe(0);
+    expect(limiter.waitMs(1_000 + CREDIT_MS + 1)).toBe(0); // refilled 2 tokens by then
+    expect(admitted(limiter, 100, 1_000 + CREDIT_MS + 1)).toBe(2);
+  });
+
+  it('a clock that goes back neither refills nor throws away tokens', () => {
+    const limiter = new RateLimiter(20, 4, 1_000);
+    admitted(limiter, 4, 1_000);
+    expect(admitted(limiter, 10, 0)).toBe(0);
+    expect(admitted(limiter, 10, 1_050)).toBe(1);
+  });
+});
+
+describe('MinuteCounter', () => {
+  it.each<[string, number, number[], boolean[], number]>([
+    // [what, limit, hit() times, what each hit() says, count() at the last time]
+    ['under the limit', 3, [0, 1, 2], [false, false, false], 3],
+    ['over the limit on the fourth of three', 3, [0, 1, 2, 3], [false, false, false, true], 4],
+    ['forgets hits older than a minute', 3, [0, 1, 2, 60_000, 60_001], [false, false, false, false, false], 3],
+    ['a hit exactly a minute old is gone', 1, [0, 60_000], [false, false], 1],
+    ['a hit a minute less a millisecond old still counts', 1, [0, 59_999], [false, true], 2],
+    ['holds at most limit + 1 hits however many come', 2, Array(1_000).fill(5), [false, false, ...Array(998).fill(true)], 3],
+  ])('%s', (_what, limit, times, verdicts, count) => {
+    const counter = new MinuteCounter(limit);
+    expect(times.map((t) => counter.hit(t))).toEqual(verdicts);
+    expect(counter.count(times.at(-1)!)).toBe(count);
+  });
+
+  it.each([
+    // [hits at 0, over() at 0, over() a minute later]; limit 2: over() once it is reached
+    [1, false, false],
+    [2, true, false],
+    [5, true, false],
+  ])('with %i hits, over() says %s and a minute later %s', (hits, now, later) => {
+    const counter = new MinuteCounter(2);
+    for (let i = 0; i < hits; i++) counter.hit(0);
+    expect(counter.over(0)).toBe(now);
+    expect(counter.over(60_000)).toBe(later);
   });
 });

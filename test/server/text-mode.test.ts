@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_TEXT_BYTES } from '../../src/protocol/index.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 const IAC = 0xff;
 const WILL = 251;
@@ -99,7 +100,7 @@ describe('text mode lines', () => {
     expect(await alice.next('message')).toMatchObject({ text: 'two' });
     alice.send({ type: 'say', text: 'three' });
     await alice.next('message', (m) => m.text === 'three');
-    await waitFor(() => output.includes('alice: three\r\n'));
+    await until(() => output.includes('alice: three\r\n'), () => output);
     // Every line the server wrote ends in \r\n: no bare \n anywhere.
     expect(output.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
   });
@@ -335,12 +336,3 @@ describe('text and framed users together', () => {
     expect(await alice.next('left')).toMatchObject({ name: 'bob', reason: 'disconnect', clients: 1 });
   });
 });
-
-/** Wait until `check()` is true, re-checking on a short poll; bounded by the test timeout. */
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
