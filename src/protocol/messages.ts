@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'name_taken',
   'bad_name',
   'bad_room',
+  'not_in_room',
   'bad_text',
   'text_too_long',
   'no_such_user',

@@ -2,7 +2,8 @@
  * @module
  * The command table: message type → handler, with the checks every handler shares done once here
  * (Ergo's Command.Run). Handlers start from a validated message and a session that is allowed to
- * send it; they report refusals by throwing ProtocolError, turned into an `error` reply here.
+ * send it: those of commands that need a login are given the logged-in User. They report
+ * refusals by throwing ProtocolError (or rejecting with one), turned into an `error` reply here.
  * Any other exception is a bug: logged with context, answered with `internal_error`, and the
  * process goes on serving everyone else.
  */
@@ -11,20 +12,23 @@ import type { Context } from './context.js';
 import { join, look, rooms, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';
 import { hello, logout, nick, ping, pong } from './handlers/session.js';
-import type { Session } from './session.js';
+import type { Session, User } from './session.js';
 
-export type Handler<M extends ClientMessage> = (ctx: Context, session: Session, message: M) => void;
+/** What a handler returns: nothing, or a promise when its answer completes later. */
+export type Answer = void | Promise<void>;
+export type Handler<M extends ClientMessage> = (ctx: Context, session: Session, message: M) => Answer;
+export type UserHandler<M extends ClientMessage> = (ctx: Context, user: User, message: M) => Answer;
 
-interface Command<M extends ClientMessage> {
-  /** Allowed before `hello` succeeds? */
-  beforeLogin: boolean;
+type Command<M extends ClientMessage> = (
+  /** Allowed before `hello` succeeds. */
+  { beforeLogin: true; run: Handler<M> } | { beforeLogin: false; run: UserHandler<M> }
+) & {
   /**
    * Tokens the request costs against the flood budget: 1 (taken on arrival), or more for a reply
    * that lists many entries, so that a request costs in proportion to what it makes the server do.
    */
   cost: number | ((ctx: Context, session: Session, message: M) => number);
-  run: Handler<M>;
-}
+};
 
 type Table = { [K in ClientType]: Command<Extract<ClientMessage, { type: K }>> };
 
@@ -36,11 +40,15 @@ export function listCost(entries: number): number {
   return 1 + Math.floor(entries / ENTRIES_PER_TOKEN);
 }
 
+function sum(counts: number[]): number {
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
   join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(foldName(m.room)).size + 1), run: join },
   logout: { beforeLogin: true, cost: 1, run: logout },
-  look: { beforeLogin: false, cost: (ctx, session) => listCost(ctx.rooms.members(session.room!).size), run: look },
+  look: { beforeLogin: false, cost: (ctx, session) => listCost(sum([...session.membership.rooms].map((room) => ctx.rooms.members(room).size))), run: look },
   msg: { beforeLogin: false, cost: 1, run: msg },
   nick: { beforeLogin: false, cost: 1, run: nick },
   ping: { beforeLogin: true, cost: 1, run: ping },
@@ -50,11 +58,11 @@ export const COMMANDS: Table = {
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };
 
-export function runCommand(ctx: Context, session: Session, message: ClientMessage): void {
-  session.answering(message.label, () => dispatch(ctx, session, message));
+export function runCommand(ctx: Context, session: Session, message: ClientMessage): Answer {
+  return session.answering(message.label, () => dispatch(ctx, session, message));
 }
 
-function dispatch(ctx: Context, session: Session, message: ClientMessage): void {
+function dispatch(ctx: Context, session: Session, message: ClientMessage): Answer {
   const command = COMMANDS[message.type] as Command<ClientMessage>;
   if (!command.beforeLogin && !session.loggedIn) {
     session.sendError('not_logged_in', 'Please log in first (hello / login NAME).', message.type);
@@ -63,14 +71,29 @@ function dispatch(ctx: Context, session: Session, message: ClientMessage): void 
   // The first token was taken when the request arrived; a big reply pays the rest (into debt).
   const cost = typeof command.cost === 'number' ? command.cost : command.cost(ctx, session, message);
   if (cost > 1) session.charge(cost - 1);
+  let answer: Answer;
   try {
-    command.run(ctx, session, message);
-  } catch (err) {
-    if (err instanceof ProtocolError) {
-      session.sendError(err.code, err.message, err.ref ?? message.type);
-      return;
+    if (command.beforeLogin) answer = command.run(ctx, session, message);
+    else {
+      const user = session.asUser();
+      if (!user) {
+        session.sendError('not_logged_in', 'Please log in first (hello / login NAME).', message.type);
+        return;
+      }
+      answer = command.run(ctx, user, message);
     }
-    ctx.log.error('handler_failed', { id: session.id, name: session.name, type: message.type, error: String((err as Error)?.stack ?? err) });
-    session.sendError('internal_error', `The server failed to handle "${message.type}"; please report it.`, message.type);
+  } catch (err) {
+    refused(ctx, session, message, err);
+    return;
   }
+  return answer?.catch((err: unknown) => refused(ctx, session, message, err));
+}
+
+function refused(ctx: Context, session: Session, message: ClientMessage, err: unknown): void {
+  if (err instanceof ProtocolError) {
+    session.sendError(err.code, err.message, err.ref ?? message.type);
+    return;
+  }
+  ctx.log.error('handler_failed', { id: session.id, name: session.name, type: message.type, error: String((err as Error)?.stack ?? err) });
+  session.sendError('internal_error', `The server failed to handle "${message.type}"; please report it.`, message.type);
 }

@@ -1,11 +1,18 @@
 /**
  * @module
- * Context: what handlers and sessions may reach of the server. The server implements it; handlers
- * get state through Users and Rooms, send through the Session or the Fanout, and never see sockets.
+ * Context: what handlers and sessions may reach of the server. The server implements it.
+ * Handlers read through the Directory, write local state through Users and Rooms (the only
+ * writers of names and membership), take names through NameClaims, number messages with the
+ * IdSource and send through the Session or the Fanout; they never see sockets. Each of Directory,
+ * Fanout, IdSource and NameClaims has an in-process implementation and is where a cluster plugs
+ * in (docs/ARCHITECTURE.md).
  */
 import type { ClientMessage, LeftReason } from '../protocol/index.js';
+import type { NameClaims } from './claims.js';
 import type { ServerConfig } from './config.js';
+import type { Directory } from './directory.js';
 import type { Fanout } from './fanout.js';
+import type { IdSource } from './ids.js';
 import type { Logger } from './log.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
@@ -16,13 +23,18 @@ export interface Context {
   readonly log: Logger;
   readonly users: Users<Session>;
   readonly rooms: Rooms<Session>;
+  readonly directory: Directory;
   readonly fanout: Fanout;
+  readonly ids: IdSource;
+  readonly claims: NameClaims;
   now(): number;
-  /** Next id for a `message` or `private`: one sequence for the whole server. */
-  nextId(): number;
-  /** Validated message → command table (shared checks, then the handler). */
-  run(session: Session, message: ClientMessage): void;
-  /** Take a session out of the name map and its room, telling the room. Idempotent. */
+  /**
+   * Validated message → command table (shared checks, then the handler). A promise means the
+   * answer is not complete yet (a name claim in flight): the session reads no more of its
+   * client's input until it settles.
+   */
+  run(session: Session, message: ClientMessage): void | Promise<void>;
+  /** Take a session out of the name map and its rooms, telling the rooms. Idempotent. */
   detach(session: Session, reason: LeftReason): void;
   /** Failed password attempts: true when `ip` may try again. */
   authAllowed(ip: string): boolean;

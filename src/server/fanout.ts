@@ -1,25 +1,26 @@
 /**
  * @module
  * Fanout: how a packet reaches its recipients. Handlers publish to a room, to one user or to
- * everyone, and never touch sockets. LocalFanout delivers to this process's sessions; a multi-node
- * backplane would implement the same interface (publish to the bus, deliver locally on receipt)
- * without any change to sessions or handlers.
+ * everyone, and never touch sockets. Recipients are named by what can cross a network (a room, a
+ * user's name, a session id to leave out), never by object. LocalFanout delivers to this
+ * process's sessions; a cluster backplane implements the same interface by publishing to the bus
+ * and delivering locally on receipt, with no change to sessions or handlers.
  */
 import type { Packet } from './packet.js';
-import type { Rooms } from './rooms.js';
+import type { Member, Rooms } from './rooms.js';
 import type { Users } from './users.js';
 
-export interface Recipient {
-  name: string | undefined;
-  room: string | undefined;
+export interface Recipient extends Member {
   deliver(packet: Packet): void;
 }
 
 export interface Fanout {
-  /** Everyone in `room` except `except`. */
-  toRoom(room: string, packet: Packet, except?: Recipient): void;
-  /** Everyone logged in except `except`. */
-  toAll(packet: Packet, except?: Recipient): void;
+  /** Everyone in `room` but the session `except`. */
+  toRoom(room: string, packet: Packet, except?: number): void;
+  /** The user called `name`, wherever connected; false when nobody of that name is online. */
+  toUser(name: string, packet: Packet): boolean;
+  /** Everyone logged in but the session `except`. */
+  toAll(packet: Packet, except?: number): void;
 }
 
 export class LocalFanout<T extends Recipient> implements Fanout {
@@ -28,11 +29,17 @@ export class LocalFanout<T extends Recipient> implements Fanout {
     private readonly users: Users<T>,
   ) {}
 
-  toRoom(room: string, packet: Packet, except?: Recipient): void {
-    for (const member of this.rooms.members(room)) if (member !== except) member.deliver(packet);
+  toRoom(room: string, packet: Packet, except?: number): void {
+    for (const member of this.rooms.members(room)) if (member.id !== except) member.deliver(packet);
   }
 
-  toAll(packet: Packet, except?: Recipient): void {
-    for (const member of this.users.all()) if (member !== except) member.deliver(packet);
+  toUser(name: string, packet: Packet): boolean {
+    const member = this.users.get(name);
+    member?.deliver(packet);
+    return member !== undefined;
+  }
+
+  toAll(packet: Packet, except?: number): void {
+    for (const member of this.users.all()) if (member.id !== except) member.deliver(packet);
   }
 }

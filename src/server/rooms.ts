@@ -1,16 +1,51 @@
 /**
  * @module
- * Rooms: room → members. The only writer of membership. Each member is in exactly one room; a
+ * Rooms: room → members, and the only writer of membership. A member may be in several rooms; a
  * room exists while it has members. Each room's names and the list of rooms are kept in display
- * order (SortedNames), so that `look`, `join`, `welcome` and `rooms` cost what they return.
+ * order (SortedNames), so that `look`, `join`, `welcome` and `rooms` cost what they return, and
+ * an index of skeletons keeps two rooms from looking alike.
+ *
+ * Ownership by type: a member's rooms live in its Membership, which anyone may read and only
+ * this module can change (the writers are captured in a static block and never exported).
  */
 import { MAIN_ROOM } from '../protocol/index.js';
 import { skeleton } from '../protocol/skeleton.js';
-import { compareNames, SortedNames, type Compare } from './users.js';
+import { compareNames, SortedNames, type Compare, type Named } from './users.js';
 
-export interface Member {
-  name: string | undefined;
-  room: string | undefined;
+let addRoom!: (membership: Membership, room: string) => void;
+let removeRoom!: (membership: Membership, room: string) => void;
+
+/** The rooms one member is in, in the order joined. */
+export class Membership {
+  readonly #rooms = new Set<string>();
+
+  get rooms(): ReadonlySet<string> {
+    return this.#rooms;
+  }
+
+  get size(): number {
+    return this.#rooms.size;
+  }
+
+  has(room: string): boolean {
+    return this.#rooms.has(room);
+  }
+
+  /** The only room, when in exactly one. */
+  get only(): string | undefined {
+    if (this.#rooms.size !== 1) return undefined;
+    for (const room of this.#rooms) return room;
+    return undefined;
+  }
+
+  static {
+    addRoom = (m, room) => void m.#rooms.add(room);
+    removeRoom = (m, room) => void m.#rooms.delete(room);
+  }
+}
+
+export interface Member extends Named {
+  readonly membership: Membership;
 }
 
 interface Room<T> {
@@ -34,6 +69,10 @@ export class Rooms<T extends Member> {
     return this.byRoom.size;
   }
 
+  has(room: string): boolean {
+    return this.byRoom.has(room);
+  }
+
   /**
    * The room a join of the folded `room` lands in: the existing room that looks like it
    * ("#mаin" with a Cyrillic а is "#main"), else `room` itself. The look-alikes of #main always
@@ -44,13 +83,10 @@ export class Rooms<T extends Member> {
     return key === MAIN_SKELETON ? MAIN_ROOM : (this.bySkeleton.get(key) ?? room);
   }
 
-  /**
-   * Put `member` (who has a name by now) in `room` (resolved first), taking it out of its old
-   * room; returns the old room.
-   */
-  join(member: T, room: string): string | undefined {
-    const old = this.leave(member);
-    room = this.resolve(room);
+  /** Put `member` (who has a name by now) in `room` too; false when it was in it already. */
+  join(member: T, room: string): boolean {
+    const name = member.identity.name;
+    if (name === undefined || member.membership.has(room)) return false;
     let entry = this.byRoom.get(room);
     if (!entry) {
       entry = { members: new Set(), names: new SortedNames(this.compare) };
@@ -59,31 +95,41 @@ export class Rooms<T extends Member> {
       this.bySkeleton.set(skeleton(room), room);
     }
     entry.members.add(member);
-    entry.names.add(member.name!);
-    member.room = room;
-    return old;
+    entry.names.add(name);
+    addRoom(member.membership, room);
+    return true;
   }
 
-  /** Take `member` out of its room; returns the room it was in. */
-  leave(member: T): string | undefined {
-    const room = member.room;
-    if (room === undefined) return undefined;
+  /** Take `member` out of `room`; false when it was not in it. */
+  part(member: T, room: string): boolean {
     const entry = this.byRoom.get(room);
-    if (entry?.members.delete(member)) entry.names.delete(member.name!);
-    if (entry?.members.size === 0) {
+    if (!entry?.members.delete(member)) return false;
+    const name = member.identity.name;
+    if (name !== undefined) entry.names.delete(name);
+    if (entry.members.size === 0) {
       this.byRoom.delete(room);
       this.order.delete(room);
       this.bySkeleton.delete(skeleton(room));
     }
-    member.room = undefined;
-    return room;
+    removeRoom(member.membership, room);
+    return true;
   }
 
-  /** `member` was renamed from `from` (by Users): its room's order follows. */
+  /** Take `member` out of every room; returns the rooms it was in. */
+  leaveAll(member: T): string[] {
+    const left = [...member.membership.rooms];
+    for (const room of left) this.part(member, room);
+    return left;
+  }
+
+  /** `member` was renamed from `from` (by Users): the order of each of its rooms follows. */
   renamed(member: T, from: string): void {
-    const entry = member.room === undefined ? undefined : this.byRoom.get(member.room);
-    if (!entry?.members.has(member) || !entry.names.delete(from)) return;
-    entry.names.add(member.name!);
+    const name = member.identity.name;
+    if (name === undefined) return;
+    for (const room of member.membership.rooms) {
+      const entry = this.byRoom.get(room);
+      if (entry?.names.delete(from)) entry.names.add(name);
+    }
   }
 
   members(room: string): ReadonlySet<T> {
@@ -97,7 +143,9 @@ export class Rooms<T extends Member> {
 
   /** Every room with its head count, sorted by name (no comparisons either). */
   list(): { room: string; users: number }[] {
-    return this.order.values().map((room) => ({ room, users: this.byRoom.get(room)!.members.size }));
+    const out: { room: string; users: number }[] = [];
+    for (const room of this.order.values()) out.push({ room, users: this.byRoom.get(room)?.members.size ?? 0 });
+    return out;
   }
 }
 

@@ -8,11 +8,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ClientMessage, LeftReason } from '../protocol/index.js';
-import { runCommand } from './commands.js';
+import { LocalClaims, type NameClaims } from './claims.js';
+import { runCommand, type Answer } from './commands.js';
 import { makeConfig, type ServerConfig } from './config.js';
 import type { Context } from './context.js';
+import { LocalDirectory, type Directory } from './directory.js';
 import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
+import { CounterIds, type IdSource } from './ids.js';
 import { Logger } from './log.js';
 import { Packet } from './packet.js';
 import { MinuteCounter } from './rate-limit.js';
@@ -58,6 +61,11 @@ export interface ServerOptions {
    * call sweep() themselves after moving their clock, so no timeout depends on sleeping.
    */
   sweep?: boolean;
+  /**
+   * Name claims other than this process's own map, given the local ones to build on (a cluster's
+   * registry; tests use it to make claims asynchronous).
+   */
+  claims?: (local: NameClaims) => NameClaims;
 }
 
 export class ChatServer implements Context {
@@ -65,7 +73,10 @@ export class ChatServer implements Context {
   readonly log: Logger;
   readonly users = new Users<Session>();
   readonly rooms = new Rooms<Session>();
+  readonly directory: Directory;
   readonly fanout: Fanout;
+  readonly ids: IdSource = new CounterIds();
+  readonly claims: NameClaims;
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
@@ -78,7 +89,6 @@ export class ChatServer implements Context {
   private handshaking = 0;
   private readonly authFailures = new Map<string, MinuteCounter>();
   private readonly listeners: net.Server[] = [];
-  private lastId = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private readonly sweepOnTimer: boolean;
@@ -88,7 +98,10 @@ export class ChatServer implements Context {
     this.log = new Logger(this.config.logLevel, options.logSink);
     this.now = options.now ?? Date.now;
     this.sweepOnTimer = options.sweep ?? true;
+    this.directory = new LocalDirectory(this.users, this.rooms);
     this.fanout = new LocalFanout(this.rooms, this.users);
+    const local = new LocalClaims((name) => this.users.holder(name)?.id);
+    this.claims = options.claims ? options.claims(local) : local;
   }
 
   /** Sessions: admitted connections past their TLS handshake. Refused ones are never counted. */
@@ -101,21 +114,19 @@ export class ChatServer implements Context {
     return this.refusals.count;
   }
 
-  nextId(): number {
-    return ++this.lastId;
-  }
-
-  run(session: Session, message: ClientMessage): void {
-    runCommand(this, session, message);
+  run(session: Session, message: ClientMessage): Answer {
+    return runCommand(this, session, message);
   }
 
   detach(session: Session, reason: LeftReason): void {
-    if (session.name === undefined || this.users.get(session.name) !== session) return;
-    const room = this.rooms.leave(session);
+    const name = session.name;
+    if (name === undefined || this.users.get(name) !== session) return;
+    const rooms = this.rooms.leaveAll(session);
     this.users.remove(session);
-    if (room !== undefined && !this.shuttingDown) {
-      this.fanout.toRoom(room, new Packet({ type: 'left', ts: this.now(), room, name: session.name, reason, clients: this.users.count }));
-    }
+    this.claims.release(name, session.id);
+    if (this.shuttingDown) return;
+    const ts = this.now();
+    for (const room of rooms) this.fanout.toRoom(room, new Packet({ type: 'left', ts, room, name, reason, clients: this.directory.clients }));
   }
 
   authAllowed(ip: string): boolean {
@@ -351,7 +362,7 @@ export class ChatServer implements Context {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const session of this.sessions) session.destroy('shutdown');
     await closed;
-    this.log.info('shutdown', { clients: this.users.count });
+    this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();
   }
 }

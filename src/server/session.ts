@@ -5,7 +5,8 @@
  * LineDecoder → a validated ClientMessage → the command table. Replies go out through deliver(),
  * which picks the session's encoding of a shared Packet.
  *
- * `name` is assigned only by Users and `room` only by Rooms (see users.ts, rooms.ts).
+ * Its name lives in its Identity (written only by Users) and its rooms in its Membership (written
+ * only by Rooms); its mode and close state are its own and read-only outside.
  */
 import type net from 'node:net';
 import {
@@ -23,6 +24,8 @@ import {
 } from '../protocol/index.js';
 import type { Context } from './context.js';
 import type { Recipient } from './fanout.js';
+import { Membership } from './rooms.js';
+import { Identity } from './users.js';
 import { Outbox } from './outbox.js';
 import { Packet } from './packet.js';
 import { busyMs } from './loop-lag.js';
@@ -56,17 +59,22 @@ export interface SessionOptions {
 
 let nextSessionId = 1;
 
+/** A session that has logged in: what handlers of commands that need a login are given. */
+export interface User extends Session {
+  readonly name: string;
+}
+
 export class Session implements Recipient {
   readonly id = nextSessionId++;
-  name: string | undefined;
-  room: string | undefined;
+  readonly identity = new Identity();
+  readonly membership = new Membership();
   /** The client's IP as the server sees it. */
   readonly ip: string;
   /** `ip:port`, or `[ip]:port` for IPv6. */
   readonly address: string;
   readonly connectedAt: number;
-  mode: Mode = 'pending';
-  closeReason: LeftReason | undefined;
+  #mode: Mode = 'pending';
+  #closeReason: LeftReason | undefined;
 
   private decoder: FrameDecoder | LineDecoder | undefined;
   private readonly outbox: Outbox;
@@ -76,6 +84,8 @@ export class Session implements Recipient {
   private pingSentAt = 0;
   private closing = false;
   private readPaused = false;
+  /** A request's answer is still in flight (a name claim): input waits, so answers keep their order. */
+  private waiting = false;
   private readonly readPauseBytes: number;
   /** The label of the request being answered: put on everything send() writes meanwhile. */
   private replyLabel: string | undefined;
@@ -110,8 +120,31 @@ export class Session implements Recipient {
     }
   }
 
+  get name(): string | undefined {
+    return this.identity.name;
+  }
+
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  /** Why the session is closing or closed, once it is. */
+  get closeReason(): LeftReason | undefined {
+    return this.#closeReason;
+  }
+
   get loggedIn(): boolean {
-    return this.name !== undefined;
+    return this.identity.name !== undefined;
+  }
+
+  /** Still connected and not closing: an answer that completes later checks this first. */
+  get active(): boolean {
+    return !this.closing && !this.socket.destroyed;
+  }
+
+  /** This session as a logged-in user, or undefined before login. */
+  asUser(): User | undefined {
+    return this.identity.name === undefined ? undefined : (this as User);
   }
 
   /** Queue a message for this session (labelled while it answers a labelled request). */
@@ -122,17 +155,26 @@ export class Session implements Recipient {
   /**
    * Run `answer` with `label` put on every message this session is sent through send() meanwhile:
    * the reply, the error that refuses the request, the sender's own copy of a broadcast (handlers
-   * send that one through send(), the others' copies go through the Fanout without it).
+   * send that one through send(), the others' copies go through the Fanout without it). When the
+   * answer is a promise the label stays until it settles: the session reads nothing else then.
    */
-  answering(label: string | undefined, answer: () => void): void {
-    if (label === undefined) return answer();
+  answering<R extends void | Promise<void>>(label: string | undefined, answer: () => R): R {
     const outer = this.replyLabel;
     this.replyLabel = label;
+    let result: R;
     try {
-      answer();
-    } finally {
+      result = answer();
+    } catch (err) {
       this.replyLabel = outer;
+      throw err;
     }
+    if (result instanceof Promise) {
+      return result.finally(() => {
+        this.replyLabel = outer;
+      }) as R;
+    }
+    this.replyLabel = outer;
+    return result;
   }
 
   /** The label of the request being answered, if any. */
@@ -163,7 +205,7 @@ export class Session implements Recipient {
     if (this.closing) return;
     for (const message of final) this.send(message);
     this.closing = true;
-    this.closeReason = reason;
+    this.#closeReason = reason;
     this.decoder = undefined;
     clearTimeout(this.linesTimer);
     this.outbox.end();
@@ -178,7 +220,7 @@ export class Session implements Recipient {
   destroy(reason: LeftReason): void {
     if (!this.closing) {
       this.closing = true;
-      this.closeReason = reason;
+      this.#closeReason = reason;
       this.decoder = undefined;
       clearTimeout(this.linesTimer);
     }
@@ -269,13 +311,34 @@ export class Session implements Recipient {
     if (!this.readPaused || this.closing) return;
     this.socket.off('drain', this.resumeReading);
     this.readPaused = false;
+    if (this.waiting) return;
     this.socket.resume();
     this.feed();
     this.scheduleLines();
   };
 
+  /** Read no more input until the answer in flight is complete; then go on where it stopped. */
+  private wait(pending: Promise<void>): void {
+    this.waiting = true;
+    this.decoder?.pause();
+    this.socket.pause();
+    void pending.finally(() => {
+      this.waiting = false;
+      if (this.readPaused || this.closing) return;
+      this.socket.resume();
+      this.feed();
+    });
+  }
+
+  /** Hand a validated request to the command table, then apply backpressure. */
+  private dispatch(message: ClientMessage): void {
+    const pending = this.ctx.run(this, message);
+    if (pending) this.wait(pending);
+    this.throttle();
+  }
+
   private setMode(mode: Mode): void {
-    this.mode = mode;
+    this.#mode = mode;
     if (mode === 'framed') {
       this.decoder = new FrameDecoder((payload) => this.onPayload(payload), this.ctx.config.maxFrame);
     } else {
@@ -304,8 +367,7 @@ export class Session implements Recipient {
       this.answering(labelOf(value), () => this.payloadError(err));
       return;
     }
-    this.ctx.run(this, message);
-    this.throttle();
+    this.dispatch(message);
   }
 
   /**
@@ -369,8 +431,7 @@ export class Session implements Recipient {
       this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
-    this.ctx.run(this, message);
-    this.throttle();
+    this.dispatch(message);
   }
 
   /**

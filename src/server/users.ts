@@ -1,15 +1,35 @@
 /**
  * @module
- * Users: the server's name map, folded name → member, and its look-alike index, skeleton →
- * member (src/protocol/skeleton.ts). The only writer of names and of the logged-in count. Names
- * are also kept in display order (SortedNames), so that a `who` costs what it returns: no reply
- * sorts.
+ * Users: this process's name map, folded name → member, and its look-alike index, skeleton →
+ * member (src/protocol/skeleton.ts). Names are also kept in display order (SortedNames), so that
+ * a `who` costs what it returns: no reply sorts.
+ *
+ * Ownership by type: a member's name lives in its Identity, which anyone may read and only this
+ * module can write (the setter is captured in a static block and never exported).
  */
 import { foldName } from '../protocol/index.js';
 import { lookalikeKeys } from '../protocol/skeleton.js';
 
+let assignName!: (identity: Identity, name: string | undefined) => void;
+
+/** A member's name as Users assigned it: undefined until login. */
+export class Identity {
+  #name: string | undefined;
+
+  get name(): string | undefined {
+    return this.#name;
+  }
+
+  static {
+    assignName = (identity, name) => {
+      identity.#name = name;
+    };
+  }
+}
+
 export interface Named {
-  name: string | undefined;
+  readonly id: number;
+  readonly identity: Identity;
 }
 
 const collator = new Intl.Collator('en', { sensitivity: 'base' });
@@ -117,7 +137,7 @@ export class Users<T extends Named> {
   }
 
   remove(member: T): void {
-    const name = member.name;
+    const name = member.identity.name;
     if (name === undefined || this.byName.get(foldName(name)) !== member) return;
     this.byName.delete(foldName(name));
     this.sorted.delete(name);
@@ -128,7 +148,7 @@ export class Users<T extends Named> {
     this.byName.set(foldName(name), member);
     for (const key of lookalikeKeys(name)) this.bySkeleton.set(key, member);
     this.sorted.add(name);
-    member.name = name;
+    assignName(member.identity, name);
   }
 
   /** Everyone's name, sorted by compareNames (kept in order, so this does no comparisons). */

@@ -4,14 +4,30 @@
  * counting comparisons, not by timing.
  */
 import { describe, expect, it } from 'vitest';
-import { Rooms } from '../../src/server/rooms.js';
-import { compareNames, SortedNames, Users } from '../../src/server/users.js';
+import { Membership, Rooms } from '../../src/server/rooms.js';
+import { compareNames, Identity, SortedNames, Users } from '../../src/server/users.js';
 import { TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 
 interface Person {
-  name: string | undefined;
-  room: string | undefined;
+  readonly id: number;
+  readonly identity: Identity;
+  readonly membership: Membership;
+}
+
+let nextId = 1;
+function person(): Person {
+  return { id: nextId++, identity: new Identity(), membership: new Membership() };
+}
+
+/** People with these names, named by a Users of their own (only Users assigns names). */
+function named(names: string[]): Person[] {
+  const users = new Users<Person>();
+  return names.map((name) => {
+    const p = person();
+    users.add(p, name);
+    return p;
+  });
 }
 
 /** compareNames, counting its calls. */
@@ -57,7 +73,7 @@ describe('Users with 2 000 people', () => {
   it('answers names() sorted and without a single comparison, however often it is asked', () => {
     const counter = countingCompare();
     const users = new Users<Person>(counter.compare);
-    const people = NAMES.map(() => ({ name: undefined as string | undefined, room: undefined }));
+    const people = NAMES.map(person);
     people.forEach((p, i) => users.add(p, NAMES[i]!));
     // Building the order as people log in: O(log n) comparisons each.
     expect(counter.calls()).toBeLessThanOrEqual(NAMES.length * log2(NAMES.length));
@@ -71,11 +87,11 @@ describe('Users with 2 000 people', () => {
   it('pays O(log n) comparisons for a login, a logout and a rename, not a sort', () => {
     const counter = countingCompare();
     const users = new Users<Person>(counter.compare);
-    const people = NAMES.map(() => ({ name: undefined as string | undefined, room: undefined }));
+    const people = NAMES.map(person);
     people.forEach((p, i) => users.add(p, NAMES[i]!));
 
     let before = counter.calls();
-    users.add({ name: undefined, room: undefined }, 'newcomer');
+    users.add(person(), 'newcomer');
     users.remove(people[0]!);
     users.rename(people[1]!, 'Aardvark');
     // Each change is one or two binary searches: 4 of them here.
@@ -92,7 +108,7 @@ describe('Rooms with 2 000 people', () => {
   it('answers names(room) and list() sorted and without a comparison', () => {
     const counter = countingCompare();
     const rooms = new Rooms<Person>(counter.compare);
-    const people: Person[] = NAMES.map((name) => ({ name, room: undefined }));
+    const people = named(NAMES);
     // Half in #main, the others each in a room of their own: 1 001 rooms.
     people.forEach((p, i) => rooms.join(p, i % 2 === 0 ? '#main' : `#r${i}`));
     const before = counter.calls();
@@ -109,17 +125,24 @@ describe('Rooms with 2 000 people', () => {
 
   it('keeps a room in order through a rename, and forgets a room once it is empty', () => {
     const rooms = new Rooms<Person>();
-    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name): Person => ({ name, room: undefined }));
+    const users = new Users<Person>();
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => {
+      const p = person();
+      users.add(p, name);
+      return p;
+    });
     for (const p of [alice!, bob!, carol!]) rooms.join(p, '#main');
-    bob!.name = 'Zed'; // Users assigns the name; Rooms is told after
+    users.rename(bob!, 'Zed'); // Users assigns the name; Rooms is told after
     rooms.renamed(bob!, 'bob');
     expect(rooms.names('#main')).toEqual(['alice', 'carol', 'Zed']);
+    rooms.part(carol!, '#main');
     rooms.join(carol!, '#side');
     expect(rooms.names('#main')).toEqual(['alice', 'Zed']);
     expect(rooms.list()).toEqual([
       { room: '#main', users: 2 },
       { room: '#side', users: 1 },
     ]);
+    rooms.leaveAll(carol!);
     rooms.join(carol!, '#main');
     expect(rooms.list()).toEqual([{ room: '#main', users: 3 }]);
     expect(rooms.names('#side')).toEqual([]);

@@ -16,7 +16,8 @@ import {
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
-import type { Session } from '../session.js';
+import type { Answer } from '../commands.js';
+import type { Session, User } from '../session.js';
 import { SOFTWARE } from '../version.js';
 
 /**
@@ -31,7 +32,7 @@ export function passwordMatches(expected: string, given: string | undefined): bo
 
 /** name_taken, saying whose name it clashes with unless that differs from `name` in case only. */
 function nameTaken(ctx: Context, session: Session, name: string, ref: string): ProtocolError {
-  const other = ctx.users.holder(name, session)?.name;
+  const other = ctx.users.holder(name, session)?.identity.name;
   const message =
     other === undefined || other.toLowerCase() === name.toLowerCase()
       ? `The name "${name}" is taken.`
@@ -39,7 +40,7 @@ function nameTaken(ctx: Context, session: Session, name: string, ref: string): P
   return new ProtocolError('name_taken', message, ref);
 }
 
-export function hello(ctx: Context, session: Session, m: HelloMsg): void {
+export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
   if (session.loggedIn) throw new ProtocolError('already_logged_in', `You are already logged in as ${session.name}.`, 'hello');
   if (ctx.config.password !== undefined) {
     if (!ctx.authAllowed(session.ip)) {
@@ -54,12 +55,26 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): void {
       return;
     }
   }
-  if (ctx.users.count >= ctx.config.maxClients) {
+  if (ctx.directory.clients >= ctx.config.maxClients) {
     ctx.log.info('server_full', { id: session.id, addr: session.address });
     session.close('disconnect', { type: 'error', code: 'server_full', message: `The server is full (${ctx.config.maxClients} users).`, ref: 'hello' });
     return;
   }
-  if (!ctx.users.add(session, m.name)) throw nameTaken(ctx, session, m.name, 'hello');
+  const claimed = ctx.claims.claim(m.name, session.id);
+  if (claimed instanceof Promise) return claimed.then((ok) => enter(ctx, session, m, ok));
+  enter(ctx, session, m, claimed);
+}
+
+/** The rest of hello, once the name claim has been answered. */
+function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): void {
+  if (!session.active) {
+    if (claimed) ctx.claims.release(m.name, session.id);
+    return;
+  }
+  if (!claimed || !ctx.users.add(session, m.name)) {
+    if (claimed) ctx.claims.release(m.name, session.id);
+    throw nameTaken(ctx, session, m.name, 'hello');
+  }
   ctx.rooms.join(session, MAIN_ROOM);
   const welcome = {
     type: 'welcome' as const,
@@ -69,34 +84,48 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): void {
     you: m.name,
     address: session.address,
     room: MAIN_ROOM,
-    users: ctx.rooms.names(MAIN_ROOM),
-    clients: ctx.users.count,
+    users: ctx.directory.roomUsers(MAIN_ROOM),
+    clients: ctx.directory.clients,
     maxFrame: ctx.config.maxFrame,
   };
   session.send(ctx.config.motd === undefined ? welcome : { ...welcome, motd: ctx.config.motd });
   ctx.fanout.toRoom(
     MAIN_ROOM,
-    new Packet({ type: 'joined', ts: ctx.now(), room: MAIN_ROOM, name: m.name, host: session.ip, clients: ctx.users.count }),
-    session,
+    new Packet({ type: 'joined', ts: ctx.now(), room: MAIN_ROOM, name: m.name, host: session.ip, clients: ctx.directory.clients }),
+    session.id,
   );
-  ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.users.count });
+  ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.directory.clients });
 }
 
-export function nick(ctx: Context, session: Session, m: NickMsg): void {
-  const from = session.name!;
+export function nick(ctx: Context, user: User, m: NickMsg): Answer {
+  const from = user.name;
   if (from === m.name) {
-    session.send({ type: 'renamed', ts: ctx.now(), from, to: from });
+    user.send({ type: 'renamed', ts: ctx.now(), from, to: from });
     return;
   }
-  if (!ctx.users.rename(session, m.name)) throw nameTaken(ctx, session, m.name, 'nick');
-  ctx.rooms.renamed(session, from);
+  const moved = ctx.claims.move(from, m.name, user.id);
+  if (moved instanceof Promise) return moved.then((ok) => rename(ctx, user, from, m, ok));
+  rename(ctx, user, from, m, moved);
+}
+
+/** The rest of nick, once the claim has moved (or not). */
+function rename(ctx: Context, user: User, from: string, m: NickMsg, moved: boolean): void {
+  if (!user.active) {
+    if (moved) ctx.claims.release(m.name, user.id);
+    return;
+  }
+  if (!moved || !ctx.users.rename(user, m.name)) {
+    if (moved) void ctx.claims.move(m.name, from, user.id);
+    throw nameTaken(ctx, user, m.name, 'nick');
+  }
+  ctx.rooms.renamed(user, from);
   const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
   if (m.label === undefined) ctx.fanout.toAll(new Packet(renamed));
   else {
-    ctx.fanout.toAll(new Packet(renamed), session);
-    session.send(renamed);
+    ctx.fanout.toAll(new Packet(renamed), user.id);
+    user.send(renamed);
   }
-  ctx.log.info('nick', { id: session.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
+  ctx.log.info('nick', { id: user.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
 }
 
 export function logout(ctx: Context, session: Session, m: LogoutMsg): void {
