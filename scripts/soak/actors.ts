@@ -70,6 +70,9 @@ export async function chat(plan: ChatPlan, ledger: Ledger, rng: Rng, traffic: Tr
         }
         case 'join':
           traffic.joins++;
+          // Protocol v2 keeps a user in every room joined; the soak's model is one room each, so a
+          // join moves: part first (nothing of the old room can arrive after our own `left`).
+          if (conn.room !== undefined) conn.send({ type: 'part', room: conn.room });
           conn.send({ type: 'join', room: rng.pick(plan.rooms) });
           break;
         case 'nick':

@@ -118,10 +118,15 @@ export class SoakConnection {
     }
     if (m.type === 'bye') this.gotBye = true;
     if (m.type === 'renamed' && m.from === this.name) this.name = m.to;
+    if (m.type === 'welcome') this.room = m.rooms[0]?.room;
+    if (m.type === 'room') this.room = m.room;
     if (m.type === 'ping') this.send(m.token === undefined ? { type: 'pong' } : { type: 'pong', token: m.token });
     this.ledger.receive(this.index, m);
     for (const w of [...this.waiters]) w(m);
   }
+
+  /** The room this connection is in (the soak keeps each in one room: a join moves). */
+  room: string | undefined;
 
   private wait(match: (m: ServerMessage) => boolean): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {

@@ -191,10 +191,12 @@ export class Ledger {
   receive(index: number, m: ServerMessage): void {
     const me = this.members[index]!;
     switch (m.type) {
-      case 'welcome':
-        me.room = m.room;
-        me.view.reset(m.users.map((n) => this.owner(n)));
+      case 'welcome': {
+        const first = m.rooms[0];
+        me.room = first?.room ?? me.room;
+        me.view.reset((first?.users ?? []).map((n) => this.owner(n)));
         return;
+      }
       case 'room': {
         const users = m.users.map((n) => this.owner(n));
         if (m.room === me.room && !me.view.equals(users)) {
@@ -211,7 +213,11 @@ export class Ledger {
           return;
         }
         if (m.type === 'joined') me.view.add(this.owner(m.name));
-        else me.view.delete(this.owner(m.name));
+        else if (this.owner(m.name) === index) {
+          // Our own part (a soak join moves: part, then join): in no room until the join's answer.
+          me.room = undefined;
+          me.view.reset([]);
+        } else me.view.delete(this.owner(m.name));
         return;
       case 'renamed':
         if (this.owner(m.from) !== this.owner(m.to)) this.problem('impostors', `renamed ${m.from} → ${m.to} is not one connection's nick`);

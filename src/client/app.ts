@@ -211,7 +211,10 @@ export class ChatApp implements CommandContext {
   join(room: string): void {
     const target = normalizeRoom(room);
     if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name: a room name is ${ROOM_RULE}`);
+    const from = this.current.room;
     this.request({ type: 'join', room: target });
+    // One pane, one room: the server keeps us in both (protocol v2), so leave the one we came from.
+    if (this.conn && foldName(from) !== foldName(target)) this.conn.send({ type: 'part', room: from });
   }
 
   nick(name: string): void {
@@ -268,6 +271,8 @@ export class ChatApp implements CommandContext {
       pingTimeout: this.opts.pingTimeout ?? 10_000,
     };
     if (this.opts.password !== undefined) o.password = this.opts.password;
+    // Start in the room we are in (or were asked for): hello.rooms, so we never pass through #main.
+    o.rooms = [this.current.room];
     if (this.opts.tls) o.tls = true;
     if (this.opts.ca !== undefined) o.ca = this.opts.ca;
     if (this.opts.insecure) o.insecure = true;
@@ -312,9 +317,7 @@ export class ChatApp implements CommandContext {
   private attach(conn: Connection, room: string | undefined): void {
     this.conn = conn;
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
-    if (room !== undefined && foldName(room) !== foldName(conn.welcome.room)) conn.send({ type: 'join', room: normalizeRoom(room) });
-    // The server handles a connection's messages in order: the lines waiting (going at the next
-    // flush, once online) land in `room`, after the join.
+    void room; // hello.rooms started us there (connectOptions)
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     this.countTimer ??= setInterval(() => this.refreshCount(), this.opts.countRefreshMs ?? 30_000).unref();
     void this.pump(conn);

@@ -164,21 +164,22 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
     case 'welcome': {
+      const first = m.rooms[0] ?? { room: s.room, topic: '', users: [] };
       const state: ChatState = {
         ...s,
         serverName: m.server,
         me: m.you,
-        room: m.room,
-        users: m.users,
+        room: first.room,
+        users: first.users,
         clients: m.clients,
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
-        rooms: addRoom(s.rooms, m.room),
-        lobby: m.room,
+        rooms: addRoom(s.rooms, first.room),
+        lobby: first.room,
         requests: [],
       };
       // One line for a login, the first or after a drop (then the status is still reconnecting).
       const again = s.status === 'reconnecting';
-      const lines = [line('system', `${again ? 'Reconnected' : 'Connected'} to ${m.server} as ${m.you}. ${m.room}: ${list(m.users)}`)];
+      const lines = [line('system', `${again ? 'Reconnected' : 'Connected'} to ${m.server} as ${m.you}. ${first.room}: ${list(first.users)}`)];
       if (m.motd) for (const l of m.motd.split(/\r?\n/)) lines.push(line('info', l));
       return { state, lines };
     }
@@ -224,9 +225,14 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         lines: [line('system', `${m.name} has joined ${m.room}`, m.ts)],
       };
     }
+    case 'topic': {
+      if (!same(m.room, s.room)) return { state: s, lines: [] };
+      const text = m.text === '' ? `${m.room} has no topic` : `Topic for ${m.room}: ${m.text}`;
+      return { state: s, lines: [line('system', m.by === '' ? text : m.text === '' ? `${m.by} cleared the topic of ${m.room}` : `${m.by} set the topic: ${m.text}`, m.ts || now)] };
+    }
     case 'left': {
-      if (!same(m.room, s.room)) return { state: { ...s, clients: m.clients }, lines: [] };
-      const why = m.reason === 'logout' ? '' : m.reason === 'moved' ? ' (moved to another room)' : ` (${m.reason.replace('_', ' ')})`;
+      if (!same(m.room, s.room) || same(m.name, s.me)) return { state: { ...s, clients: m.clients }, lines: [] };
+      const why = m.reason === 'logout' ? '' : m.reason === 'part' ? (m.text === undefined ? ' (left the room)' : ` (left the room: ${m.text})`) : ` (${m.reason.replace('_', ' ')})`;
       return {
         state: { ...s, users: without(s.users, m.name), clients: m.clients },
         lines: [line('system', `${m.name} has left ${m.room}${why}`, m.ts)],

@@ -16,6 +16,7 @@ import { FrameDecoder } from './frame.js';
 import {
   DEFAULT_PORT,
   DEFAULT_TLS_PORT,
+  MAIN_ROOM,
   MAX_FRAME_LIMIT,
   type ClientMessage,
   type ErrorMsg,
@@ -46,6 +47,8 @@ export interface ConnectOptions {
   insecure?: boolean;
   /** Software name/version sent in `hello`. */
   client?: string;
+  /** Rooms to start in (default: the server's, #main). */
+  rooms?: string[];
   /** Give up if connect + login takes longer (ms). Default 10 000. */
   timeout?: number;
   /** Silence after which we ping the server (ms). Default 30 000. */
@@ -101,7 +104,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.socket = socket;
     this.welcome = welcome;
     this.name = welcome.you;
-    this.room = welcome.room;
+    this.room = welcome.rooms[0]?.room ?? MAIN_ROOM;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.queue = new AsyncQueue<ServerMessage>(
       10_000,
@@ -403,6 +406,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     socket.on(opts.tls ? 'secureConnect' : 'connect', () => {
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
+      if (opts.rooms !== undefined) hello.rooms = opts.rooms.map(normalizeRoom);
       helloSent = true;
       socket.write(encode(hello));
     });

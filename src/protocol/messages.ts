@@ -1,10 +1,11 @@
 /**
  * @module
- * The message vocabulary of protocol version 1 (docs/PROTOCOL.md): every frame's payload is one of
+ * The message vocabulary of protocol version 2 (docs/PROTOCOL.md): every frame's payload is one of
  * these maps, discriminated on `type`. Limits live here too, so that server, client and bots agree.
+ * (History, search and accounts, also version 2, come with the store.)
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const DEFAULT_PORT = 5005;
 /** Where the server listens for TLS when given a certificate, and where `chats://host` goes. */
 export const DEFAULT_TLS_PORT = 5006;
@@ -14,7 +15,11 @@ export const MAX_FRAME = 65_536;
 export const MAX_FRAME_LIMIT = 0x00ff_ffff;
 export const MAX_TEXT_BYTES = 4096;
 export const MAX_NAME_CHARS = 32;
+/** A topic: same rules as text, at most this many bytes, and may be empty (no topic). */
+export const MAX_TOPIC_BYTES = 512;
 export const MAIN_ROOM = '#main';
+/** Rooms one user may be in at once, unless the server says otherwise in welcome.limits. */
+export const DEFAULT_MAX_ROOMS_PER_USER = 20;
 
 /** Every error code the server sends, with the situation it names (docs/PROTOCOL.md has the table). */
 export const ERROR_CODES = [
@@ -31,6 +36,7 @@ export const ERROR_CODES = [
   'bad_text',
   'text_too_long',
   'no_such_user',
+  'too_many_rooms',
   'auth_failed',
   'rate_limited',
   'server_full',
@@ -41,13 +47,14 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const LEFT_REASONS = [
+  'part',
   'logout',
   'disconnect',
   'timeout',
-  'moved',
   'sendq_exceeded',
   'flood',
   'shutdown',
+  'kicked',
 ] as const;
 export type LeftReason = (typeof LEFT_REASONS)[number];
 
@@ -60,13 +67,25 @@ export type LeftReason = (typeof LEFT_REASONS)[number];
 export interface Labelled { label?: string }
 export const MAX_LABEL_BYTES = 64;
 
-export interface HelloMsg extends Labelled { type: 'hello'; name: string; password?: string; client?: string }
-export interface SayMsg extends Labelled { type: 'say'; text: string; action?: boolean }
+export interface HelloMsg extends Labelled {
+  type: 'hello';
+  name: string;
+  password?: string;
+  /** Rooms to start in (default ["#main"]); folded, without repeats. */
+  rooms?: string[];
+  client?: string;
+}
+/** `room` may be left out only by a user in exactly one room. */
+export interface SayMsg extends Labelled { type: 'say'; room?: string; text: string; action?: boolean }
 export interface PrivateMsgMsg extends Labelled { type: 'msg'; to: string; text: string }
 export interface WhoMsg extends Labelled { type: 'who' }
-export interface LookMsg extends Labelled { type: 'look' }
+/** `room` may be left out by a user in exactly one room. */
+export interface LookMsg extends Labelled { type: 'look'; room?: string }
 export interface RoomsMsg extends Labelled { type: 'rooms' }
 export interface JoinMsg extends Labelled { type: 'join'; room: string }
+export interface PartMsg extends Labelled { type: 'part'; room: string; reason?: string }
+/** Without `text`: ask for the topic; with it: set it ("" clears). */
+export interface TopicRequestMsg extends Labelled { type: 'topic'; room: string; text?: string }
 export interface NickMsg extends Labelled { type: 'nick'; name: string }
 export interface PingMsg extends Labelled { type: 'ping'; token?: string | number }
 export interface PongMsg extends Labelled { type: 'pong'; token?: string | number }
@@ -80,6 +99,8 @@ export type ClientMessage =
   | LookMsg
   | RoomsMsg
   | JoinMsg
+  | PartMsg
+  | TopicRequestMsg
   | NickMsg
   | PingMsg
   | PongMsg
@@ -88,29 +109,46 @@ export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
 
+/** A room as a member sees it on arrival: `topic` is "" when there is none. */
+export interface RoomState { room: string; topic: string; users: string[] }
+export interface Limits {
+  /** Rooms one user may be in at once. */
+  maxRooms: number;
+  /** Bytes of a chat text. */
+  text: number;
+  /** Bytes of a topic. */
+  topic: number;
+}
 export interface WelcomeMsg extends Labelled {
   type: 'welcome';
+  /** Protocol version (2). */
+  protocol: number;
   server: string;
-  /** Protocol version (1). */
-  version: number;
-  /** Server software and version, e.g. "framechat/0.1.0". */
+  /** Server software version, e.g. "0.2.0". */
+  version: string;
+  /** Server software and version, e.g. "framechat/0.2.0". */
   software?: string;
   you: string;
   address: string;
-  room: string;
-  users: string[];
+  /** The rooms the user starts in, with topics and members. */
+  rooms: RoomState[];
   clients: number;
   maxFrame: number;
+  limits: Limits;
   motd?: string;
 }
 export interface MessageMsg extends Labelled { type: 'message'; id: number; ts: number; room: string; from: string; text: string; action?: boolean }
 export interface PrivateMsg extends Labelled { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
-export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host: string; clients: number }
-export interface LeftMsg { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; clients: number }
+/** `host` only where the server is started with --show-addresses. */
+export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host?: string; clients: number }
+/** `text`: the parting or kicking reason, when one was given. */
+export interface LeftMsg { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
+/** A room's topic: the answer to a topic query, and to every member when it changes. */
+export interface TopicMsg extends Labelled { type: 'topic'; room: string; text: string; by: string; ts: number }
 export interface RenamedMsg extends Labelled { type: 'renamed'; ts: number; from: string; to: string }
 export interface UsersMsg extends Labelled { type: 'users'; users: string[]; clients: number }
-export interface RoomMsg extends Labelled { type: 'room'; room: string; users: string[] }
-export interface RoomInfo { room: string; users: number }
+export interface RoomMsg extends Labelled { type: 'room'; room: string; topic: string; users: string[] }
+export interface RoomInfo { room: string; users: number; topic: string }
 export interface RoomsListMsg extends Labelled { type: 'rooms'; rooms: RoomInfo[] }
 export interface NoticeMsg { type: 'notice'; text: string }
 export interface ErrorMsg extends Labelled { type: 'error'; code: ErrorCode; message: string; ref?: string }
@@ -125,6 +163,7 @@ export type ServerMessage =
   | JoinedMsg
   | LeftMsg
   | RenamedMsg
+  | TopicMsg
   | UsersMsg
   | RoomMsg
   | RoomsListMsg

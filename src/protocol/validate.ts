@@ -7,8 +7,10 @@
 import { ProtocolError } from './errors.js';
 import {
   LEFT_REASONS,
+  DEFAULT_MAX_ROOMS_PER_USER,
   MAX_LABEL_BYTES,
   MAX_TEXT_BYTES,
+  MAX_TOPIC_BYTES,
   type ClientMessage,
   type ErrorCode,
   type LeftReason,
@@ -40,6 +42,38 @@ export function textProblem(text: unknown): { code: ErrorCode; message: string }
   }
   if (CONTROL_RE.test(text)) return { code: 'bad_text', message: 'text may not contain control characters' };
   return undefined;
+}
+
+/** Why a topic is refused, or undefined: like text, but at most 512 bytes and may be empty. */
+export function topicProblem(topic: unknown): { code: ErrorCode; message: string } | undefined {
+  if (typeof topic !== 'string') return { code: 'bad_text', message: 'topic must be a string' };
+  if (topic.length > MAX_TOPIC_BYTES || Buffer.byteLength(topic, 'utf8') > MAX_TOPIC_BYTES) {
+    return { code: 'text_too_long', message: `topic is over ${MAX_TOPIC_BYTES} bytes` };
+  }
+  if (CONTROL_RE.test(topic)) return { code: 'bad_text', message: 'topic may not contain control characters' };
+  return undefined;
+}
+
+/** A `#room` field, NFC; bad_room when it is not "#" + a valid name. */
+function room(v: Fields, ref: string, field = 'room'): string {
+  const value = v[field];
+  if (!isValidRoom(value)) fail('bad_room', `${field} must be "#" followed by 1-32 letters, digits, "_", "-" or "."`, ref);
+  return value.normalize('NFC');
+}
+
+function optionalRoom(v: Fields, ref: string): string | undefined {
+  return v['room'] === undefined || v['room'] === null ? undefined : room(v, ref);
+}
+
+/** hello.rooms: a list of rooms, at most a few times the per-user limit (the handler checks the limit). */
+function roomList(v: Fields, ref: string): string[] | undefined {
+  const value = v['rooms'];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length > DEFAULT_MAX_ROOMS_PER_USER * 5) fail('bad_request', `rooms must be a list of at most ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
+  return value.map((r: unknown) => {
+    if (!isValidRoom(r)) fail('bad_room', 'every room must be "#" followed by 1-32 letters, digits, "_", "-" or "."', ref);
+    return r.normalize('NFC');
+  });
 }
 
 function text(v: Fields, ref: string, field = 'text'): string {
@@ -106,25 +140,44 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       const msg: ClientMessage = { type, name: name(v, 'name', type) };
       const password = optionalString(v, 'password', type);
       const client = optionalString(v, 'client', type, 64);
+      const rooms = roomList(v, type);
       if (password !== undefined) msg.password = password;
+      if (rooms !== undefined) msg.rooms = rooms;
       if (client !== undefined) msg.client = client;
       return msg;
     }
     case 'say': {
       const action = v['action'];
       if (action !== undefined && action !== null && typeof action !== 'boolean') fail('bad_request', 'action must be a boolean', type);
-      return action === true ? { type, text: text(v, type), action: true } : { type, text: text(v, type) };
+      const msg: ClientMessage = { type, text: text(v, type) };
+      const where = optionalRoom(v, type);
+      if (where !== undefined) msg.room = where;
+      if (action === true) msg.action = true;
+      return msg;
     }
     case 'msg':
       return { type, to: name(v, 'to', type), text: text(v, type) };
     case 'who':
-    case 'look':
     case 'rooms':
       return { type };
-    case 'join': {
-      const room = v['room'];
-      if (!isValidRoom(room)) fail('bad_room', 'room must be "#" followed by 1-32 letters, digits, "_", "-" or "."', type);
-      return { type, room: room.normalize('NFC') };
+    case 'look': {
+      const where = optionalRoom(v, type);
+      return where === undefined ? { type } : { type, room: where };
+    }
+    case 'join':
+      return { type, room: room(v, type) };
+    case 'part': {
+      const reason = optionalString(v, 'reason', type);
+      if (reason !== undefined && textProblem(reason)) fail('bad_text', 'reason must be text without control characters', type);
+      return reason === undefined ? { type, room: room(v, type) } : { type, room: room(v, type), reason };
+    }
+    case 'topic': {
+      const where = room(v, type);
+      const topic = v['text'];
+      if (topic === undefined || topic === null) return { type, room: where };
+      const problem = topicProblem(topic);
+      if (problem) fail(problem.code, problem.message, type);
+      return { type, room: where, text: topic as string };
     }
     case 'nick':
       return { type, name: name(v, 'name', type) };
@@ -174,21 +227,33 @@ export function parseServerMessage(value: unknown): ServerMessage {
 }
 
 /** Server messages that can answer a request, and so carry its label. */
-const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'error', 'pong', 'renamed', 'bye']);
+const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'error', 'pong', 'renamed', 'bye']);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
   switch (type) {
     case 'welcome': {
+      // A version 1 server names one room and its users; read that as a list of one.
+      const rooms = v['rooms'] === undefined && typeof v['room'] === 'string' ? [{ room: v['room'], users: v['users'] }] : v['rooms'];
+      if (!Array.isArray(rooms)) fail('bad_request', 'server welcome.rooms must be a list', type);
+      const limits = isMap(v['limits']) ? v['limits'] : {};
       const msg: ServerMessage = {
         type,
+        protocol: typeof v['protocol'] === 'number' ? v['protocol'] : 1,
         server: str(v, 'server', type),
-        version: num(v, 'version', type),
+        version: typeof v['version'] === 'string' ? v['version'] : String(v['version'] ?? ''),
         you: str(v, 'you', type),
         address: str(v, 'address', type),
-        room: str(v, 'room', type),
-        users: strings(v, 'users', type),
+        rooms: rooms.map((r: unknown) => {
+          if (!isMap(r)) fail('bad_request', 'server welcome.rooms entry must be a map', type);
+          return { room: str(r, 'room', type), topic: typeof r['topic'] === 'string' ? r['topic'] : '', users: strings(r, 'users', type) };
+        }),
         clients: num(v, 'clients', type),
         maxFrame: num(v, 'maxFrame', type),
+        limits: {
+          maxRooms: typeof limits['maxRooms'] === 'number' ? limits['maxRooms'] : DEFAULT_MAX_ROOMS_PER_USER,
+          text: typeof limits['text'] === 'number' ? limits['text'] : MAX_TEXT_BYTES,
+          topic: typeof limits['topic'] === 'number' ? limits['topic'] : MAX_TOPIC_BYTES,
+        },
       };
       if (typeof v['software'] === 'string') msg.software = v['software'];
       if (typeof v['motd'] === 'string') msg.motd = v['motd'];
@@ -215,18 +280,14 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
         to: str(v, 'to', type),
         text: str(v, 'text', type),
       };
-    case 'joined':
-      return {
-        type,
-        ts: num(v, 'ts', type),
-        room: str(v, 'room', type),
-        name: str(v, 'name', type),
-        host: str(v, 'host', type),
-        clients: num(v, 'clients', type),
-      };
+    case 'joined': {
+      const msg: ServerMessage = { type, ts: num(v, 'ts', type), room: str(v, 'room', type), name: str(v, 'name', type), clients: num(v, 'clients', type) };
+      if (typeof v['host'] === 'string') msg.host = v['host'];
+      return msg;
+    }
     case 'left': {
       const reason = str(v, 'reason', type);
-      return {
+      const msg: ServerMessage = {
         type,
         ts: num(v, 'ts', type),
         room: str(v, 'room', type),
@@ -234,13 +295,17 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
         reason: ((LEFT_REASONS as readonly string[]).includes(reason) ? reason : 'disconnect') as LeftReason,
         clients: num(v, 'clients', type),
       };
+      if (typeof v['text'] === 'string') msg.text = v['text'];
+      return msg;
     }
+    case 'topic':
+      return { type, room: str(v, 'room', type), text: str(v, 'text', type), by: str(v, 'by', type), ts: num(v, 'ts', type) };
     case 'renamed':
       return { type, ts: num(v, 'ts', type), from: str(v, 'from', type), to: str(v, 'to', type) };
     case 'users':
       return { type, users: strings(v, 'users', type), clients: num(v, 'clients', type) };
     case 'room':
-      return { type, room: str(v, 'room', type), users: strings(v, 'users', type) };
+      return { type, room: str(v, 'room', type), topic: typeof v['topic'] === 'string' ? v['topic'] : '', users: strings(v, 'users', type) };
     case 'rooms': {
       const rooms = v['rooms'];
       if (!Array.isArray(rooms)) fail('bad_request', 'server rooms.rooms must be a list', type);
@@ -248,7 +313,7 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
         type,
         rooms: rooms.map((r: unknown) => {
           if (!isMap(r)) fail('bad_request', 'server rooms entry must be a map', type);
-          return { room: str(r, 'room', type), users: num(r, 'users', type) };
+          return { room: str(r, 'room', type), users: num(r, 'users', type), topic: typeof r['topic'] === 'string' ? r['topic'] : '' };
         }),
       };
     }

@@ -89,6 +89,9 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('login-timeout', { type: 'number', default: seconds(DEFAULTS.loginTimeout), describe: 'seconds a new connection has to log in' })
           .option('handshake-timeout', { type: 'number', default: seconds(DEFAULTS.handshakeTimeout), describe: 'seconds a TLS handshake may take' })
           .option('max-clients', { type: 'number', default: DEFAULTS.maxClients, describe: 'logged-in users at most' })
+          .option('max-rooms-per-user', { type: 'number', default: DEFAULTS.maxRoomsPerUser, describe: 'rooms one user may be in at once' })
+          .option('max-rooms', { type: 'number', default: DEFAULTS.maxRooms, describe: 'rooms the server holds at most' })
+          .option('show-addresses', { type: 'boolean', default: false, describe: 'show joiners\' addresses in joined messages' })
           .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address (IPv6: per /64) at most (0 = no limit)' })
           .option('limit-loopback', { type: 'boolean', default: !DEFAULTS.exemptLoopback, describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)' })
           .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
@@ -156,6 +159,9 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           loginTimeout: a['login-timeout'] * 1000,
           handshakeTimeout: a['handshake-timeout'] * 1000,
           maxClients: a['max-clients'],
+          maxRoomsPerUser: a['max-rooms-per-user'],
+          maxRooms: a['max-rooms'],
+          showAddresses: a['show-addresses'],
           maxConnsPerIp: a['max-conns-per-ip'],
           exemptLoopback: !a['limit-loopback'],
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,

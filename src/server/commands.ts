@@ -7,9 +7,9 @@
  * Any other exception is a bug: logged with context, answered with `internal_error`, and the
  * process goes on serving everyone else.
  */
-import { foldName, ProtocolError, type ClientMessage, type ClientType } from '../protocol/index.js';
+import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/index.js';
 import type { Context } from './context.js';
-import { join, look, rooms, who } from './handlers/rooms.js';
+import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';
 import { hello, logout, nick, ping, pong } from './handlers/session.js';
 import type { Session, User } from './session.js';
@@ -46,15 +46,21 @@ function sum(counts: number[]): number {
 
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
-  join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(foldName(m.room)).size + 1), run: join },
+  join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(roomOf(ctx, m.room)).size + 1), run: join },
   logout: { beforeLogin: true, cost: 1, run: logout },
-  look: { beforeLogin: false, cost: (ctx, session) => listCost(sum([...session.membership.rooms].map((room) => ctx.rooms.members(room).size))), run: look },
+  look: {
+    beforeLogin: false,
+    cost: (ctx, session, m) => listCost(sum((m.room === undefined ? [...session.membership.rooms] : [roomOf(ctx, m.room)]).map((room) => ctx.rooms.members(room).size))),
+    run: look,
+  },
   msg: { beforeLogin: false, cost: 1, run: msg },
   nick: { beforeLogin: false, cost: 1, run: nick },
+  part: { beforeLogin: false, cost: 1, run: part },
   ping: { beforeLogin: true, cost: 1, run: ping },
   pong: { beforeLogin: false, cost: 1, run: pong },
   rooms: { beforeLogin: false, cost: (ctx) => listCost(ctx.rooms.count), run: rooms },
   say: { beforeLogin: false, cost: 1, run: say },
+  topic: { beforeLogin: false, cost: 1, run: topic },
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };
 

@@ -4,7 +4,7 @@
  * environment). Durations are in milliseconds here; the CLI takes seconds.
  */
 import os from 'node:os';
-import { DEFAULT_PORT, MAX_FRAME } from '../protocol/index.js';
+import { DEFAULT_MAX_ROOMS_PER_USER, DEFAULT_PORT, MAX_FRAME } from '../protocol/index.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -33,6 +33,12 @@ export interface ServerConfig {
   /** Time allowed for a TLS handshake. */
   handshakeTimeout: number;
   maxClients: number;
+  /** Rooms one user may be in at once (announced in welcome.limits). */
+  maxRoomsPerUser: number;
+  /** Rooms the server holds at most; creating one more is too_many_rooms. */
+  maxRooms: number;
+  /** Put the joiner's address in `joined` (off: version 2 keeps addresses from ordinary users). */
+  showAddresses: boolean;
   /**
    * Connections per address group (an IPv4 address, an IPv6 /64) at most; 0 means no limit.
    * Refused connections are not counted.
@@ -60,6 +66,9 @@ export const DEFAULTS: ServerConfig = {
   loginTimeout: 10_000,
   handshakeTimeout: 10_000,
   maxClients: 10_000,
+  maxRoomsPerUser: DEFAULT_MAX_ROOMS_PER_USER,
+  maxRooms: 10_000,
+  showAddresses: false,
   maxConnsPerIp: 100,
   exemptLoopback: true,
   maxPayloadErrors: 10,

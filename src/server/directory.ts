@@ -5,7 +5,7 @@
  * presence (Redis) instead, so that lists and counts are cluster-wide.
  */
 import type { RoomInfo } from '../protocol/index.js';
-import type { Member, Rooms } from './rooms.js';
+import type { Member, Rooms, Topic } from './rooms.js';
 import type { Users } from './users.js';
 
 export interface Directory {
@@ -17,8 +17,16 @@ export interface Directory {
   users(): string[];
   /** The members of `room`, in join order. */
   roomUsers(room: string): string[];
-  /** Every room with people in it, with head counts. */
+  /** Every room with people in it, with head counts and topics. */
   rooms(): RoomInfo[];
+  /** A room's topic. */
+  topic(room: string): Topic;
+  /** The room a join of the folded `room` lands in (the existing look-alike, or itself). */
+  resolve(room: string): string;
+  /** Does the room exist (has anyone in it)? */
+  hasRoom(room: string): boolean;
+  /** Rooms that exist. */
+  readonly roomCount: number;
 }
 
 export class LocalDirectory<T extends Member> implements Directory {
@@ -45,5 +53,21 @@ export class LocalDirectory<T extends Member> implements Directory {
 
   rooms(): RoomInfo[] {
     return this.roomsMap.list();
+  }
+
+  topic(room: string): Topic {
+    return this.roomsMap.topic(room);
+  }
+
+  resolve(room: string): string {
+    return this.roomsMap.resolve(room);
+  }
+
+  hasRoom(room: string): boolean {
+    return this.roomsMap.has(room);
+  }
+
+  get roomCount(): number {
+    return this.roomsMap.count;
   }
 }

@@ -17,6 +17,8 @@ export interface Recipient extends Member {
 export interface Fanout {
   /** Everyone in `room` but the session `except`. */
   toRoom(room: string, packet: Packet, except?: number): void;
+  /** Everyone in any of `rooms`, once each, but the session `except`. */
+  toRooms(rooms: Iterable<string>, packet: Packet, except?: number): void;
   /** The user called `name`, wherever connected; false when nobody of that name is online. */
   toUser(name: string, packet: Packet): boolean;
   /** Everyone logged in but the session `except`. */
@@ -31,6 +33,18 @@ export class LocalFanout<T extends Recipient> implements Fanout {
 
   toRoom(room: string, packet: Packet, except?: number): void {
     for (const member of this.rooms.members(room)) if (member.id !== except) member.deliver(packet);
+  }
+
+  toRooms(rooms: Iterable<string>, packet: Packet, except?: number): void {
+    const seen = new Set<number>();
+    if (except !== undefined) seen.add(except);
+    for (const room of rooms) {
+      for (const member of this.rooms.members(room)) {
+        if (seen.has(member.id)) continue;
+        seen.add(member.id);
+        member.deliver(packet);
+      }
+    }
   }
 
   toUser(name: string, packet: Packet): boolean {

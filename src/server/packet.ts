@@ -10,6 +10,7 @@ import { renderText } from './text/render.js';
 export class Packet {
   private frameBytes: Buffer | undefined;
   private textBytes: Buffer | null | undefined;
+  private prefixedBytes: Buffer | null | undefined;
 
   constructor(readonly message: ServerMessage) {}
 
@@ -19,11 +20,16 @@ export class Packet {
   }
 
   /**
-   * Text-mode lines for `viewer` (null when the message has no text form, e.g. pong).
-   * Only private messages read differently for sender and recipient; everything else is cached.
+   * Text-mode lines for `viewer` (null when the message has no text form, e.g. pong); `prefixed`
+   * when the viewer is in several rooms, so room lines name their room. Only private messages
+   * read differently for sender and recipient; everything else is cached, once per form.
    */
-  text(viewer: string): Buffer | null {
+  text(viewer: string, prefixed = false): Buffer | null {
     if (this.message.type === 'private') return toBytes(renderText(this.message, viewer));
+    if (prefixed) {
+      if (this.prefixedBytes === undefined) this.prefixedBytes = toBytes(renderText(this.message, viewer, true));
+      return this.prefixedBytes;
+    }
     if (this.textBytes === undefined) this.textBytes = toBytes(renderText(this.message, viewer));
     return this.textBytes;
   }

@@ -8,7 +8,7 @@
  * Ownership by type: a member's rooms live in its Membership, which anyone may read and only
  * this module can change (the writers are captured in a static block and never exported).
  */
-import { MAIN_ROOM } from '../protocol/index.js';
+import { MAIN_ROOM, type RoomInfo } from '../protocol/index.js';
 import { skeleton } from '../protocol/skeleton.js';
 import { compareNames, SortedNames, type Compare, type Named } from './users.js';
 
@@ -48,9 +48,19 @@ export interface Member extends Named {
   readonly membership: Membership;
 }
 
+/** A room's topic: text "" when it has none. */
+export interface Topic {
+  readonly text: string;
+  readonly by: string;
+  readonly ts: number;
+}
+
+export const NO_TOPIC: Topic = { text: '', by: '', ts: 0 };
+
 interface Room<T> {
   readonly members: Set<T>;
   readonly names: SortedNames;
+  topic: Topic;
 }
 
 export class Rooms<T extends Member> {
@@ -89,7 +99,7 @@ export class Rooms<T extends Member> {
     if (name === undefined || member.membership.has(room)) return false;
     let entry = this.byRoom.get(room);
     if (!entry) {
-      entry = { members: new Set(), names: new SortedNames(this.compare) };
+      entry = { members: new Set(), names: new SortedNames(this.compare), topic: NO_TOPIC };
       this.byRoom.set(room, entry);
       this.order.add(room);
       this.bySkeleton.set(skeleton(room), room);
@@ -132,6 +142,19 @@ export class Rooms<T extends Member> {
     }
   }
 
+  /** The room's topic (a room with nobody in it has none: it is gone). */
+  topic(room: string): Topic {
+    return this.byRoom.get(room)?.topic ?? NO_TOPIC;
+  }
+
+  /** Set the topic of a room that exists; false when it does not. */
+  setTopic(room: string, topic: Topic): boolean {
+    const entry = this.byRoom.get(room);
+    if (!entry) return false;
+    entry.topic = topic;
+    return true;
+  }
+
   members(room: string): ReadonlySet<T> {
     return this.byRoom.get(room)?.members ?? EMPTY;
   }
@@ -141,10 +164,13 @@ export class Rooms<T extends Member> {
     return this.byRoom.get(room)?.names.values() ?? [];
   }
 
-  /** Every room with its head count, sorted by name (no comparisons either). */
-  list(): { room: string; users: number }[] {
-    const out: { room: string; users: number }[] = [];
-    for (const room of this.order.values()) out.push({ room, users: this.byRoom.get(room)?.members.size ?? 0 });
+  /** Every room with its head count and topic, sorted by name (no comparisons either). */
+  list(): RoomInfo[] {
+    const out: RoomInfo[] = [];
+    for (const room of this.order.values()) {
+      const entry = this.byRoom.get(room);
+      if (entry) out.push({ room, users: entry.members.size, topic: entry.topic.text });
+    }
     return out;
   }
 }

@@ -11,6 +11,7 @@
 import type net from 'node:net';
 import {
   decode,
+  foldName,
   FrameDecoder,
   labelOf,
   FrameError,
@@ -94,6 +95,8 @@ export class Session implements Recipient {
   /** Text mode: lines waiting for the rate, oldest first; at most TEXT_QUEUE_LINES. */
   private readonly waitingLines: string[] = [];
   private linesTimer: NodeJS.Timeout | undefined;
+  /** Text mode: the room plain lines are said in (the last joined or switched to). */
+  private textRoom: string | undefined;
   /** Text mode: `login NAME` on a server with a password; the next line is the password. */
   private passwordFor: string | undefined;
 
@@ -184,7 +187,7 @@ export class Session implements Recipient {
 
   deliver(packet: Packet): void {
     if (this.closing) return;
-    const bytes = this.mode === 'text' ? packet.text(this.name ?? '') : packet.frame;
+    const bytes = this.mode === 'text' ? packet.text(this.name ?? '', this.membership.size > 1) : packet.frame;
     if (bytes !== null) this.outbox.write(bytes);
   }
 
@@ -422,16 +425,49 @@ export class Session implements Recipient {
     }
     if (input.kind === 'password') this.passwordFor = input.name;
     if (input.kind === 'reply' || input.kind === 'password') this.sendLines(input.lines);
+    if (input.kind === 'switch') this.switchRoom(input.room);
     if (input.kind !== 'send') return;
     let message: ClientMessage;
     try {
-      message = parseClientMessage(input.message);
+      message = parseClientMessage(this.inTextRoom(input.message));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
     this.dispatch(message);
+    this.settleTextRoom(message);
+  }
+
+  /** Text mode: requests typed without a room are about the current room. */
+  private inTextRoom(message: Record<string, unknown>): Record<string, unknown> {
+    const type = message['type'];
+    const roomless = type === 'say' || type === 'topic' || type === 'part' || type === 'look';
+    if (!roomless || message['room'] !== undefined) return message;
+    if (this.textRoom === undefined || !this.membership.has(this.textRoom)) [this.textRoom] = this.membership.rooms;
+    return this.textRoom === undefined ? message : { ...message, room: this.textRoom };
+  }
+
+  /** After a text request: a join makes its room current; leaving the current room picks another. */
+  private settleTextRoom(message: ClientMessage): void {
+    if (message.type === 'join') {
+      const room = this.ctx.directory.resolve(foldName(message.room));
+      if (this.membership.has(room)) this.textRoom = room;
+    }
+    if (this.textRoom === undefined || !this.membership.has(this.textRoom)) {
+      const [first] = this.membership.rooms;
+      this.textRoom = first;
+    }
+  }
+
+  private switchRoom(room: string): void {
+    const where = this.ctx.directory.resolve(foldName(room));
+    if (!this.membership.has(where)) {
+      this.sendLines([`You are not in ${where}: "join ${where}" first.`]);
+      return;
+    }
+    this.textRoom = where;
+    this.sendLines([`Now talking in ${where}.`]);
   }
 
   /**

@@ -4,7 +4,18 @@ import { apply, initialState, type ChatEvent, type ChatState } from '../../src/c
 import type { ChatLine } from '../../src/client/line.js';
 
 const now = 1_700_000_000_000;
-const welcome: ServerMessage = { type: 'welcome', server: 'test', version: 1, you: 'alice', address: '127.0.0.1:4000', room: '#main', users: ['bob', 'alice'], clients: 2, maxFrame: 65536 };
+const welcome = {
+  type: 'welcome',
+  protocol: 2,
+  server: 'test',
+  version: '0.1.0',
+  you: 'alice',
+  address: '127.0.0.1:4000',
+  rooms: [{ room: '#main', topic: '', users: ['bob', 'alice'] }],
+  clients: 2,
+  maxFrame: 65536,
+  limits: { maxRooms: 20, text: 4096, topic: 512 },
+} satisfies ServerMessage;
 
 /** Apply events in order; return the final state and every line they added. */
 function run(events: (ChatEvent | ServerMessage)[], start: ChatState = initialState('localhost:5005', 'alice')): { state: ChatState; lines: ChatLine[] } {
@@ -162,7 +173,7 @@ describe('client state', () => {
   });
 
   it('moves to the room a join answer names', () => {
-    const { state, lines } = run([welcome, { type: 'room', room: '#rust', users: ['alice', 'dan'] }]);
+    const { state, lines } = run([welcome, { type: 'room', room: '#rust', topic: '', users: ['alice', 'dan'] }]);
     expect(state).toMatchObject({ room: '#rust', users: ['alice', 'dan'] });
     expect(state.rooms).toContain('#rust');
     expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'You are now in #rust (2): alice, dan' });
@@ -171,9 +182,9 @@ describe('client state', () => {
   it('answers /look, /who and /rooms with info lines', () => {
     const { state, lines } = run([
       welcome,
-      { type: 'room', room: '#main', users: ['bob', 'alice'] },
+      { type: 'room', room: '#main', topic: '', users: ['bob', 'alice'] },
       { type: 'users', users: ['bob', 'alice', 'zed'], clients: 3 },
-      { type: 'rooms', rooms: [{ room: '#main', users: 2 }, { room: '#go', users: 1 }] },
+      { type: 'rooms', rooms: [{ room: '#main', users: 2, topic: '' }, { room: '#go', users: 1, topic: '' }] },
     ]);
     expect(texts(lines.slice(1))).toEqual(['In #main (2): alice, bob', 'Online (3): alice, bob, zed', 'Rooms: #main (2), #go (1)']);
     expect(lines.slice(1).every((l) => l.kind === 'info')).toBe(true);

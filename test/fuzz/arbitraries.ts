@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { encodePayload, MAX_TEXT_BYTES } from '../../src/protocol/index.js';
 import { EXT_SHAPES, mapWith, referenceBomb } from '../helpers/msgpack-bombs.js';
 
-const CLIENT_TYPES = ['hello', 'say', 'msg', 'who', 'look', 'rooms', 'join', 'nick', 'ping', 'pong', 'logout'] as const;
+const CLIENT_TYPES = ['hello', 'say', 'msg', 'who', 'look', 'rooms', 'join', 'part', 'topic', 'nick', 'ping', 'pong', 'logout'] as const;
 
 // ---- field values -------------------------------------------------------------------------
 
@@ -83,6 +83,9 @@ export const clientMessage: fc.Arbitrary<Record<string, unknown>> = fc
       { weight: 4, arbitrary: fc.record({ type: fc.constant('msg'), to: nameValue, text: textValue }) },
       { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('who', 'look', 'rooms') }) },
       { weight: 4, arbitrary: fc.record({ type: fc.constant('join'), room: roomValue }) },
+      { weight: 2, arbitrary: fc.record({ type: fc.constant('part'), room: roomValue, reason: fc.option(shortString, { nil: undefined }) }) },
+      { weight: 2, arbitrary: fc.record({ type: fc.constant('topic'), room: roomValue, text: fc.option(fc.oneof(fc.constant(''), textValue), { nil: undefined }) }) },
+      { weight: 1, arbitrary: fc.record({ type: fc.constant('look'), room: roomValue }) },
       { weight: 3, arbitrary: fc.record({ type: fc.constant('nick'), name: nameValue }) },
       { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('ping', 'pong'), token: fc.option(tokenValue, { nil: undefined }) }) },
       { weight: 1, arbitrary: fc.record({ type: fc.constant('logout'), reason: fc.option(shortString, { nil: undefined }) }) },

@@ -8,7 +8,9 @@
  * Payloads are classified with the protocol module's own decode + parseClientMessage; the model
  * checks what the server does with them, not the validator itself (test/protocol does that).
  */
-import { decode, foldName, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { decode, foldName, MAIN_ROOM, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { skeleton } from '../../src/protocol/skeleton.js';
+import { compareNames } from '../../src/server/users.js';
 import type { Piece } from './arbitraries.js';
 
 export const END_TOKEN = 'fuzz-end';
@@ -29,8 +31,16 @@ class Mismatch extends Error {}
 export function checkLoneConversation(pieces: Piece[], received: ServerMessage[], limits: LoneLimits): string | undefined {
   let at = 0;
   let me: string | undefined;
-  let room = '#main';
+  /** The rooms the client is in, in the order joined (alone, each has only the client in it). */
+  const rooms: string[] = [];
   let payloadErrors = 0;
+  /** What the server calls a room: folded, and a look-alike of one that exists (or of #main) is that one. */
+  const resolve = (room: string): string => {
+    const folded = foldName(room);
+    if (skeleton(folded) === skeleton(MAIN_ROOM)) return MAIN_ROOM;
+    return rooms.find((r) => skeleton(r) === skeleton(folded)) ?? folded;
+  };
+  const MAX_ROOMS = 20;
 
   const take = (what: string): ServerMessage => {
     const m = received[at++];
@@ -72,13 +82,21 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         if (me !== undefined) {
           expectError('already_logged_in');
         } else {
-          expectMsg('welcome', (r) => r.type === 'welcome' && r.you === m.name && r.room === '#main' && r.clients === 1 && r.users.length === 1);
+          expectMsg('welcome', (r) => r.type === 'welcome' && r.you === m.name && r.rooms.length === 1 && r.rooms[0]!.room === MAIN_ROOM && r.clients === 1 && r.rooms[0]!.users.length === 1);
           me = m.name;
+          rooms.push(MAIN_ROOM);
         }
         return true;
-      case 'say':
-        expectMsg('own message', (r) => r.type === 'message' && r.from === me && r.text === m.text && r.room === room && !!r.action === !!m.action);
+      case 'say': {
+        if (m.room !== undefined && !rooms.includes(resolve(m.room))) expectError('not_in_room');
+        else if (m.room === undefined && rooms.length === 0) expectError('not_in_room');
+        else if (m.room === undefined && rooms.length > 1) expectError('bad_request');
+        else {
+          const room = m.room === undefined ? rooms[0]! : resolve(m.room);
+          expectMsg('own message', (r) => r.type === 'message' && r.from === me && r.text === m.text && r.room === room && !!r.action === !!m.action);
+        }
         return true;
+      }
       case 'msg':
         if (foldName(m.to) === foldName(me!)) expectMsg('private to self', (r) => r.type === 'private' && r.from === me && r.to === me && r.text === m.text);
         else expectError('no_such_user');
@@ -86,16 +104,48 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
       case 'who':
         expectMsg('users', (r) => r.type === 'users' && r.clients === 1 && r.users.length === 1 && r.users[0] === me);
         return true;
-      case 'look':
-        expectMsg('room', (r) => r.type === 'room' && r.room === room && r.users.length === 1 && r.users[0] === me);
+      case 'look': {
+        const asked = m.room === undefined ? [...rooms] : [resolve(m.room)];
+        if (asked.length === 0) expectError('not_in_room');
+        for (const room of asked) {
+          const here = rooms.includes(room);
+          expectMsg(`room ${room}`, (r) => r.type === 'room' && r.room === room && r.users.length === (here ? 1 : 0) && (!here || r.users[0] === me));
+        }
         return true;
-      case 'rooms':
-        expectMsg('rooms', (r) => r.type === 'rooms' && r.rooms.length === 1 && r.rooms[0]!.room === room && r.rooms[0]!.users === 1);
+      }
+      case 'rooms': {
+        const sorted = [...rooms].sort(compareNames);
+        expectMsg('rooms', (r) => r.type === 'rooms' && r.rooms.length === sorted.length && r.rooms.every((x, i) => x.room === sorted[i] && x.users === 1));
         return true;
-      case 'join':
-        room = foldName(m.room);
+      }
+      case 'join': {
+        const room = resolve(m.room);
+        if (!rooms.includes(room)) {
+          if (rooms.length >= MAX_ROOMS) {
+            expectError('too_many_rooms');
+            return true;
+          }
+          rooms.push(room);
+        }
         expectMsg(`room ${room}`, (r) => r.type === 'room' && r.room === room && r.users.length === 1 && r.users[0] === me);
         return true;
+      }
+      case 'part': {
+        const room = resolve(m.room);
+        if (!rooms.includes(room)) expectError('not_in_room');
+        else {
+          rooms.splice(rooms.indexOf(room), 1);
+          expectMsg(`left ${room}`, (r) => r.type === 'left' && r.room === room && r.name === me && r.reason === 'part');
+        }
+        return true;
+      }
+      case 'topic': {
+        const room = resolve(m.room);
+        if (m.text === undefined) expectMsg('topic', (r) => r.type === 'topic' && r.room === room);
+        else if (!rooms.includes(room)) expectError('not_in_room');
+        else expectMsg('topic set', (r) => r.type === 'topic' && r.room === room && r.text === m.text && r.by === me);
+        return true;
+      }
       case 'nick': {
         const from = me!;
         expectMsg('renamed', (r) => r.type === 'renamed' && r.from === from && r.to === m.name);

@@ -65,7 +65,7 @@ export async function startClockedServer(config: Partial<ServerConfig> = {}): Pr
   const run = server.run.bind(server);
   server.run = (session, message) => {
     counts.set(message.type, (counts.get(message.type) ?? 0) + 1);
-    run(session, message);
+    return run(session, message);
   };
   return Object.assign(handle, {
     advance(ms: number): void {

@@ -49,10 +49,13 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
     const { client: indie, welcome } = await IndependentClient.login(port, 'indie', { client: 'indie/0.1' });
 
-    expect(welcome).toMatchObject({ type: 'welcome', server: 'indie', version: 1, you: 'indie', room: '#main', clients: 2, maxFrame: 65536, motd: 'welcome, independents' });
+    expect(welcome).toMatchObject({ type: 'welcome', protocol: 2, server: 'indie', you: 'indie', clients: 2, maxFrame: 65536, motd: 'welcome, independents' });
+    expect(welcome.limits).toEqual({ maxRooms: 20, text: 4096, topic: 512 });
     expect(welcome.address).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect([...(welcome.users as string[])].sort()).toEqual(['bot', 'indie']);
-    expect(await bot.waitFor('joined')).toMatchObject({ name: 'indie', host: '127.0.0.1', clients: 2 });
+    expect(welcome.rooms).toEqual([{ room: '#main', topic: '', users: ['bot', 'indie'] }]);
+    const joined = await bot.waitFor('joined');
+    expect(joined).toMatchObject({ name: 'indie', room: '#main', clients: 2 });
+    expect(joined).not.toHaveProperty('host'); // version 2: no addresses for ordinary users
 
     // Room chat both ways.
     const heardByBot = bot.waitFor('message', (m) => m.from === 'indie');
@@ -75,19 +78,28 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
     indie.send({ type: 'look' });
     expect(await indie.nextOf('room')).toMatchObject({ room: '#main' });
 
-    // join folds the room to lower case; the bot's room hears "moved".
-    const moved = bot.waitFor('left');
+    // join folds the room to lower case and adds it; say names its room; part leaves one.
     indie.send({ type: 'join', room: '#Indie' });
-    expect(await indie.nextOf('room')).toEqual({ type: 'room', room: '#indie', users: ['indie'] });
-    expect(await moved).toMatchObject({ name: 'indie', reason: 'moved', room: '#main' });
+    expect(await indie.nextOf('room')).toEqual({ type: 'room', room: '#indie', topic: '', users: ['indie'] });
+    indie.send({ type: 'topic', room: '#indie', text: 'outside voices' });
+    expect(await indie.nextOf('topic')).toMatchObject({ room: '#indie', text: 'outside voices', by: 'indie' });
     indie.send({ type: 'rooms' });
     const rooms = (await indie.nextOf('rooms')).rooms as Message[];
-    expect(rooms).toEqual(expect.arrayContaining([{ room: '#main', users: 1 }, { room: '#indie', users: 1 }]));
+    expect(rooms).toEqual([
+      { room: '#indie', users: 1, topic: 'outside voices' },
+      { room: '#main', users: 2, topic: '' },
+    ]);
+    indie.send({ type: 'say', room: '#main', text: 'still here' });
+    expect(await bot.waitFor('message', (m) => m.text === 'still here')).toMatchObject({ room: '#main' });
 
     const renamed = bot.waitFor('renamed');
     indie.send({ type: 'nick', name: 'outsider' });
     expect(await indie.nextOf('renamed')).toMatchObject({ from: 'indie', to: 'outsider' });
     expect(await renamed).toMatchObject({ from: 'indie', to: 'outsider' });
+    const parted = bot.waitFor('left');
+    indie.send({ type: 'part', room: '#main', reason: 'off to #indie' });
+    expect(await indie.nextOf('left')).toMatchObject({ name: 'outsider', room: '#main', reason: 'part', text: 'off to #indie' });
+    expect(await parted).toMatchObject({ name: 'outsider', reason: 'part', room: '#main', text: 'off to #indie' });
 
     indie.send({ type: 'ping', token: 1_795_449_659_533 });
     expect(await indie.nextOf('pong')).toEqual({ type: 'pong', token: 1_795_449_659_533 });
@@ -282,6 +294,27 @@ const SCENARIOS: Scenario[] = [
     provoke: async (port) => {
       const c = await loggedIn(port);
       c.send({ type: 'msg', to: 'nobody', text: 'hello?' });
+      return c;
+    },
+  },
+  {
+    what: 'say to a room one is not in',
+    code: 'not_in_room',
+    closes: false,
+    provoke: async (port) => {
+      const c = await loggedIn(port, 'outsider');
+      c.send({ type: 'say', room: '#elsewhere', text: 'hi' });
+      return c;
+    },
+  },
+  {
+    what: 'a join past the per-user room limit (1)',
+    code: 'too_many_rooms',
+    closes: false,
+    config: { maxRoomsPerUser: 1 },
+    provoke: async (port) => {
+      const c = await loggedIn(port, 'joiner');
+      c.send({ type: 'join', room: '#second' });
       return c;
     },
   },

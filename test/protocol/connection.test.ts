@@ -40,7 +40,7 @@ describe('connect', () => {
   it('resolves with the welcome, our name and our room', async () => {
     const { port } = await startServer({ motd: 'hi bots' });
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
-    expect(bot.welcome).toMatchObject({ you: 'bot', room: '#main', motd: 'hi bots', maxFrame: 65536 });
+    expect(bot.welcome).toMatchObject({ you: 'bot', protocol: 2, rooms: [{ room: '#main', topic: '', users: ['bot'] }], motd: 'hi bots', maxFrame: 65536 });
     expect(bot.name).toBe('bot');
     expect(bot.room).toBe('#main');
     expect(bot.isOpen).toBe(true);
@@ -167,7 +167,7 @@ describe('Connection', () => {
     const bob = await connect({ host: '127.0.0.1', port, name: 'bob' });
     expect((await alice.who()).users.sort()).toEqual(['alice', 'bob']);
     expect((await alice.look()).room).toBe('#main');
-    expect((await alice.rooms()).rooms).toEqual([{ room: '#main', users: 2 }]);
+    expect((await alice.rooms()).rooms).toEqual([{ room: '#main', users: 2, topic: '' }]);
     expect(await alice.ping()).toBeGreaterThanOrEqual(0);
     await alice.close();
     await bob.close();

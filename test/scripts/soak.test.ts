@@ -12,14 +12,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const welcome = (you: string, users: string[]): ServerMessage => ({
   type: 'welcome',
+  protocol: 2,
   server: 'test',
-  version: 1,
+  version: '0.1.0',
   you,
   address: '127.0.0.1:1',
-  room: '#main',
-  users,
+  rooms: [{ room: '#main', topic: '', users }],
   clients: users.length,
   maxFrame: 65_536,
+  limits: { maxRooms: 20, text: 4096, topic: 512 },
 });
 const message = (id: number, from: string, text: string, room = '#main'): ServerMessage => ({ type: 'message', id, ts: 0, room, from, text });
 const joined = (name: string, room = '#main'): ServerMessage => ({ type: 'joined', ts: 0, room, name, host: '127.0.0.1', clients: 0 });

@@ -56,7 +56,7 @@ describe('TLS with the bot API', () => {
   it('connects to a self-signed server when given its certificate as the CA', async () => {
     const { tlsPort } = await tlsServer(certs.selfSigned);
     const alice = await bot({ port: tlsPort, name: 'alice', tls: true, ca: certs.selfSigned.cert });
-    expect(alice.welcome).toMatchObject({ you: 'alice', room: '#main' });
+    expect(alice.welcome).toMatchObject({ you: 'alice', rooms: [{ room: '#main' }] });
     expect(await alice.ping()).toBeGreaterThanOrEqual(0);
   });
 

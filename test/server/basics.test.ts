@@ -9,8 +9,8 @@ describe('server basics', () => {
     const bob = await RawClient.connect(port);
     bob.send({ type: 'hello', name: 'bob' });
     const welcome = await bob.next('welcome');
-    expect(welcome).toMatchObject({ you: 'bob', room: '#main', users: ['alice', 'bob'], clients: 2, version: 1 });
-    expect(await alice.next('joined')).toMatchObject({ name: 'bob', room: '#main', host: '127.0.0.1', clients: 2 });
+    expect(welcome).toMatchObject({ you: 'bob', rooms: [{ room: '#main', topic: '', users: ['alice', 'bob'] }], clients: 2, protocol: 2 });
+    expect(await alice.next('joined')).toMatchObject({ name: 'bob', room: '#main', clients: 2 });
   });
 
   it('lets a text client and a framed client talk', async () => {

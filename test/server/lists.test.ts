@@ -119,7 +119,7 @@ describe('Rooms with 2 000 people', () => {
     expect(counter.calls()).toBe(before);
     expect(rooms.names('#main')).toEqual(NAMES.filter((_, i) => i % 2 === 0).sort(compareNames));
     expect(rooms.list().map((r) => r.room)).toEqual(['#main', ...NAMES.map((_, i) => `#r${i}`).filter((_, i) => i % 2 === 1)].sort(compareNames));
-    expect(rooms.list().find((r) => r.room === '#main')).toEqual({ room: '#main', users: 1000 });
+    expect(rooms.list().find((r) => r.room === '#main')).toEqual({ room: '#main', users: 1000, topic: '' });
     expect(rooms.count).toBe(1001);
   });
 
@@ -139,12 +139,12 @@ describe('Rooms with 2 000 people', () => {
     rooms.join(carol!, '#side');
     expect(rooms.names('#main')).toEqual(['alice', 'Zed']);
     expect(rooms.list()).toEqual([
-      { room: '#main', users: 2 },
-      { room: '#side', users: 1 },
+      { room: '#main', users: 2, topic: '' },
+      { room: '#side', users: 1, topic: '' },
     ]);
     rooms.leaveAll(carol!);
     rooms.join(carol!, '#main');
-    expect(rooms.list()).toEqual([{ room: '#main', users: 3 }]);
+    expect(rooms.list()).toEqual([{ room: '#main', users: 3, topic: '' }]);
     expect(rooms.names('#side')).toEqual([]);
   });
 });

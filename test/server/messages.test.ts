@@ -19,6 +19,14 @@ async function loginAll(port: number, ...names: string[]): Promise<RawClient[]> 
   return clients;
 }
 
+/** Protocol v2 keeps a member of every room joined: move = join the new room, part #main. */
+async function moveTo(client: RawClient, room: string): Promise<void> {
+  client.send({ type: 'join', room });
+  await client.next('room', (m) => m.room === room);
+  client.send({ type: 'part', room: '#main' });
+  await client.next('left', (m) => m.room === '#main');
+}
+
 describe('hello', () => {
   it('is answered with a welcome that carries every field of the contract', async () => {
     const { port } = await startServer({ name: 'chat.test', motd: 'be nice' });
@@ -28,18 +36,20 @@ describe('hello', () => {
     const welcome = await bob.next('welcome');
     expect(welcome).toEqual({
       type: 'welcome',
+      protocol: 2,
       server: 'chat.test',
-      version: 1,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       software: expect.stringMatching(/^framechat\/\d+\.\d+\.\d+/),
       you: 'bob',
       address: `127.0.0.1:${bob.socket.localPort}`,
-      room: '#main',
-      users: ['alice', 'bob'],
+      rooms: [{ room: '#main', topic: '', users: ['alice', 'bob'] }],
       clients: 2,
       maxFrame: 65536,
+      limits: { maxRooms: 20, text: 4096, topic: 512 },
       motd: 'be nice',
     });
-    expect(await alice!.next('joined')).toMatchObject({ type: 'joined', room: '#main', name: 'bob', host: '127.0.0.1', clients: 2 });
+    // Version 2: no address in joined unless the server runs with --show-addresses.
+    expect(await alice!.next('joined')).toEqual({ type: 'joined', ts: expect.any(Number), room: '#main', name: 'bob', clients: 2 });
   });
 
   it('leaves motd out when the server has none, and announces its own maxFrame', async () => {
@@ -55,7 +65,7 @@ describe('hello', () => {
     const { port } = await startServer();
     const xiaoming = await RawClient.connect(port);
     xiaoming.send({ type: 'hello', name: '小明' });
-    expect(await xiaoming.next('welcome')).toMatchObject({ you: '小明', users: ['小明'] });
+    expect(await xiaoming.next('welcome')).toMatchObject({ you: '小明', rooms: [{ room: '#main', users: ['小明'] }] });
   });
 
   it('stores a name in NFC, so a decomposed accent comes back composed', async () => {
@@ -90,8 +100,7 @@ describe('say', () => {
   it('does not reach people in other rooms', async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob');
-    bob!.send({ type: 'join', room: '#elsewhere' });
-    await bob!.next('room');
+    await moveTo(bob!, '#elsewhere');
     alice!.send({ type: 'say', text: 'only #main hears this' });
     await alice!.next('message');
     await bob!.sync();
@@ -160,8 +169,7 @@ describe('who, look and rooms', () => {
   it('look lists the people in the sender\'s room only', async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob', 'carol');
-    bob!.send({ type: 'join', room: '#rust' });
-    await bob!.next('room');
+    await moveTo(bob!, '#rust');
     alice!.send({ type: 'look' });
     const room = await alice!.next('room');
     expect(room.room).toBe('#main');
@@ -171,40 +179,51 @@ describe('who, look and rooms', () => {
   it('rooms lists the rooms that have people in them, with their head counts', async () => {
     const { port } = await startServer();
     const [alice, bob, carol] = await loginAll(port, 'alice', 'bob', 'carol');
-    bob!.send({ type: 'join', room: '#rust' });
-    await bob!.next('room');
-    carol!.send({ type: 'join', room: '#go' });
-    await carol!.next('room');
+    await moveTo(bob!, '#rust');
+    await moveTo(carol!, '#go');
     carol!.send({ type: 'join', room: '#rust' });
     await carol!.next('room');
+    carol!.send({ type: 'topic', room: '#rust', text: 'crabs' });
+    await carol!.next('topic');
+    carol!.send({ type: 'part', room: '#go' });
+    await carol!.next('left');
     alice!.send({ type: 'rooms' });
     const rooms = await alice!.next('rooms');
-    // #go emptied when carol moved on, so it is gone.
-    expect(rooms.rooms).toEqual(
-      expect.arrayContaining([
-        { room: '#main', users: 1 },
-        { room: '#rust', users: 2 },
-      ]),
-    );
-    expect(rooms.rooms).toHaveLength(2);
+    // #go emptied when carol parted it, so it is gone.
+    expect(rooms.rooms).toEqual([
+      { room: '#main', users: 1, topic: '' },
+      { room: '#rust', users: 2, topic: 'crabs' },
+    ]);
   });
 });
 
 describe('join', () => {
-  it('answers with the new room, tells the old room "moved" and the new room "joined"', async () => {
+  it('adds the room: answers with it, tells its members "joined", and keeps the old room', async () => {
     const { port } = await startServer();
     const [alice, bob, carol] = await loginAll(port, 'alice', 'bob', 'carol');
-    carol!.send({ type: 'join', room: '#rust' });
-    await carol!.next('room');
+    await moveTo(carol!, '#rust');
     await alice!.next('left', (m) => m.name === 'carol');
     await bob!.next('left', (m) => m.name === 'carol');
 
     bob!.send({ type: 'join', room: '#rust' });
     const room = await bob!.next('room');
-    expect(room).toEqual({ type: 'room', room: '#rust', users: expect.any(Array) });
-    expect(sorted(room.users)).toEqual(['bob', 'carol']);
-    expect(await alice!.next('left')).toEqual({ type: 'left', ts: expect.any(Number), room: '#main', name: 'bob', reason: 'moved', clients: 3 });
-    expect(await carol!.next('joined')).toEqual({ type: 'joined', ts: expect.any(Number), room: '#rust', name: 'bob', host: '127.0.0.1', clients: 3 });
+    expect(room).toEqual({ type: 'room', room: '#rust', topic: '', users: ['bob', 'carol'] });
+    expect(await carol!.next('joined')).toEqual({ type: 'joined', ts: expect.any(Number), room: '#rust', name: 'bob', clients: 3 });
+    // bob is in both rooms now: #main hears nothing of it, and still hears bob.
+    bob!.send({ type: 'say', room: '#main', text: 'still here' });
+    expect(await alice!.next('message')).toMatchObject({ room: '#main', from: 'bob', text: 'still here' });
+    expect(alice!.messages.filter((m) => m.type === 'left' && m.name === 'bob')).toEqual([]);
+  });
+
+  it('parts a room: the member and the room are told, with the reason', async () => {
+    const { port } = await startServer();
+    const [alice, bob] = await loginAll(port, 'alice', 'bob');
+    bob!.send({ type: 'part', room: '#main', reason: 'lunch' });
+    const own = await bob!.next('left');
+    expect(own).toEqual({ type: 'left', ts: expect.any(Number), room: '#main', name: 'bob', reason: 'part', text: 'lunch', clients: 2 });
+    expect(await alice!.next('left')).toEqual(own);
+    bob!.send({ type: 'part', room: '#main' });
+    expect(await bob!.next('error')).toMatchObject({ code: 'not_in_room', ref: 'part' });
   });
 
   it('folds the room name to lower case: "#Rust" and "#rust" are one room', async () => {
@@ -229,8 +248,7 @@ describe('join', () => {
   it('puts the mover\'s messages in the new room only', async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob');
-    bob!.send({ type: 'join', room: '#rust' });
-    await bob!.next('room');
+    await moveTo(bob!, '#rust');
     bob!.send({ type: 'say', text: 'in rust now' });
     expect(await bob!.next('message')).toMatchObject({ room: '#rust', text: 'in rust now' });
     await alice!.sync();
@@ -355,8 +373,7 @@ describe('message ids', () => {
   it('are one sequence for the whole server, across rooms', async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob');
-    bob!.send({ type: 'join', room: '#other' });
-    await bob!.next('room');
+    await moveTo(bob!, '#other');
     alice!.send({ type: 'say', text: 'in main' });
     const first = await alice!.next('message');
     bob!.send({ type: 'say', text: 'in other' });

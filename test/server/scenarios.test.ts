@@ -12,11 +12,16 @@ import { startServer } from '../helpers/server.js';
 type Seen =
   | { welcome: { room: string; users: string[] } }
   | { said: [from: string, text: string] }
+  /** A line in `room`, seen by a subject in several rooms (text mode names the room). */
+  | { saidIn: [room: string, from: string, text: string] }
+  | { joinedIn: [room: string, name: string] }
   | { action: [from: string, text: string] }
   | { private: [from: string, to: string, text: string] }
   | { renamed: [from: string, to: string] }
   | { joined: string }
-  | { left: [name: string, reason: 'moved' | 'logout'] }
+  | { left: [name: string, reason: 'part' | 'logout'] }
+  /** The subject's own part, answered to it. */
+  | { parted: string }
   | { users: string[] }
   | { room: [room: string, users: string[]] }
   | { bye: true };
@@ -27,6 +32,7 @@ interface Subject {
   msg(to: string, text: string): void;
   nick(name: string): void;
   join(room: string): void;
+  part(room: string): void;
   who(): void;
   look(): void;
   logout(): void;
@@ -55,12 +61,16 @@ const framed: Adapter = {
       msg: (to, text) => client.send({ type: 'msg', to, text }),
       nick: (to) => client.send({ type: 'nick', name: to }),
       join: (room) => client.send({ type: 'join', room }),
+      part: (room) => client.send({ type: 'part', room }),
       who: () => client.send({ type: 'who' }),
       look: () => client.send({ type: 'look' }),
       logout: () => client.send({ type: 'logout' }),
       waitClosed: () => client.waitClosed(),
       async sees(seen) {
-        if ('welcome' in seen) return expectNext('welcome', { you: name, ...seen.welcome });
+        if ('welcome' in seen) return expectNext('welcome', { you: name, rooms: [{ room: seen.welcome.room, topic: '', users: seen.welcome.users }] });
+        if ('saidIn' in seen) return expectNext('message', { room: seen.saidIn[0], from: seen.saidIn[1], text: seen.saidIn[2] });
+        if ('joinedIn' in seen) return expectNext('joined', { room: seen.joinedIn[0], name: seen.joinedIn[1] });
+        if ('parted' in seen) return expectNext('left', { room: seen.parted, name, reason: 'part' });
         if ('said' in seen) return expectNext('message', { from: seen.said[0], text: seen.said[1] });
         if ('action' in seen) return expectNext('message', { from: seen.action[0], text: seen.action[1], action: true });
         if ('private' in seen) return expectNext('private', { from: seen.private[0], to: seen.private[1], text: seen.private[2] });
@@ -88,6 +98,9 @@ const text: Adapter = {
         return `Welcome to test, ${name}! You are in ${room} with ${users.length} users: ${names(users)}. Type "help" for commands.`;
       }
       if ('said' in seen) return `${seen.said[0]}: ${seen.said[1]}`;
+      if ('saidIn' in seen) return `[${seen.saidIn[0]}] ${seen.saidIn[1]}: ${seen.saidIn[2]}`;
+      if ('joinedIn' in seen) return `[${seen.joinedIn[0]}] ${seen.joinedIn[1]} has entered the room.`;
+      if ('parted' in seen) return `You have left ${seen.parted}.`;
       if ('action' in seen) return `* ${seen.action[0]} ${seen.action[1]}`;
       if ('private' in seen) {
         const [from, to, words] = seen.private;
@@ -109,6 +122,7 @@ const text: Adapter = {
       msg: (to, words) => client.line(`/msg ${to} ${words}`),
       nick: (to) => client.line(`/nick ${to}`),
       join: (room) => client.line(`/join ${room}`),
+      part: (room) => client.line(`/part ${room}`),
       who: () => client.line('/who'),
       look: () => client.line('/look'),
       logout: () => client.line('/quit'),
@@ -177,16 +191,30 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    what: 'joining another room: its members listed, the old room told, chat kept apart',
+    what: 'joining another room: its members listed, both rooms heard, each line naming its room',
     run: async (sam, pat) => {
       sam.join('#side');
       await sam.sees({ room: ['#side', ['sam']] });
-      expect(await pat.next('left')).toMatchObject({ room: '#main', name: 'sam', reason: 'moved' });
-      pat.send({ type: 'say', text: 'only in main' });
+      pat.send({ type: 'say', text: 'still in main' });
+      await sam.sees({ saidIn: ['#main', 'pat', 'still in main'] });
+      pat.send({ type: 'join', room: '#side' });
+      await sam.sees({ joinedIn: ['#side', 'pat'] });
+      pat.send({ type: 'say', room: '#side', text: 'now in side' });
+      await sam.sees({ saidIn: ['#side', 'pat', 'now in side'] });
+    },
+  },
+  {
+    what: 'parting a room: the subject told, the room told, the other room kept',
+    run: async (sam, pat) => {
+      sam.join('#side');
+      await sam.sees({ room: ['#side', ['sam']] });
+      sam.part('#main');
+      await sam.sees({ parted: '#main' });
+      expect(await pat.next('left')).toMatchObject({ room: '#main', name: 'sam', reason: 'part' });
       pat.send({ type: 'join', room: '#side' });
       await sam.sees({ joined: 'pat' });
-      pat.send({ type: 'say', text: 'now in side' });
-      await sam.sees({ said: ['pat', 'now in side'] });
+      pat.send({ type: 'say', room: '#side', text: 'found you' });
+      await sam.sees({ said: ['pat', 'found you'] });
     },
   },
   {
@@ -196,9 +224,9 @@ const SCENARIOS: Scenario[] = [
       await sam.sees({ users: ['pat', 'sam'] });
       sam.look();
       await sam.sees({ room: ['#main', ['pat', 'sam']] });
-      pat.send({ type: 'join', room: '#elsewhere' });
-      await pat.next('room');
-      await sam.sees({ left: ['pat', 'moved'] });
+      pat.send({ type: 'part', room: '#main' });
+      await pat.next('left');
+      await sam.sees({ left: ['pat', 'part'] });
       sam.who();
       await sam.sees({ users: ['pat', 'sam'] });
       sam.look();

@@ -283,12 +283,14 @@ describe('text and framed users together', () => {
     carol.line('join #side');
     await carol.expect('Room #side (1): carol');
     alice.send({ type: 'rooms' });
-    expect(await alice.next('rooms')).toMatchObject({ rooms: [{ room: '#main', users: 2 }, { room: '#side', users: 1 }] });
+    expect(await alice.next('rooms')).toMatchObject({ rooms: [{ room: '#main', users: 3 }, { room: '#side', users: 1 }] });
+    carol.line('rooms');
+    await carol.expect('Rooms: #main (3), #side (1)');
     bob.line('who');
     await bob.expect('Online (3): alice, bob, carol');
   });
 
-  it('see each other join, leave, rename and move rooms', async () => {
+  it('see each other join, leave, rename and go to other rooms', async () => {
     const { port } = await startServer();
     const alice = await RawClient.login(port, 'alice');
     const bob = await TextClient.login(port, 'bob');
@@ -298,7 +300,7 @@ describe('text and framed users together', () => {
     await bob.expect('dave has entered the room.');
     dave.send({ type: 'nick', name: 'david' });
     await bob.expect('dave is now known as david.');
-    dave.send({ type: 'join', room: '#elsewhere' });
+    dave.send({ type: 'part', room: '#main' });
     await bob.expect('david has left the room.');
     dave.close();
 
@@ -306,13 +308,19 @@ describe('text and framed users together', () => {
     expect(await alice.next('renamed', (m) => m.from === 'bob')).toMatchObject({ to: 'robert' });
     bob.line('join #rust');
     await bob.expect('Room #rust (1): robert');
-    expect(await alice.next('left')).toMatchObject({ name: 'robert', reason: 'moved', room: '#main' });
     alice.send({ type: 'join', room: '#rust' });
-    await bob.expect('alice has entered the room.');
-    alice.send({ type: 'say', text: 'waves', action: true });
-    await bob.expect('* alice waves');
+    // robert is in two rooms: each line names its room.
+    await bob.expect('[#rust] alice has entered the room.');
+    alice.send({ type: 'say', room: '#rust', text: 'waves', action: true });
+    await bob.expect('[#rust] * alice waves');
+    bob.line('hello rust');
+    expect(await alice.next('message', (m) => m.from === 'robert')).toMatchObject({ room: '#rust', text: 'hello rust' });
+    bob.line('switch main');
+    await bob.expect('Now talking in #main.');
+    bob.line('hello main');
+    expect(await alice.next('message', (m) => m.from === 'robert')).toMatchObject({ room: '#main', text: 'hello main' });
     alice.close();
-    await bob.expect('alice has left the room.');
+    await bob.expect('[#main] alice has left the room.');
   });
 
   it('exchange private messages both ways', async () => {

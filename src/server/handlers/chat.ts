@@ -6,10 +6,23 @@ import { foldName, ProtocolError, type MessageMsg, type PrivateMsg, type Private
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { User } from '../session.js';
+import { roomOf } from './rooms.js';
+
+/** The room a `say` goes to: the one it names, or the user's only room. */
+function sayRoom(ctx: Context, user: User, m: SayMsg): string {
+  if (m.room !== undefined) {
+    const room = roomOf(ctx, m.room);
+    if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `You are not in ${room}; join it first.`, 'say');
+    return room;
+  }
+  const only = user.membership.only;
+  if (only !== undefined) return only;
+  if (user.membership.size === 0) throw new ProtocolError('not_in_room', 'You are in no room; join one first.', 'say');
+  throw new ProtocolError('bad_request', 'You are in several rooms: say which (say needs "room").', 'say');
+}
 
 export function say(ctx: Context, user: User, m: SayMsg): void {
-  const room = user.membership.only;
-  if (room === undefined) throw new ProtocolError('not_in_room', 'You are not in a room; join one first.', 'say');
+  const room = sayRoom(ctx, user, m);
   const message: MessageMsg = { type: 'message', id: ctx.ids.next(), ts: ctx.now(), room, from: user.name, text: m.text };
   if (m.action) message.action = true;
   if (m.label === undefined) {

@@ -1,32 +1,82 @@
 /**
  * @module
- * Handlers for rooms and presence: join, look, rooms, who.
+ * Handlers for rooms and presence (protocol version 2): join adds a room, part leaves one, topic
+ * asks or sets, look, rooms, who. Room names fold to lower case, and a look-alike of an existing
+ * room is that room (Rooms.resolve).
  */
-import { foldName, type JoinMsg } from '../../protocol/index.js';
+import { foldName, ProtocolError, type JoinMsg, type JoinedMsg, type LookMsg, type PartMsg, type RoomMsg, type TopicMsg, type TopicRequestMsg } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
-import type { User } from '../session.js';
+import type { Session, User } from '../session.js';
 
-export function join(ctx: Context, user: User, m: JoinMsg): void {
-  // Room names are case-insensitive; the folded form is the room's name, and a look-alike of a
-  // room that exists is that room.
-  const room = ctx.rooms.resolve(foldName(m.room));
-  if (user.membership.has(room)) {
-    look(ctx, user);
-    return;
-  }
-  const now = ctx.now();
-  // Protocol version 1: a user is in one room, so joining moves.
-  for (const old of ctx.rooms.leaveAll(user)) {
-    ctx.fanout.toRoom(old, new Packet({ type: 'left', ts: now, room: old, name: user.name, reason: 'moved', clients: ctx.directory.clients }));
-  }
-  ctx.rooms.join(user, room);
-  user.send({ type: 'room', room, users: ctx.directory.roomUsers(room) });
-  ctx.fanout.toRoom(room, new Packet({ type: 'joined', ts: now, room, name: user.name, host: user.ip, clients: ctx.directory.clients }), user.id);
+/** The room a request names, as the server calls it. */
+export function roomOf(ctx: Context, room: string): string {
+  return ctx.directory.resolve(foldName(room));
 }
 
-export function look(ctx: Context, user: User): void {
-  for (const room of user.membership.rooms) user.send({ type: 'room', room, users: ctx.directory.roomUsers(room) });
+/** A member's view of `room`: what `room` answers and what `welcome.rooms` holds. */
+export function roomState(ctx: Context, room: string): Omit<RoomMsg, 'type'> {
+  return { room, topic: ctx.directory.topic(room).text, users: ctx.directory.roomUsers(room) };
+}
+
+/** Refuse a join that would pass the per-user or the server-wide room limit. */
+export function checkRoomLimits(ctx: Context, session: Session, room: string): void {
+  if (session.membership.size >= ctx.config.maxRoomsPerUser) {
+    throw new ProtocolError('too_many_rooms', `You are in ${session.membership.size} rooms, the most this server allows; part one first.`, 'join');
+  }
+  if (!ctx.directory.hasRoom(room) && ctx.directory.roomCount >= ctx.config.maxRooms) {
+    throw new ProtocolError('too_many_rooms', `The server holds ${ctx.config.maxRooms} rooms, its limit; join one that exists.`, 'join');
+  }
+}
+
+/** Put `user` in `room` and tell the room's other members. */
+export function enterRoom(ctx: Context, user: User | Session, name: string, room: string, ts: number): void {
+  ctx.rooms.join(user, room);
+  const joined: JoinedMsg = { type: 'joined', ts, room, name, clients: ctx.directory.clients };
+  if (ctx.config.showAddresses) joined.host = user.ip;
+  ctx.fanout.toRoom(room, new Packet(joined), user.id);
+}
+
+export function join(ctx: Context, user: User, m: JoinMsg): void {
+  const room = roomOf(ctx, m.room);
+  if (!user.membership.has(room)) {
+    checkRoomLimits(ctx, user, room);
+    enterRoom(ctx, user, user.name, room, ctx.now());
+  }
+  user.send({ type: 'room', ...roomState(ctx, room) });
+}
+
+export function part(ctx: Context, user: User, m: PartMsg): void {
+  const room = roomOf(ctx, m.room);
+  if (!ctx.rooms.part(user, room)) throw new ProtocolError('not_in_room', `You are not in ${room}.`, 'part');
+  const left = { type: 'left' as const, ts: ctx.now(), room, name: user.name, reason: 'part' as const, clients: ctx.directory.clients };
+  const message = m.reason === undefined ? left : { ...left, text: m.reason };
+  ctx.fanout.toRoom(room, new Packet(message));
+  user.send(message);
+}
+
+export function topic(ctx: Context, user: User, m: TopicRequestMsg): void {
+  const room = roomOf(ctx, m.room);
+  if (m.text === undefined) {
+    const current = ctx.directory.topic(room);
+    user.send({ type: 'topic', room, text: current.text, by: current.by, ts: current.ts });
+    return;
+  }
+  if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `Join ${room} to set its topic.`, 'topic');
+  const changed: TopicMsg = { type: 'topic', room, text: m.text, by: user.name, ts: ctx.now() };
+  ctx.rooms.setTopic(room, { text: changed.text, by: changed.by, ts: changed.ts });
+  if (m.label === undefined) ctx.fanout.toRoom(room, new Packet(changed));
+  else {
+    ctx.fanout.toRoom(room, new Packet(changed), user.id);
+    user.send(changed);
+  }
+}
+
+/** `look{room}` answers that room (any room: members are public); without `room`, each of yours. */
+export function look(ctx: Context, user: User, m: LookMsg): void {
+  const rooms = m.room === undefined ? [...user.membership.rooms] : [roomOf(ctx, m.room)];
+  if (rooms.length === 0) throw new ProtocolError('not_in_room', 'You are in no room; name one: look #room.', 'look');
+  for (const room of rooms) user.send({ type: 'room', ...roomState(ctx, room) });
 }
 
 export function rooms(ctx: Context, user: User): void {

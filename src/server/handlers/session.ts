@@ -13,12 +13,17 @@ import {
   type NickMsg,
   type PingMsg,
   type RenamedMsg,
+  type JoinedMsg,
+  type WelcomeMsg,
+  MAX_TEXT_BYTES,
+  MAX_TOPIC_BYTES,
 } from '../../protocol/index.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Answer } from '../commands.js';
 import type { Session, User } from '../session.js';
-import { SOFTWARE } from '../version.js';
+import { SOFTWARE, VERSION } from '../version.js';
+import { checkRoomLimits, roomOf, roomState } from './rooms.js';
 
 /**
  * Constant-time password check: both sides are hashed to 32 bytes first, so neither the
@@ -60,6 +65,9 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
     session.close('disconnect', { type: 'error', code: 'server_full', message: `The server is full (${ctx.config.maxClients} users).`, ref: 'hello' });
     return;
   }
+  if (m.rooms !== undefined && new Set(m.rooms.map((r) => roomOf(ctx, r))).size > ctx.config.maxRoomsPerUser) {
+    throw new ProtocolError('too_many_rooms', `hello names more than ${ctx.config.maxRoomsPerUser} rooms, the most one user may be in.`, 'hello');
+  }
   const claimed = ctx.claims.claim(m.name, session.id);
   if (claimed instanceof Promise) return claimed.then((ok) => enter(ctx, session, m, ok));
   enter(ctx, session, m, claimed);
@@ -75,25 +83,45 @@ function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): v
     if (claimed) ctx.claims.release(m.name, session.id);
     throw nameTaken(ctx, session, m.name, 'hello');
   }
-  ctx.rooms.join(session, MAIN_ROOM);
-  const welcome = {
-    type: 'welcome' as const,
+  // Every room first, so that each room's list has the newcomer; then the welcome; then the news.
+  const entered: string[] = [];
+  const refused: ProtocolError[] = [];
+  for (const room of m.rooms ?? [MAIN_ROOM]) {
+    const where = roomOf(ctx, room);
+    if (session.membership.has(where)) continue;
+    try {
+      checkRoomLimits(ctx, session, where);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      refused.push(err);
+      continue;
+    }
+    ctx.rooms.join(session, where);
+    entered.push(where);
+  }
+  const welcome: WelcomeMsg = {
+    type: 'welcome',
+    protocol: PROTOCOL_VERSION,
     server: ctx.config.name,
-    version: PROTOCOL_VERSION,
+    version: VERSION,
     software: SOFTWARE,
     you: m.name,
     address: session.address,
-    room: MAIN_ROOM,
-    users: ctx.directory.roomUsers(MAIN_ROOM),
+    rooms: entered.map((room) => roomState(ctx, room)),
     clients: ctx.directory.clients,
     maxFrame: ctx.config.maxFrame,
+    limits: { maxRooms: ctx.config.maxRoomsPerUser, text: MAX_TEXT_BYTES, topic: MAX_TOPIC_BYTES },
   };
-  session.send(ctx.config.motd === undefined ? welcome : { ...welcome, motd: ctx.config.motd });
-  ctx.fanout.toRoom(
-    MAIN_ROOM,
-    new Packet({ type: 'joined', ts: ctx.now(), room: MAIN_ROOM, name: m.name, host: session.ip, clients: ctx.directory.clients }),
-    session.id,
-  );
+  if (ctx.config.motd !== undefined) welcome.motd = ctx.config.motd;
+  session.send(welcome);
+  // A room the server could not make (its room limit) is refused after the welcome, as a join would be.
+  for (const err of refused) session.sendError(err.code, err.message, 'join');
+  const ts = ctx.now();
+  for (const room of entered) {
+    const joined: JoinedMsg = { type: 'joined', ts, room, name: m.name, clients: ctx.directory.clients };
+    if (ctx.config.showAddresses) joined.host = session.ip;
+    ctx.fanout.toRoom(room, new Packet(joined), session.id);
+  }
   ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.directory.clients });
 }
 
@@ -120,11 +148,9 @@ function rename(ctx: Context, user: User, from: string, m: NickMsg, moved: boole
   }
   ctx.rooms.renamed(user, from);
   const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
-  if (m.label === undefined) ctx.fanout.toAll(new Packet(renamed));
-  else {
-    ctx.fanout.toAll(new Packet(renamed), user.id);
-    user.send(renamed);
-  }
+  // Everyone who shares a room with the user hears of it, and the user (labelled, if asked).
+  ctx.fanout.toRooms(user.membership.rooms, new Packet(renamed), user.id);
+  user.send(renamed);
   ctx.log.info('nick', { id: user.id, from, to: m.name, same: foldName(from) === foldName(m.name) });
 }
 

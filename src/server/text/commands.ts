@@ -19,6 +19,8 @@ export type TextInput =
   | { kind: 'reply'; lines: string[] }
   /** Show `lines` (the prompt); the next line is the password for logging in as `name`. */
   | { kind: 'password'; name: string; lines: string[] }
+  /** Make `room` the current room (the one plain lines are said in). */
+  | { kind: 'switch'; room: string }
   | { kind: 'none' };
 
 interface TextCommand {
@@ -26,22 +28,51 @@ interface TextCommand {
   help: string;
   /** Arguments allowed: [min, max]; max Infinity means the rest of the line is one argument. */
   args: [number, number];
+  /**
+   * Without a leading "/", does the line read as this command? (Default: its arguments fit.)
+   * "topic of the day" must be said, not set the topic.
+   */
+  bare?(args: string[]): boolean;
   build(args: string[], rest: string): Record<string, unknown>;
+}
+
+/** "rust" as well as "#rust", from people typing. */
+function hashed(room: string): string {
+  return room.startsWith('#') ? room : `#${room}`;
 }
 
 /** The table: drives parsing, `help` and usage lines. */
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
-  join: { usage: 'join ROOM', help: 'go to another room (#main, #rust, ...)', args: [1, 1], build: ([room]) => ({ type: 'join', room: room!.startsWith('#') ? room : `#${room}` }) },
+  join: { usage: 'join ROOM', help: 'enter a room too (#main, #rust, ...) and talk there', args: [1, 1], build: ([room]) => ({ type: 'join', room: hashed(room!) }) },
   login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
   logout: { usage: 'logout', help: 'leave the chat and close the connection (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
-  look: { usage: 'look', help: 'who is in this room', args: [0, 0], build: () => ({ type: 'look' }) },
+  look: { usage: 'look [ROOM]', help: 'who is in this room (or ROOM)', args: [0, 1], build: ([room]) => (room === undefined ? { type: 'look' } : { type: 'look', room: hashed(room) }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
   msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
   nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
+  part: {
+    usage: 'part [#ROOM] [REASON]',
+    help: 'leave this room (or #ROOM), saying why if you like',
+    args: [0, Infinity],
+    bare: (args) => args.length === 0 || (args.length === 1 && args[0]!.startsWith('#')),
+    build: (args, rest) => {
+      const room = args[0]?.startsWith('#') ? args[0] : undefined;
+      const reason = (room === undefined ? rest : rest.slice(room.length)).trim();
+      return { type: 'part', ...(room === undefined ? {} : { room }), ...(reason === '' ? {} : { reason }) };
+    },
+  },
   quit: { usage: 'quit', help: 'leave the chat and close the connection', args: [0, 0], build: () => ({ type: 'logout' }) },
   rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
-  say: { usage: 'say TEXT', help: 'say something to the room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
+  say: { usage: 'say TEXT', help: 'say something to this room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
+  switch: { usage: 'switch ROOM', help: 'talk in another of your rooms', args: [1, 1], build: ([room]) => ({ type: 'switch', room: hashed(room!) }) },
+  topic: {
+    usage: 'topic [TEXT]',
+    help: "show this room's topic, or set it (/topic - clears it)",
+    args: [0, Infinity],
+    bare: (args) => args.length === 0,
+    build: (_, rest) => (rest === '' ? { type: 'topic' } : { type: 'topic', text: rest === '-' ? '' : rest }),
+  },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
 };
 
@@ -55,7 +86,9 @@ export function helpLines(): string[] {
   return [
     'Commands (with or without a leading /):',
     ...Object.values(TEXT_COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
-    'Any other line is said to the room; start it with // to say a line that begins with /.',
+    'Any other line is said to the room you talk in (the last one joined or switched to); when you',
+    'are in several rooms, lines from a room start with its name, as in "[#rust] bob: hi".',
+    'Start a line with // to say a line that begins with /.',
     ...NC_END_LINES,
   ];
 }
@@ -89,7 +122,7 @@ export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = fa
   const rest = body.slice(word.length).trim();
   const args = rest.length === 0 ? [] : rest.split(/\s+/);
   const command = Object.hasOwn(TEXT_COMMANDS, word.toLowerCase()) ? TEXT_COMMANDS[word.toLowerCase()] : undefined;
-  const fits = command !== undefined && args.length >= command.args[0] && args.length <= command.args[1];
+  const fits = command !== undefined && args.length >= command.args[0] && args.length <= command.args[1] && (slash || (command.bare?.(args) ?? true));
 
   if (command && fits) {
     if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
@@ -98,7 +131,9 @@ export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = fa
       // An invalid name is refused by validation (bad_name) before a password is asked for.
       if (needsPassword && args.length === 1 && isValidName(args[0]!)) return { kind: 'password', name: args[0]!, lines: [PASSWORD_PROMPT] };
     }
-    return { kind: 'send', message: command.build(args, rest) };
+    const message = command.build(args, rest);
+    if (message['type'] === 'switch') return { kind: 'switch', room: message['room'] as string };
+    return { kind: 'send', message };
   }
   if (slash) {
     if (word === '') return { kind: 'reply', lines: ['Type "help" for the list of commands.'] };

@@ -14,18 +14,50 @@ function list(names: string[]): string {
   return names.length === 0 ? '(nobody)' : names.join(', ');
 }
 
-/** Lines (without line endings) for `message` as `viewer` sees it; [] when it has no text form. */
-export function renderText(message: ServerMessage, viewer: string): string[] {
+function people(n: number): string {
+  return `${n} ${n === 1 ? 'user' : 'users'}`;
+}
+
+/** Which room a message is about, for the `[#room] ` prefix of a user in several rooms. */
+export function roomOfMessage(message: ServerMessage): string | undefined {
+  switch (message.type) {
+    case 'message':
+    case 'joined':
+    case 'left':
+    case 'topic':
+      return message.room;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Lines (without line endings) for `message` as `viewer` sees it; [] when it has no text form.
+ * `prefixed`: the viewer is in several rooms, so lines about a room name it ("[#rust] bob: hi").
+ */
+export function renderText(message: ServerMessage, viewer: string, prefixed = false): string[] {
+  const room = prefixed ? roomOfMessage(message) : undefined;
+  const lines = renderLines(message, viewer);
+  return room === undefined ? lines : lines.map((line) => `[${room}] ${line}`);
+}
+
+function renderLines(message: ServerMessage, viewer: string): string[] {
   switch (message.type) {
     case 'welcome': {
-      const lines = [
-        `Welcome to ${message.server}, ${message.you}! You are in ${message.room} with ${message.users.length} ${message.users.length === 1 ? 'user' : 'users'}: ${list(message.users)}. Type "help" for commands.`,
-      ];
+      const where =
+        message.rooms.length === 0
+          ? 'You are in no room yet: "join #room" to enter one.'
+          : `You are in ${message.rooms.map((r) => `${r.room} with ${people(r.users.length)}: ${list(r.users)}`).join('; ')}.`;
+      const lines = [`Welcome to ${message.server}, ${message.you}! ${where} Type "help" for commands.`];
+      for (const r of message.rooms) if (r.topic !== '') lines.push(`Topic for ${r.room}: ${r.topic}`);
       if (message.motd) lines.push(...message.motd.split(/\r?\n/).map((l) => `*** ${l}`));
       return lines;
     }
     case 'message':
       return [message.action ? `* ${message.from} ${message.text}` : `${message.from}: ${message.text}`];
+    case 'topic':
+      if (message.by === '') return [message.text === '' ? `${message.room} has no topic.` : `Topic for ${message.room}: ${message.text}`];
+      return [message.text === '' ? `${message.by} cleared the topic of ${message.room}.` : `${message.by} set the topic of ${message.room}: ${message.text}`];
     case 'private':
       return foldName(message.from) === foldName(viewer) && foldName(message.to) !== foldName(viewer)
         ? [`-> ${message.to}: (private) ${message.text}`]
@@ -33,15 +65,17 @@ export function renderText(message: ServerMessage, viewer: string): string[] {
     case 'joined':
       return [`${message.name} has entered the room.`];
     case 'left': {
-      const why = message.reason === 'logout' || message.reason === 'disconnect' || message.reason === 'moved' ? '' : ` (${message.reason.replace('_', ' ')})`;
-      return [`${message.name} has left the room${why}.`];
+      const why = message.reason === 'logout' || message.reason === 'disconnect' || message.reason === 'part' ? '' : ` (${message.reason.replace('_', ' ')})`;
+      const said = message.text === undefined ? '' : `: ${message.text}`;
+      if (foldName(message.name) === foldName(viewer)) return [`You have left ${message.room}${said}.`];
+      return [`${message.name} has left the room${why}${said}.`];
     }
     case 'renamed':
       return [`${message.from} is now known as ${message.to}.`];
     case 'users':
       return [`Online (${message.clients}): ${list(message.users)}`];
     case 'room':
-      return [`Room ${message.room} (${message.users.length}): ${list(message.users)}`];
+      return [`Room ${message.room} (${message.users.length}): ${list(message.users)}`, ...(message.topic === '' ? [] : [`Topic: ${message.topic}`])];
     case 'rooms':
       return [`Rooms: ${message.rooms.length === 0 ? '(none)' : message.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`];
     case 'notice':
