@@ -12,7 +12,7 @@
  * the relay do, and the Sink ignores those echoes, so every target is counted the same way.
  */
 import net from 'node:net';
-import { decode, encode, HEADER_BYTES, MAX_FRAME_LIMIT, MAIN_ROOM } from '../../src/protocol/index.js';
+import { decode, encode, HEADER_BYTES, MAX_FRAME_LIMIT, MAIN_ROOM } from '../../src/protocol/internal.js';
 import type { ClientSpec, TargetAddress } from './ipc.js';
 import { NEEDS_V2 } from './scenarios.js';
 import { Kind, peek, type Peek } from './peek.js';

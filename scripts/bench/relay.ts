@@ -13,7 +13,7 @@
  * Run: node --import tsx scripts/bench/relay.ts [port]   (prints "relay listening on PORT")
  */
 import net from 'node:net';
-import { decode, encode, FrameDecoder } from '../../src/protocol/index.js';
+import { decode, encode, FrameDecoder } from '../../src/protocol/internal.js';
 
 interface Client {
   socket: net.Socket;

@@ -16,7 +16,7 @@
  * list; then one message to the room. Many rooms puts each client in several rooms (protocol v2 on
  * framechat) with a talker in every room, and runs the room scenarios' two phases.
  */
-import { MAIN_ROOM } from '../../src/protocol/index.js';
+import { MAIN_ROOM } from '../../src/protocol/internal.js';
 import type { ClientSpec } from './ipc.js';
 
 export interface RoomScenario {

@@ -4,7 +4,7 @@
  * of three ways: `bye` after a logout, dropped by us (abrupt), or closed by the server unasked.
  */
 import net from 'node:net';
-import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT, parseServerMessage, type ClientMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT, parseServerMessage, type ClientMessage, type ServerMessage } from '../../src/protocol/internal.js';
 import type { Ledger } from './ledger.js';
 
 /** How long to wait for a reply the server owes us before calling it a failure. */

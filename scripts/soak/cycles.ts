@@ -5,7 +5,7 @@
  * server still holds afterwards. Then a probe, through the bot API, asks the server who is left.
  */
 import net from 'node:net';
-import { connect, decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/index.js';
+import { connect, decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/internal.js';
 import type { Rng } from './rng.js';
 
 export const CYCLE_KINDS = ['logout', 'vanish', 'silent', 'half-frame', 'telnet'] as const;

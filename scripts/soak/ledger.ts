@@ -18,7 +18,7 @@
  * ledger also checks that a message came from whom it says, and that every say and msg of a member
  * that logged out was answered.
  */
-import { foldName, type ServerMessage } from '../../src/protocol/index.js';
+import { foldName, type ServerMessage } from '../../src/protocol/internal.js';
 
 export type Ending = 'bye' | 'abrupt' | 'dropped';
 

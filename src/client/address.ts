@@ -7,7 +7,7 @@
  * Without a port, TLS means 5006 and plain means 5005: the ports a server started with a
  * certificate listens on (`chat-server start --tls-cert … --tls-key …`).
  */
-import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../protocol/index.js';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../protocol/internal.js';
 
 export interface ServerAddress {
   host: string;

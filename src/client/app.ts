@@ -23,7 +23,7 @@ import {
   type Connection,
   type ConnectOptions,
   type ErrorCode,
-} from '../protocol/index.js';
+} from '../protocol/internal.js';
 import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
 import type { ChatLine } from './line.js';
 import type { Line, PendingSend } from './outgoing.js';

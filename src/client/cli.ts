@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import yargs from 'yargs';
-import { ConnectionError, isValidName, isValidRoom, normalizeRoom, ServerError } from '../protocol/index.js';
+import { ConnectionError, isValidName, isValidRoom, normalizeRoom, ServerError } from '../protocol/internal.js';
 import { AddressError, formatAddress, parseAddress } from './address.js';
 import { ChatApp, type AppOptions } from './app.js';
 import { runLineMode } from './line-mode.js';

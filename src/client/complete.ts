@@ -5,7 +5,7 @@
  * cycles through the candidates; any other key ends the cycle (the caller calls reset()).
  * A name completed at the start of the line gets ": " after it, as in irssi.
  */
-import { foldName } from '../protocol/index.js';
+import { foldName } from '../protocol/internal.js';
 
 export interface CompletionSources {
   /** Candidate names, best first (recent speakers, then the room's users). */

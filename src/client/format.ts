@@ -6,7 +6,7 @@
  * Levels, from loud to quiet: a mention of our name (bold, highlighted), our own lines (bold name),
  * other people's lines (name in its own colour), info, and system lines (dimmed).
  */
-import { foldName } from '../protocol/index.js';
+import { compareNames, foldName } from '../protocol/internal.js';
 import type { ChatLine, SpokenLine } from './line.js';
 import { sanitize, strWidth } from './width.js';
 
@@ -60,15 +60,8 @@ export function nameColour(name: string): string {
   return NAME_COLOURS[hash % NAME_COLOURS.length]!;
 }
 
-const NAME_ORDER = new Intl.Collator('en', { numeric: true });
-
-/**
- * The order names are listed in: case-insensitive (folded as the server compares names) and
- * natural, so user2 comes before user10. Names that fold alike keep a fixed order.
- */
-export function compareNames(a: string, b: string): number {
-  return NAME_ORDER.compare(foldName(a), foldName(b)) || (a < b ? -1 : a > b ? 1 : 0);
-}
+/** The one order names are listed in, shared with the server (src/protocol/names.ts). */
+export { compareNames };
 
 /** Does `text` mention `name` as a word (case-insensitively)? */
 export function mentions(text: string, name: string): boolean {

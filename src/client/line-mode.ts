@@ -14,7 +14,7 @@
  */
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { isValidName, MAX_TEXT_BYTES, textProblem } from '../protocol/index.js';
+import { isValidName, MAX_TEXT_BYTES, textProblem } from '../protocol/internal.js';
 import type { ChatApp, Frontend } from './app.js';
 import { compareNames, plainLine } from './format.js';
 import type { ChatLine } from './line.js';

@@ -9,7 +9,7 @@
  * waits in `outgoing` (drawn dimmed, marked pending) until the echo carrying its label arrives.
  * outgoing.ts owns that value; apply() hands it the events that concern it.
  */
-import { foldName, type ServerMessage } from '../protocol/index.js';
+import { foldName, type ServerMessage } from '../protocol/internal.js';
 import { compareNames, mentions } from './format.js';
 import type { ActionLine, ChatLine, ErrorLine, MessageLine, NoteLine, PrivateLine } from './line.js';
 import { connect, createOutgoing, disconnect, enqueue, next, settle, type Line, type Outgoing, type PendingSend } from './outgoing.js';

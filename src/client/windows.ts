@@ -17,7 +17,7 @@
  *
  * The messages are taken by shape (WindowMessage), so that a protocol v2 ServerMessage is one.
  */
-import { foldName, normalizeRoom } from '../protocol/index.js';
+import { foldName, normalizeRoom } from '../protocol/internal.js';
 import type { ChatLine } from './line.js';
 
 export type WindowKind = 'server' | 'room' | 'private';

@@ -70,6 +70,10 @@ function labelled<T extends ClientMessage>(message: T, options: SendOptions): T 
   return options.label === undefined ? message : { ...message, label: options.label };
 }
 
+/** Module-private: what connect() feeds a Connection with; not part of the bot API. */
+const RECEIVE = Symbol('receive');
+const FAIL = Symbol('fail');
+
 type Pending = { ref: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match: (m: ServerMessage) => boolean };
 
 export interface ConnectionEvents {
@@ -81,10 +85,8 @@ export interface ConnectionEvents {
 export class Connection extends EventEmitter<ConnectionEvents> implements AsyncIterable<ServerMessage> {
   /** The server's welcome. */
   readonly welcome: WelcomeMsg;
-  /** Our current name (follows /nick). */
-  name: string;
-  /** Our current room (follows join). */
-  room: string;
+  #name: string;
+  #room: string;
 
   private readonly socket: net.Socket;
   private readonly queue: AsyncQueue<ServerMessage>;
@@ -103,8 +105,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     super();
     this.socket = socket;
     this.welcome = welcome;
-    this.name = welcome.you;
-    this.room = welcome.rooms[0]?.room ?? MAIN_ROOM;
+    this.#name = welcome.you;
+    this.#room = welcome.rooms[0]?.room ?? MAIN_ROOM;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.queue = new AsyncQueue<ServerMessage>(
       10_000,
@@ -263,7 +265,18 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   }
 
   /** @internal Called by connect()'s decoder for every message after the welcome. */
-  receive(message: ServerMessage): void {
+  /** Our current name (follows nick). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Our current room: the last one joined (follows join). */
+  get room(): string {
+    return this.#room;
+  }
+
+  /** For connect() only: the symbol is not exported, so bots cannot call it. */
+  [RECEIVE](message: ServerMessage): void {
     this.lastHeard = Date.now();
     this.pinged = false;
     switch (message.type) {
@@ -271,10 +284,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
         if (this.isOpen) this.send(message.token === undefined ? { type: 'pong' } : { type: 'pong', token: message.token });
         break;
       case 'renamed':
-        if (foldName(message.from) === foldName(this.name)) this.name = message.to;
+        if (foldName(message.from) === foldName(this.#name)) this.#name = message.to;
         break;
       case 'room':
-        this.room = message.room;
+        this.#room = message.room;
         break;
       case 'error':
         this.rejectPending(message);
@@ -306,7 +319,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   }
 
   /** @internal */
-  fail(err: Error): void {
+  /** For connect() only (see RECEIVE). */
+  [FAIL](err: Error): void {
     this.closedWith ??= err;
     this.socket.destroy();
   }
@@ -381,14 +395,14 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       } catch (err) {
         // A type this version does not know comes from a newer server: skip it, as PROTOCOL.md asks.
         if (err instanceof ProtocolError && err.code === 'unknown_type') return;
-        if (connection) connection.fail(err as Error);
+        if (connection) connection[FAIL](err as Error);
         else if (!spokeFramechat) settle(notFramechat(`its first frame is not a framechat message (${(err as Error).message})`));
         else settle(err as Error);
         return;
       }
       spokeFramechat = true;
       if (connection) {
-        connection.receive(message);
+        connection[RECEIVE](message);
         return;
       }
       if (message.type === 'welcome') {
@@ -428,7 +442,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         if (err instanceof FrameError) {
           e = !connection && !spokeFramechat ? notFramechat(`it sent a bad frame (${err.message})`) : new ProtocolError(err.code, `server sent a bad frame: ${err.message}`);
         }
-        if (connection) connection.fail(e);
+        if (connection) connection[FAIL](e);
         else settle(e);
       }
     });

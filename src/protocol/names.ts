@@ -60,3 +60,15 @@ export function isValidRoom(room: unknown): room is string {
 export function normalizeRoom(room: string): string {
   return room.startsWith('#') ? room : `#${room}`;
 }
+
+const NAME_ORDER = new Intl.Collator('en', { numeric: true });
+
+/**
+ * The one order names and rooms are listed in, by the server (who, look, rooms, text mode) and
+ * by the client (user list, completion): case-insensitive (folded as names are compared) and
+ * natural, so user2 comes before user10; names that fold alike are ordered by code unit, so the
+ * order is total and a sorted list can be searched by halves.
+ */
+export function compareNames(a: string, b: string): number {
+  return NAME_ORDER.compare(foldName(a), foldName(b)) || (a < b ? -1 : a > b ? 1 : 0);
+}

@@ -8,7 +8,7 @@
  *
  * Invariant: a name is claimed before Users maps it, and released after Users unmaps it.
  */
-import { foldName } from '../protocol/index.js';
+import { foldName } from '../protocol/internal.js';
 
 export interface NameClaims {
   /** Reserve `name` for session `holder`; false when someone else holds it. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/index.js';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/internal.js';
 import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
 import { VERSION } from './version.js';

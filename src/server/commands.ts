@@ -7,7 +7,7 @@
  * Any other exception is a bug: logged with context, answered with `internal_error`, and the
  * process goes on serving everyone else.
  */
-import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/index.js';
+import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/internal.js';
 import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';

@@ -4,7 +4,7 @@
  * environment). Durations are in milliseconds here; the CLI takes seconds.
  */
 import os from 'node:os';
-import { DEFAULT_MAX_ROOMS_PER_USER, DEFAULT_PORT, MAX_FRAME } from '../protocol/index.js';
+import { DEFAULT_MAX_ROOMS_PER_USER, DEFAULT_PORT, MAX_FRAME } from '../protocol/internal.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 

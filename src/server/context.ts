@@ -7,7 +7,7 @@
  * Fanout, IdSource and NameClaims has an in-process implementation and is where a cluster plugs
  * in (docs/ARCHITECTURE.md).
  */
-import type { ClientMessage, LeftReason } from '../protocol/index.js';
+import type { ClientMessage, LeftReason } from '../protocol/internal.js';
 import type { NameClaims } from './claims.js';
 import type { ServerConfig } from './config.js';
 import type { Directory } from './directory.js';

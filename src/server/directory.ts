@@ -4,7 +4,7 @@
  * LocalDirectory answers from this process's Users and Rooms; a cluster answers from the shared
  * presence (Redis) instead, so that lists and counts are cluster-wide.
  */
-import type { RoomInfo } from '../protocol/index.js';
+import type { RoomInfo } from '../protocol/internal.js';
 import type { Member, Rooms, Topic } from './rooms.js';
 import type { Users } from './users.js';
 

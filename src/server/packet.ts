@@ -4,7 +4,7 @@
  * written to. A broadcast to 500 framed members costs one MessagePack encode and 500 writes of the
  * same Buffer; text-mode members share one rendered line the same way.
  */
-import { encode, type ServerMessage } from '../protocol/index.js';
+import { encode, type ServerMessage } from '../protocol/internal.js';
 import { renderText } from './text/render.js';
 
 export class Packet {

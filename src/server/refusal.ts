@@ -12,7 +12,7 @@
  * the peer has read the error.
  */
 import type net from 'node:net';
-import type { ErrorCode } from '../protocol/index.js';
+import type { ErrorCode } from '../protocol/internal.js';
 import { Packet } from './packet.js';
 import { modeOf } from './sniff.js';
 

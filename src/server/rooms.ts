@@ -8,8 +8,8 @@
  * Ownership by type: a member's rooms live in its Membership, which anyone may read and only
  * this module can change (the writers are captured in a static block and never exported).
  */
-import { MAIN_ROOM, type RoomInfo } from '../protocol/index.js';
-import { skeleton } from '../protocol/skeleton.js';
+import { MAIN_ROOM, type RoomInfo } from '../protocol/internal.js';
+import { skeleton } from '../protocol/internal.js';
 import { compareNames, SortedNames, type Compare, type Named } from './users.js';
 
 let addRoom!: (membership: Membership, room: string) => void;

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ClientMessage, LeftReason } from '../protocol/index.js';
+import type { ClientMessage, LeftReason } from '../protocol/internal.js';
 import { LocalClaims, type NameClaims } from './claims.js';
 import { runCommand, type Answer } from './commands.js';
 import { makeConfig, type ServerConfig } from './config.js';

@@ -22,7 +22,7 @@ import {
   type ErrorCode,
   type LeftReason,
   type ServerMessage,
-} from '../protocol/index.js';
+} from '../protocol/internal.js';
 import type { Context } from './context.js';
 import type { Recipient } from './fanout.js';
 import { Membership } from './rooms.js';

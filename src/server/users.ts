@@ -7,8 +7,8 @@
  * Ownership by type: a member's name lives in its Identity, which anyone may read and only this
  * module can write (the setter is captured in a static block and never exported).
  */
-import { foldName } from '../protocol/index.js';
-import { lookalikeKeys } from '../protocol/skeleton.js';
+import { compareNames, foldName } from '../protocol/internal.js';
+import { lookalikeKeys } from '../protocol/internal.js';
 
 let assignName!: (identity: Identity, name: string | undefined) => void;
 
@@ -32,16 +32,8 @@ export interface Named {
   readonly identity: Identity;
 }
 
-const collator = new Intl.Collator('en', { sensitivity: 'base' });
-
-/**
- * The order people read names in: case- and accent-insensitive (Intl.Collator), with distinct
- * strings that the collator finds equal ("Zoe", "Zoë") ordered by code unit, so the order is
- * total and a name can be found by binary search.
- */
-export function compareNames(a: string, b: string): number {
-  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
-}
+/** The one order names are listed in (src/protocol/names.ts), shared with the client. */
+export { compareNames };
 
 export type Compare = (a: string, b: string) => number;
 

@@ -5,7 +5,7 @@
 import { execSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
-import { connect } from '../../src/protocol/index.js';
+import { connect } from '../../src/protocol/internal.js';
 import { until } from '../helpers/wait.js';
 
 beforeAll(() => {

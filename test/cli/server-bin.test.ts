@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { connect, type ServerMessage } from '../../src/protocol/index.js';
+import { connect, type ServerMessage } from '../../src/protocol/internal.js';
 import { runServerBinary, startServerBinary } from '../helpers/server-binary.js';
 import { makeCerts } from '../security/certs.js';
 

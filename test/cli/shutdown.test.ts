@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { expect, it } from 'vitest';
-import { encode } from '../../src/protocol/index.js';
+import { encode } from '../../src/protocol/internal.js';
 import { startServerBinary, waitForText } from '../helpers/server-binary.js';
 
 it('exits at once on a second SIGTERM while a client holds its connection open', async () => {

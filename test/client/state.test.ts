@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/index.js';
+import type { ServerMessage } from '../../src/protocol/internal.js';
 import { apply, initialState, type ChatEvent, type ChatState } from '../../src/client/state.js';
 import type { ChatLine } from '../../src/client/line.js';
 

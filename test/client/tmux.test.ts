@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Connection, type ServerMessage } from '../../src/protocol/index.js';
+import { connect, type Connection, type ServerMessage } from '../../src/protocol/internal.js';
 import { makeCerts, type Certs } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
 import { startServerBinary } from '../helpers/server-binary.js';

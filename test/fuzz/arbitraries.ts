@@ -9,7 +9,7 @@
  */
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import fc from 'fast-check';
-import { encodePayload, MAX_TEXT_BYTES } from '../../src/protocol/index.js';
+import { encodePayload, MAX_TEXT_BYTES } from '../../src/protocol/internal.js';
 import { EXT_SHAPES, mapWith, referenceBomb } from '../helpers/msgpack-bombs.js';
 
 const CLIENT_TYPES = ['hello', 'say', 'msg', 'who', 'look', 'rooms', 'join', 'part', 'topic', 'nick', 'ping', 'pong', 'logout'] as const;

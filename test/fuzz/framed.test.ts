@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, encodeFrame, MAX_FRAME, type ServerMessage } from '../../src/protocol/index.js';
+import { encode, encodeFrame, MAX_FRAME, type ServerMessage } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
 import { concat, cuts, framedStream, pieceBytes, splitAt, type Piece } from './arbitraries.js';
 import { checkLoneConversation, END_TOKEN } from './lone-model.js';

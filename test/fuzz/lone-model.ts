@@ -8,7 +8,7 @@
  * Payloads are classified with the protocol module's own decode + parseClientMessage; the model
  * checks what the server does with them, not the validator itself (test/protocol does that).
  */
-import { decode, foldName, MAIN_ROOM, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { decode, foldName, MAIN_ROOM, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/internal.js';
 import { skeleton } from '../../src/protocol/skeleton.js';
 import { compareNames } from '../../src/server/users.js';
 import type { Piece } from './arbitraries.js';

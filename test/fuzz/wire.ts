@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { afterEach, vi } from 'vitest';
-import { decode, FrameDecoder, FrameError, MAX_FRAME_LIMIT, parseServerMessage, type ServerMessage } from '../../src/protocol/index.js';
+import { decode, FrameDecoder, FrameError, MAX_FRAME_LIMIT, parseServerMessage, type ServerMessage } from '../../src/protocol/internal.js';
 import type { TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw.js';
 

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach } from 'vitest';
-import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/index.js';
+import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/internal.js';
 
 type AnyMessage = Record<string, unknown> & { type: string };
 

@@ -7,7 +7,7 @@
  * says and not after a real wait.
  */
 import { afterEach } from 'vitest';
-import type { ClientMessage } from '../../src/protocol/index.js';
+import type { ClientMessage } from '../../src/protocol/internal.js';
 import type { ServerConfig } from '../../src/server/config.js';
 import { ChatServer, type ServerOptions } from '../../src/server/server.js';
 import { until } from './wait.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { connect } from '../../src/protocol/index.js';
+import { connect } from '../../src/protocol/internal.js';
 import type { ServerConfig } from '../../src/server/config.js';
 import { startClockedServer, startServer } from '../helpers/server.js';
 import { IndependentClient, type Message } from './client.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodePayload, HEADER_BYTES, ProtocolError } from '../../src/protocol/index.js';
+import { decode, encode, encodePayload, HEADER_BYTES, ProtocolError } from '../../src/protocol/internal.js';
 import { EXT_SHAPES, mapWith, referenceBomb } from '../helpers/msgpack-bombs.js';
 
 function decodeError(bytes: number[]): ProtocolError {

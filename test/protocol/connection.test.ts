@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, ConnectionError, encode, ServerError, type ServerMessage } from '../../src/protocol/index.js';
+import { connect, ConnectionError, encode, ServerError, type ServerMessage } from '../../src/protocol/internal.js';
 import { makeCerts } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
 

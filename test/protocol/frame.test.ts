@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, encodeFrame, FrameDecoder, FrameError, HEADER_BYTES, MAX_FRAME } from '../../src/protocol/index.js';
+import { encode, encodeFrame, FrameDecoder, FrameError, HEADER_BYTES, MAX_FRAME } from '../../src/protocol/internal.js';
 
 /** A decoder that records every payload it hands out (copied: views may share the input). */
 function recorder(maxFrame?: number): { decoder: FrameDecoder; payloads: Buffer[] } {

@@ -14,7 +14,7 @@ import {
   parseServerMessage,
   type ClientMessage,
   type ServerMessage,
-} from '../../src/protocol/index.js';
+} from '../../src/protocol/internal.js';
 
 const SERVER_MESSAGES: ServerMessage[] = [
   {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldName, isValidName, isValidRoom } from '../../src/protocol/index.js';
+import { foldName, isValidName, isValidRoom } from '../../src/protocol/internal.js';
 import { CONFUSABLES } from '../../src/protocol/confusables-data.js';
 import { lookalikeKeys, skeleton } from '../../src/protocol/skeleton.js';
 import { readSource, renderTable } from '../../scripts/gen-confusables.js';

@@ -12,7 +12,7 @@ import {
   parseClientMessage,
   ProtocolError,
   textProblem,
-} from '../../src/protocol/index.js';
+} from '../../src/protocol/internal.js';
 
 /** Message-like maps: a string type plus fields of the kinds our messages carry. */
 const field = fc.oneof(

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/server/commands.js';
-import { encode, ERROR_CODES, LEFT_REASONS } from '../../src/protocol/index.js';
+import { encode, ERROR_CODES, LEFT_REASONS } from '../../src/protocol/internal.js';
 
 const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AsyncQueue } from '../../src/protocol/index.js';
+import { AsyncQueue } from '../../src/protocol/internal.js';
 
 async function drain<T>(queue: AsyncQueue<T>): Promise<T[]> {
   const out: T[] = [];

@@ -9,7 +9,7 @@ import {
   parseServerMessage,
   ProtocolError,
   textProblem,
-} from '../../src/protocol/index.js';
+} from '../../src/protocol/internal.js';
 
 /** The code parseClientMessage refuses `value` with, or 'ok'. */
 function verdict(value: unknown): string {

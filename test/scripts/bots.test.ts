@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, expect, it } from 'vitest';
-import { connect } from '../../src/protocol/index.js';
+import { connect } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
 
 const bots = new Set<ChildProcess>();

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/index.js';
+import type { ServerMessage } from '../../src/protocol/internal.js';
 import { Ledger, type Tally } from '../../scripts/soak/ledger.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

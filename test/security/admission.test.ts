@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connect, ServerError, type Connection } from '../../src/protocol/index.js';
+import { connect, ServerError, type Connection } from '../../src/protocol/internal.js';
 import { REFUSE_LINGER_MS, REFUSE_WAIT_MS } from '../../src/server/refusal.js';
 import { PENDING_SLACK, REFUSING_PER_GROUP } from '../../src/server/server.js';
 import { RawClient, TextClient } from '../helpers/raw.js';

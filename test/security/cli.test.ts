@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Connection } from '../../src/protocol/index.js';
+import { connect, type Connection } from '../../src/protocol/internal.js';
 import { TextClient } from '../helpers/raw.js';
 import { runServerBinary, startServerBinary } from '../helpers/server-binary.js';
 import { makeCerts, type Certs } from './certs.js';

@@ -8,7 +8,7 @@
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decode, encodeFrame, FrameDecoder } from '../../src/protocol/index.js';
+import { decode, encodeFrame, FrameDecoder } from '../../src/protocol/internal.js';
 import { referenceBomb } from '../helpers/msgpack-bombs.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServerBinary } from '../helpers/server-binary.js';

@@ -3,7 +3,7 @@
  * auth_failed and a close, failures rate-limited per address, and never written to the log.
  */
 import { describe, expect, it } from 'vitest';
-import { connect, ServerError } from '../../src/protocol/index.js';
+import { connect, ServerError } from '../../src/protocol/internal.js';
 import { passwordMatches } from '../../src/server/handlers/session.js';
 import { Logger } from '../../src/server/log.js';
 import { RawClient, TextClient } from '../helpers/raw.js';

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ConnectionError, encode, type Connection } from '../../src/protocol/index.js';
+import { connect, ConnectionError, encode, type Connection } from '../../src/protocol/internal.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startClockedServer, startServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';

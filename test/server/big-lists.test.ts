@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encode } from '../../src/protocol/index.js';
+import { encode } from '../../src/protocol/internal.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';

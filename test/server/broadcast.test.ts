@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decode, HEADER_BYTES } from '../../src/protocol/index.js';
+import { decode, HEADER_BYTES } from '../../src/protocol/internal.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 

@@ -4,7 +4,7 @@
  * registry is name_taken; a client gone while its claim was in flight leaves no name behind.
  */
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../src/protocol/index.js';
+import { encode } from '../../src/protocol/internal.js';
 import type { NameClaims } from '../../src/server/claims.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';

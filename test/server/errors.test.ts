@@ -3,7 +3,7 @@
  * hardening.test.ts): when it comes, what it carries, and whether the connection stays.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeFrame } from '../../src/protocol/index.js';
+import { encodeFrame } from '../../src/protocol/internal.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 

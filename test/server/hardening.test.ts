@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { connect, ConnectionError, encode, encodeFrame } from '../../src/protocol/index.js';
+import { connect, ConnectionError, encode, encodeFrame } from '../../src/protocol/internal.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startClockedServer, startServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';

@@ -3,7 +3,7 @@
  * and a private message read differently by its sender and its recipient.
  */
 import { describe, expect, it } from 'vitest';
-import { decode, FrameDecoder, type ServerMessage } from '../../src/protocol/index.js';
+import { decode, FrameDecoder, type ServerMessage } from '../../src/protocol/internal.js';
 import { Packet } from '../../src/server/packet.js';
 
 const ts = 1_700_000_000_000;

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/index.js';
+import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
 
 const children: ChildProcessWithoutNullStreams[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage } from '../../src/protocol/index.js';
+import { parseClientMessage } from '../../src/protocol/internal.js';
 import { helpLines, LOGIN_HINT, NO_PASSWORD_LINE, parseTextLine, passwordLine, PASSWORD_PROMPT, TEXT_COMMANDS } from '../../src/server/text/commands.js';
 
 const send = (message: Record<string, unknown>) => ({ kind: 'send', message });

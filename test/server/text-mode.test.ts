@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_TEXT_BYTES } from '../../src/protocol/index.js';
+import { MAX_TEXT_BYTES } from '../../src/protocol/internal.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';

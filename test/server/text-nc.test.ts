@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Connection } from '../../src/protocol/index.js';
+import { connect, type Connection } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
 
 // CI installs netcat-openbsd (.ci/run); a developer machine without nc skips this one file's test.

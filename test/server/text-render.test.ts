@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../src/protocol/index.js';
+import type { ServerMessage } from '../../src/protocol/internal.js';
 import { LOGIN_HINT } from '../../src/server/text/commands.js';
 import { renderText } from '../../src/server/text/render.js';
 

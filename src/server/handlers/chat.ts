@@ -2,7 +2,7 @@
  * @module
  * Handlers that carry chat: say (and /me) to the room, msg to one user.
  */
-import { foldName, ProtocolError, type MessageMsg, type PrivateMsg, type PrivateMsgMsg, type SayMsg } from '../../protocol/index.js';
+import { foldName, ProtocolError, type MessageMsg, type PrivateMsg, type PrivateMsgMsg, type SayMsg } from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { User } from '../session.js';

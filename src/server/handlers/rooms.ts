@@ -4,7 +4,7 @@
  * asks or sets, look, rooms, who. Room names fold to lower case, and a look-alike of an existing
  * room is that room (Rooms.resolve).
  */
-import { foldName, ProtocolError, type JoinMsg, type JoinedMsg, type LookMsg, type PartMsg, type RoomMsg, type TopicMsg, type TopicRequestMsg } from '../../protocol/index.js';
+import { foldName, ProtocolError, type JoinMsg, type JoinedMsg, type LookMsg, type PartMsg, type RoomMsg, type TopicMsg, type TopicRequestMsg } from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Session, User } from '../session.js';

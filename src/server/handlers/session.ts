@@ -17,7 +17,7 @@ import {
   type WelcomeMsg,
   MAX_TEXT_BYTES,
   MAX_TOPIC_BYTES,
-} from '../../protocol/index.js';
+} from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Answer } from '../commands.js';

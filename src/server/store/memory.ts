@@ -9,7 +9,7 @@
  * same word model as FTS5 (search-text.ts), so both stores find the same messages: its cost is
  * bounded by (rooms in scope + 1) × the ring size. Ids come from a counter.
  */
-import { foldName } from '../../protocol/index.js';
+import { foldName } from '../../protocol/internal.js';
 import { matchesPhrases, queryPhrases, tokens } from './search-text.js';
 import {
   MAX_PAGE_LIMIT,

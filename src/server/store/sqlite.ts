@@ -23,7 +23,7 @@
  * every `retryMs`, and the report says so; writes resume by themselves when space returns.
  */
 import Database from 'better-sqlite3';
-import { foldName } from '../../protocol/index.js';
+import { foldName } from '../../protocol/internal.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_PAGE_LIMIT,

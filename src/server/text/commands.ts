@@ -12,7 +12,7 @@
  * refused (names have no spaces), not a login as "bad". On a server with one, `login NAME` asks
  * for it and the next line is the password; `login NAME PASSWORD` still works, for scripts.
  */
-import { isValidName } from '../../protocol/index.js';
+import { isValidName, normalizeRoom } from '../../protocol/internal.js';
 
 export type TextInput =
   | { kind: 'send'; message: Record<string, unknown> }
@@ -36,18 +36,15 @@ interface TextCommand {
   build(args: string[], rest: string): Record<string, unknown>;
 }
 
-/** "rust" as well as "#rust", from people typing. */
-function hashed(room: string): string {
-  return room.startsWith('#') ? room : `#${room}`;
-}
+
 
 /** The table: drives parsing, `help` and usage lines. */
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
-  join: { usage: 'join ROOM', help: 'enter a room too (#main, #rust, ...) and talk there', args: [1, 1], build: ([room]) => ({ type: 'join', room: hashed(room!) }) },
+  join: { usage: 'join ROOM', help: 'enter a room too (#main, #rust, ...) and talk there', args: [1, 1], build: ([room]) => ({ type: 'join', room: normalizeRoom(room!) }) },
   login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
   logout: { usage: 'logout', help: 'leave the chat and close the connection (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
-  look: { usage: 'look [ROOM]', help: 'who is in this room (or ROOM)', args: [0, 1], build: ([room]) => (room === undefined ? { type: 'look' } : { type: 'look', room: hashed(room) }) },
+  look: { usage: 'look [ROOM]', help: 'who is in this room (or ROOM)', args: [0, 1], build: ([room]) => (room === undefined ? { type: 'look' } : { type: 'look', room: normalizeRoom(room) }) },
   me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
   msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
   nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
@@ -65,7 +62,7 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
   quit: { usage: 'quit', help: 'leave the chat and close the connection', args: [0, 0], build: () => ({ type: 'logout' }) },
   rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
   say: { usage: 'say TEXT', help: 'say something to this room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
-  switch: { usage: 'switch ROOM', help: 'talk in another of your rooms', args: [1, 1], build: ([room]) => ({ type: 'switch', room: hashed(room!) }) },
+  switch: { usage: 'switch ROOM', help: 'talk in another of your rooms', args: [1, 1], build: ([room]) => ({ type: 'switch', room: normalizeRoom(room!) }) },
   topic: {
     usage: 'topic [TEXT]',
     help: "show this room's topic, or set it (/topic - clears it)",

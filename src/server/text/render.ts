@@ -3,7 +3,7 @@
  * Text mode's view of server messages: the one place that turns a ServerMessage into the lines a
  * telnet or nc user reads. Handlers never know which mode a session is in.
  */
-import { foldName, type ServerMessage } from '../../protocol/index.js';
+import { foldName, type ServerMessage } from '../../protocol/internal.js';
 import { LOGIN_HINT } from './commands.js';
 
 /**
