@@ -141,8 +141,8 @@ export interface MessageMsg extends Labelled { type: 'message'; id: number; ts: 
 export interface PrivateMsg extends Labelled { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
 /** `host` only where the server is started with --show-addresses. */
 export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host?: string; clients: number }
-/** `text`: the parting or kicking reason, when one was given. */
-export interface LeftMsg { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
+/** `text`: the parting or kicking reason, when one was given. Labelled on our own copy of our own `part`. */
+export interface LeftMsg extends Labelled { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
 /** A room's topic: the answer to a topic query, and to every member when it changes. */
 export interface TopicMsg extends Labelled { type: 'topic'; room: string; text: string; by: string; ts: number }
 export interface RenamedMsg extends Labelled { type: 'renamed'; ts: number; from: string; to: string }

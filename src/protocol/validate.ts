@@ -227,7 +227,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
 }
 
 /** Server messages that can answer a request, and so carry its label. */
-const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'error', 'pong', 'renamed', 'bye']);
+const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'left', 'error', 'pong', 'renamed', 'bye']);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
   switch (type) {
