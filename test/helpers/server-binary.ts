@@ -185,7 +185,9 @@ export async function startServerBinary(args: string[] = [], opts: ServerBinaryO
 
 /** `chat-server ...args` (exactly these) run to completion: for flags that never start a server. */
 export async function runServerBinary(args: string[], opts: ServerBinaryOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const { child, exited, stdout, stderr, output } = spawnBinary(args, opts);
+  // A `start` that fails must not meet another test's server on the default data directory (its
+  // store is locked to one server): a fresh one through the environment, which a flag overrides.
+  const { child, exited, stdout, stderr, output } = spawnBinary(args, { ...opts, env: { CHAT_DATA_DIR: tempDataDir(), ...opts.env } });
   const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
   const status = await exited;
   clearTimeout(timer);
