@@ -39,8 +39,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => vo
 for await (const m of chat) {
   if (m.type === 'message' && m.from !== chat.name) {
     // `/me waves` arrives as { text: 'waves', action: true }: "* echo repeats: alice waves".
-    if (m.action === true && !ACTION_ECHO.test(m.text)) chat.me(`repeats: ${m.from} ${m.text}`);
-    else if (m.action !== true && !ECHO.test(m.text)) chat.say(`${m.from} said: ${m.text}`);
+    if (m.action === true && !ACTION_ECHO.test(m.text)) chat.me(`repeats: ${m.from} ${m.text}`, { room: m.room });
+    else if (m.action !== true && !ECHO.test(m.text)) chat.say(`${m.from} said: ${m.text}`, { room: m.room });
   }
   if (m.type === 'private' && m.from !== chat.name) chat.msg(m.from, `you said: ${m.text}`);
 }

@@ -75,10 +75,10 @@ while (conn) {
   chat = conn;
   try {
     for await (const m of conn) {
-      // `joined` comes for others entering our room (never for ourselves).
-      if (m.type === 'joined') conn.say(`Welcome to ${m.room}, ${m.name}!`);
+      // `joined` comes for others entering one of our rooms (never for ourselves); answer in that room.
+      if (m.type === 'joined') conn.say(`Welcome to ${m.room}, ${m.name}!`, { room: m.room });
       // m.ts is the server's clock when it relayed the question.
-      if (m.type === 'message' && m.text.trim() === '!time') conn.say(`${m.from}: the time is ${new Date(m.ts).toISOString()}`);
+      if (m.type === 'message' && m.text.trim() === '!time') conn.say(`${m.from}: the time is ${new Date(m.ts).toISOString()}`, { room: m.room });
     }
   } catch {
     // The iteration throws when the connection broke (rather than closed); closed() says why.

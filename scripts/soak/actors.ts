@@ -69,9 +69,12 @@ export async function chat(plan: ChatPlan, ledger: Ledger, rng: Rng, traffic: Tr
           break;
         }
         case 'join':
-          traffic.joins++;
           // Protocol v2 keeps a user in every room joined; the soak's model is one room each, so a
-          // join moves: part first (nothing of the old room can arrive after our own `left`).
+          // join moves: part first (nothing of the old room can arrive after our own `left`). One
+          // move at a time, so that the room parted is the one we are in.
+          if (conn.moving) break;
+          traffic.joins++;
+          conn.moving = true;
           if (conn.room !== undefined) conn.send({ type: 'part', room: conn.room });
           conn.send({ type: 'join', room: rng.pick(plan.rooms) });
           break;

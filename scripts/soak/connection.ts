@@ -119,7 +119,10 @@ export class SoakConnection {
     if (m.type === 'bye') this.gotBye = true;
     if (m.type === 'renamed' && m.from === this.name) this.name = m.to;
     if (m.type === 'welcome') this.room = m.rooms[0]?.room;
-    if (m.type === 'room') this.room = m.room;
+    if (m.type === 'room') {
+      this.room = m.room;
+      this.moving = false;
+    }
     if (m.type === 'ping') this.send(m.token === undefined ? { type: 'pong' } : { type: 'pong', token: m.token });
     this.ledger.receive(this.index, m);
     for (const w of [...this.waiters]) w(m);
@@ -127,6 +130,8 @@ export class SoakConnection {
 
   /** The room this connection is in (the soak keeps each in one room: a join moves). */
   room: string | undefined;
+  /** A move is on the wire: the next one waits for its answer, so the room above is current. */
+  moving = false;
 
   private wait(match: (m: ServerMessage) => boolean): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {

@@ -155,6 +155,8 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
 function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
+    case 'history':
+      return { state: s, lines: [] }; // the client shows history in a later change
     case 'welcome': {
       const state: ChatState = {
         ...s,

@@ -16,13 +16,16 @@ import { FrameDecoder } from './frame.js';
 import {
   DEFAULT_PORT,
   DEFAULT_TLS_PORT,
-  MAIN_ROOM,
   MAX_FRAME_LIMIT,
   type ClientMessage,
-  type ErrorMsg,
+  type LeftMsg,
+  MAX_LABEL_BYTES,
+  type MessageMsg,
+  type PrivateMsg,
   type RenamedMsg,
   type RoomMsg,
   type RoomsListMsg,
+  type TopicMsg,
   type ServerMessage,
   type ServerMessageOf,
   type ServerType,
@@ -61,20 +64,33 @@ export interface ConnectOptions {
 export interface SendOptions {
   /**
    * Copied by the server onto its answer (docs/PROTOCOL.md "Labels"): our own copy of the
-   * `message`/`private`, or the `error` that refuses the line. At most 64 bytes of UTF-8.
+   * `message`/`private`, or the `error` that refuses the line. At most 64 bytes of UTF-8, and not
+   * one that is still waiting for its answer. With `done` and no label, the connection picks one.
    */
   label?: string;
 }
 
-function labelled<T extends ClientMessage>(message: T, options: SendOptions): T {
-  return options.label === undefined ? message : { ...message, label: options.label };
+/** Options for say(), me() and msg(). */
+export interface LineOptions<A extends ServerMessage> extends SendOptions {
+  /** Called once, with our own copy of the line, or with the ServerError refusing it (or a ConnectionError). */
+  done?: (err: Error | undefined, answer?: A) => void;
 }
+
+/** Options for say() and me(). */
+export interface SayOptions extends LineOptions<MessageMsg> {
+  /** The room to say it in (one we are in; "#rust" or "rust"). Default: our current room (`room`). */
+  room?: string;
+}
+
+/** Auto labels start with this, so that they read as ours in a capture. */
+const AUTO_LABEL = 'fc.';
 
 /** Module-private: what connect() feeds a Connection with; not part of the bot API. */
 const RECEIVE = Symbol('receive');
 const FAIL = Symbol('fail');
 
-type Pending = { ref: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match: (m: ServerMessage) => boolean };
+/** A request waiting for its answer: the labelled message of type `answer`, or the labelled error. */
+type Pending = { answer: ServerType; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match?: (m: ServerMessage) => boolean };
 
 export interface ConnectionEvents {
   message: [ServerMessage];
@@ -86,11 +102,18 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   /** The server's welcome. */
   readonly welcome: WelcomeMsg;
   #name: string;
-  #room: string;
+  /** Our rooms, as the server names them, in the order we joined them; replaced, never mutated. */
+  #rooms: readonly string[];
+  /** Where say() goes without a room: the last joined (set when join() is sent), else the first room. */
+  #current: string | undefined;
 
   private readonly socket: net.Socket;
   private readonly queue: AsyncQueue<ServerMessage>;
-  private readonly pending: Pending[] = [];
+  /** Requests waiting for an answer, by label: the only way an answer is matched to its request. */
+  private readonly pending = new Map<string, Pending>();
+  private nextLabel = 1;
+  /** join() calls still waiting: while there are any, the last one sent names the current room. */
+  private joining = 0;
   private corked = false;
   private closedWith: Error | undefined;
   private isClosed = false;
@@ -106,7 +129,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.socket = socket;
     this.welcome = welcome;
     this.#name = welcome.you;
-    this.#room = welcome.rooms[0]?.room ?? MAIN_ROOM;
+    this.#rooms = Object.freeze(welcome.rooms.map((r) => r.room));
+    this.#current = this.#rooms[0];
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.queue = new AsyncQueue<ServerMessage>(
       10_000,
@@ -151,54 +175,89 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.socket.write(encode(message));
   }
 
-  /** Say `text` in our room. With a `label`, our own copy of the `message` (or the `error` refusing it) carries it. */
-  say(text: string, options: SendOptions = {}): void {
-    this.send(labelled({ type: 'say', text }, options));
+  /**
+   * Say `text` in `options.room`, or in our current room (`room`). With `done`, it is called with
+   * our own copy of the `message`, or with the ServerError that refuses it (`not_in_room`,
+   * `rate_limited`, ...). Throws ConnectionError when closed, ProtocolError for a bad label.
+   */
+  say(text: string, options: SayOptions = {}): void {
+    this.line({ type: 'say', ...this.sayRoom(options), text }, 'message', options);
   }
 
   /** An action ("/me waves"): as say(). */
-  me(text: string, options: SendOptions = {}): void {
-    this.send(labelled({ type: 'say', text, action: true }, options));
+  me(text: string, options: SayOptions = {}): void {
+    this.line({ type: 'say', ...this.sayRoom(options), text, action: true }, 'message', options);
   }
 
-  /** A private message to `to`. With a `label`, our own copy of the `private` (or the `error` refusing it) carries it. */
-  msg(to: string, text: string, options: SendOptions = {}): void {
-    this.send(labelled({ type: 'msg', to, text }, options));
+  /** A private message to `to`; `done` gets our own copy of the `private` (or `no_such_user`, ...). */
+  msg(to: string, text: string, options: LineOptions<PrivateMsg> = {}): void {
+    this.line({ type: 'msg', to, text }, 'private', options);
   }
 
-  /** Move to another room ("#rust" or "rust"); resolves with the new room's member list. */
-  async join(room: string): Promise<RoomMsg> {
+  /**
+   * Join a room too ("#rust" or "rust"), and make it our current room; we stay in the others.
+   * Resolves with the room's state (topic, members). Rejects with ServerError: `bad_room`,
+   * `too_many_rooms`. Joining a room we are in just answers its state.
+   */
+  async join(room: string, options: SendOptions = {}): Promise<RoomMsg> {
     const target = normalizeRoom(room);
-    const reply = await this.request<RoomMsg>({ type: 'join', room: target }, (m) => m.type === 'room');
-    return reply;
+    const before = this.#current;
+    // Set before the answer: the server handles our requests in order, so a say() right after an
+    // unawaited join() already goes to the new room.
+    this.#current = target;
+    this.joining++;
+    try {
+      const reply = await this.request<RoomMsg>({ type: 'join', room: target }, 'room', options.label);
+      if (this.#current === target) this.#current = reply.room;
+      return reply;
+    } catch (err) {
+      if (this.#current === target) this.#current = before !== undefined && this.isIn(before) ? before : this.#rooms.at(-1);
+      throw err;
+    } finally {
+      this.joining--;
+    }
+  }
+
+  /** Leave `room`, with a `reason` for the others if given. Resolves with our own `left`; rejects with `not_in_room`. */
+  part(room: string, reason?: string, options: SendOptions = {}): Promise<LeftMsg> {
+    const message: ClientMessage = reason === undefined ? { type: 'part', room: normalizeRoom(room) } : { type: 'part', room: normalizeRoom(room), reason };
+    return this.request<LeftMsg>(message, 'left', options.label);
+  }
+
+  /**
+   * Without `text`, ask for `room`'s topic (any room); with it, set it (`""` clears; members only).
+   * Resolves with the `topic` reply (`text: ""`, `by: ""`, `ts: 0` when there is none).
+   */
+  topic(room: string, text?: string, options: SendOptions = {}): Promise<TopicMsg> {
+    const message: ClientMessage = text === undefined ? { type: 'topic', room: normalizeRoom(room) } : { type: 'topic', room: normalizeRoom(room), text };
+    return this.request<TopicMsg>(message, 'topic', options.label);
   }
 
   /** Change our name; resolves when the server has announced it. */
-  async nick(name: string): Promise<RenamedMsg> {
-    const before = foldName(this.name);
-    return this.request<RenamedMsg>({ type: 'nick', name }, (m) => m.type === 'renamed' && foldName(m.from) === before);
+  nick(name: string, options: SendOptions = {}): Promise<RenamedMsg> {
+    return this.request<RenamedMsg>({ type: 'nick', name }, 'renamed', options.label);
   }
 
   /** Everyone logged in on the server. */
-  who(): Promise<UsersMsg> {
-    return this.request<UsersMsg>({ type: 'who' }, (m) => m.type === 'users');
+  who(options: SendOptions = {}): Promise<UsersMsg> {
+    return this.request<UsersMsg>({ type: 'who' }, 'users', options.label);
   }
 
-  /** Everyone in our room. */
-  look(): Promise<RoomMsg> {
-    return this.request<RoomMsg>({ type: 'look' }, (m) => m.type === 'room');
+  /** Who is in `room` (any room), or in our current room; rejects with `not_in_room` when we are in none. */
+  look(room?: string, options: SendOptions = {}): Promise<RoomMsg> {
+    const target = room === undefined ? this.#current : normalizeRoom(room);
+    return this.request<RoomMsg>(target === undefined ? { type: 'look' } : { type: 'look', room: target }, 'room', options.label);
   }
 
   /** Rooms that have people in them. */
-  rooms(): Promise<RoomsListMsg> {
-    return this.request<RoomsListMsg>({ type: 'rooms' }, (m) => m.type === 'rooms');
+  rooms(options: SendOptions = {}): Promise<RoomsListMsg> {
+    return this.request<RoomsListMsg>({ type: 'rooms' }, 'rooms', options.label);
   }
 
   /** Round trip to the server; resolves with the time it took in ms. */
   async ping(): Promise<number> {
     const start = performance.now();
-    const token = `p${Math.floor(Math.random() * 1e9)}`;
-    await this.request({ type: 'ping', token }, (m) => m.type === 'pong' && m.token === token);
+    await this.request({ type: 'ping' }, 'pong');
     return performance.now() - start;
   }
 
@@ -253,15 +312,62 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.socket.destroy();
   }
 
-  private request<T extends ServerMessage>(message: ClientMessage, match: (m: ServerMessage) => boolean): Promise<T> {
+  /** say/me/msg: throw when closed or given a bad label (as send() does); settle `done` if given. */
+  private line<A extends ServerMessage>(message: ClientMessage, answer: ServerType, options: LineOptions<A>): void {
+    if (!this.isOpen) throw new ConnectionError('closed', 'connection is closed');
+    this.checkLabel(message.type, options.label);
+    const { done } = options;
+    if (done === undefined) {
+      this.send(options.label === undefined ? message : { ...message, label: options.label });
+      return;
+    }
+    this.request<A>(message, answer, options.label).then(
+      (m) => done(undefined, m),
+      (err: Error) => done(err),
+    );
+  }
+
+  /** Send `message` with a label nobody is waiting on, and settle from the answer carrying it. */
+  private request<T extends ServerMessage>(message: ClientMessage, answer: ServerType, label?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (!this.isOpen) {
         reject(new ConnectionError('closed', 'connection is closed'));
         return;
       }
-      this.pending.push({ ref: message.type, resolve: resolve as (m: ServerMessage) => void, reject, match });
-      this.send(message);
+      this.checkLabel(message.type, label);
+      const key = label ?? this.freshLabel();
+      this.pending.set(key, { answer, resolve: resolve as (m: ServerMessage) => void, reject });
+      try {
+        this.send({ ...message, label: key });
+      } catch (err) {
+        this.pending.delete(key);
+        throw err;
+      }
     });
+  }
+
+  private checkLabel(type: string, label: string | undefined): void {
+    if (label === undefined) return;
+    // The server refuses a bad label with an unlabelled error, which could never settle a request.
+    if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES) throw new ProtocolError('bad_request', `label must be at most ${MAX_LABEL_BYTES} bytes of UTF-8`, type);
+    if (this.pending.has(label)) throw new ProtocolError('bad_request', `label "${label}" is still waiting for its answer`, type);
+  }
+
+  private freshLabel(): string {
+    let label: string;
+    do label = `${AUTO_LABEL}${this.nextLabel++}`;
+    while (this.pending.has(label));
+    return label;
+  }
+
+  private sayRoom(options: SayOptions): { room?: string } {
+    const room = options.room === undefined ? this.#current : normalizeRoom(options.room);
+    return room === undefined ? {} : { room };
+  }
+
+  private isIn(room: string): boolean {
+    const folded = foldName(room);
+    return this.#rooms.some((r) => foldName(r) === folded);
   }
 
   /** @internal Called by connect()'s decoder for every message after the welcome. */
@@ -270,9 +376,22 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     return this.#name;
   }
 
-  /** Our current room: the last one joined (follows join). */
-  get room(): string {
-    return this.#room;
+  /**
+   * Our current room, where say() and look() go without a room: the last one join() was called for
+   * (from the moment it is sent), else the first of the welcome's rooms; when we leave it, the
+   * last of our other rooms. Undefined while we are in none.
+   */
+  get room(): string | undefined {
+    return this.#current;
+  }
+
+  /**
+   * The rooms we are in (`rooms()` is every room on the server), in the order we joined them, as the server names them: from the welcome,
+   * then every `room` answer that lists us (join, look), and our own `left` (part, kick). A new
+   * array after each change; read-only.
+   */
+  get joinedRooms(): readonly string[] {
+    return this.#rooms;
   }
 
   /** For connect() only: the symbol is not exported, so bots cannot call it. */
@@ -287,24 +406,46 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
         if (foldName(message.from) === foldName(this.#name)) this.#name = message.to;
         break;
       case 'room':
-        this.#room = message.room;
+        // The stream is in order, so a `room` snapshot says whether we are in it at this point.
+        if (message.users.some((u) => foldName(u) === foldName(this.#name))) this.enter(message.room);
+        else this.leave(message.room);
         break;
-      case 'error':
-        this.rejectPending(message);
+      case 'left':
+        if (foldName(message.name) === foldName(this.#name)) this.leave(message.room);
         break;
       default:
         break;
     }
-    const index = this.pending.findIndex((p) => p.match(message));
-    if (index >= 0) this.pending.splice(index, 1)[0]!.resolve(message);
+    if ('label' in message && message.label !== undefined) this.settle(message.label, message);
     this.queue.push(message);
     this.emit('message', message);
   }
 
-  private rejectPending(error: ErrorMsg): void {
-    if (error.ref === undefined) return;
-    const index = this.pending.findIndex((p) => p.ref === error.ref);
-    if (index >= 0) this.pending.splice(index, 1)[0]!.reject(new ServerError(error.code, error.message, error.ref));
+  /** Settle the request labelled `label` with `message`, when it is its answer or its refusal. */
+  private settle(label: string, message: ServerMessage): void {
+    const waiting = this.pending.get(label);
+    if (waiting === undefined) return;
+    if (message.type === 'error') {
+      this.pending.delete(label);
+      waiting.reject(new ServerError(message.code, message.message, message.ref));
+    } else if (message.type === waiting.answer) {
+      this.pending.delete(label);
+      waiting.resolve(message);
+    }
+  }
+
+  private enter(room: string): void {
+    if (this.isIn(room)) return;
+    this.#rooms = Object.freeze([...this.#rooms, room]);
+    // A join another way (send()) makes the new room current too, unless a join() sent since decides.
+    if (this.joining === 0) this.#current = room;
+  }
+
+  private leave(room: string): void {
+    if (!this.isIn(room)) return;
+    const folded = foldName(room);
+    this.#rooms = Object.freeze(this.#rooms.filter((r) => foldName(r) !== folded));
+    if (this.#current !== undefined && foldName(this.#current) === folded) this.#current = this.#rooms.at(-1);
   }
 
   private checkAlive(interval: number, timeout: number): void {
@@ -330,7 +471,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.isClosed = true;
     clearInterval(this.liveness);
     const reason = err ?? new ConnectionError('closed', 'connection closed');
-    for (const p of this.pending.splice(0)) p.reject(reason);
+    for (const p of this.pending.values()) p.reject(reason);
+    this.pending.clear();
     this.queue.stop(err);
     this.resolveClosed(err);
     this.emit('close', err);

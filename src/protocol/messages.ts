@@ -2,7 +2,7 @@
  * @module
  * The message vocabulary of protocol version 2 (docs/PROTOCOL.md): every frame's payload is one of
  * these maps, discriminated on `type`. Limits live here too, so that server, client and bots agree.
- * (History, search and accounts, also version 2, come with the store.)
+ * (Search and accounts, also version 2, come next.)
  */
 
 export const PROTOCOL_VERSION = 2;
@@ -73,6 +73,8 @@ export interface HelloMsg extends Labelled {
   password?: string;
   /** Rooms to start in (default ["#main"]); folded, without repeats. */
   rooms?: string[];
+  /** Catch-up: room → the last message id the client has of it; that room's history is what came after. */
+  since?: Record<string, number>;
   client?: string;
 }
 /** `room` may be left out only by a user in exactly one room. */
@@ -82,7 +84,10 @@ export interface WhoMsg extends Labelled { type: 'who' }
 /** `room` may be left out by a user in exactly one room. */
 export interface LookMsg extends Labelled { type: 'look'; room?: string }
 export interface RoomsMsg extends Labelled { type: 'rooms' }
-export interface JoinMsg extends Labelled { type: 'join'; room: string }
+/** `since`: the last message id the client has of the room (catch-up instead of the latest). */
+export interface JoinMsg extends Labelled { type: 'join'; room: string; since?: number }
+/** A page of history: of `room` (a member only) or of the private conversation `with` a name. */
+export interface HistoryRequestMsg extends Labelled { type: 'history'; room?: string; with?: string; before?: number; after?: number; limit?: number }
 export interface PartMsg extends Labelled { type: 'part'; room: string; reason?: string }
 /** Without `text`: ask for the topic; with it: set it ("" clears). */
 export interface TopicRequestMsg extends Labelled { type: 'topic'; room: string; text?: string }
@@ -104,7 +109,8 @@ export type ClientMessage =
   | NickMsg
   | PingMsg
   | PongMsg
-  | LogoutMsg;
+  | LogoutMsg
+  | HistoryRequestMsg;
 export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
@@ -114,6 +120,8 @@ export interface RoomState { room: string; topic: string; users: string[] }
 export interface Limits {
   /** Rooms one user may be in at once. */
   maxRooms: number;
+  /** Messages in one `history` page at most (a server without a store may leave it out). */
+  historyLimit?: number;
   /** Bytes of a chat text. */
   text: number;
   /** Bytes of a topic. */
@@ -141,8 +149,8 @@ export interface MessageMsg extends Labelled { type: 'message'; id: number; ts: 
 export interface PrivateMsg extends Labelled { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
 /** `host` only where the server is started with --show-addresses. */
 export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host?: string; clients: number }
-/** `text`: the parting or kicking reason, when one was given. */
-export interface LeftMsg { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
+/** `text`: the parting or kicking reason, when one was given. Labelled on our own copy of our own `part`. */
+export interface LeftMsg extends Labelled { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
 /** A room's topic: the answer to a topic query, and to every member when it changes. */
 export interface TopicMsg extends Labelled { type: 'topic'; room: string; text: string; by: string; ts: number }
 export interface RenamedMsg extends Labelled { type: 'renamed'; ts: number; from: string; to: string }
@@ -150,6 +158,8 @@ export interface UsersMsg extends Labelled { type: 'users'; users: string[]; cli
 export interface RoomMsg extends Labelled { type: 'room'; room: string; topic: string; users: string[] }
 export interface RoomInfo { room: string; users: number; topic: string }
 export interface RoomsListMsg extends Labelled { type: 'rooms'; rooms: RoomInfo[] }
+/** Oldest first; `more`: older (latest, before) or newer (after, since) messages exist beyond the page. */
+export interface HistoryMsg extends Labelled { type: 'history'; room?: string; with?: string; messages: (MessageMsg | PrivateMsg)[]; more: boolean }
 export interface NoticeMsg { type: 'notice'; text: string }
 export interface ErrorMsg extends Labelled { type: 'error'; code: ErrorCode; message: string; ref?: string }
 export interface ServerPingMsg { type: 'ping'; token?: string | number }
@@ -167,6 +177,7 @@ export type ServerMessage =
   | UsersMsg
   | RoomMsg
   | RoomsListMsg
+  | HistoryMsg
   | NoticeMsg
   | ErrorMsg
   | ServerPingMsg

@@ -14,6 +14,8 @@ import {
   type ClientMessage,
   type ErrorCode,
   type LeftReason,
+  type MessageMsg,
+  type PrivateMsg,
   type ServerMessage,
 } from './messages.js';
 import { isValidName, isValidRoom } from './names.js';
@@ -74,6 +76,30 @@ function roomList(v: Fields, ref: string): string[] | undefined {
     if (!isValidRoom(r)) fail('bad_room', 'every room must be "#" followed by 1-32 letters, digits, "_", "-" or "."', ref);
     return r.normalize('NFC');
   });
+}
+
+/** An optional id or count: a whole number from 0 to 2^53-1. */
+function optionalId(v: Fields, field: string, ref: string): number | undefined {
+  const value = v[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail('bad_request', `${field} must be a whole number >= 0`, ref);
+  return value;
+}
+
+/** hello.since: room → last id seen, for at most as many rooms as hello.rooms may name. */
+function sinceMap(v: Fields, ref: string): Record<string, number> | undefined {
+  const value = v['since'];
+  if (value === undefined || value === null) return undefined;
+  if (!isMap(value)) fail('bad_request', 'since must be a map of room to message id', ref);
+  const entries = Object.entries(value);
+  if (entries.length > DEFAULT_MAX_ROOMS_PER_USER * 5) fail('bad_request', `since names more than ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [r, id] of entries) {
+    if (!isValidRoom(r)) fail('bad_room', 'every room of since must be "#" followed by 1-32 letters, digits, "_", "-" or "."', ref);
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) fail('bad_request', 'since ids must be whole numbers >= 0', ref);
+    out[r.normalize('NFC')] = id;
+  }
+  return out;
 }
 
 function text(v: Fields, ref: string, field = 'text'): string {
@@ -143,6 +169,8 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       const rooms = roomList(v, type);
       if (password !== undefined) msg.password = password;
       if (rooms !== undefined) msg.rooms = rooms;
+      const since = sinceMap(v, type);
+      if (since !== undefined) msg.since = since;
       if (client !== undefined) msg.client = client;
       return msg;
     }
@@ -164,8 +192,26 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       const where = optionalRoom(v, type);
       return where === undefined ? { type } : { type, room: where };
     }
-    case 'join':
-      return { type, room: room(v, type) };
+    case 'join': {
+      const since = optionalId(v, 'since', type);
+      return since === undefined ? { type, room: room(v, type) } : { type, room: room(v, type), since };
+    }
+    case 'history': {
+      const msg: ClientMessage = { type };
+      const hasRoom = v['room'] !== undefined && v['room'] !== null;
+      const hasWith = v['with'] !== undefined && v['with'] !== null;
+      if (hasRoom === hasWith) fail('bad_request', 'history needs "room" or "with" (one of them)', type);
+      if (hasRoom) msg.room = room(v, type);
+      else msg.with = name(v, 'with', type);
+      const before = optionalId(v, 'before', type);
+      const after = optionalId(v, 'after', type);
+      if (before !== undefined && after !== undefined) fail('bad_request', 'history takes "before" or "after", not both', type);
+      if (before !== undefined) msg.before = before;
+      if (after !== undefined) msg.after = after;
+      const limit = optionalId(v, 'limit', type);
+      if (limit !== undefined) msg.limit = limit;
+      return msg;
+    }
     case 'part': {
       const reason = optionalString(v, 'reason', type);
       if (reason !== undefined && textProblem(reason)) fail('bad_text', 'reason must be text without control characters', type);
@@ -227,7 +273,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
 }
 
 /** Server messages that can answer a request, and so carry its label. */
-const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'error', 'pong', 'renamed', 'bye']);
+const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'left', 'history', 'error', 'pong', 'renamed', 'bye']);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
   switch (type) {
@@ -255,6 +301,7 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
           topic: typeof limits['topic'] === 'number' ? limits['topic'] : MAX_TOPIC_BYTES,
         },
       };
+      if (typeof limits['historyLimit'] === 'number') msg.limits.historyLimit = limits['historyLimit'];
       if (typeof v['software'] === 'string') msg.software = v['software'];
       if (typeof v['motd'] === 'string') msg.motd = v['motd'];
       return msg;
@@ -316,6 +363,21 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
           return { room: str(r, 'room', type), users: num(r, 'users', type), topic: typeof r['topic'] === 'string' ? r['topic'] : '' };
         }),
       };
+    }
+    case 'history': {
+      const list = v['messages'];
+      if (!Array.isArray(list)) fail('bad_request', 'server history.messages must be a list', type);
+      const msg: ServerMessage = {
+        type,
+        messages: list.map((m: unknown) => {
+          if (!isMap(m) || (m['type'] !== 'message' && m['type'] !== 'private')) fail('bad_request', 'server history entry must be a message or private map', type);
+          return parseServerBody(m['type'], m) as MessageMsg | PrivateMsg;
+        }),
+        more: v['more'] === true,
+      };
+      if (typeof v['room'] === 'string') msg.room = v['room'];
+      if (typeof v['with'] === 'string') msg.with = v['with'];
+      return msg;
     }
     case 'notice':
       return { type, text: str(v, 'text', type) };

@@ -4,13 +4,17 @@
  * ChatServer.listen(). Signals → shutdown. Nothing else lives here.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/internal.js';
 import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
+import { MemoryStore } from './store/memory.js';
+import { openSqliteStore } from './store/sqlite.js';
+import { StoreError, type Store } from './store/store.js';
 import { VERSION } from './version.js';
 
 const seconds = (ms: number): number => ms / 1000;
@@ -19,6 +23,7 @@ const seconds = (ms: number): number => ms / 1000;
 const SINGLE_FLAGS = [
   'host', 'port', 'text-port', 'tls-port', 'tls-cert', 'tls-key', 'password', 'password-file', 'name', 'motd', 'max-frame', 'max-sendq',
   'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip', 'log-level',
+  'data-dir', 'history-on-join', 'history-limit',
 ] as const;
 
 /** The text of a file a flag names; one that cannot be read is an error naming the flag. */
@@ -94,6 +99,10 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('show-addresses', { type: 'boolean', default: false, describe: 'show joiners\' addresses in joined messages' })
           .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address (IPv6: per /64) at most (0 = no limit)' })
           .option('limit-loopback', { type: 'boolean', default: !DEFAULTS.exemptLoopback, describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)' })
+          .option('data-dir', { type: 'string', default: DEFAULTS.dataDir, describe: 'directory for the message store (created if missing)' })
+          .option('store', { type: 'boolean', default: true, describe: 'keep history on disk (--no-store: memory only, lost at exit)' })
+          .option('history-on-join', { type: 'number', default: DEFAULTS.historyOnJoin, describe: 'messages of history sent on join' })
+          .option('history-limit', { type: 'number', default: DEFAULTS.historyLimit, describe: 'messages in one history page at most' })
           .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
           .check((a) => {
             for (const flag of SINGLE_FLAGS) {
@@ -107,9 +116,12 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
             if (!Number.isInteger(a['max-frame']) || a['max-frame'] < 64 || a['max-frame'] > MAX_FRAME_LIMIT) {
               throw new Error(`--max-frame must be between 64 and ${MAX_FRAME_LIMIT}`);
             }
-            for (const key of ['max-sendq', 'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip'] as const) {
+            for (const key of ['max-sendq', 'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip', 'history-on-join'] as const) {
               if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
             }
+            if (!Number.isInteger(a['history-on-join']) || a['history-on-join'] > a['history-limit']) throw new Error('--history-on-join must be a whole number no larger than --history-limit');
+            if (!Number.isInteger(a['history-limit']) || a['history-limit'] < 1 || a['history-limit'] > 1000) throw new Error('--history-limit must be between 1 and 1000');
+            if (a['data-dir'] === '') throw new Error('--data-dir is empty; name a directory, or use --no-store');
             if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key'])) throw new Error('--tls-port needs --tls-cert and --tls-key');
             if (!a['tls-cert'] !== !a['tls-key']) throw new Error('--tls-cert and --tls-key go together');
             return true;
@@ -164,6 +176,10 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           showAddresses: a['show-addresses'],
           maxConnsPerIp: a['max-conns-per-ip'],
           exemptLoopback: !a['limit-loopback'],
+          dataDir: a['data-dir'],
+          store: a.store,
+          historyOnJoin: a['history-on-join'],
+          historyLimit: a['history-limit'],
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,
           maxAuthFailures: DEFAULTS.maxAuthFailures,
           logLevel: a['log-level'] as LogLevel,
@@ -189,7 +205,16 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     process.exit(2);
   }
   if (!config) return; // --help or --version was printed
-  const server = new ChatServer(config);
+  let store: Store;
+  let where: string;
+  try {
+    ({ store, where } = openStore(config));
+  } catch (err) {
+    // One line and a non-zero exit: a service manager restarting us would only fail the same way.
+    process.stderr.write(`chat-server: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const server = new ChatServer(config, { store });
   process.on('uncaughtException', (err) => server.log.error('uncaught_exception', { error: String(err?.stack ?? err) }));
   process.on('unhandledRejection', (err) => server.log.error('unhandled_rejection', { error: String((err as Error)?.stack ?? err) }));
   // Before the listening line: whoever reads it may signal at once, and without a handler
@@ -229,8 +254,22 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     info.tlsPort !== undefined ? `TLS port ${info.tlsPort}` : '',
     config.password !== undefined ? 'password required' : '',
   ].filter(Boolean);
+  process.stdout.write(`framechat ${VERSION} history: ${where}\n`);
   process.stdout.write(`framechat ${VERSION} listening on ${formatHost(info.host)}:${info.port}${extra.length ? ` (${extra.join(', ')})` : ''}\n`);
 
+}
+
+/** The store the config asks for: SQLite in the data directory, or memory only. */
+function openStore(config: ServerConfig): { store: Store; where: string } {
+  if (!config.store) return { store: new MemoryStore({ perRoom: config.historyLimit * 5 }), where: 'in memory only (--no-store)' };
+  const file = path.join(config.dataDir, 'framechat.sqlite');
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new StoreError('unwritable', `--data-dir ${config.dataDir}: cannot create it (${e.code ?? e.message})`);
+  }
+  return { store: openSqliteStore(file), where: file };
 }
 
 function formatHost(host: string): string {

@@ -11,6 +11,7 @@ import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/
 import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';
+import { history } from './handlers/history.js';
 import { hello, logout, nick, ping, pong } from './handlers/session.js';
 import type { Session, User } from './session.js';
 
@@ -46,6 +47,8 @@ function sum(counts: number[]): number {
 
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
+  // A page costs in proportion to what it may return, as a list reply does.
+  history: { beforeLogin: false, cost: (ctx, _session, m) => listCost(Math.min(m.limit ?? ctx.config.historyLimit, ctx.config.historyLimit)), run: history },
   join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(roomOf(ctx, m.room)).size + 1), run: join },
   logout: { beforeLogin: true, cost: 1, run: logout },
   look: {

@@ -50,6 +50,14 @@ export interface ServerConfig {
   maxPayloadErrors: number;
   /** Failed password attempts per address per minute before further attempts are refused. */
   maxAuthFailures: number;
+  /** Where the store lives (the CLI opens `<dataDir>/framechat.sqlite`), relative to the cwd. */
+  dataDir: string;
+  /** false: memory only (`--no-store`), history from an in-memory ring. */
+  store: boolean;
+  /** Messages of a room's history sent on join. */
+  historyOnJoin: number;
+  /** Messages in one `history` page at most (announced in welcome.limits.historyLimit). */
+  historyLimit: number;
   logLevel: LogLevel;
 }
 
@@ -73,6 +81,10 @@ export const DEFAULTS: ServerConfig = {
   exemptLoopback: true,
   maxPayloadErrors: 10,
   maxAuthFailures: 5,
+  dataDir: 'chat-data',
+  store: true,
+  historyOnJoin: 50,
+  historyLimit: 200,
   logLevel: 'info',
 };
 

@@ -8,6 +8,7 @@
  * in (docs/ARCHITECTURE.md).
  */
 import type { ClientMessage, LeftReason } from '../protocol/internal.js';
+import type { Archive } from './archive.js';
 import type { NameClaims } from './claims.js';
 import type { ServerConfig } from './config.js';
 import type { Directory } from './directory.js';
@@ -26,6 +27,8 @@ export interface Context {
   readonly directory: Directory;
   readonly fanout: Fanout;
   readonly ids: IdSource;
+  /** The store: handlers record what they deliver and read history through it. */
+  readonly archive: Archive;
   readonly claims: NameClaims;
   now(): number;
   /**

@@ -31,9 +31,25 @@ export interface OutboxSocket {
 
 const corked: Outbox[] = [];
 let flushScheduled = false;
+const beforeFlush = new Set<() => void>();
+
+/**
+ * Run `hook` before any corked byte is handed to a socket (the shared flush, an early flush, an
+ * end): the store commits the turn's messages there, so nothing leaves before it is durable.
+ * Returns the function that removes it.
+ */
+export function onBeforeFlush(hook: () => void): () => void {
+  beforeFlush.add(hook);
+  return () => beforeFlush.delete(hook);
+}
+
+function runBeforeFlush(): void {
+  for (const hook of beforeFlush) hook();
+}
 
 function flushAll(): void {
   flushScheduled = false;
+  runBeforeFlush();
   // Uncorking may run callbacks that write again; those cork anew and schedule the next flush.
   const batch = corked.splice(0);
   for (const outbox of batch) outbox.uncork();
@@ -90,6 +106,8 @@ export class Outbox {
   uncork(): void {
     if (!this.isCorked) return;
     this.isCorked = false;
+    // The shared flush ran the hooks already; an early flush or an end runs them here.
+    if (flushScheduled) runBeforeFlush();
     if (!this.socket.destroyed) this.socket.uncork();
   }
 

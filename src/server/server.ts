@@ -15,12 +15,15 @@ import type { Context } from './context.js';
 import { LocalDirectory, type Directory } from './directory.js';
 import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
-import { CounterIds, type IdSource } from './ids.js';
+import { Archive } from './archive.js';
+import type { IdSource } from './ids.js';
 import { Logger } from './log.js';
 import { Packet } from './packet.js';
 import { MinuteCounter } from './rate-limit.js';
 import { errorBytes, Refusals, REFUSE_LINGER_MS, type Refusal, type RefusalSlot } from './refusal.js';
 import { Rooms } from './rooms.js';
+import { MemoryStore } from './store/memory.js';
+import type { Store } from './store/store.js';
 import { modeOf } from './sniff.js';
 import { normalizeIp, Session, type SessionOptions } from './session.js';
 import { Users } from './users.js';
@@ -66,6 +69,8 @@ export interface ServerOptions {
    * registry; tests use it to make claims asynchronous).
    */
   claims?: (local: NameClaims) => NameClaims;
+  /** The store (the CLI opens SQLite in the data directory); default: in memory. Closed at shutdown. */
+  store?: Store;
 }
 
 export class ChatServer implements Context {
@@ -75,7 +80,8 @@ export class ChatServer implements Context {
   readonly rooms = new Rooms<Session>();
   readonly directory: Directory;
   readonly fanout: Fanout;
-  readonly ids: IdSource = new CounterIds();
+  readonly ids: IdSource;
+  readonly archive: Archive;
   readonly claims: NameClaims;
   readonly now: () => number;
 
@@ -102,6 +108,14 @@ export class ChatServer implements Context {
     this.fanout = new LocalFanout(this.rooms, this.users);
     const local = new LocalClaims((name) => this.users.holder(name)?.id);
     this.claims = options.claims ? options.claims(local) : local;
+    this.archive = new Archive(options.store ?? new MemoryStore(), this.log, (text) => this.noticeAll(text));
+    this.ids = this.archive.ids;
+  }
+
+  /** A `notice` to everyone logged in (there are no operator accounts yet: everyone is told). */
+  private noticeAll(text: string): void {
+    const notice = new Packet({ type: 'notice', text });
+    for (const session of this.sessions) if (session.loggedIn) session.deliver(notice);
   }
 
   /** Sessions: admitted connections past their TLS handshake. Refused ones are never counted. */
@@ -362,6 +376,7 @@ export class ChatServer implements Context {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const session of this.sessions) session.destroy('shutdown');
     await closed;
+    this.archive.close();
     this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();
   }

@@ -85,6 +85,7 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
           expectMsg('welcome', (r) => r.type === 'welcome' && r.you === m.name && r.rooms.length === 1 && r.rooms[0]!.room === MAIN_ROOM && r.clients === 1 && r.rooms[0]!.users.length === 1);
           me = m.name;
           rooms.push(MAIN_ROOM);
+          expectMsg(`history ${MAIN_ROOM}`, (r) => r.type === 'history' && r.room === MAIN_ROOM);
         }
         return true;
       case 'say': {
@@ -128,6 +129,13 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
           rooms.push(room);
         }
         expectMsg(`room ${room}`, (r) => r.type === 'room' && r.room === room && r.users.length === 1 && r.users[0] === me);
+        expectMsg(`history ${room}`, (r) => r.type === 'history' && r.room === room);
+        return true;
+      }
+      case 'history': {
+        if (m.with !== undefined) expectMsg('private history', (r) => r.type === 'history' && r.with === m.with && r.messages.length === 0);
+        else if (!rooms.includes(resolve(m.room!))) expectError('not_in_room');
+        else expectMsg(`history ${m.room}`, (r) => r.type === 'history' && r.room === resolve(m.room!));
         return true;
       }
       case 'part': {

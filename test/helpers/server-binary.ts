@@ -9,7 +9,9 @@
  * plus what `env` adds. dist/ is built first if it is missing.
  */
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -50,9 +52,18 @@ export interface ServerBinary {
 }
 
 const running = new Set<ServerBinary>();
+const dataDirs: string[] = [];
 afterEach(async () => {
   await Promise.all([...running].map((s) => s.crash()));
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A fresh data directory, removed after the test. */
+export function tempDataDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'framechat-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
 
 /**
  * Wait until the text of `stream` matches `pattern`. `text` gives the text collected so far (by a
@@ -126,13 +137,15 @@ function flag(args: string[], names: string[]): string | undefined {
 }
 
 /**
- * `chat-server start --host 127.0.0.1 --port 0 ...args`; resolves once it is listening. `args` may
+ * `chat-server start --host 127.0.0.1 --port 0 --data-dir <fresh> ...args`; resolves once it is listening. `args` may
  * give --host or --port instead (yargs would make a repeated flag an array, so the default is left out).
  */
 export async function startServerBinary(args: string[] = [], opts: ServerBinaryOptions = {}): Promise<ServerBinary> {
   const givenHost = flag(args, ['--host']);
   const host = givenHost ?? '127.0.0.1';
   const defaults = [...(givenHost === undefined ? ['--host', host] : []), ...(flag(args, ['--port', '-p']) === undefined ? ['--port', '0'] : [])];
+  // Each server its own store unless the test chose one: the store's file is locked by its server.
+  if (flag(args, ['--data-dir']) === undefined && !args.includes('--no-store') && opts.env?.['CHAT_DATA_DIR'] === undefined) defaults.push('--data-dir', tempDataDir());
   const { child, exited, stdout, stderr, output } = spawnBinary(['start', ...defaults, ...args], opts);
   const crash = async (): Promise<void> => {
     running.delete(server);

@@ -50,7 +50,7 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
     const { client: indie, welcome } = await IndependentClient.login(port, 'indie', { client: 'indie/0.1' });
 
     expect(welcome).toMatchObject({ type: 'welcome', protocol: 2, server: 'indie', you: 'indie', clients: 2, maxFrame: 65536, motd: 'welcome, independents' });
-    expect(welcome.limits).toEqual({ maxRooms: 20, text: 4096, topic: 512 });
+    expect(welcome.limits).toEqual({ maxRooms: 20, historyLimit: 200, text: 4096, topic: 512 });
     expect(welcome.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(welcome.rooms).toEqual([{ room: '#main', topic: '', users: ['bot', 'indie'] }]);
     const joined = await bot.waitFor('joined');

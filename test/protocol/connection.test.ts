@@ -222,7 +222,7 @@ describe('Connection', () => {
     void bot.logout();
     const seen: ServerMessage[] = [];
     for await (const m of bot) seen.push(m);
-    expect(seen.map((m) => m.type)).toEqual(['message', 'message', 'private', 'bye']);
+    expect(seen.map((m) => m.type)).toEqual(['history', 'message', 'message', 'private', 'bye']);
     expect(await bot.closed()).toBeUndefined();
     expect(() => bot.say('too late')).toThrow(ConnectionError);
   });

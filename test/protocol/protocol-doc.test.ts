@@ -40,7 +40,7 @@ describe('docs/PROTOCOL.md', () => {
   });
 
   it('lists every server message type', () => {
-    const types = ['welcome', 'message', 'private', 'joined', 'left', 'renamed', 'topic', 'users', 'room', 'rooms', 'notice', 'error', 'ping', 'pong', 'bye'];
+    const types = ['welcome', 'message', 'private', 'joined', 'left', 'renamed', 'topic', 'users', 'room', 'rooms', 'history', 'notice', 'error', 'ping', 'pong', 'bye'];
     expect(firstColumn('## Server to client').sort()).toEqual(types.sort());
   });
 

@@ -42,7 +42,7 @@ describe('asynchronous name claims', () => {
     const alice = await RawClient.connect(port);
     alice.sendBytes(Buffer.concat([encode({ type: 'hello', name: 'alice' }), encode({ type: 'say', text: 'first' }), encode({ type: 'who' })]));
     await alice.next('users');
-    expect(alice.messages.map((m) => m.type)).toEqual(['welcome', 'message', 'users']);
+    expect(alice.messages.map((m) => m.type)).toEqual(['welcome', 'history', 'message', 'users']);
   });
 
   it('keep the order around a nick: the say after it is from the new name', async () => {

@@ -13,6 +13,7 @@ async function loginAll(port: number, ...names: string[]): Promise<RawClient[]> 
   const clients: RawClient[] = [];
   for (const name of names) {
     const client = await RawClient.login(port, name);
+    await client.next('history'); // #main's, right after the welcome
     for (const other of clients) await other.next('joined', (m) => m.name === name);
     clients.push(client);
   }
@@ -45,7 +46,7 @@ describe('hello', () => {
       rooms: [{ room: '#main', topic: '', users: ['alice', 'bob'] }],
       clients: 2,
       maxFrame: 65536,
-      limits: { maxRooms: 20, text: 4096, topic: 512 },
+      limits: { maxRooms: 20, historyLimit: 200, text: 4096, topic: 512 },
       motd: 'be nice',
     });
     // Version 2: no address in joined unless the server runs with --show-addresses.

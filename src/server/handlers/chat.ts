@@ -25,6 +25,7 @@ export function say(ctx: Context, user: User, m: SayMsg): void {
   const room = sayRoom(ctx, user, m);
   const message: MessageMsg = { type: 'message', id: ctx.ids.next(), ts: ctx.now(), room, from: user.name, text: m.text };
   if (m.action) message.action = true;
+  ctx.archive.record(message);
   if (m.label === undefined) {
     ctx.fanout.toRoom(room, new Packet(message));
     return;
@@ -38,6 +39,7 @@ export function msg(ctx: Context, user: User, m: PrivateMsgMsg): void {
   const to = ctx.directory.user(m.to);
   if (to === undefined) throw new ProtocolError('no_such_user', `No user named "${m.to}" is online.`, 'msg');
   const message: PrivateMsg = { type: 'private', id: ctx.ids.next(), ts: ctx.now(), from: user.name, to, text: m.text };
+  ctx.archive.record(message);
   const toSelf = foldName(to) === foldName(user.name);
   // One copy each, the same id; a message to oneself arrives once. Only the sender's is labelled.
   const packet = new Packet(message);

@@ -8,6 +8,7 @@ import { foldName, ProtocolError, type JoinMsg, type JoinedMsg, type LookMsg, ty
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Session, User } from '../session.js';
+import { sendJoinHistory } from './history.js';
 
 /** The room a request names, as the server calls it. */
 export function roomOf(ctx: Context, room: string): string {
@@ -37,13 +38,24 @@ export function enterRoom(ctx: Context, user: User | Session, name: string, room
   ctx.fanout.toRoom(room, new Packet(joined), user.id);
 }
 
-export function join(ctx: Context, user: User, m: JoinMsg): void {
+export async function join(ctx: Context, user: User, m: JoinMsg): Promise<void> {
   const room = roomOf(ctx, m.room);
   if (!user.membership.has(room)) {
     checkRoomLimits(ctx, user, room);
+    const fresh = !ctx.directory.hasRoom(room);
     enterRoom(ctx, user, user.name, room, ctx.now());
+    if (fresh) await restoreTopic(ctx, room);
+    if (!user.active) return;
   }
   user.send({ type: 'room', ...roomState(ctx, room) });
+  await sendJoinHistory(ctx, user, room, m.since);
+}
+
+/** A room made anew takes its topic from the store: topics outlive their rooms' members. */
+export async function restoreTopic(ctx: Context, room: string): Promise<void> {
+  const topic = await ctx.archive.store.getTopic(room);
+  // Set only if no one changed it while the store was read.
+  if (topic !== undefined && ctx.rooms.topic(room).ts === 0) ctx.rooms.setTopic(room, topic);
 }
 
 export function part(ctx: Context, user: User, m: PartMsg): void {
@@ -65,6 +77,7 @@ export function topic(ctx: Context, user: User, m: TopicRequestMsg): void {
   if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `Join ${room} to set its topic.`, 'topic');
   const changed: TopicMsg = { type: 'topic', room, text: m.text, by: user.name, ts: ctx.now() };
   ctx.rooms.setTopic(room, { text: changed.text, by: changed.by, ts: changed.ts });
+  ctx.archive.setTopic(room, changed.text, changed.by, changed.ts);
   if (m.label === undefined) ctx.fanout.toRoom(room, new Packet(changed));
   else {
     ctx.fanout.toRoom(room, new Packet(changed), user.id);

@@ -23,7 +23,8 @@ import { Packet } from '../packet.js';
 import type { Answer } from '../commands.js';
 import type { Session, User } from '../session.js';
 import { SOFTWARE, VERSION } from '../version.js';
-import { checkRoomLimits, roomOf, roomState } from './rooms.js';
+import { sendJoinHistory } from './history.js';
+import { checkRoomLimits, restoreTopic, roomOf, roomState } from './rooms.js';
 
 /**
  * Constant-time password check: both sides are hashed to 32 bytes first, so neither the
@@ -70,11 +71,11 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
   }
   const claimed = ctx.claims.claim(m.name, session.id);
   if (claimed instanceof Promise) return claimed.then((ok) => enter(ctx, session, m, ok));
-  enter(ctx, session, m, claimed);
+  return enter(ctx, session, m, claimed);
 }
 
 /** The rest of hello, once the name claim has been answered. */
-function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): void {
+async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): Promise<void> {
   if (!session.active) {
     if (claimed) ctx.claims.release(m.name, session.id);
     return;
@@ -85,6 +86,8 @@ function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): v
   }
   // Every room first, so that each room's list has the newcomer; then the welcome; then the news.
   const entered: string[] = [];
+  /** Rooms this login made: their topics come from the store. */
+  const made: string[] = [];
   const refused: ProtocolError[] = [];
   for (const room of m.rooms ?? [MAIN_ROOM]) {
     const where = roomOf(ctx, room);
@@ -96,9 +99,13 @@ function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): v
       refused.push(err);
       continue;
     }
+    const fresh = !ctx.directory.hasRoom(where);
     ctx.rooms.join(session, where);
     entered.push(where);
+    if (fresh) made.push(where);
   }
+  for (const room of made) await restoreTopic(ctx, room);
+  if (!session.active) return;
   const welcome: WelcomeMsg = {
     type: 'welcome',
     protocol: PROTOCOL_VERSION,
@@ -110,7 +117,7 @@ function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): v
     rooms: entered.map((room) => roomState(ctx, room)),
     clients: ctx.directory.clients,
     maxFrame: ctx.config.maxFrame,
-    limits: { maxRooms: ctx.config.maxRoomsPerUser, text: MAX_TEXT_BYTES, topic: MAX_TOPIC_BYTES },
+    limits: { maxRooms: ctx.config.maxRoomsPerUser, historyLimit: ctx.config.historyLimit, text: MAX_TEXT_BYTES, topic: MAX_TOPIC_BYTES },
   };
   if (ctx.config.motd !== undefined) welcome.motd = ctx.config.motd;
   session.send(welcome);
@@ -123,6 +130,14 @@ function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): v
     ctx.fanout.toRoom(room, new Packet(joined), session.id);
   }
   ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.directory.clients });
+  for (const room of entered) await sendJoinHistory(ctx, session, room, sinceFor(m, room));
+}
+
+/** The `since` hello gave for `room`, looked up as the client spelled it or folded. */
+function sinceFor(m: HelloMsg, room: string): number | undefined {
+  if (m.since === undefined) return undefined;
+  for (const [r, id] of Object.entries(m.since)) if (foldName(r) === room) return id;
+  return undefined;
 }
 
 export function nick(ctx: Context, user: User, m: NickMsg): Answer {

@@ -78,6 +78,13 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
       return [`Room ${message.room} (${message.users.length}): ${list(message.users)}`, ...(message.topic === '' ? [] : [`Topic: ${message.topic}`])];
     case 'rooms':
       return [`Rooms: ${message.rooms.length === 0 ? '(none)' : message.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`];
+    case 'history': {
+      // Stamped with the time: a past line must not read as one said just now.
+      const where = message.room ?? message.with ?? '';
+      if (message.messages.length === 0) return [`No history for ${where}.`];
+      const lines = message.messages.flatMap((m) => renderLines(m, viewer).map((l) => `[${clock(m.ts)}] ${l}`));
+      return message.more ? [`(${where} has older messages than these)`, ...lines] : lines;
+    }
     case 'notice':
       return [`*** ${message.text}`];
     case 'error':
@@ -92,6 +99,11 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
     case 'ping':
       return [];
   }
+}
+
+/** `ts` as HH:MM, UTC (the server does not know the reader's zone). */
+function clock(ts: number): string {
+  return new Date(ts).toISOString().slice(11, 16);
 }
 
 /** What the --text-port greets with, before anything is typed. */

@@ -1,0 +1,81 @@
+/**
+ * @module
+ * Archive: the server's side of the Store. It numbers messages (the store's IdSource), enqueues
+ * each message and topic as the handler makes it, and commits once per event-loop turn from the
+ * Outbox's before-flush hook, so no byte of a message reaches a socket before the message is in
+ * the store (one transaction per turn, not per message). A failed commit (disk full) never stops
+ * live chat: it is logged once, operators are told in a `notice`, and the store retries on later
+ * turns until it can write again.
+ */
+import type { MessageMsg, PrivateMsg } from '../protocol/internal.js';
+import type { Logger } from './log.js';
+import { onBeforeFlush } from './outbox.js';
+import type { CommitReport, IdSource, Store, StoredMessage } from './store/store.js';
+
+export class Archive {
+  readonly ids: IdSource;
+  /** True while commits fail; cleared by the first one that writes again. */
+  private failing = false;
+  private readonly removeHook: () => void;
+
+  constructor(
+    readonly store: Store,
+    private readonly log: Logger,
+    /** Tell the operators something (a `notice`). */
+    private readonly notify: (text: string) => void,
+  ) {
+    this.ids = store.ids;
+    this.removeHook = onBeforeFlush(() => this.commit());
+  }
+
+  /** Enqueue a room or private message for this turn's commit. */
+  record(message: MessageMsg | PrivateMsg): void {
+    const base = { id: message.id, ts: message.ts, from: message.from, text: message.text };
+    const stored: StoredMessage =
+      message.type === 'message'
+        ? { kind: 'room', room: message.room, ...base, ...(message.action ? { action: true } : {}) }
+        : { kind: 'private', to: message.to, ...base };
+    this.store.append(stored);
+  }
+
+  setTopic(room: string, text: string, by: string, ts: number): void {
+    this.store.setTopic(room, { text, by, ts });
+  }
+
+  /** Write what this turn enqueued; called before every flush. */
+  commit(): void {
+    let result: CommitReport | Promise<CommitReport>;
+    try {
+      result = this.store.commit();
+    } catch (err) {
+      this.log.error('store_commit_failed', { error: String((err as Error)?.stack ?? err) });
+      return;
+    }
+    if (result instanceof Promise) {
+      // An asynchronous store (a cluster's database) would hold this turn's flush until it settles;
+      // SQLite and memory commit synchronously, so only the report is awaited here.
+      result.then((r) => this.report(r), (err: unknown) => this.log.error('store_commit_failed', { error: String(err) }));
+      return;
+    }
+    this.report(result);
+  }
+
+  private report(r: CommitReport): void {
+    if (r.dropped > 0) this.log.error('store_dropped', { dropped: r.dropped });
+    if (r.error && !this.failing) {
+      this.failing = true;
+      this.log.error('store_write_failed', { code: r.error.code, error: r.error.message, pending: r.pending });
+      this.notify(`History is not being saved (${r.error.code === 'disk_full' ? 'disk full' : r.error.code}); live chat goes on.`);
+    } else if (!r.error && r.pending === 0 && r.written > 0 && this.failing) {
+      this.failing = false;
+      this.log.warn('store_recovered', { written: r.written });
+      this.notify('History is being saved again.');
+    }
+  }
+
+  close(): void {
+    this.removeHook();
+    this.commit();
+    this.store.close();
+  }
+}
