@@ -14,7 +14,6 @@
 import {
   connect,
   ConnectionError,
-  foldName,
   isValidName,
   isValidRoom,
   normalizeRoom,
@@ -25,17 +24,32 @@ import {
   type ErrorCode,
 } from '../protocol/internal.js';
 import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
-import type { ChatLine } from './line.js';
 import type { Line, PendingSend } from './outgoing.js';
 import { retry, type BackoffOptions } from './reconnect.js';
 import { apply, initialState, type ChatEvent, type ChatState, type RequestType } from './state.js';
+import {
+  applyWindows,
+  close,
+  focusActive,
+  focusedRoom,
+  focusNumber,
+  focusStep,
+  initialWindows,
+  join as joinWindow,
+  people,
+  query,
+  resume,
+  sayTarget,
+  type Shown,
+  type Windows,
+} from './windows.js';
 
 /** What a front end does with what the controller decides. */
 export interface Frontend {
-  /** New lines for the pane, in order. */
-  show(lines: ChatLine[], state: ChatState): void;
-  /** The state changed (status, room, users, pending sends). */
-  update(state: ChatState): void;
+  /** New lines, each for its window, in order; `bell`: a mention or private message arrived in a window not focused. */
+  show(shown: readonly Shown[], windows: Windows, bell: boolean): void;
+  /** The state or the windows changed (status, focus, members, pending sends). */
+  update(state: ChatState, windows: Windows): void;
   clear(): void;
   toggleUsers(): void;
   /** /urls: list the links the front end has shown (a no-op where lines are printed, not kept). */
@@ -83,6 +97,8 @@ function cutUnits(text: string, max: number): string {
 
 export class ChatApp implements CommandContext {
   private current: ChatState;
+  /** The windows (windows.ts): which exist, which is focused, each room's members and topic. */
+  private ws: Windows = initialWindows();
   private conn: Connection | undefined;
   private frontend: Frontend | undefined;
   private quitting = false;
@@ -95,7 +111,8 @@ export class ChatApp implements CommandContext {
   /** Set while the pace holds the next line back: the flush it wakes for. */
   private sendTimer: { timer: NodeJS.Timeout; at: number } | undefined;
   /** Lines made before a front end was set. */
-  private readonly backlog: ChatLine[] = [];
+  private readonly backlog: Shown[] = [];
+  private backlogBell = false;
   private countTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AppOptions) {
@@ -107,6 +124,10 @@ export class ChatApp implements CommandContext {
     return this.current;
   }
 
+  get windows(): Windows {
+    return this.ws;
+  }
+
   /**
    * Connect and log in. Rejects (ServerError, ConnectionError) when the first attempt fails, so
    * the command line can say why in one line and exit; later drops are handled here.
@@ -114,7 +135,7 @@ export class ChatApp implements CommandContext {
   async start(): Promise<void> {
     if (this.opts.insecure) this.dispatch({ type: 'local', kind: 'error', text: 'Warning: --insecure: the server certificate is not checked', now: this.now() });
     const conn = await connect(this.connectOptions(this.opts.name));
-    this.attach(conn, this.opts.room);
+    this.attach(conn);
   }
 
   /**
@@ -125,8 +146,8 @@ export class ChatApp implements CommandContext {
   setFrontend(frontend: Frontend): void {
     this.frontend = frontend;
     const backlog = this.backlog.splice(0);
-    if (backlog.length > 0) frontend.show(backlog, this.current);
-    frontend.update(this.current);
+    if (backlog.length > 0) frontend.show(backlog, this.ws, this.backlogBell);
+    frontend.update(this.current, this.ws);
   }
 
   /** A line the user entered: a command or text to say (`mode`: which front end, for /help). */
@@ -184,11 +205,20 @@ export class ChatApp implements CommandContext {
   // ---- CommandContext -----------------------------------------------------------------------
 
   say(text: string): void {
-    this.queueSend({ kind: 'say', text });
+    this.speak('say', text);
   }
 
   me(text: string): void {
-    this.queueSend({ kind: 'me', text });
+    this.speak('me', text);
+  }
+
+  /** A line typed in the focused window: to its room, or to the person of a private window. */
+  private speak(kind: 'say' | 'me', text: string): void {
+    const t = sayTarget(this.ws);
+    if (t.kind === 'none') return this.error(t.message);
+    // The protocol has no private actions: a /me in a private window is refused, not sent as something else.
+    if (t.kind === 'private') return kind === 'me' ? this.error('/me works in room windows; private messages have no actions') : this.msg(t.to, text);
+    this.queueSend({ kind, room: t.room, text });
   }
 
   msg(to: string, text: string): void {
@@ -201,7 +231,8 @@ export class ChatApp implements CommandContext {
   }
 
   look(): void {
-    this.request({ type: 'look' });
+    const room = focusedRoom(this.ws);
+    this.request(room === undefined ? { type: 'look' } : { type: 'look', room });
   }
 
   rooms(): void {
@@ -211,10 +242,67 @@ export class ChatApp implements CommandContext {
   join(room: string): void {
     const target = normalizeRoom(room);
     if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name: a room name is ${ROOM_RULE}`);
-    const from = this.current.room;
-    this.request({ type: 'join', room: target });
-    // One pane, one room: the server keeps us in both (protocol v2), so leave the one we came from.
-    if (this.conn && foldName(from) !== foldName(target)) this.conn.send({ type: 'part', room: from });
+    // The room's window opens and takes the focus when the server answers (a refused join opens nothing).
+    if (this.request({ type: 'join', room: target })) this.setWindows(joinWindow(this.ws, target));
+  }
+
+  part(reason?: string): void {
+    const room = focusedRoom(this.ws);
+    const w = this.ws.list.find((x) => x.id === this.ws.focused);
+    if (room === undefined || !w?.joined) return this.error(room === undefined ? 'This is not a room window: /part leaves the room of the window you are in' : `You are not in ${room}`);
+    this.sendPart(room, reason);
+  }
+
+  private sendPart(room: string, reason?: string): void {
+    const r = reason === undefined || reason.trim() === '' ? undefined : cutUnits(reason, MAX_QUIT_MESSAGE);
+    this.request(r === undefined ? { type: 'part', room } : { type: 'part', room, reason: r });
+  }
+
+  topic(text?: string): void {
+    const room = focusedRoom(this.ws);
+    if (room === undefined) return this.error('This is not a room window: /topic shows or sets the topic of the room you are in');
+    this.request(text === undefined ? { type: 'topic', room } : { type: 'topic', room, text });
+  }
+
+  window(n: number): void {
+    const r = focusNumber(this.ws, n);
+    if (!r.ok) return this.error(r.message);
+    this.setWindows(r.windows);
+  }
+
+  query(name: string): void {
+    if (!isValidName(name)) return this.error(`"${name}" is not a valid name`);
+    this.setWindows(query(this.ws, name));
+  }
+
+  close(n?: number): void {
+    const r = close(this.ws, n);
+    if (!r.ok) return this.error(r.message);
+    this.setWindows(r.windows);
+    // Closing a room we are still in leaves it (irssi's /window close).
+    if (r.part !== undefined && this.conn?.isOpen) this.sendPart(r.part);
+  }
+
+  /** Alt-a: the window with the loudest news. */
+  focusActive(): void {
+    this.setWindows(focusActive(this.ws));
+  }
+
+  /** Ctrl-N / Ctrl-P. */
+  focusStep(step: 1 | -1): void {
+    this.setWindows(focusStep(this.ws, step));
+  }
+
+  /** Everyone we know to be online, for /msg completion. */
+  people(): string[] {
+    return people(this.ws);
+  }
+
+  private setWindows(ws: Windows): void {
+    if (ws === this.ws) return;
+    this.ws = ws;
+    this.frontend?.update(this.current, ws);
+    for (const wake of [...this.idleWaiters]) wake();
   }
 
   nick(name: string): void {
@@ -271,8 +359,8 @@ export class ChatApp implements CommandContext {
       pingTimeout: this.opts.pingTimeout ?? 10_000,
     };
     if (this.opts.password !== undefined) o.password = this.opts.password;
-    // Start in the room we are in (or were asked for): hello.rooms, so we never pass through #main.
-    o.rooms = [this.current.room];
+    // Start in every room we are in (at first the one asked for): hello.rooms, so we never pass through #main.
+    o.rooms = this.ws.welcomed ? resume(this.ws).rooms : [this.opts.room === undefined ? '#main' : normalizeRoom(this.opts.room)];
     if (this.opts.tls) o.tls = true;
     if (this.opts.ca !== undefined) o.ca = this.opts.ca;
     if (this.opts.insecure) o.insecure = true;
@@ -283,10 +371,24 @@ export class ChatApp implements CommandContext {
     const outgoingBefore = this.current.outgoing;
     const { state, lines } = apply(this.current, event);
     this.current = state;
-    if (!this.frontend) this.backlog.push(...lines);
-    else {
-      if (lines.length > 0) this.frontend.show(lines, state);
-      this.frontend.update(state);
+    const r =
+      event.type === 'server'
+        ? applyWindows(this.ws, { type: 'server', message: event.message, lines, me: state.me })
+        : applyWindows(this.ws, { type: 'local', lines, to: event.type === 'status' ? 'status' : 'focused' });
+    this.ws = r.windows;
+    // The first welcome focuses a room: "Connected …" shows there too, so that the screen says where we are.
+    // So do the lines from before it (the --insecure warning): nothing is on the screen yet.
+    if (event.type === 'server' && event.message.type === 'welcome' && !r.shown.some((x) => x.window === r.windows.focused)) {
+      const focused = r.windows.focused;
+      if (!this.frontend) this.backlog.push(...this.backlog.filter((x) => 'line' in x && x.window === 1).map((x) => ({ ...x, window: focused })));
+      r.shown.push(...lines.map((line) => ({ window: focused, line })));
+    }
+    if (!this.frontend) {
+      this.backlog.push(...r.shown);
+      this.backlogBell ||= r.bell;
+    } else {
+      if (r.shown.length > 0) this.frontend.show(r.shown, r.windows, r.bell);
+      this.frontend.update(state, r.windows);
     }
     // A line added, settled or refused, or the connection come or gone: perhaps something may go now.
     if (state.outgoing !== outgoingBefore) this.flush();
@@ -299,7 +401,7 @@ export class ChatApp implements CommandContext {
     this.current = state;
     const conn = this.conn;
     for (const line of send) if (conn) this.transmit(conn, line);
-    if (send.length > 0) this.frontend?.update(state);
+    if (send.length > 0) this.frontend?.update(state, this.ws);
     if (this.sendTimer && this.sendTimer.at !== wakeAt) {
       clearTimeout(this.sendTimer.timer);
       this.sendTimer = undefined;
@@ -313,11 +415,12 @@ export class ChatApp implements CommandContext {
     }
   }
 
-  /** Take over a freshly logged-in connection: show its welcome, go to `room`, send what waits. */
-  private attach(conn: Connection, room: string | undefined): void {
+  /** Take over a freshly logged-in connection: show its welcome (hello.rooms put us in our rooms), send what waits. */
+  private attach(conn: Connection): void {
     this.conn = conn;
+    // A new connection, perhaps to a restarted server: message ids start afresh (we send no hello.since).
+    this.ws = { ...this.ws, list: this.ws.list.map((w) => (w.lastId === 0 ? w : { ...w, lastId: 0 })) };
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
-    void room; // hello.rooms started us there (connectOptions)
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     this.countTimer ??= setInterval(() => this.refreshCount(), this.opts.countRefreshMs ?? 30_000).unref();
     void this.pump(conn);
@@ -325,12 +428,13 @@ export class ChatApp implements CommandContext {
 
   /**
    * `joined` and `left` keep the count of people online only for our room. Where others come
-   * and go unheard (someone is in another room, or we are not where logins land), ask quietly.
+   * and go unheard (someone is in another room, or we are not in the login room), ask quietly.
    */
   private refreshCount(): void {
     const s = this.current;
     if (s.status !== 'online' || s.requests.some((r) => r.type === 'who' && r.quiet)) return;
-    if (s.clients > s.users.length || foldName(s.room) !== foldName(s.lobby)) this.request({ type: 'who' }, true);
+    const inLobby = this.ws.list.some((w) => w.kind === 'room' && w.joined && w.key === '#main');
+    if (s.clients > people(this.ws).length || !inLobby) this.request({ type: 'who' }, true);
   }
 
   /** Feed the connection's messages to the state until it closes, then reconnect (unless quitting). */
@@ -348,7 +452,6 @@ export class ChatApp implements CommandContext {
   }
 
   private async reconnect(cause: Error | undefined): Promise<void> {
-    const room = this.current.room;
     const why = cause ? cause.message : 'the server closed the connection';
     this.dispatch({ type: 'status', status: 'reconnecting', detail: '', line: `Disconnected: ${why}. Reconnecting…`, now: this.now() });
     try {
@@ -366,7 +469,7 @@ export class ChatApp implements CommandContext {
         conn.destroy();
         return;
       }
-      this.attach(conn, room);
+      this.attach(conn);
     } catch (err) {
       this.dispatch({ type: 'status', status: 'offline', detail: 'gave up', line: `Cannot log back in: ${(err as Error).message}`, now: this.now() });
     }
@@ -383,6 +486,7 @@ export class ChatApp implements CommandContext {
     const options = { label: p.label };
     try {
       if (p.kind === 'msg') conn.msg(p.to, p.text, options);
+      else if (p.room !== undefined) conn.send({ type: 'say', room: p.room, text: p.text, ...(p.kind === 'me' ? { action: true } : {}), label: p.label });
       else if (p.kind === 'me') conn.me(p.text, options);
       else conn.say(p.text, options);
     } catch (err) {
@@ -390,9 +494,23 @@ export class ChatApp implements CommandContext {
     }
   }
 
-  private request(message: { type: 'who' } | { type: 'look' } | { type: 'rooms' } | { type: 'join'; room: string } | { type: 'nick'; name: string }, quiet = false): void {
+  /** Send a request whose answer we wait for; false when not connected (said, unless quiet). */
+  private request(
+    message:
+      | { type: 'who' }
+      | { type: 'look'; room?: string }
+      | { type: 'rooms' }
+      | { type: 'join'; room: string }
+      | { type: 'part'; room: string; reason?: string }
+      | { type: 'topic'; room: string; text?: string }
+      | { type: 'nick'; name: string },
+    quiet = false,
+  ): boolean {
     const conn = this.conn;
-    const offline = (): void => (quiet ? undefined : this.error('Not connected; try again once reconnected'));
+    const offline = (): false => {
+      if (!quiet) this.error('Not connected; try again once reconnected');
+      return false;
+    };
     if (!conn?.isOpen) return offline();
     try {
       conn.send(message);
@@ -402,5 +520,6 @@ export class ChatApp implements CommandContext {
     }
     const request: RequestType = message.type;
     this.dispatch({ type: 'request', request, ...(quiet ? { quiet: true } : {}), now: this.now() });
+    return true;
   }
 }

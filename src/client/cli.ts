@@ -32,6 +32,10 @@ export interface ClientConfig extends Pick<AppOptions, 'host' | 'port' | 'addres
   line: boolean;
   /** Report the mouse to the full screen (false: the terminal's own selection works). */
   mouse: boolean;
+  /** Ring the bell on a mention or private message in a window not focused. */
+  bell: boolean;
+  /** Times with seconds. */
+  seconds: boolean;
   /** Longest wait between reconnect attempts, ms. */
   retryMaxMs: number;
 }
@@ -121,6 +125,8 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           .option('retry-max', { type: 'number', default: 30, describe: 'longest wait between reconnect attempts, in seconds' })
           .option('line', { type: 'boolean', default: false, describe: 'line mode even on a terminal' })
           .option('mouse', { type: 'boolean', default: true, describe: 'scroll with the mouse wheel; --no-mouse leaves the mouse to the terminal (select, copy)' })
+          .option('bell', { type: 'boolean', default: true, describe: 'ring the bell on a mention or private message in another window; --no-bell for silence' })
+          .option('seconds', { type: 'boolean', default: false, describe: 'show times with seconds (14:05:09)' })
           .example('# chat as alice', '')
           .example('$0 --name alice chat.example.org:5005', '')
           .example('# say one line from a script', '')
@@ -152,6 +158,8 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           insecure: a.insecure,
           line: a.line,
           mouse: a.mouse,
+          bell: a.bell,
+          seconds: a.seconds,
           retryMaxMs: Math.round(a['retry-max'] * 1000),
           ...(password === undefined || password === '' ? {} : { password }),
           ...(a.room === undefined ? {} : { room: normalizeRoom(a.room) }),
@@ -292,5 +300,5 @@ export async function main(argv: string[]): Promise<void> {
     return exit(await runLineMode(app, process.stdin, process.stdout));
   }
   const { runTui } = await import('./tui/tui.js');
-  return exit(await runTui(app, { input: process.stdin, output: process.stdout, mouse: config.mouse, processHandlers: true }));
+  return exit(await runTui(app, { input: process.stdin, output: process.stdout, mouse: config.mouse, bell: config.bell, seconds: config.seconds, processHandlers: true }));
 }

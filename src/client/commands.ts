@@ -14,6 +14,16 @@ export interface CommandContext {
   look(): void;
   rooms(): void;
   join(room: string): void;
+  /** Leave the focused room (its window stays, as not joined). */
+  part(reason?: string): void;
+  /** Show the focused room's topic, or set it. */
+  topic(text?: string): void;
+  /** Focus window N (as typed: checked by the model). */
+  window(n: number): void;
+  /** Open (or go to) the private window with NAME. */
+  query(name: string): void;
+  /** Close window N (default: the focused one); a room still joined is parted. */
+  close(n?: number): void;
   nick(name: string): void;
   toggleUsers(): void;
   clear(): void;
@@ -47,6 +57,13 @@ interface Command {
 /** Sorted by name; `/help` lists them in this order. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', lineHelp: null, run: (c) => c.clear() },
+  close: {
+    shape: 'word?',
+    usage: '/close [N]',
+    help: 'close this window (or window N); a room you are in is left',
+    badArgs: 'N is a window number',
+    run: (c, [n]) => (n === undefined ? c.close() : /^\d+$/.test(n) ? c.close(Number(n)) : c.error('Usage: /close [N]: N is a window number')),
+  },
   help: {
     shape: 'word?',
     usage: '/help [COMMAND]',
@@ -57,7 +74,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   join: {
     shape: 'word',
     usage: '/join ROOM',
-    help: 'move to another room (#rust or rust)',
+    help: 'join a room (#rust or rust) and go to its window; /j for short',
     badArgs: `a room name is ${ROOM_RULE}`,
     run: (c, [room]) => c.join(room!),
   },
@@ -65,6 +82,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
+  part: { shape: 'text?', usage: '/part [MESSAGE]', help: 'leave this room, with a parting message; its window stays until /close', run: (c, [reason]) => c.part(reason) },
+  query: { shape: 'word', usage: '/query NAME', help: 'open a private window with NAME; /q for short', run: (c, [name]) => c.query(name!) },
   quit: {
     shape: 'text?',
     usage: '/quit [MESSAGE]',
@@ -73,10 +92,21 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (c, [message]) => c.quit(message),
   },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
+  topic: { shape: 'text?', usage: '/topic [TEXT]', help: "show this room's topic, or set it", run: (c, [text]) => c.topic(text) },
   urls: { shape: 'none', usage: '/urls', help: 'list the links in the pane, each whole on its own line, to copy', lineHelp: null, run: (c) => c.urls() },
   users: { shape: 'none', usage: '/users', help: 'show or hide the user list', lineHelp: 'list the people in this room', run: (c) => c.toggleUsers() },
   who: { shape: 'none', usage: '/who', help: 'everyone on the server', run: (c) => c.who() },
+  window: {
+    shape: 'word',
+    usage: '/window N',
+    help: 'go to window N (Alt-1 … Alt-0 too)',
+    lineHelp: 'send what follows to window N',
+    run: (c, [n]) => (/^\d+$/.test(n!) ? c.window(Number(n)) : c.error('Usage: /window N: N is a window number')),
+  },
 };
+
+/** Short forms, as irssi users type them. */
+const ALIASES: Readonly<Record<string, string>> = { exit: 'quit', j: 'join', q: 'query' };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
 
@@ -84,6 +114,7 @@ export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
 export const MODE_HELP: Readonly<Record<InputMode, readonly string[]>> = {
   screen: [
     'Enter send · Up/Down history · Tab complete names and commands',
+    'Alt-1 … Alt-0 window 1 … 10 · Alt-a next window with news · Ctrl-N/Ctrl-P next/previous window',
     'Ctrl-A/E start/end · Ctrl-U/K kill to start/end · Ctrl-W kill word · Ctrl-Y yank',
     'PgUp/PgDn or the mouse wheel scroll · F2 user list · Ctrl-L redraw · Ctrl-C quit',
   ],
@@ -97,7 +128,8 @@ function helpText(command: Command, mode: InputMode): string | null {
 /** The table entry for a name as typed ("join", "/JOIN", "exit"), if there is one. */
 function lookup(typed: string): Command | undefined {
   const name = typed.replace(/^\//, '').toLowerCase();
-  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : name === 'exit' ? COMMANDS.quit : undefined;
+  if (Object.hasOwn(COMMANDS, name)) return COMMANDS[name];
+  return Object.hasOwn(ALIASES, name) ? COMMANDS[ALIASES[name]!] : undefined;
 }
 
 function help(ctx: CommandContext, mode: InputMode, topic?: string): void {

@@ -110,10 +110,11 @@ function count(text: string, ch: string): number {
   return text.split(ch).length - 1;
 }
 
-/** "14:05" in local time. */
-export function clockTime(ts: number): string {
+/** "14:05" in local time, "14:05:09" with `seconds`. */
+export function clockTime(ts: number, seconds = false): string {
   const d = new Date(ts);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}${seconds ? `:${two(d.getSeconds())}` : ''}`;
 }
 
 /** The speaker part and body of a line, without time stamp; shared by the styled and plain forms. */
@@ -161,8 +162,8 @@ function bodyStyle(line: ChatLine): Style {
 export const PENDING_MARK = ' (pending)';
 
 /** The styled form the pane draws: "14:05 alice: hello". */
-export function styleLine(line: ChatLine): StyledLine {
-  const time: Segment = { text: `${clockTime(line.ts)} `, style: STYLES.time };
+export function styleLine(line: ChatLine, opts: { seconds?: boolean } = {}): StyledLine {
+  const time: Segment = { text: `${clockTime(line.ts, opts.seconds)} `, style: STYLES.time };
   const { who, body } = parts(line);
   const style = bodyStyle(line);
   const segments: Segment[] = [time, ...who.map((s) => (pending(line) ? { text: s.text, style: STYLES.pending } : s)), { text: body, style }];

@@ -20,6 +20,7 @@ import { compareNames, plainLine } from './format.js';
 import type { ChatLine } from './line.js';
 import type { ChatState } from './state.js';
 import { cleanInput } from './width.js';
+import { focusedWindow, lineTag, type Shown, type Windows } from './windows.js';
 
 export interface LineModeOptions {
   /** After end of input, how long to wait for undelivered lines (while reconnecting) before giving up, ms. */
@@ -31,16 +32,34 @@ const QUEUE_HIGH = 256;
 const QUEUE_LOW = 64;
 
 class LinePrinter implements Frontend {
-  private state: ChatState | undefined;
+  private windows: Windows | undefined;
 
   constructor(private readonly out: Writable) {}
 
-  show(lines: ChatLine[]): void {
-    this.out.write(lines.map((l) => `${plainLine(l)}\n`).join(''));
+  /**
+   * Each line once, even where windows.ts shows it in two windows (a connection change), named by
+   * the first: a room's line (said, or a join, leave, topic) starts with its room ("[#rust] alice: hi").
+   */
+  show(shown: readonly Shown[], windows: Windows): void {
+    this.windows = windows;
+    const seen = new Set<ChatLine>();
+    let out = '';
+    for (const s of shown) {
+      if (!('line' in s)) {
+        out += `-- ${s.day}\n`;
+        continue;
+      }
+      if (seen.has(s.line)) continue;
+      seen.add(s.line);
+      // Answers to commands and errors are about what was typed, not about a room: they go untagged.
+      const tag = s.line.kind === 'info' || s.line.kind === 'error' ? '' : lineTag(windows, s.window);
+      out += `${tag}${plainLine(s.line)}\n`;
+    }
+    this.out.write(out);
   }
 
-  update(state: ChatState): void {
-    this.state = state;
+  update(_state: ChatState, windows: Windows): void {
+    this.windows = windows;
   }
 
   clear(): void {}
@@ -50,8 +69,9 @@ class LinePrinter implements Frontend {
 
   /** There is no side panel to toggle: print the list instead. */
   toggleUsers(): void {
-    const s = this.state;
-    if (s) this.out.write(`-- ${s.room} (${s.users.length}): ${[...s.users].sort(compareNames).join(', ')}\n`);
+    const w = this.windows && focusedWindow(this.windows);
+    if (w?.kind === 'room') this.out.write(`-- ${w.name} (${w.members.length}): ${[...w.members].sort(compareNames).join(', ')}\n`);
+    else if (w) this.out.write(`-- ${w.name} is not a room window\n`);
   }
 }
 

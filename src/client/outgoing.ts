@@ -18,8 +18,8 @@
  * meet it. A new connection starts at the full pace again: a restarted server may allow more.
  */
 
-/** A line the user typed: to the room, as an action (/me), or to one person (/msg). */
-export type Line = { kind: 'say'; text: string } | { kind: 'me'; text: string } | { kind: 'msg'; to: string; text: string };
+/** A line the user typed: to a room, as an action (/me), or to one person (/msg). `room`: the window's room it was typed in. */
+export type Line = { kind: 'say'; room?: string; text: string } | { kind: 'me'; room?: string; text: string } | { kind: 'msg'; to: string; text: string };
 /**
  * A line waiting for the server's answer: with the `label` the answer will carry (unique among our
  * lines for the whole session) and when it was typed.

@@ -17,7 +17,7 @@ import { connect, createOutgoing, disconnect, enqueue, next, settle, type Line, 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
 /** A request whose answer we wait for. The server answers a connection's requests in order. */
-export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick';
+export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick' | 'part' | 'topic';
 
 export interface OpenRequest {
   type: RequestType;
@@ -32,9 +32,6 @@ export interface ChatState {
   serverName: string;
   /** Our name: the one asked for until a welcome says otherwise, then the server's. */
   me: string;
-  room: string;
-  /** Members of our room, in join order. */
-  users: readonly string[];
   /** Logged-in users on the server. */
   clients: number;
   status: ConnectionStatus;
@@ -52,8 +49,6 @@ export interface ChatState {
   partners: readonly string[];
   /** Rooms we have heard of (from /rooms and joins). */
   rooms: readonly string[];
-  /** The room the server puts people in at login (from the welcome): every login is heard there. */
-  lobby: string;
   /** Requests sent on this connection and not yet answered, oldest first. */
   requests: readonly OpenRequest[];
   /** What the user entered that was refused (locally, or by the server): line mode's exit code. */
@@ -88,8 +83,6 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     address,
     serverName: '',
     me: name,
-    room,
-    users: [],
     clients: 0,
     status: 'connecting',
     statusDetail: '',
@@ -99,7 +92,6 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     recent: [],
     partners: [],
     rooms: [room],
-    lobby: '#main',
     requests: [],
     refused: 0,
   };
@@ -166,22 +158,19 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'history':
       return { state: s, lines: [] }; // the client shows history in a later change
     case 'welcome': {
-      const first = m.rooms[0] ?? { room: s.room, topic: '', users: [] };
       const state: ChatState = {
         ...s,
         serverName: m.server,
         me: m.you,
-        room: first.room,
-        users: first.users,
         clients: m.clients,
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
-        rooms: addRoom(s.rooms, first.room),
-        lobby: first.room,
+        rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms),
         requests: [],
       };
       // One line for a login, the first or after a drop (then the status is still reconnecting).
       const again = s.status === 'reconnecting';
-      const lines = [line('system', `${again ? 'Reconnected' : 'Connected'} to ${m.server} as ${m.you}. ${first.room}: ${list(first.users)}`)];
+      const where = m.rooms.length === 0 ? 'In no room' : m.rooms.map((r) => r.room).join(', ');
+      const lines = [line('system', `${again ? 'Reconnected' : 'Connected'} to ${m.server} as ${m.you}. ${where}`)];
       if (m.motd) for (const l of m.motd.split(/\r?\n/)) lines.push(line('info', l));
       return { state, lines };
     }
@@ -220,34 +209,26 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state, lines: [l] };
     }
     case 'joined': {
-      // `clients` counts the whole server, whichever room the news is about.
-      if (!same(m.room, s.room)) return { state: { ...s, clients: m.clients }, lines: [] };
-      return {
-        state: { ...s, users: [...without(s.users, m.name), m.name], clients: m.clients },
-        lines: [line('system', `${m.name} has joined ${m.room}`, m.ts)],
-      };
+      // `clients` counts the whole server, whichever room the news is about; windows.ts routes the line.
+      return { state: { ...s, clients: m.clients }, lines: [line('system', `${m.name} has joined ${m.room}`, m.ts)] };
     }
     case 'topic': {
-      if (!same(m.room, s.room)) return { state: s, lines: [] };
       const text = m.text === '' ? `${m.room} has no topic` : `Topic for ${m.room}: ${m.text}`;
-      return { state: s, lines: [line('system', m.by === '' ? text : m.text === '' ? `${m.by} cleared the topic of ${m.room}` : `${m.by} set the topic: ${m.text}`, m.ts || now)] };
+      return { state: { ...s, requests: answer(s.requests, ['topic']).requests }, lines: [line('system', m.by === '' ? text : m.text === '' ? `${m.by} cleared the topic of ${m.room}` : `${m.by} set the topic: ${m.text}`, m.ts || now)] };
     }
     case 'left': {
-      if (!same(m.room, s.room) || same(m.name, s.me)) return { state: { ...s, clients: m.clients }, lines: [] };
       const why = m.reason === 'logout' ? '' : m.reason === 'part' ? (m.text === undefined ? ' (left the room)' : ` (left the room: ${m.text})`) : ` (${m.reason.replace('_', ' ')})`;
-      return {
-        state: { ...s, users: without(s.users, m.name), clients: m.clients },
-        lines: [line('system', `${m.name} has left ${m.room}${why}`, m.ts)],
-      };
+      const text = same(m.name, s.me) ? `You have left ${m.room}${m.reason === 'part' ? (m.text === undefined ? '' : `: ${m.text}`) : why}` : `${m.name} has left ${m.room}${why}`;
+      const requests = same(m.name, s.me) ? answer(s.requests, ['part']).requests : s.requests;
+      return { state: { ...s, requests, clients: m.clients }, lines: [line('system', text, m.ts)] };
     }
     case 'renamed': {
       const mine = same(m.from, s.me);
       const rename = (names: readonly string[]): string[] => names.map((n) => (same(n, m.from) ? m.to : n));
-      // The server tells everyone; a stranger's rename in another room is not news for this pane.
-      const known = mine || s.users.some((n) => same(n, m.from)) || s.recent.some((n) => same(n, m.from));
+      // The server tells everyone; windows.ts puts the line where the person is (or in the server window).
       return {
-        state: { ...s, requests: mine ? answer(s.requests, ['nick']).requests : s.requests, me: mine ? m.to : s.me, users: rename(s.users), recent: rename(s.recent), partners: rename(s.partners) },
-        lines: known ? [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)] : [],
+        state: { ...s, requests: mine ? answer(s.requests, ['nick']).requests : s.requests, me: mine ? m.to : s.me, recent: rename(s.recent), partners: rename(s.partners) },
+        lines: [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)],
       };
     }
     case 'users': {
@@ -255,9 +236,10 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       return { state: { ...s, requests, clients: m.clients }, lines: quiet ? [] : [line('info', `Online (${m.clients}): ${list(m.users)}`)] };
     }
     case 'room': {
-      const moved = !same(m.room, s.room);
-      const state: ChatState = { ...s, requests: answer(s.requests, ['look', 'join']).requests, room: m.room, users: m.users, rooms: addRoom(s.rooms, m.room) };
-      return { state, lines: [line(moved ? 'system' : 'info', `${moved ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)] };
+      const i = s.requests.findIndex((r) => r.type === 'look' || r.type === 'join');
+      const joined = s.requests[i]?.type === 'join';
+      const state: ChatState = { ...s, requests: answer(s.requests, ['look', 'join']).requests, rooms: addRoom(s.rooms, m.room) };
+      return { state, lines: [line(joined ? 'system' : 'info', `${joined ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)] };
     }
     case 'rooms': {
       const text = m.rooms.length === 0 ? 'Rooms: (none)' : `Rooms: ${m.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`;
@@ -268,7 +250,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'error': {
       const refused = s.refused + 1;
       if (m.ref !== 'say' && m.ref !== 'msg') {
-        const types: RequestType[] = m.ref === 'who' || m.ref === 'look' || m.ref === 'rooms' || m.ref === 'join' || m.ref === 'nick' ? [m.ref] : [];
+        const types: RequestType[] = m.ref === 'who' || m.ref === 'look' || m.ref === 'rooms' || m.ref === 'join' || m.ref === 'nick' || m.ref === 'part' || m.ref === 'topic' ? [m.ref] : [];
         const { requests, quiet } = answer(s.requests, types);
         // A refused refresh of the count was not the user's doing: nothing to show or count.
         if (quiet) return { state: { ...s, requests }, lines: [] };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
 import { ConnectionError, ServerError } from '../../src/protocol/internal.js';
 
-const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, mouse: true, retryMaxMs: 30_000 };
+const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, mouse: true, bell: true, seconds: false, retryMaxMs: 30_000 };
 
 describe('chat-client arguments', () => {
   it.each<[string, string[], Record<string, string>, Partial<ClientConfig>]>([

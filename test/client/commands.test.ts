@@ -29,6 +29,18 @@ describe('slash commands', () => {
     ['/exit back at 2', ['quit(back at 2)']],
     ['/urls', ['urls()']],
     ['/JOIN #Rust', ['join(#Rust)']],
+    ['/j #go', ['join(#go)']],
+    ['/part', ['part()']],
+    ['/part off to lunch', ['part(off to lunch)']],
+    ['/topic', ['topic()']],
+    ['/topic all about rust', ['topic(all about rust)']],
+    ['/window 3', ['window(3)']],
+    ['/window x', ['error(Usage: /window N: N is a window number)']],
+    ['/query bob', ['query(bob)']],
+    ['/q bob', ['query(bob)']],
+    ['/close', ['close()']],
+    ['/close 4', ['close(4)']],
+    ['/me waves', ['me(waves)']],
     ['//not a command', ['say(/not a command)']],
     ['   ', []],
     ['', []],
@@ -63,7 +75,7 @@ describe('slash commands', () => {
   });
 
   it.each<[string, string]>([
-    ['/help join', 'info(/join ROOM  move to another room (#rust or rust))'],
+    ['/help join', 'info(/join ROOM  join a room (#rust or rust) and go to its window; /j for short)'],
     ['/help /MSG', 'info(/msg NAME TEXT  send a private message)'],
     ['/help exit', 'info(/quit [MESSAGE]  leave, with a parting message for the server (Ctrl-C does the same))'],
   ])('answers %j with that command\'s usage line', (input, call) => {

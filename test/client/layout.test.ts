@@ -5,9 +5,12 @@ import type { Row } from '../../src/client/scrollback.js';
 import { initialState, type ChatState } from '../../src/client/state.js';
 import { areas, compose, fit, statusText } from '../../src/client/tui/layout.js';
 import { strWidth } from '../../src/client/width.js';
+import { initialWindows, type Window } from '../../src/client/windows.js';
 
 const text = (row: Row): string => row.map((s) => s.text).join('');
-const state = (s: Partial<ChatState>): ChatState => ({ ...initialState('host:5005', 'alice'), status: 'online', users: ['alice', 'bob'], clients: 3, ...s });
+const state = (s: Partial<ChatState>): ChatState => ({ ...initialState('host:5005', 'alice'), status: 'online', clients: 3, ...s });
+/** The focused window: #main, with alice and bob. */
+const main: Window = { ...initialWindows().list[0]!, id: 2, kind: 'room', key: '#main', name: '#main', members: ['alice', 'bob'], joined: true };
 
 describe('screen layout', () => {
   it.each<[string, Row, number, string]>([
@@ -37,7 +40,7 @@ describe('screen layout', () => {
     ['scrolled up', {}, { scrolledUp: true, newBelow: 0 }, ' ▲ scrolled up (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
     ['new lines below', {}, { scrolledUp: true, newBelow: 4 }, ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
   ])('status bar: %s', (_what, s, scroll, expected) => {
-    expect(statusText(state(s), scroll)).toBe(expected);
+    expect(statusText(state(s), main, scroll)).toBe(expected);
   });
 
   it.each<[number, string]>([
@@ -46,7 +49,7 @@ describe('screen layout', () => {
     [3_900, ' DISCONNECTED, reconnecting (retry 3 in 1 s, name still in use) │ alice │ #main │ host:5005'],
   ])('status bar counts down to the next attempt: %i ms in', (elapsed, expected) => {
     const s = state({ status: 'reconnecting', statusDetail: 'name still in use', retry: { attempt: 3, at: 10_000 + 3_500 } });
-    expect(statusText(s, { scrolledUp: false, newBelow: 0 }, 10_000 + elapsed)).toBe(expected);
+    expect(statusText(s, main, { scrolledUp: false, newBelow: 0 }, 10_000 + elapsed)).toBe(expected);
   });
 
   it('sorts the user list as a person counts and marks a cut name with …', () => {

@@ -23,8 +23,8 @@ describe('chat-client in line mode', () => {
     client.child.stdin.end('hi\n');
     expect(await watcher.next('message')).toMatchObject({ from: 'bot', text: 'hi', room: '#main' });
     expect(await client.exitCode()).toBe(0);
-    expect(client.stdout).toMatch(/^-- Connected to test as bot\. #main: bot, watcher\n/);
-    expect(client.stdout).toContain('\nbot: hi\n');
+    expect(client.stdout).toMatch(/^-- Connected to test as bot\. #main\n/);
+    expect(client.stdout).toContain('\n[#main] bot: hi\n');
     expect(await watcher.next('left')).toMatchObject({ name: 'bot', reason: 'logout' });
   });
 
@@ -35,7 +35,7 @@ describe('chat-client in line mode', () => {
     client.child.stdin.end(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
     expect(await client.exitCode()).toBe(0);
     for (let i = 1; i <= 30; i++) expect(await watcher.next('message')).toMatchObject({ text: `line ${i}` });
-    expect(client.stdout.match(/^bot: line \d+$/gm)).toHaveLength(30);
+    expect(client.stdout.match(/^\[#main\] bot: line \d+$/gm)).toHaveLength(30);
   });
 
   it('runs slash commands read from stdin', async () => {
@@ -46,7 +46,7 @@ describe('chat-client in line mode', () => {
     expect(await watcher.next('message')).toMatchObject({ text: 'waves', action: true });
     expect(await watcher.next('private')).toMatchObject({ from: 'bot', to: 'watcher', text: 'psst' });
     expect(await client.exitCode()).toBe(0);
-    expect(client.stdout).toContain('\n* bot waves\n');
+    expect(client.stdout).toContain('\n[#main] * bot waves\n');
     expect(client.stdout).toContain('\n-> *watcher* psst\n');
     expect(client.stdout).toContain('\n-- Online (2): bot, watcher\n');
     expect(client.stdout).toContain('\n-- Rooms: #main (2)\n');
@@ -66,11 +66,12 @@ describe('chat-client in line mode', () => {
     client.child.stdin.end();
     expect(await client.exitCode()).toBe(0);
     expect(client.stdout.split('\n').slice(1, 6)).toEqual([
-      '-- alice has joined #main',
-      'alice: hello bot',
+      // A room's lines name the room; a private line names itself.
+      '[#main] -- alice has joined #main',
+      '[#main] alice: hello bot',
       '*alice* just you',
-      '-- alice is now known as alicia',
-      '-- alicia has left #main (disconnect)',
+      '[#main] -- alice is now known as alicia',
+      '[#main] -- alicia has left #main (disconnect)',
     ]);
   });
 
@@ -151,7 +152,7 @@ describe('chat-client in line mode', () => {
     await client.output(/Reconnected to test as bot\. /);
     client.child.stdin.end();
     expect(await client.exitCode()).toBe(0);
-    expect(client.stdout.match(/^bot: while away$/gm)).toHaveLength(1);
+    expect(client.stdout.match(/^\[#main\] bot: while away$/gm)).toHaveLength(1);
   });
 });
 
@@ -219,12 +220,12 @@ describe('chat-client in line mode, with lines it cannot send as they are', () =
     const client = ClientProcess.start(['--name', 'bot', `127.0.0.1:${port}`]);
     client.child.stdin.end('/who\n/frobnicate\n/rooms\nhello\n/frobnicate again\n');
     expect(await client.exitCode()).toBe(1);
-    const answers = client.stdout.split('\n').filter((l) => /^(-- Online|!! Unknown|-- Rooms|bot: hello)/.test(l));
+    const answers = client.stdout.split('\n').filter((l) => /^(-- Online|!! Unknown|-- Rooms|\[#main\] bot: hello)/.test(l));
     expect(answers).toEqual([
       '-- Online (2): bot, watcher',
       '!! Unknown command: /frobnicate (type /help for the list)',
       '-- Rooms: #main (2)',
-      'bot: hello',
+      '[#main] bot: hello',
       '!! Unknown command: /frobnicate (type /help for the list)',
     ]);
     expect(client.stderr).toBe('chat-client: 2 lines were refused\n');

@@ -38,15 +38,20 @@ const pendingTexts = (s: ChatState): string[] => s.outgoing.lines.map((p) => p.t
 const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({ type: 'message', id, ts: now, room: '#main', from, text, ...extra });
 
 describe('client state', () => {
-  it('takes name, room, users and count from the welcome', () => {
+  it('takes name, rooms and count from the welcome', () => {
     const { state, lines } = run([welcome]);
-    expect(state).toMatchObject({ me: 'alice', room: '#main', users: ['bob', 'alice'], clients: 2, serverName: 'test' });
-    expect(texts(lines)).toEqual(['Connected to test as alice. #main: alice, bob']);
+    expect(state).toMatchObject({ me: 'alice', rooms: ['#main'], clients: 2, serverName: 'test' });
+    expect(texts(lines)).toEqual(['Connected to test as alice. #main']);
+  });
+
+  it('names every room of the welcome in its line', () => {
+    const two: ServerMessage = { ...welcome, rooms: [{ room: '#main', topic: '', users: ['alice'] }, { room: '#rust', topic: 'crabs', users: ['alice'] }] } as ServerMessage;
+    expect(texts(run([two]).lines)).toEqual(['Connected to test as alice. #main, #rust']);
   });
 
   it('says Reconnected, in one line, for a welcome after a drop', () => {
     const { lines } = run([welcome, { type: 'status', status: 'reconnecting', line: 'Disconnected.', now }, welcome]);
-    expect(texts(lines)).toEqual(['Connected to test as alice. #main: alice, bob', 'Disconnected.', 'Reconnected to test as alice. #main: alice, bob']);
+    expect(texts(lines)).toEqual(['Connected to test as alice. #main', 'Disconnected.', 'Reconnected to test as alice. #main']);
   });
 
   it('shows the message of the day', () => {
@@ -113,7 +118,7 @@ describe('client state', () => {
   it('takes the count of people online from news about another room too', () => {
     const { state, lines } = run([welcome, { type: 'left', ts: now, room: '#ops', name: 'x', reason: 'logout', clients: 1 }]);
     expect(state.clients).toBe(1);
-    expect(lines).toHaveLength(1);
+    expect(texts(lines.slice(1))).toEqual(['x has left #ops']);
   });
 
   it('puts a say refused for the rate back in the queue, says once that it slows down, and sends nothing more until answered', () => {
@@ -160,7 +165,7 @@ describe('client state', () => {
       { type: 'renamed', ts: now, from: 'bob', to: 'robert' },
       { type: 'left', ts: now, room: '#main', name: 'carol', reason: 'timeout', clients: 2 },
     ]);
-    expect(state.users).toEqual(['robert', 'alice']);
+    expect(state.recent).toEqual([]);
     expect(state.clients).toBe(2);
     expect(texts(lines.slice(1))).toEqual(['carol has joined #main', 'bob is now known as robert', 'carol has left #main (timeout)']);
     expect(lines.slice(1).every((l) => l.kind === 'system')).toBe(true);
@@ -172,9 +177,9 @@ describe('client state', () => {
     expect(lines.at(-1)!.text).toBe('You are now known as alicia');
   });
 
-  it('moves to the room a join answer names', () => {
-    const { state, lines } = run([welcome, { type: 'room', room: '#rust', topic: '', users: ['alice', 'dan'] }]);
-    expect(state).toMatchObject({ room: '#rust', users: ['alice', 'dan'] });
+  it('says a join answer puts us in the room', () => {
+    const { state, lines } = run([welcome, { type: 'request', request: 'join', now }, { type: 'room', room: '#rust', topic: '', users: ['alice', 'dan'] }]);
+    expect(state.requests).toEqual([]);
     expect(state.rooms).toContain('#rust');
     expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'You are now in #rust (2): alice, dan' });
   });
@@ -192,9 +197,15 @@ describe('client state', () => {
     expect(state.clients).toBe(3);
   });
 
-  it('ignores joins and leaves in other rooms', () => {
-    const { lines } = run([welcome, { type: 'joined', ts: now, room: '#other', name: 'x', host: 'h', clients: 3 }]);
-    expect(lines).toHaveLength(1);
+  it('makes lines for joins, leaves and topics in every room (windows.ts says where they go)', () => {
+    const { lines } = run([
+      welcome,
+      { type: 'joined', ts: now, room: '#other', name: 'x', host: 'h', clients: 3 },
+      { type: 'topic', room: '#other', text: 'hats', by: 'x', ts: now },
+      { type: 'left', ts: now, room: '#other', name: 'x', reason: 'part', text: 'lunch', clients: 3 },
+      { type: 'left', ts: now, room: '#other', name: 'alice', reason: 'part', text: 'bye', clients: 3 },
+    ]);
+    expect(texts(lines.slice(1))).toEqual(['x has joined #other', 'x set the topic: hats', 'x has left #other (left the room: lunch)', 'You have left #other: bye']);
   });
 
   it('remembers who spoke recently, most recent first, not us', () => {
@@ -220,14 +231,14 @@ describe('client state', () => {
     expect(lines.at(-1)).toMatchObject({ text: 'Online (4): alice, Bob, user2, user10' });
   });
 
-  it('shows renames of people in the room or recently heard, not of strangers elsewhere', () => {
+  it('makes a line for every rename (windows.ts puts a stranger\'s in the server window)', () => {
     const { lines } = run([
       welcome,
       { type: 'renamed', ts: now, from: 'stranger', to: 'stranger2' },
       message(9, 'carol', 'hi from carol'),
       { type: 'renamed', ts: now, from: 'carol', to: 'carol2' },
     ]);
-    expect(lines.map((l) => l.text)).not.toContain('stranger is now known as stranger2');
+    expect(lines.map((l) => l.text)).toContain('stranger is now known as stranger2');
     expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'carol is now known as carol2' });
   });
 

@@ -81,8 +81,9 @@ describe('chat-client in tmux', () => {
     expect(rowWith(screen, /robot: beep/)).toBeGreaterThan(rowWith(screen, /bob: hi alice/));
     expect(screen[18]).toBe(` bob │ #main (3) │ 3 online │ connected │ 127.0.0.1:${port}`);
     // The user list at the side, sorted, at the same column as the pane's border.
-    expect(screen.slice(0, 4).map((l) => l.replace(/^.*│ ?/, ''))).toEqual(['#main (3)', 'alice', 'bob', 'robot']);
-    expect(new Set(screen.slice(0, 18).map((l) => columnOf(l, '│'))).size).toBe(1);
+    // Rows 1-16 are the pane (row 0 is the title line, 17 the window bar).
+    expect(screen.slice(1, 5).map((l) => l.replace(/^.*│ ?/, ''))).toEqual(['#main (3)', 'alice', 'bob', 'robot']);
+    expect(new Set(screen.slice(1, 17).map((l) => columnOf(l, '│'))).size).toBe(1);
 
     expect(await said(robot, 'alice')).toEqual(['hello bob']);
     expect(await said(robot, 'bob')).toEqual(['hi alice and robot']);
@@ -110,10 +111,10 @@ describe('chat-client in tmux', () => {
     expect(columnOf(screen[y]!, '😀')).toBe(21);
     expect(columnOf(screen[y]!, 'ok')).toBe(24);
     // The user list's border stands in one column on every pane row, the CJK row included.
-    const borders = new Set(screen.slice(0, 10).map((l) => columnOf(l, '│')));
-    expect([...borders]).toEqual([columnOf(screen[0]!, '│')]);
-    expect(columnOf(screen[0]!, '│')).toBeGreaterThan(40);
-    expect(screen.slice(0, 10).some((l) => l.endsWith('│ 小明'))).toBe(true);
+    const borders = new Set(screen.slice(1, 9).map((l) => columnOf(l, '│')));
+    expect([...borders]).toEqual([columnOf(screen[1]!, '│')]);
+    expect(columnOf(screen[1]!, '│')).toBeGreaterThan(40);
+    expect(screen.slice(1, 9).some((l) => l.endsWith('│ 小明'))).toBe(true);
     const own = await ming.waitFor(/^\d\d:\d\d 小明: 你好世界 😀 ok +│/m);
     expect(own[10]).toMatch(/^ 小明 │ #main \(2\) │ 2 online │ connected │/);
   });
@@ -133,7 +134,7 @@ describe('chat-client in tmux', () => {
     expect(screen.filter((l) => l.includes(' alice │ #main'))).toHaveLength(1);
     expect(screen.filter((l) => l.startsWith('#main>'))).toHaveLength(1);
     expect(screen.filter((l) => l.includes('robot: a fairly long line'))).toHaveLength(1);
-    expect(screen[13]).toMatch(/^\d\d:\d\d robot: a fairly long line of text that will need to wrap once the terminal gets narrow$/);
+    expect(screen[12]).toMatch(/^\d\d:\d\d robot: a fairly long line of text that will need to wrap once the terminal gets narrow$/);
     // The status bar is painted (in inverse) right across the new width.
     expect((await alice.screen({ trailing: true }))[14]).toBe(status.padEnd(100));
 
@@ -263,7 +264,7 @@ describe('chat-client in tmux', () => {
     expect(screen.join('\n')).not.toContain('line 20');
     await alice.keys('PageDown', 'PageDown');
     screen = await alice.waitFor((s) => !s[8]!.includes('scrolled up'));
-    expect(screen[7]).toMatch(/robot: line 20$/);
+    expect(screen[6]).toMatch(/robot: line 20$/);
     await alice.keys('S-Up');
     await alice.waitFor('▲ scrolled up (PgDn)');
     await alice.keys('S-Down');
@@ -271,17 +272,17 @@ describe('chat-client in tmux', () => {
 
     // F2 shows the user list (not shown at start-up on a terminal this narrow) and hides it again.
     await alice.keys('F2');
-    await alice.waitFor((s) => s[0]!.endsWith('│ #main (2)') && s[1]!.endsWith('│ alice') && s[2]!.endsWith('│ robot'));
+    await alice.waitFor((s) => s[1]!.endsWith('│ #main (2)') && s[2]!.endsWith('│ alice') && s[3]!.endsWith('│ robot'));
     await alice.keys('F2');
-    screen = await alice.waitFor((s) => s.slice(0, 8).every((l) => !l.includes('│')));
-    expect(screen[7]).toMatch(/robot: line 20$/);
+    screen = await alice.waitFor((s) => s.slice(1, 7).every((l) => !l.includes('│')));
+    expect(screen[6]).toMatch(/robot: line 20$/);
 
     // Something else scribbles on the terminal (as `wall` or a stray background job would).
     writeFileSync(await alice.tty(), '\x1b[3;1HSCRIBBLE SCRIBBLE');
     await alice.waitFor('SCRIBBLE SCRIBBLE');
     await alice.keys('C-l');
     screen = await alice.waitFor((s) => !s.join('\n').includes('SCRIBBLE'));
-    expect(screen[7]).toMatch(/robot: line 20$/);
+    expect(screen[6]).toMatch(/robot: line 20$/);
     expect(screen[8]).toBe(` alice │ #main (2) │ 2 online │ connected │ 127.0.0.1:${port}`);
   });
 

@@ -14,6 +14,7 @@
 import { compareNames, nameColour, type Segment, type Style } from '../format.js';
 import type { Row } from '../scrollback.js';
 import type { ChatState } from '../state.js';
+import type { Window } from '../windows.js';
 import { splitAtWidth, strWidth } from '../width.js';
 
 export interface Size {
@@ -69,7 +70,7 @@ export function fit(row: Row, width: number, padStyle: Style = {}): Row {
  * people are left out while we are not connected: nothing keeps them up to date then.
  */
 /** `now` counts down to the next reconnect attempt ("retry 2 in 3 s"). */
-export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newBelow: number }, now = Date.now()): string {
+export function statusText(state: ChatState, window: Window, scroll: { scrolledUp: boolean; newBelow: number }, now = Date.now()): string {
   const parts: string[] = [];
   if (scroll.newBelow > 0) parts.push(`▼ ${scroll.newBelow} new below (PgDn)`);
   else if (scroll.scrolledUp) parts.push('▲ scrolled up (PgDn)');
@@ -80,8 +81,10 @@ export function statusText(state: ChatState, scroll: { scrolledUp: boolean; newB
   if (state.status === 'reconnecting') parts.push(`DISCONNECTED, reconnecting${detail}`);
   else if (state.status === 'offline') parts.push(`OFFLINE${detail}`);
   else if (state.status === 'connecting') parts.push('connecting…');
-  if (state.status === 'online') parts.push(state.me, `${state.room} (${state.users.length})`, `${state.clients} online`, 'connected');
-  else parts.push(state.me, state.room);
+  // The focused window: a room we are in with its count of members, else its name.
+  const where = window.kind === 'room' && window.joined && state.status === 'online' ? `${window.name} (${window.members.length})` : window.name;
+  if (state.status === 'online') parts.push(state.me, where, `${state.clients} online`, 'connected');
+  else parts.push(state.me, where);
   if (state.outgoing.lines.length > 0) parts.push(`${state.outgoing.lines.length} pending`);
   parts.push(state.address);
   return ` ${parts.join(' │ ')}`;

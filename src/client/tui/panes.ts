@@ -12,7 +12,10 @@ import { dayLine } from './windowbar.js';
 export class Panes {
   private readonly panes = new Map<number, Scrollback>();
 
-  constructor(private readonly capacity = 5_000) {}
+  constructor(
+    private readonly capacity = 5_000,
+    private readonly style: { seconds?: boolean } = {},
+  ) {}
 
   /** The window's scrollback, made on first use. */
   pane(id: number): Scrollback {
@@ -25,7 +28,7 @@ export class Panes {
   }
 
   show(shown: readonly Shown[]): void {
-    for (const s of shown) this.pane(s.window).push('line' in s ? styleLine(s.line) : dayLine(s.day));
+    for (const s of shown) this.pane(s.window).push('line' in s ? styleLine(s.line, this.style) : dayLine(s.day));
   }
 
   /** Drop the lines of windows that are closed. */

@@ -124,6 +124,11 @@ export class TerminalScreen {
     program.showCursor();
   }
 
+  /** Bytes for the terminal itself, outside the frame: the bell, a title sequence (the caller makes them safe). */
+  signal(bytes: string): void {
+    if (!this.destroyed) this.output.write(bytes);
+  }
+
   /** Ctrl-L: forget what the terminal shows and send everything again. */
   redraw(): void {
     (this.screen as unknown as { realloc(): void }).realloc();

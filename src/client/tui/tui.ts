@@ -5,19 +5,23 @@
  * into those and into the app's commands, and composes frames for the screen. The connection and
  * the chat state stay in app.ts; blessed stays in screen.ts.
  */
+import { foldName } from '../../protocol/internal.js';
 import type { ChatApp, Frontend } from '../app.js';
 import { COMMAND_NAMES } from '../commands.js';
 import { Completer, completionNames } from '../complete.js';
 import { LineEditor } from '../editor.js';
 import { findUrls, styleLine } from '../format.js';
 import type { ChatLine } from '../line.js';
-import { Scrollback, wrap, type Row } from '../scrollback.js';
+import { wrap, type Row } from '../scrollback.js';
 import type { PendingSend } from '../outgoing.js';
 import type { ChatState } from '../state.js';
 import { cleanInput, sanitize, strWidth } from '../width.js';
+import { focusedWindow, focusNumber, type Shown, type Window, type Windows } from '../windows.js';
 import type { InputEvent } from './input.js';
-import { areas, compose, statusText } from './layout.js';
+import { areas, statusText, type Size } from './layout.js';
+import { Panes } from './panes.js';
 import { TerminalScreen, type TerminalInput, type TerminalOutput } from './screen.js';
+import { BELL, composeWindows, MIN_ROWS_FOR_WINDOWS, terminalTitle, titleSequence } from './windowbar.js';
 
 /** Pastes of more lines than this ask before sending. */
 export const PASTE_ASK_ABOVE = 5;
@@ -32,6 +36,21 @@ export interface TuiOptions {
   output: TerminalOutput;
   /** Ask the terminal to report the mouse (for the wheel); off, the terminal's own selection works (default on). */
   mouse?: boolean;
+  /** Ring the terminal bell on a mention or private message in a window not focused (default on). */
+  bell?: boolean;
+  /** Times with seconds ("14:05:09"). */
+  seconds?: boolean;
+}
+
+/** The rows the title line and the window bar take, where the terminal has room for them. */
+function chromeRows(size: Size): number {
+  return size.rows >= MIN_ROWS_FOR_WINDOWS ? 2 : 0;
+}
+
+/** Is a pending line one of this window's? A /msg shows wherever it was typed (its echo goes to the partner's window). */
+function pendingIn(p: PendingSend, w: Window): boolean {
+  if (p.kind === 'msg') return true;
+  return w.kind === 'room' && p.room !== undefined && w.key === foldName(p.room);
 }
 
 function pendingLine(p: PendingSend, me: string): ChatLine {
@@ -43,9 +62,14 @@ function pendingLine(p: PendingSend, me: string): ChatLine {
 export class Tui implements Frontend {
   private readonly editor = new LineEditor();
   private readonly completer = new Completer();
-  private readonly scrollback = new Scrollback();
+  private readonly panes: Panes;
   private readonly screen: TerminalScreen;
   private state: ChatState;
+  private windows: Windows;
+  private readonly bell: boolean;
+  private readonly seconds: boolean;
+  /** The terminal title last set, so that it is only sent when it changes. */
+  private title = '';
   private usersVisible: boolean;
   /** A multi-line paste waiting for y/n. */
   private confirm: string[] | undefined;
@@ -61,6 +85,10 @@ export class Tui implements Frontend {
     io: TuiOptions,
   ) {
     this.state = app.state;
+    this.windows = app.windows;
+    this.bell = io.bell ?? true;
+    this.seconds = io.seconds ?? false;
+    this.panes = new Panes(5_000, { seconds: this.seconds });
     this.screen = new TerminalScreen(
       io.input,
       io.output,
@@ -76,18 +104,34 @@ export class Tui implements Frontend {
 
   // ---- Frontend -----------------------------------------------------------------------------
 
-  show(lines: ChatLine[]): void {
-    for (const line of lines) {
-      this.scrollback.push(styleLine(line));
+  /** The focused window's lines. */
+  private get scrollback() {
+    return this.panes.pane(this.windows.focused);
+  }
+
+  show(shown: readonly Shown[], windows: Windows, bell: boolean): void {
+    this.windows = windows;
+    this.panes.show(shown);
+    const seen = new Set<ChatLine>();
+    for (const s of shown) {
+      // A line shown in two windows (a connection change) is one line: its links and its refused text count once.
+      if (!('line' in s) || seen.has(s.line)) continue;
+      const line = s.line;
+      seen.add(line);
       for (const { url } of findUrls(sanitize(line.text))) this.links = [...this.links.filter((u) => u !== url), url].slice(-URLS_KEPT);
       if (line.kind === 'error' && line.unsent !== undefined) this.giveBack(line.unsent);
     }
+    if (bell && this.bell && !this.closed) this.screen.signal(BELL);
     this.schedule();
+  }
+
+  private style(line: ChatLine) {
+    return styleLine(line, { seconds: this.seconds });
   }
 
   /** /urls: the links, numbered, each starting a line of its own, so that it copies whole. */
   urls(): void {
-    const note = (text: string): void => this.scrollback.push(styleLine({ kind: 'info', ts: Date.now(), text }));
+    const note = (text: string): void => this.scrollback.push(this.style({ kind: 'info', ts: Date.now(), text }));
     if (this.links.length === 0) note('No links in the pane');
     else {
       note(`Links in the pane, oldest first (${this.links.length}):`);
@@ -106,11 +150,15 @@ export class Tui implements Frontend {
     const free = this.editor.text === '' && !this.confirm;
     if (free) this.editor.set(unsent);
     const hint = free ? 'It is back in the input line: Enter sends it again' : 'Up brings it back to the input line';
-    this.scrollback.push(styleLine({ kind: 'info', ts: Date.now(), text: hint }));
+    this.scrollback.push(this.style({ kind: 'info', ts: Date.now(), text: hint }));
   }
 
-  update(state: ChatState): void {
+  update(state: ChatState, windows: Windows): void {
     this.state = state;
+    if (windows !== this.windows) {
+      this.windows = windows;
+      this.panes.prune(windows);
+    }
     // Count down to the next reconnect attempt in the status bar, once a second.
     if (state.status === 'reconnecting' && state.retry && !this.closed) this.countdown ??= setInterval(() => this.schedule(), 1_000).unref();
     else if (this.countdown) {
@@ -128,7 +176,8 @@ export class Tui implements Frontend {
 
   /** F2 and /users. Where the list cannot fit, say so rather than do nothing visible; it shows once the terminal is wide enough. */
   toggleUsers(): void {
-    const fits = areas(this.screen.size, this.state.users, this.state.room).usersWidth > 0;
+    const w = focusedWindow(this.windows);
+    const fits = areas(this.screen.size, w.members, w.name).usersWidth > 0;
     if (!fits) this.app.info('Too narrow for the user list; /look lists the room');
     this.usersVisible = !fits || !this.usersVisible;
     this.schedule();
@@ -160,6 +209,13 @@ export class Tui implements Frontend {
   private key(k: Extract<InputEvent, { type: 'key' }>): void {
     const e = this.editor;
     const word = k.ctrl || k.meta;
+    // Alt-1 … Alt-9, Alt-0: window 1 … 10 (nothing where there is no such window).
+    const digit = k.meta && !k.ctrl ? /^char:([0-9])$/.exec(k.name) : null;
+    if (digit) {
+      const n = digit[1] === '0' ? 10 : Number(digit[1]);
+      if (focusNumber(this.windows, n).ok) this.app.window(n);
+      return;
+    }
     switch (k.name) {
       case 'enter':
         return this.send(e.submit());
@@ -199,8 +255,8 @@ export class Tui implements Frontend {
         'char:k': () => e.killToEnd(),
         'char:w': () => e.killWordBack(),
         'char:y': () => e.yank(),
-        'char:p': () => e.historyUp(),
-        'char:n': () => e.historyDown(),
+        'char:p': () => this.app.focusStep(-1),
+        'char:n': () => this.app.focusStep(1),
         'char:l': () => this.screen.redraw(),
         'char:c': () => this.app.quit(),
       };
@@ -208,6 +264,7 @@ export class Tui implements Frontend {
     } else if (k.meta) {
       if (k.name === 'char:b') e.wordLeft();
       else if (k.name === 'char:f') e.wordRight();
+      else if (k.name === 'char:a') this.app.focusActive();
     }
   }
 
@@ -218,7 +275,11 @@ export class Tui implements Frontend {
   }
 
   private complete(): void {
-    const names = completionNames({ recent: this.state.recent, users: this.state.users, partners: this.state.partners, me: this.state.me });
+    // After "/msg " anyone online we know of (in any of our rooms, or a private partner); elsewhere the focused room's people first.
+    const w = focusedWindow(this.windows);
+    const msg = /^\/msg\s+\S*$/i.test(this.editor.text.slice(0, this.editor.cursor));
+    const users = msg ? this.app.people() : w.kind === 'room' ? w.members : w.kind === 'private' ? [w.name] : [];
+    const names = completionNames({ recent: this.state.recent, users, partners: this.state.partners, me: this.state.me });
     const done = this.completer.complete(this.editor.text, this.editor.cursor, { names, commands: COMMAND_NAMES, rooms: this.state.rooms });
     if (done) this.editor.set(done.text, done.cursor);
   }
@@ -250,12 +311,26 @@ export class Tui implements Frontend {
     else this.app.info(`Paste of ${lines.length} lines not sent`);
   }
 
+  /** The user list to draw: the focused room's members, when shown and the window is a room. */
+  private users(): readonly string[] | undefined {
+    const w = focusedWindow(this.windows);
+    return this.usersVisible && w.kind === 'room' ? w.members : undefined;
+  }
+
+  /** The pane's area: layout.ts's, less the title line and the window bar. */
+  private area(): ReturnType<typeof areas> {
+    const size = this.screen.size;
+    const w = focusedWindow(this.windows);
+    const a = areas(size, this.users(), w.name);
+    return { ...a, paneHeight: Math.max(0, a.paneHeight - chromeRows(size)) };
+  }
+
   private pageRows(): number {
-    return Math.max(1, areas(this.screen.size, undefined).paneHeight - 1);
+    return Math.max(1, this.area().paneHeight - 1);
   }
 
   private scroll(rows: number): void {
-    const a = areas(this.screen.size, this.usersVisible ? this.state.users : undefined, this.state.room);
+    const a = this.area();
     this.scrollback.scroll(rows, a.paneWidth, a.paneHeight - this.pendingRows(a.paneWidth, a.paneHeight).length);
   }
 
@@ -272,30 +347,40 @@ export class Tui implements Frontend {
 
   /** Our unsent lines, drawn under the scrollback (at most half the pane). */
   private pendingRows(width: number, height: number): Row[] {
-    const rows = this.state.outgoing.lines.flatMap((p) => wrap(styleLine(pendingLine(p, this.state.me)), width));
+    const w = focusedWindow(this.windows);
+    const rows = this.state.outgoing.lines.filter((p) => pendingIn(p, w)).flatMap((p) => wrap(this.style(pendingLine(p, this.state.me)), width));
     return rows.slice(-Math.floor(height / 2));
   }
 
   render(): void {
     if (this.closed) return;
     const size = this.screen.size;
-    const users = this.usersVisible ? this.state.users : undefined;
-    const a = areas(size, users, this.state.room);
+    const w = focusedWindow(this.windows);
+    const users = this.users();
+    const a = this.area();
     const pending = a.paneHeight > 0 ? this.pendingRows(a.paneWidth, a.paneHeight) : [];
     const view = this.scrollback.view(a.paneWidth, a.paneHeight - pending.length);
-    const prompt = this.confirm ? `Send ${this.confirm.length} pasted lines? (y/n) ` : `${this.state.room}> `;
+    const prompt = this.confirm ? `Send ${this.confirm.length} pasted lines? (y/n) ` : `${sanitize(w.name)}> `;
     const input = this.confirm ? { text: '', cursor: 0 } : this.editor.view(Math.max(2, size.cols - strWidth(prompt) - 1));
-    const frame = compose({
-      size,
-      pane: [...view.rows, ...pending],
-      users,
-      usersStale: this.state.status !== 'online',
-      room: this.state.room,
-      status: statusText(this.state, view),
-      prompt,
-      input,
-    });
+    const frame = composeWindows(
+      {
+        size,
+        pane: [...view.rows, ...pending],
+        users,
+        usersStale: this.state.status !== 'online',
+        room: w.name,
+        status: statusText(this.state, w, view),
+        prompt,
+        input,
+      },
+      this.windows,
+    );
     this.screen.paint(frame);
+    const title = terminalTitle(this.windows);
+    if (title !== this.title) {
+      this.title = title;
+      this.screen.signal(titleSequence(title));
+    }
   }
 
   destroy(): void {
