@@ -275,7 +275,7 @@ function describe(s: ScenarioResult): string {
       `(${talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
   }
   if (sc.kind === 'join-storm') {
-    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat 100 logins in flight, InspIRCd 1 000, ngIRCd 10); ' +
+    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat and InspIRCd 1 000 logins in flight, ngIRCd 10); ' +
       '"all welcomed": first connect to the last welcome (framechat) or end of NAMES (IRC); then one message to the room';
   }
   if (sc.kind === 'idle') return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;
