@@ -41,6 +41,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     generators: { type: 'string', default: '2' },
+    'storm-clients': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -52,7 +53,9 @@ if (values.help) {
 
 const list = (s: string | undefined): string[] | undefined => s?.split(',').map((x) => x.trim()).filter(Boolean);
 const only = list(values.only);
-const scenarios = allScenarios(values.quick).filter((s) => !only || only.includes(s.name));
+const stormClients = values['storm-clients'] === undefined ? undefined : Number(values['storm-clients']);
+if (stormClients !== undefined && (!Number.isInteger(stormClients) || stormClients < 2 || stormClients > 20_000)) fail('--storm-clients must be 2..20000');
+const scenarios = allScenarios(values.quick, stormClients).filter((s) => !only || only.includes(s.name));
 for (const name of only ?? []) if (!scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
 const targets = list(values.targets) as TargetName[] | undefined;
 for (const name of targets ?? []) if (!TARGET_NAMES.includes(name)) fail(`unknown target "${name}"`);

@@ -41,6 +41,15 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** write-family system calls the process has made (syscw in /proc/PID/io), or NaN when unreadable. */
+export function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Resident set size now and at its peak (VmHWM), in bytes. */
 export function memory(pid: number): { rss: number; peak: number } {
   try {

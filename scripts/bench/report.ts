@@ -196,6 +196,7 @@ export function joinStormRatios(s: ScenarioResult): Ratio[] {
   const figures: { metric: string; read: (r: TargetResult) => number | undefined }[] = [
     { metric: 'time until all welcomed', read: (r) => r.logins.wallSec },
     { metric: 'server CPU', read: (r) => r.serverCpuSec },
+    { metric: 'write calls (logins)', read: (r) => r.loginWrites },
     { metric: 'peak RSS', read: (r) => r.memory?.peakBytes },
     { metric: 'broadcast delivery', read: (r) => r.broadcast?.wallSec },
   ];
@@ -239,8 +240,9 @@ function scenarioTable(s: ScenarioResult): string {
     } else if (sc.kind === 'join-storm') {
       const b = r.broadcast;
       const loginCpu = r.loginCpuSec === undefined ? '-' : `${r.loginCpuSec.toFixed(1)} s`;
+      const writes = r.loginWrites === undefined || Number.isNaN(r.loginWrites) ? '-' : fmtRate(r.loginWrites);
       rows.push([
-        r.target, String(r.logins.ok), String(r.logins.failed), `${(r.logins.wallSec ?? NaN).toFixed(1)} s`, fmtRate(r.logins.perSec), loginCpu, cpu, peak,
+        r.target, String(r.logins.ok), String(r.logins.failed), `${(r.logins.wallSec ?? NaN).toFixed(1)} s`, fmtRate(r.logins.perSec), loginCpu, writes, cpu, peak,
         b ? fmtMs(b.wallSec * 1000) : '-', b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : '-', lostOf(b),
       ]);
     } else {
@@ -253,7 +255,7 @@ function scenarioTable(s: ScenarioResult): string {
       : sc.kind === 'idle'
         ? ['target', 'logged in', 'logins/s', 'RSS/conn', 'peak RSS', 'broadcast p50/p99/max ms', 'lost', 'server CPU']
         : sc.kind === 'join-storm'
-          ? ['target', 'logged in', 'failed', 'all welcomed', 'logins/s', 'CPU (logins)', 'server CPU', 'peak RSS', 'broadcast ms', 'broadcast p50/p99/max ms', 'lost']
+          ? ['target', 'logged in', 'failed', 'all welcomed', 'logins/s', 'CPU (logins)', 'writes (logins)', 'server CPU', 'peak RSS', 'broadcast ms', 'broadcast p50/p99/max ms', 'lost']
           : ['target', 'logged in', 'failed', 'logins/s', 'server CPU', 'peak RSS'];
   const width = head.length;
   return table(head, rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)));
@@ -273,7 +275,7 @@ function describe(s: ScenarioResult): string {
       `(${talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
   }
   if (sc.kind === 'join-storm') {
-    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat 100 logins in flight, InspIRCd 1 000, ngIRCd 10); ' +
+    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat and InspIRCd 1 000 logins in flight, ngIRCd 10); ' +
       '"all welcomed": first connect to the last welcome (framechat) or end of NAMES (IRC); then one message to the room';
   }
   if (sc.kind === 'idle') return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;

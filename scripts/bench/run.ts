@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Histogram } from './histogram.js';
 import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
-import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess } from './proc.js';
+import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess, writeCalls } from './proc.js';
 import { clientSpecs, expectedDeliveries, NEEDS_V2, type Scenario } from './scenarios.js';
 import { profiling, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
@@ -61,6 +61,9 @@ export interface TargetResult {
   logins: { ok: number; failed: number; perSec: number; wallSec?: number; startUs?: number; endUs?: number; errors: string[] };
   /** Server CPU seconds while the clients logged in (the join storm). */
   loginCpuSec?: number;
+  /** Server write system calls (syscw) while the clients logged in, and in all. */
+  loginWrites?: number;
+  serverWrites?: number;
   latency?: PhaseResult;
   throughput?: PhaseResult;
   broadcast?: PhaseResult;
@@ -210,6 +213,7 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   await sleep(300);
   const baseline = memory(pid).rss;
   const cpuStart = cpuSeconds(pid);
+  const writesStart = writeCalls(pid);
   const result = emptyResult(scenario, target, 'ok');
   if (running.note) result.note = running.note;
   if (running.profile) result.profile = running.profile;
@@ -245,6 +249,7 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
     errors: connected.flatMap((c) => c.errors).slice(0, 5),
   };
   result.loginCpuSec = cpuSeconds(pid) - cpuStart;
+  result.loginWrites = writeCalls(pid) - writesStart;
   await collect(gens); // login traffic is not part of any phase
   if (result.logins.failed > 0) {
     const failed = `${result.logins.failed} of ${specs.length} logins failed: ${result.logins.errors[0] ?? ''}`;
@@ -279,6 +284,7 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   const peak = memory(pid).peak;
   result.memory = { ...(result.memory ?? { baselineBytes: baseline, loadedBytes: memory(pid).rss, perConnectionBytes: NaN }), peakBytes: peak };
   result.serverCpuSec = cpuSeconds(pid) - cpuStart;
+  result.serverWrites = writeCalls(pid) - writesStart;
   log(`  ${target.name}: ${summary(result)}`);
   return result;
 }

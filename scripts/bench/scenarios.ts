@@ -86,7 +86,8 @@ export type Scenario = RoomScenario | IdleScenario | StormScenario | JoinStormSc
 /** How a framechat server without protocol v2 rooms (join adds, say names its room) is reported. */
 export const NEEDS_V2 = 'needs protocol v2 rooms';
 
-export function scenarios(quick: boolean): Scenario[] {
+/** `stormClients` sizes the join storm (default 5 000, or 1 000 quick). */
+export function scenarios(quick: boolean, stormClients?: number): Scenario[] {
   const q = (full: number, short: number): number => (quick ? short : full);
   const room = (name: string, label: string, clients: number, talkers: number, rate: number): RoomScenario => ({
     kind: 'room',
@@ -103,7 +104,7 @@ export function scenarios(quick: boolean): Scenario[] {
     kind: 'idle', name, title: `idle: ${clients} logged-in clients`, clients, roomSize: 50, settleMs: q(2_000, 500),
   });
   const storm = q(2_000, 500);
-  const joinStorm = q(5_000, 1_000);
+  const joinStorm = stormClients ?? q(5_000, 1_000);
   const many = q(2_000, 400);
   const manyRooms = q(200, 40);
   return [

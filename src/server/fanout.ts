@@ -5,13 +5,19 @@
  * user's name, a session id to leave out), never by object. LocalFanout delivers to this
  * process's sessions; a cluster backplane implements the same interface by publishing to the bus
  * and delivering locally on receipt, with no change to sessions or handlers.
+ *
+ * Presence (`joined`, `left`) to a room is delivered deferred: each member's copy may wait up to
+ * the Outbox's DEFER_MS for company and leaves with the next ordinary write to that member, so a
+ * join storm costs one write(2) per member per window instead of one per arrival. Each member's
+ * bytes keep their order (docs/PROTOCOL.md, "Timing of joined and left").
  */
 import type { Packet } from './packet.js';
 import type { Member, Rooms } from './rooms.js';
 import type { Users } from './users.js';
 
 export interface Recipient extends Member {
-  deliver(packet: Packet): void;
+  /** `defer`: the bytes may wait a little for more (presence); never reordered. */
+  deliver(packet: Packet, defer?: boolean): void;
 }
 
 export interface Fanout {
@@ -32,7 +38,8 @@ export class LocalFanout<T extends Recipient> implements Fanout {
   ) {}
 
   toRoom(room: string, packet: Packet, except?: number): void {
-    for (const member of this.rooms.members(room)) if (member.id !== except) member.deliver(packet);
+    const defer = packet.presence;
+    for (const member of this.rooms.members(room)) if (member.id !== except) member.deliver(packet, defer);
   }
 
   toRooms(rooms: Iterable<string>, packet: Packet, except?: number): void {

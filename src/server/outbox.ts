@@ -13,10 +13,20 @@
  * Coalescing: the first write to an outbox in an event-loop turn corks its socket; one setImmediate
  * for the whole process uncorks every corked socket, so all frames for one socket in one turn go
  * out as one writev.
+ *
+ * Deferred writes (presence: `joined`/`left` to a room's other members) may wait up to
+ * DEFER_MS: while a socket holds only deferred bytes it stays corked until one process-wide timer
+ * uncorks every such socket, so a join storm's hundreds of notices per member leave in one writev
+ * instead of one write(2) each (n²/2 system calls for n arrivals). The first ordinary write to a
+ * socket moves it to the end-of-turn flush, with what it had deferred before it: bytes are never
+ * reordered, only held, so nothing a member reads changes but when.
  */
 
 /** A corked burst this large is written out without waiting for the end of the turn. */
 const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/** The longest a deferred write waits for company. */
+export const DEFER_MS = 100;
 
 /** The part of a socket the Outbox uses (a net.Socket or tls.TLSSocket; a fake in unit tests). */
 export interface OutboxSocket {
@@ -31,12 +41,15 @@ export interface OutboxSocket {
 
 const corked: Outbox[] = [];
 let flushScheduled = false;
+/** Invariant: exactly the outboxes corked with deferred bytes only (state 'deferred'). */
+const deferred = new Set<Outbox>();
+let deferTimer: NodeJS.Timeout | undefined;
 const beforeFlush = new Set<() => void>();
 
 /**
- * Run `hook` before any corked byte is handed to a socket (the shared flush, an early flush, an
- * end): the store commits the turn's messages there, so nothing leaves before it is durable.
- * Returns the function that removes it.
+ * Run `hook` before any corked byte is handed to a socket (the shared flush, the deferred flush,
+ * an early flush, an end): the store commits the turn's messages there, so nothing leaves before
+ * it is durable. Returns the function that removes it.
  */
 export function onBeforeFlush(hook: () => void): () => void {
   beforeFlush.add(hook);
@@ -55,8 +68,25 @@ function flushAll(): void {
   for (const outbox of batch) outbox.uncork();
 }
 
+function flushDeferred(): void {
+  deferTimer = undefined;
+  runBeforeFlush();
+  const batch = [...deferred];
+  deferred.clear();
+  for (const outbox of batch) outbox.uncork();
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushAll);
+}
+
+/** none: not corked; now: flushed at the end of the turn; deferred: flushed by the defer timer. */
+type CorkState = 'none' | 'now' | 'deferred';
+
 export class Outbox {
-  private isCorked = false;
+  private cork: CorkState = 'none';
   private overflowed = false;
 
   private readonly flushAt: number;
@@ -78,22 +108,34 @@ export class Outbox {
     return !this.overflowed && this.socket.writable && !this.socket.destroyed;
   }
 
-  /** Queue bytes; false when not written (socket closing, or more than maxSendq already pending). */
-  write(bytes: Buffer): boolean {
+  /**
+   * Queue bytes; false when not written (socket closing, or more than maxSendq already pending).
+   * `defer`: they may wait up to DEFER_MS for more (presence); anything written after them waits
+   * with them or takes them along, never overtakes them.
+   */
+  write(bytes: Buffer, defer = false): boolean {
     if (!this.writable) return false;
     if (this.socket.writableLength > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;
     }
-    if (!this.isCorked) {
-      this.isCorked = true;
+    if (this.cork === 'none') {
       this.socket.cork();
-      corked.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushAll);
+      if (defer) {
+        this.cork = 'deferred';
+        deferred.add(this);
+        deferTimer ??= setTimeout(flushDeferred, DEFER_MS);
+      } else {
+        this.cork = 'now';
+        corked.push(this);
+        scheduleFlush();
       }
+    } else if (this.cork === 'deferred' && !defer) {
+      this.cork = 'now';
+      deferred.delete(this);
+      corked.push(this);
+      scheduleFlush();
     }
     this.socket.write(bytes);
     // Corked bytes count in writableLength although the kernel would take them at once; hand a
@@ -104,8 +146,9 @@ export class Outbox {
 
   /** @internal Called by the shared flush. */
   uncork(): void {
-    if (!this.isCorked) return;
-    this.isCorked = false;
+    if (this.cork === 'none') return;
+    if (this.cork === 'deferred') deferred.delete(this);
+    this.cork = 'none';
     // The shared flush ran the hooks already; an early flush or an end runs them here.
     if (flushScheduled) runBeforeFlush();
     if (!this.socket.destroyed) this.socket.uncork();

@@ -14,6 +14,11 @@ export class Packet {
 
   constructor(readonly message: ServerMessage) {}
 
+  /** A room's news of who came or went: what the Fanout may deliver deferred. */
+  get presence(): boolean {
+    return this.message.type === 'joined' || this.message.type === 'left';
+  }
+
   /** Length-prefixed MessagePack frame. */
   get frame(): Buffer {
     return (this.frameBytes ??= encode(this.message));

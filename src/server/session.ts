@@ -185,10 +185,10 @@ export class Session implements Recipient {
     return this.replyLabel;
   }
 
-  deliver(packet: Packet): void {
+  deliver(packet: Packet, defer = false): void {
     if (this.closing) return;
     const bytes = this.mode === 'text' ? packet.text(this.name ?? '', this.membership.size > 1) : packet.frame;
-    if (bytes !== null) this.outbox.write(bytes);
+    if (bytes !== null) this.outbox.write(bytes, defer);
   }
 
   /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */

@@ -4,7 +4,7 @@
  * behaviour (a slow reader dropped with sendq_exceeded) is tested in hardening.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Outbox, type OutboxSocket } from '../../src/server/outbox.js';
+import { DEFER_MS, Outbox, type OutboxSocket } from '../../src/server/outbox.js';
 
 /**
  * Keeps what net.Socket keeps: corks nest, writes while corked are held, and writableLength is
@@ -171,5 +171,50 @@ describe('Outbox closing', () => {
     box.end();
     await nextTurn();
     expect(socket.calls).toEqual(['cork']);
+  });
+});
+
+describe('Outbox deferred writes (presence)', () => {
+  const afterDefer = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, DEFER_MS + 20));
+
+  it('holds deferred writes made in many turns and hands them over as one write, in order', async () => {
+    const { socket, box } = outbox();
+    for (let i = 0; i < 5; i++) {
+      box.write(Buffer.from([i]), true);
+      await nextTurn();
+    }
+    expect(socket.sent).toEqual([]);
+    await afterDefer();
+    expect(socket.calls).toEqual(['cork', 'uncork', 'send 5']);
+    expect([...socket.sent[0]!]).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('sends what was deferred ahead of an ordinary write, at the end of that turn', async () => {
+    const { socket, box } = outbox();
+    box.write(Buffer.from([1]), true);
+    await nextTurn();
+    box.write(Buffer.from([2]), true);
+    box.write(Buffer.from([3]));
+    box.write(Buffer.from([4]), true);
+    await nextTurn();
+    expect(socket.calls).toEqual(['cork', 'uncork', 'send 4']);
+    expect([...socket.sent[0]!]).toEqual([1, 2, 3, 4]);
+    await afterDefer();
+    expect(socket.calls).toEqual(['cork', 'uncork', 'send 4']);
+  });
+
+  it('flushes every deferred outbox with one shared timer, and end() does not wait for it', async () => {
+    const boxes = [outbox(), outbox(), outbox()];
+    for (const { box } of boxes) box.write(bytes(2), true);
+    boxes[2]!.box.end();
+    expect(boxes[2]!.socket.calls).toEqual(['cork', 'uncork', 'send 2', 'end']);
+    await afterDefer();
+    for (const { socket } of boxes.slice(0, 2)) expect(socket.calls).toEqual(['cork', 'uncork', 'send 2']);
+  });
+
+  it('hands a large deferred burst over early, as it does an ordinary one', () => {
+    const { socket, box } = outbox(4096);
+    for (let i = 0; i < 2; i++) box.write(bytes(512), true);
+    expect(socket.sent.map((b) => b.length)).toEqual([1024]);
   });
 });
