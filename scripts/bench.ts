@@ -25,7 +25,9 @@ import { scenarios as allScenarios } from './bench/scenarios.js';
 import { ROOT, TARGET_NAMES, type TargetName } from './bench/targets.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAMES] [--targets NAMES] [--json] [--profile] [--generators N]
-scenarios: ${allScenarios(false).map((s) => s.name).join(', ')}
+scenarios: ${allScenarios(false)
+  .map((s) => s.name)
+  .join(', ')}
 targets:   ${TARGET_NAMES.join(', ')}`;
 
 function fail(message: string): never {
@@ -51,10 +53,15 @@ if (values.help) {
   process.exit(0);
 }
 
-const list = (s: string | undefined): string[] | undefined => s?.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string | undefined): string[] | undefined =>
+  s
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const only = list(values.only);
 const stormClients = values['storm-clients'] === undefined ? undefined : Number(values['storm-clients']);
-if (stormClients !== undefined && (!Number.isInteger(stormClients) || stormClients < 2 || stormClients > 20_000)) fail('--storm-clients must be 2..20000');
+if (stormClients !== undefined && (!Number.isInteger(stormClients) || stormClients < 2 || stormClients > 20_000))
+  fail('--storm-clients must be 2..20000');
 const scenarios = allScenarios(values.quick, stormClients).filter((s) => !only || only.includes(s.name));
 for (const name of only ?? []) if (!scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
 const targets = list(values.targets) as TargetName[] | undefined;
@@ -93,13 +100,16 @@ if (profileDir) {
       if (!file) continue;
       const phase = r.throughput;
       // The join storm's measurement is its logins.
-      const logins = scenario.kind === 'join-storm' && r.logins.startUs !== undefined ? { fromUs: r.logins.startUs, toUs: r.logins.endUs! } : undefined;
+      const logins =
+        scenario.kind === 'join-storm' && r.logins.startUs !== undefined ? { fromUs: r.logins.startUs, toUs: r.logins.endUs! } : undefined;
       const window = phase ? { fromUs: phase.startUs, toUs: phase.endUs } : logins;
       const what = phase ? 'throughput phase' : logins ? 'logins' : 'whole run';
       process.stdout.write(`\n## profile ${r.target}, ${scenario.name}, ${what}\n${formatHotSpots(hotSpots(file, 15, window))}\n`);
     }
   }
-  for (const folder of readdirSync(profileDir).filter((f) => f.startsWith('loadgen')).sort()) {
+  for (const folder of readdirSync(profileDir)
+    .filter((f) => f.startsWith('loadgen'))
+    .sort()) {
     const file = mainThreadProfile(path.join(profileDir, folder));
     if (file) process.stdout.write(`\n## profile ${folder}, whole run\n${formatHotSpots(hotSpots(file, 15))}\n`);
   }

@@ -25,12 +25,16 @@ const { values: flags } = parseArgs({
 const ECHO = /^\S+ said: /;
 const ACTION_ECHO = /^repeats: /;
 
-const chat = await connect({ host: flags.host, port: Number(flags.port), name: flags.name, password: flags.password, client: 'echo-bot/1' }).catch(
-  (err: Error) => {
-    console.error(`echo-bot: ${err.message}`);
-    process.exit(1);
-  },
-);
+const chat = await connect({
+  host: flags.host,
+  port: Number(flags.port),
+  name: flags.name,
+  password: flags.password,
+  client: 'echo-bot/1',
+}).catch((err: Error) => {
+  console.error(`echo-bot: ${err.message}`);
+  process.exit(1);
+});
 if (flags.room !== undefined) await chat.join(flags.room);
 console.log(`echo-bot: logged in as ${chat.name} in ${chat.room}`);
 

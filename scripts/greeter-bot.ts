@@ -36,7 +36,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Log in and go to our room. */
 async function login(): Promise<Connection> {
-  const conn = await connect({ host: flags.host, port: Number(flags.port), name: flags.name, password: flags.password, client: 'greeter-bot/1' });
+  const conn = await connect({
+    host: flags.host,
+    port: Number(flags.port),
+    name: flags.name,
+    password: flags.password,
+    client: 'greeter-bot/1',
+  });
   if (flags.room !== undefined) await conn.join(flags.room);
   console.log(`greeter-bot: logged in as ${conn.name} in ${conn.room}`);
   return conn;
@@ -78,7 +84,8 @@ while (conn) {
       // `joined` comes for others entering one of our rooms (never for ourselves); answer in that room.
       if (m.type === 'joined') conn.say(`Welcome to ${m.room}, ${m.name}!`, { room: m.room });
       // m.ts is the server's clock when it relayed the question.
-      if (m.type === 'message' && m.text.trim() === '!time') conn.say(`${m.from}: the time is ${new Date(m.ts).toISOString()}`, { room: m.room });
+      if (m.type === 'message' && m.text.trim() === '!time')
+        conn.say(`${m.from}: the time is ${new Date(m.ts).toISOString()}`, { room: m.room });
     }
   } catch {
     // The iteration throws when the connection broke (rather than closed); closed() says why.

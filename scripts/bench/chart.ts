@@ -67,10 +67,14 @@ function panel(x0: number, title: string, xs: number[], series: Series[], log: b
     parts.push(`<text x="${xAt(i)}" y="${top + PANEL_H + 18}" text-anchor="middle" font-size="11">${x}</text>`);
   });
   parts.push(`<text x="${left + PANEL_W / 2}" y="${top + PANEL_H + 38}" text-anchor="middle" font-size="12">clients in the room</text>`);
-  parts.push(`<text transform="translate(${x0 + 14} ${top + PANEL_H / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(unit)}</text>`);
+  parts.push(
+    `<text transform="translate(${x0 + 14} ${top + PANEL_H / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(unit)}</text>`,
+  );
   parts.push(`<rect x="${left}" y="${top}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#999"/>`);
   for (const s of series) {
-    const pts = s.points.filter((p) => p.y > 0 && Number.isFinite(p.y)).map((p) => `${xAt(xs.indexOf(p.x)).toFixed(1)},${yAt(p.y).toFixed(1)}`);
+    const pts = s.points
+      .filter((p) => p.y > 0 && Number.isFinite(p.y))
+      .map((p) => `${xAt(xs.indexOf(p.x)).toFixed(1)},${yAt(p.y).toFixed(1)}`);
     if (pts.length === 0) continue;
     const width = s.target === 'framechat' ? 3 : 1.8;
     const dash = s.target === 'relay' ? ' stroke-dasharray="6 4"' : '';
@@ -100,15 +104,31 @@ export function renderChart(run: BenchRun): string {
     .map((n, i) => {
       const x = MARGIN.left + i * 150;
       const y = HEIGHT - 14;
-      return `<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${COLORS[n]}" stroke-width="${n === 'framechat' ? 3 : 1.8}"${n === 'relay' ? ' stroke-dasharray="6 4"' : ''}/>` +
-        `<text x="${x + 30}" y="${y}" dominant-baseline="middle" font-size="12">${esc(n === 'relay' ? 'minimal relay' : n)}</text>`;
+      return (
+        `<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${COLORS[n]}" stroke-width="${n === 'framechat' ? 3 : 1.8}"${n === 'relay' ? ' stroke-dasharray="6 4"' : ''}/>` +
+        `<text x="${x + 30}" y="${y}" dominant-baseline="middle" font-size="12">${esc(n === 'relay' ? 'minimal relay' : n)}</text>`
+      );
     })
     .join('\n');
   const half = PANEL_W + MARGIN.left + MARGIN.right;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
-${panel(0, 'Deliveries per second (higher is better)', xs, series((r) => r.throughput?.deliveriesPerSec), false, 'deliveries/s')}
-${panel(half, 'p99 latency at equal offered load (lower is better)', xs, series((r) => r.latency?.p99Ms), true, 'ms (log scale)')}
+${panel(
+  0,
+  'Deliveries per second (higher is better)',
+  xs,
+  series((r) => r.throughput?.deliveriesPerSec),
+  false,
+  'deliveries/s',
+)}
+${panel(
+  half,
+  'p99 latency at equal offered load (lower is better)',
+  xs,
+  series((r) => r.latency?.p99Ms),
+  true,
+  'ms (log scale)',
+)}
 ${legend}
 </svg>
 `;

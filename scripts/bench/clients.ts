@@ -46,7 +46,11 @@ export abstract class BenchClient {
   /** Whether some talker in this generator waits for its messages to arrive here. */
   observer = false;
 
-  constructor(spec: ClientSpec, target: TargetAddress, protected readonly sink: Sink) {
+  constructor(
+    spec: ClientSpec,
+    target: TargetAddress,
+    protected readonly sink: Sink,
+  ) {
     this.id = spec.id;
     this.name = `u${spec.id}`;
     this.room = spec.room;
@@ -235,7 +239,8 @@ export class IrcClient extends BenchClient {
     while (start < length) {
       const text = privmsgText(buf, start, length);
       const known = text + TEXT_BYTES;
-      const eol = text >= 0 && known + 1 < length && buf[known] === CR && buf[known + 1] === LF ? known + 1 : indexOfByte(buf, LF, start, length);
+      const eol =
+        text >= 0 && known + 1 < length && buf[known] === CR && buf[known + 1] === LF ? known + 1 : indexOfByte(buf, LF, start, length);
       if (eol < 0) break;
       const end = eol > start && buf[eol - 1] === CR ? eol - 1 : eol;
       if (text < 0 || text > end) this.line(buf, start, end);

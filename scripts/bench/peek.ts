@@ -65,26 +65,55 @@ function skip(p: Uint8Array, at: number): number {
   if (b >= 0x80 && b <= 0x8f) return skipItems(p, at + 1, (b & 0x0f) * 2);
   if (b >= 0x90 && b <= 0x9f) return skipItems(p, at + 1, b & 0x0f);
   switch (b) {
-    case 0xcc: case 0xd0: return at + 2;
-    case 0xcd: case 0xd1: return at + 3;
-    case 0xca: case 0xce: case 0xd2: return at + 5;
-    case 0xcb: case 0xcf: case 0xd3: return at + 9;
-    case 0xd9: case 0xc4: return at + 2 + p[at + 1]!;
-    case 0xda: case 0xc5: return at + 3 + u16(p, at + 1);
-    case 0xdb: case 0xc6: return at + 5 + u32(p, at + 1);
-    case 0xdc: return skipItems(p, at + 3, u16(p, at + 1));
-    case 0xdd: return skipItems(p, at + 5, u32(p, at + 1));
-    case 0xde: return skipItems(p, at + 3, u16(p, at + 1) * 2);
-    case 0xdf: return skipItems(p, at + 5, u32(p, at + 1) * 2);
-    case 0xd4: return at + 3;
-    case 0xd5: return at + 4;
-    case 0xd6: return at + 6;
-    case 0xd7: return at + 10;
-    case 0xd8: return at + 18;
-    case 0xc7: return at + 3 + p[at + 1]!;
-    case 0xc8: return at + 4 + u16(p, at + 1);
-    case 0xc9: return at + 6 + u32(p, at + 1);
-    default: return p.length; // 0xc1 is never used: treat as the end
+    case 0xcc:
+    case 0xd0:
+      return at + 2;
+    case 0xcd:
+    case 0xd1:
+      return at + 3;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return at + 5;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return at + 9;
+    case 0xd9:
+    case 0xc4:
+      return at + 2 + p[at + 1]!;
+    case 0xda:
+    case 0xc5:
+      return at + 3 + u16(p, at + 1);
+    case 0xdb:
+    case 0xc6:
+      return at + 5 + u32(p, at + 1);
+    case 0xdc:
+      return skipItems(p, at + 3, u16(p, at + 1));
+    case 0xdd:
+      return skipItems(p, at + 5, u32(p, at + 1));
+    case 0xde:
+      return skipItems(p, at + 3, u16(p, at + 1) * 2);
+    case 0xdf:
+      return skipItems(p, at + 5, u32(p, at + 1) * 2);
+    case 0xd4:
+      return at + 3;
+    case 0xd5:
+      return at + 4;
+    case 0xd6:
+      return at + 6;
+    case 0xd7:
+      return at + 10;
+    case 0xd8:
+      return at + 18;
+    case 0xc7:
+      return at + 3 + p[at + 1]!;
+    case 0xc8:
+      return at + 4 + u16(p, at + 1);
+    case 0xc9:
+      return at + 6 + u32(p, at + 1);
+    default:
+      return p.length; // 0xc1 is never used: treat as the end
   }
 }
 
@@ -121,7 +150,10 @@ export function peek(payload: Uint8Array, start: number, end: number, out: Peek)
     return out;
   }
   let kind: Kind = Kind.Control;
-  let textStart = -1, textEnd = -1, toStart = -1, toEnd = -1;
+  let textStart = -1,
+    textEnd = -1,
+    toStart = -1,
+    toEnd = -1;
   for (let i = 0; i < n && at < end; i++) {
     if (!readStr(payload, at)) return out;
     const keyStart = strStart;

@@ -77,7 +77,10 @@ export function freePort(): Promise<number> {
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => finish(new Error(`no "${pattern.source}" within ${timeoutMs} ms; output: ${seen.slice(-500)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no "${pattern.source}" within ${timeoutMs} ms; output: ${seen.slice(-500)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       seen += chunk.toString();
       const match = pattern.exec(seen);
@@ -102,7 +105,8 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: n
 export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before listening`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`exited (${child.exitCode ?? child.signalCode}) before listening`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: '127.0.0.1', port }, () => {
         socket.destroy();

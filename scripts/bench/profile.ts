@@ -74,7 +74,9 @@ export function mainThreadProfile(folder: string): string | undefined {
 }
 
 export function formatHotSpots(spots: HotSpot[]): string {
-  return spots.map((s) => `${(s.share * 100).toFixed(1).padStart(5)} %  ${s.selfMs.toFixed(0).padStart(7)} ms  ${s.name}  ${s.where}`).join('\n');
+  return spots
+    .map((s) => `${(s.share * 100).toFixed(1).padStart(5)} %  ${s.selfMs.toFixed(0).padStart(7)} ms  ${s.name}  ${s.where}`)
+    .join('\n');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

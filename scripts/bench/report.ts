@@ -27,7 +27,11 @@ function find(s: ScenarioResult | undefined, name: TargetName): TargetResult | u
 }
 
 /** The IRC server with the best value of `metric` (highest, or lowest when lowerIsBetter). */
-function bestIrc(s: ScenarioResult | undefined, metric: (r: TargetResult) => number | undefined, lowerIsBetter = false): TargetResult | undefined {
+function bestIrc(
+  s: ScenarioResult | undefined,
+  metric: (r: TargetResult) => number | undefined,
+  lowerIsBetter = false,
+): TargetResult | undefined {
   const candidates = IRC_TARGETS.map((n) => find(s, n))
     .filter(ok)
     .filter((r) => Number.isFinite(metric(r) ?? NaN));
@@ -61,7 +65,8 @@ export function ratios(s: ScenarioResult): Ratio[] {
     const irc = bestIrc(s, read, lowerIsBetter);
     for (const other of [relay, irc]) {
       const theirs = ok(other) ? read(other) : undefined;
-      if (other && theirs !== undefined && Number.isFinite(theirs) && theirs > 0) out.push({ metric, value: mine / theirs, against: other.target });
+      if (other && theirs !== undefined && Number.isFinite(theirs) && theirs > 0)
+        out.push({ metric, value: mine / theirs, against: other.target });
     }
   }
   return out;
@@ -87,14 +92,18 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
     const r1c = ratio(ircPerCore, perCore);
     checks.push({
       goal: 'big room deliveries/s >= 1.5x the best IRC server',
-      measured: irc ? `${fmtX(r1)} ${irc.target} (${fmtRate(mine)} vs ${fmtRate(irc.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r1c)} ${ircPerCore?.target ?? ''}` : 'no IRC server measured',
+      measured: irc
+        ? `${fmtX(r1)} ${irc.target} (${fmtRate(mine)} vs ${fmtRate(irc.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r1c)} ${ircPerCore?.target ?? ''}`
+        : 'no IRC server measured',
       pass: r1 === undefined ? undefined : r1 >= 1.5,
     });
     const r2 = ratio(relay, (r) => r.throughput?.deliveriesPerSec);
     const r2c = ratio(relay, perCore);
     checks.push({
       goal: 'big room deliveries/s >= 0.8x the minimal relay',
-      measured: ok(relay) ? `${fmtX(r2)} (${fmtRate(mine)} vs ${fmtRate(relay.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r2c)}` : 'relay not measured',
+      measured: ok(relay)
+        ? `${fmtX(r2)} (${fmtRate(mine)} vs ${fmtRate(relay.throughput!.deliveriesPerSec)}); per CPU-second ${fmtX(r2c)}`
+        : 'relay not measured',
       pass: r2 === undefined ? undefined : r2 >= 0.8,
     });
     const ircLatency = bestIrc(big, (r) => r.latency?.p99Ms, true);
@@ -145,7 +154,9 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
     const held = fc10k?.logins.ok ?? 0;
     checks.push({
       goal: `${idle10k.scenario.clients} clients held, a broadcast to all delivered with p99 <= 1 s`,
-      measured: b ? `${held} logged in; broadcast p99 ${b.p99Ms.toFixed(0)} ms, max ${b.maxMs.toFixed(0)} ms, lost ${b.lost}` : (fc10k?.status ?? 'not run'),
+      measured: b
+        ? `${held} logged in; broadcast p99 ${b.p99Ms.toFixed(0)} ms, max ${b.maxMs.toFixed(0)} ms, lost ${b.lost}`
+        : (fc10k?.status ?? 'not run'),
       pass: b ? held === idle10k.scenario.clients && b.p99Ms <= 1000 && b.lost === 0 : false,
     });
   }
@@ -180,8 +191,13 @@ function fmtX(n: number | undefined): string {
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 function lostOf(...phases: (PhaseResult | undefined)[]): string {
@@ -208,7 +224,8 @@ export function joinStormRatios(s: ScenarioResult): Ratio[] {
     for (const { metric, read } of figures) {
       const mine = read(fc);
       const theirs = read(other);
-      if (mine !== undefined && theirs !== undefined && Number.isFinite(mine) && theirs > 0) out.push({ metric, value: mine / theirs, against: name });
+      if (mine !== undefined && theirs !== undefined && Number.isFinite(mine) && theirs > 0)
+        out.push({ metric, value: mine / theirs, against: name });
     }
   }
   return out;
@@ -228,22 +245,46 @@ function scenarioTable(s: ScenarioResult): string {
       const l = r.latency!;
       const t = r.throughput!;
       rows.push([
-        r.target, fmtRate(t.deliveriesPerSec), fmtRate(perCoreSecond(t)), fmtMs(l.p50Ms), fmtMs(l.p99Ms), fmtMs(l.maxMs),
-        lostOf(l, t), fmtRate(r.logins.perSec), cpu, peak,
+        r.target,
+        fmtRate(t.deliveriesPerSec),
+        fmtRate(perCoreSecond(t)),
+        fmtMs(l.p50Ms),
+        fmtMs(l.p99Ms),
+        fmtMs(l.maxMs),
+        lostOf(l, t),
+        fmtRate(r.logins.perSec),
+        cpu,
+        peak,
       ]);
     } else if (sc.kind === 'idle') {
       const b = r.broadcast;
       rows.push([
-        r.target, String(r.logins.ok), fmtRate(r.logins.perSec), fmtBytes(r.memory?.perConnectionBytes), peak,
-        b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : 'n/a', lostOf(b), cpu,
+        r.target,
+        String(r.logins.ok),
+        fmtRate(r.logins.perSec),
+        fmtBytes(r.memory?.perConnectionBytes),
+        peak,
+        b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : 'n/a',
+        lostOf(b),
+        cpu,
       ]);
     } else if (sc.kind === 'join-storm') {
       const b = r.broadcast;
       const loginCpu = r.loginCpuSec === undefined ? '-' : `${r.loginCpuSec.toFixed(1)} s`;
       const writes = r.loginWrites === undefined || Number.isNaN(r.loginWrites) ? '-' : fmtRate(r.loginWrites);
       rows.push([
-        r.target, String(r.logins.ok), String(r.logins.failed), `${(r.logins.wallSec ?? NaN).toFixed(1)} s`, fmtRate(r.logins.perSec), loginCpu, writes, cpu, peak,
-        b ? fmtMs(b.wallSec * 1000) : '-', b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : '-', lostOf(b),
+        r.target,
+        String(r.logins.ok),
+        String(r.logins.failed),
+        `${(r.logins.wallSec ?? NaN).toFixed(1)} s`,
+        fmtRate(r.logins.perSec),
+        loginCpu,
+        writes,
+        cpu,
+        peak,
+        b ? fmtMs(b.wallSec * 1000) : '-',
+        b ? `${fmtMs(b.p50Ms)} / ${fmtMs(b.p99Ms)} / ${fmtMs(b.maxMs)}` : '-',
+        lostOf(b),
       ]);
     } else {
       rows.push([r.target, String(r.logins.ok), String(r.logins.failed), fmtRate(r.logins.perSec), cpu, peak]);
@@ -255,38 +296,63 @@ function scenarioTable(s: ScenarioResult): string {
       : sc.kind === 'idle'
         ? ['target', 'logged in', 'logins/s', 'RSS/conn', 'peak RSS', 'broadcast p50/p99/max ms', 'lost', 'server CPU']
         : sc.kind === 'join-storm'
-          ? ['target', 'logged in', 'failed', 'all welcomed', 'logins/s', 'CPU (logins)', 'writes (logins)', 'server CPU', 'peak RSS', 'broadcast ms', 'broadcast p50/p99/max ms', 'lost']
+          ? [
+              'target',
+              'logged in',
+              'failed',
+              'all welcomed',
+              'logins/s',
+              'CPU (logins)',
+              'writes (logins)',
+              'server CPU',
+              'peak RSS',
+              'broadcast ms',
+              'broadcast p50/p99/max ms',
+              'lost',
+            ]
           : ['target', 'logged in', 'failed', 'logins/s', 'server CPU', 'peak RSS'];
   const width = head.length;
-  return table(head, rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)));
+  return table(
+    head,
+    rows.map((r) => (r.length === 2 ? [r[0]!, r[1]!, ...new Array<string>(width - 2).fill('')] : r)),
+  );
 }
 
 function describe(s: ScenarioResult): string {
   const sc = s.scenario;
   if (sc.kind === 'room') {
     const offered = sc.talkers * sc.rate * (sc.clients - 1);
-    return `latency at ${fmtRate(offered)} deliveries/s offered (${sc.talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); ` +
-      `deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
+    return (
+      `latency at ${fmtRate(offered)} deliveries/s offered (${sc.talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); ` +
+      `deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`
+    );
   }
   if (sc.kind === 'many-rooms') {
     const talkers = sc.rooms * sc.talkersPerRoom;
     const members = (sc.clients * sc.perClient) / sc.rooms;
-    return `${sc.rooms} rooms of ${members} members, each client in ${sc.perClient}; latency at ${fmtRate(talkers * sc.rate * (members - 1))} deliveries/s offered ` +
-      `(${talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`;
+    return (
+      `${sc.rooms} rooms of ${members} members, each client in ${sc.perClient}; latency at ${fmtRate(talkers * sc.rate * (members - 1))} deliveries/s offered ` +
+      `(${talkers} talkers x ${sc.rate}/s, ${sc.latencyMs / 1000} s); deliveries/s with ${sc.window} messages in flight per talker (${sc.throughputMs / 1000} s)`
+    );
   }
   if (sc.kind === 'join-storm') {
-    return 'every client logs in and joins #main, each server at the set-up pace it takes best (framechat and InspIRCd 1 000 logins in flight, ngIRCd 10); ' +
-      '"all welcomed": first connect to the last welcome (framechat) or end of NAMES (IRC); then one message to the room';
+    return (
+      'every client logs in and joins #main, each server at the set-up pace it takes best (framechat and InspIRCd 1 000 logins in flight, ngIRCd 10); ' +
+      '"all welcomed": first connect to the last welcome (framechat) or end of NAMES (IRC); then one message to the room'
+    );
   }
-  if (sc.kind === 'idle') return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;
+  if (sc.kind === 'idle')
+    return `rooms of ${sc.roomSize}; memory read ${sc.settleMs / 1000} s after the last login; one rename sent to everyone (framechat wire only)`;
   return `${sc.concurrency} logins in flight per load generator, rooms of ${sc.roomSize}`;
 }
 
 export function renderText(run: BenchRun): string {
   const out: string[] = [];
   const m = run.machine;
-  out.push(`framechat bench, ${run.startedAt}: ${m.cpus}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, ` +
-    `${run.generators} load generators, load average at start ${m.loadAverage.toFixed(2)}`);
+  out.push(
+    `framechat bench, ${run.startedAt}: ${m.cpus}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, ` +
+      `${run.generators} load generators, load average at start ${m.loadAverage.toFixed(2)}`,
+  );
   for (const s of run.scenarios) {
     out.push('', `## ${s.scenario.title}`, describe(s), '', scenarioTable(s));
     for (const r of s.results) if (r.note) out.push(`note: ${r.target}: ${r.note}`);
@@ -296,8 +362,10 @@ export function renderText(run: BenchRun): string {
       // framechat's row may be missing (protocol v2 rooms): the IRC servers still compare.
       const [a, b] = ['inspircd', 'ngircd'].map((n) => find(s, n as TargetName));
       if (ok(a) && ok(b)) {
-        out.push(`inspircd / ngircd: deliveries/s ${fmtX(a.throughput!.deliveriesPerSec / b.throughput!.deliveriesPerSec)}, ` +
-          `per CPU-s ${fmtX((perCoreSecond(a.throughput) ?? NaN) / (perCoreSecond(b.throughput) ?? NaN))}, p99 ${fmtX(a.latency!.p99Ms / b.latency!.p99Ms)}`);
+        out.push(
+          `inspircd / ngircd: deliveries/s ${fmtX(a.throughput!.deliveriesPerSec / b.throughput!.deliveriesPerSec)}, ` +
+            `per CPU-s ${fmtX((perCoreSecond(a.throughput) ?? NaN) / (perCoreSecond(b.throughput) ?? NaN))}, p99 ${fmtX(a.latency!.p99Ms / b.latency!.p99Ms)}`,
+        );
       }
     }
   }

@@ -179,7 +179,13 @@ function emptyResult(scenario: Scenario, target: Target, status: string): Target
   return { target: target.name, status, clients: scenario.clients, logins: { ok: 0, failed: 0, perSec: 0, errors: [] } };
 }
 
-async function runTarget(scenario: Scenario, target: Target, gens: GeneratorProcess[], fileLimit: number, log: (line: string) => void): Promise<TargetResult> {
+async function runTarget(
+  scenario: Scenario,
+  target: Target,
+  gens: GeneratorProcess[],
+  fileLimit: number,
+  log: (line: string) => void,
+): Promise<TargetResult> {
   if (target.unavailable) {
     log(`  ${target.name}: ${target.unavailable}`);
     return emptyResult(scenario, target, target.unavailable);
@@ -208,7 +214,13 @@ async function runTarget(scenario: Scenario, target: Target, gens: GeneratorProc
   }
 }
 
-async function measure(scenario: Scenario, target: Target, running: Running, gens: GeneratorProcess[], log: (line: string) => void): Promise<TargetResult> {
+async function measure(
+  scenario: Scenario,
+  target: Target,
+  running: Running,
+  gens: GeneratorProcess[],
+  log: (line: string) => void,
+): Promise<TargetResult> {
   const { pid } = running;
   await sleep(300);
   const baseline = memory(pid).rss;
@@ -227,7 +239,8 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   const concurrency = scenario.kind === 'storm' ? scenario.concurrency : Math.ceil(target.setupConcurrency / gens.length);
   const joinStorm = scenario.kind === 'join-storm';
   const connected = await Promise.all(
-    gens.map((g, i) => g.request<ConnectResult>({
+    gens.map((g, i) =>
+      g.request<ConnectResult>({
         op: 'connect',
         target: running.address,
         clients: shares[i]!,
@@ -235,7 +248,8 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
         concurrency,
         timeoutMs: joinStorm ? scenario.loginTimeoutMs : LOGIN_TIMEOUT_MS,
         budgetMs: joinStorm ? scenario.budgetMs : scenario.kind === 'many-rooms' ? MANY_ROOMS_SETUP_MS : SETUP_BUDGET_MS,
-      })),
+      }),
+    ),
   );
   const ok = connected.reduce((n, c) => n + c.ok, 0);
   const loginUs = Math.max(...connected.map((c) => c.endUs)) - Math.min(...connected.map((c) => c.startUs));
@@ -268,13 +282,23 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
   }
 
   if (scenario.kind === 'room' || scenario.kind === 'many-rooms') {
-    const plan = (mode: TalkPlan['mode'], durationMs: number): TalkPlan => ({ mode, rate: scenario.rate, durationMs, window: scenario.window });
+    const plan = (mode: TalkPlan['mode'], durationMs: number): TalkPlan => ({
+      mode,
+      rate: scenario.rate,
+      durationMs,
+      window: scenario.window,
+    });
     result.latency = await phase(specs, gens, pid, plan('rate', scenario.latencyMs));
-    result.latency.offeredPerSec = expectedDeliveries(specs, specs.map(() => scenario.rate));
+    result.latency.offeredPerSec = expectedDeliveries(
+      specs,
+      specs.map(() => scenario.rate),
+    );
     result.throughput = await phase(specs, gens, pid, plan('saturate', scenario.throughputMs));
   } else if (scenario.kind === 'join-storm') {
     // The broadcast reaches those logged in: with every login through, every other client.
-    result.broadcast = await sayOnce(gens, pid, (sent) => (result.logins.failed === 0 ? expectedDeliveries(specs, sent) : Math.max(0, ok - 1) * sent[0]!));
+    result.broadcast = await sayOnce(gens, pid, (sent) =>
+      result.logins.failed === 0 ? expectedDeliveries(specs, sent) : Math.max(0, ok - 1) * sent[0]!,
+    );
   } else if (scenario.kind === 'idle') {
     await sleep(scenario.settleMs);
     const loaded = memory(pid).rss;
@@ -282,7 +306,10 @@ async function measure(scenario: Scenario, target: Target, running: Running, gen
     if (target.proto === 'framed') result.broadcast = await broadcast(scenario.clients, gens, pid);
   }
   const peak = memory(pid).peak;
-  result.memory = { ...(result.memory ?? { baselineBytes: baseline, loadedBytes: memory(pid).rss, perConnectionBytes: NaN }), peakBytes: peak };
+  result.memory = {
+    ...(result.memory ?? { baselineBytes: baseline, loadedBytes: memory(pid).rss, perConnectionBytes: NaN }),
+    peakBytes: peak,
+  };
   result.serverCpuSec = cpuSeconds(pid) - cpuStart;
   result.serverWrites = writeCalls(pid) - writesStart;
   log(`  ${target.name}: ${summary(result)}`);

@@ -101,7 +101,12 @@ export function scenarios(quick: boolean, stormClients?: number): Scenario[] {
     window: 16,
   });
   const idle = (name: string, clients: number): IdleScenario => ({
-    kind: 'idle', name, title: `idle: ${clients} logged-in clients`, clients, roomSize: 50, settleMs: q(2_000, 500),
+    kind: 'idle',
+    name,
+    title: `idle: ${clients} logged-in clients`,
+    clients,
+    roomSize: 50,
+    settleMs: q(2_000, 500),
   });
   const storm = q(2_000, 500);
   const joinStorm = stormClients ?? q(5_000, 1_000);
@@ -116,13 +121,25 @@ export function scenarios(quick: boolean, stormClients?: number): Scenario[] {
     idle('idle-10k', q(10_000, 2_000)),
     { kind: 'storm', name: 'connect-storm', title: `connect storm: ${storm} logins`, clients: storm, roomSize: 50, concurrency: 100 },
     {
-      kind: 'join-storm', name: 'join-storm', title: `join storm: ${joinStorm} clients into #main`, clients: joinStorm,
-      budgetMs: 600_000, loginTimeoutMs: 300_000,
+      kind: 'join-storm',
+      name: 'join-storm',
+      title: `join storm: ${joinStorm} clients into #main`,
+      clients: joinStorm,
+      budgetMs: 600_000,
+      loginTimeoutMs: 300_000,
     },
     {
-      kind: 'many-rooms', name: 'many-rooms', title: `many rooms: ${many} clients, each in 10 of ${manyRooms} rooms, a talker in every room`,
-      clients: many, rooms: manyRooms, perClient: 10, talkersPerRoom: 1, rate: 2,
-      latencyMs: q(5_000, 1_500), throughputMs: q(5_000, 1_500), window: 16,
+      kind: 'many-rooms',
+      name: 'many-rooms',
+      title: `many rooms: ${many} clients, each in 10 of ${manyRooms} rooms, a talker in every room`,
+      clients: many,
+      rooms: manyRooms,
+      perClient: 10,
+      talkersPerRoom: 1,
+      rate: 2,
+      latencyMs: q(5_000, 1_500),
+      throughputMs: q(5_000, 1_500),
+      window: 16,
     },
   ];
 }

@@ -37,7 +37,14 @@ function text(): string {
 let appended = 0;
 function append(store: SqliteStore, n: number): void {
   for (let i = 0; i < n; i++) {
-    store.append({ kind: 'room', id: store.ids.next(), ts: Date.now(), room: `#room${rand(ROOMS)}`, from: `user${rand(1000)}`, text: text() });
+    store.append({
+      kind: 'room',
+      id: store.ids.next(),
+      ts: Date.now(),
+      room: `#room${rand(ROOMS)}`,
+      from: `user${rand(1000)}`,
+      text: text(),
+    });
   }
   appended += n;
 }
@@ -54,7 +61,9 @@ async function timeReads(label: string, calls: number, read: (i: number) => Prom
     ms.push(performance.now() - t);
   }
   ms.sort((a, b) => a - b);
-  console.log(`${label}: p50 ${percentile(ms, 50).toFixed(3)} ms, p99 ${percentile(ms, 99).toFixed(3)} ms, max ${ms[ms.length - 1]!.toFixed(3)} ms (${calls} calls)`);
+  console.log(
+    `${label}: p50 ${percentile(ms, 50).toFixed(3)} ms, p99 ${percentile(ms, 99).toFixed(3)} ms, max ${ms[ms.length - 1]!.toFixed(3)} ms (${calls} calls)`,
+  );
 }
 
 const store = openSqliteStore(file);
@@ -82,7 +91,9 @@ await timeReads('latest(50)', 5000, (i) => store.latest(`#room${i % ROOMS}`, 50)
 const scope = { rooms: Array.from({ length: 20 }, (_, i) => `#room${i}`), limit: 50 };
 await timeReads('search, a random word, 20 rooms', 2000, () => store.search(VOCAB[rand(VOCAB.length)]!, scope));
 await timeReads('search, 你好, 20 rooms', 200, () => store.search('你好', scope));
-await timeReads('search, a word in no room in scope', 200, () => store.search(VOCAB[rand(VOCAB.length)]!, { rooms: ['#nowhere'], limit: 50 }));
+await timeReads('search, a word in no room in scope', 200, () =>
+  store.search(VOCAB[rand(VOCAB.length)]!, { rooms: ['#nowhere'], limit: 50 }),
+);
 let pruned = 0;
 const cap = Math.floor(TOTAL / ROOMS) - 200;
 await timeReads('prune (per-room cap), one call', 200, async () => {
@@ -92,7 +103,9 @@ console.log(`  removed ${pruned} rows in 200 calls`);
 
 store.close();
 const bytes = ['', '-wal', '-shm'].reduce((sum, ext) => sum + (fs.existsSync(file + ext) ? fs.statSync(file + ext).size : 0), 0);
-console.log(`on disk: ${(bytes / 1024 / 1024).toFixed(1)} MiB for ${appended} messages, ${Math.round(bytes / appended)} bytes per message (average text ${Math.round(avgText())} bytes)`);
+console.log(
+  `on disk: ${(bytes / 1024 / 1024).toFixed(1)} MiB for ${appended} messages, ${Math.round(bytes / appended)} bytes per message (average text ${Math.round(avgText())} bytes)`,
+);
 fs.rmSync(dir, { recursive: true, force: true });
 
 function avgText(): number {

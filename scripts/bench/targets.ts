@@ -112,7 +112,12 @@ function framechat(options: TargetOptions): Target {
       const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
       drain(child);
-      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, profile: prof.folder, stop: () => stopProcess(child) };
+      return {
+        pid: child.pid!,
+        address: { host: '127.0.0.1', port, proto: 'framed' },
+        profile: prof.folder,
+        stop: () => stopProcess(child),
+      };
     },
   };
 }
@@ -126,10 +131,18 @@ function relay(options: TargetOptions): Target {
     async start() {
       const script = path.join(ROOT, 'scripts/bench/relay.ts');
       const prof = profiling(options.profileDir, 'relay');
-      const child = spawnWithFileLimit(process.execPath, [...prof.flags, '--import', 'tsx', script, '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnWithFileLimit(process.execPath, [...prof.flags, '--import', 'tsx', script, '0'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const port = Number(await waitForOutput(child, /relay listening on (\d+)/, START_TIMEOUT_MS));
       drain(child);
-      return { pid: child.pid!, address: { host: '127.0.0.1', port, proto: 'framed' }, profile: prof.folder, stop: () => stopProcess(child) };
+      return {
+        pid: child.pid!,
+        address: { host: '127.0.0.1', port, proto: 'framed' },
+        profile: prof.folder,
+        stop: () => stopProcess(child),
+      };
     },
   };
 }
@@ -172,10 +185,13 @@ const FLAVOURS: IrcFlavour[] = [
     config: (input, binary) => hybridConfig(input, path.resolve(path.dirname(binary), '../lib/ircd-hybrid/modules')),
     args: (conf, dir) => [
       '-foreground',
-      '-configfile', conf,
+      '-configfile',
+      conf,
       ...['klinefile', 'dlinefile', 'xlinefile', 'resvfile'].flatMap((f) => [`-${f}`, path.join(dir, f)]),
-      '-logfile', path.join(dir, 'ircd.log'),
-      '-pidfile', path.join(dir, 'ircd.pid'),
+      '-logfile',
+      path.join(dir, 'ircd.log'),
+      '-pidfile',
+      path.join(dir, 'ircd.pid'),
     ],
     setupConcurrency: SETUP_CONCURRENCY,
     ownResolver: true,

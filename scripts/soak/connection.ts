@@ -4,7 +4,15 @@
  * of three ways: `bye` after a logout, dropped by us (abrupt), or closed by the server unasked.
  */
 import net from 'node:net';
-import { decode, encode, FrameDecoder, MAX_FRAME_LIMIT, parseServerMessage, type ClientMessage, type ServerMessage } from '../../src/protocol/internal.js';
+import {
+  decode,
+  encode,
+  FrameDecoder,
+  MAX_FRAME_LIMIT,
+  parseServerMessage,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../src/protocol/internal.js';
 import type { Ledger } from './ledger.js';
 
 /** How long to wait for a reply the server owes us before calling it a failure. */
@@ -54,10 +62,12 @@ export class SoakConnection {
   static async open(ledger: Ledger, name: string, port: number): Promise<SoakConnection> {
     const conn = new SoakConnection(ledger, name, port);
     conn.send({ type: 'hello', name, client: 'soak' });
-    const reply = await conn.wait((m) => m.type === 'welcome' || m.type === 'error' || m.type === 'bye').catch((err: unknown) => {
-      conn.drop(false);
-      throw err;
-    });
+    const reply = await conn
+      .wait((m) => m.type === 'welcome' || m.type === 'error' || m.type === 'bye')
+      .catch((err: unknown) => {
+        conn.drop(false);
+        throw err;
+      });
     if (reply.type !== 'welcome') {
       conn.drop(false);
       throw new Error(`login as ${name} failed: ${JSON.stringify(reply)}`);

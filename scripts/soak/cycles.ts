@@ -53,8 +53,10 @@ function cycle(port: number, kind: CycleKind): Promise<string | undefined> {
     });
     socket.on('close', () => {
       // A welcome, the history of each room it starts in (one: #main), then the bye.
-      if (kind === 'logout') finish(frames.join() === 'welcome,history,bye' ? undefined : `logout cycle ${name} got ${frames.join() || 'nothing'}`);
-      else if (kind === 'telnet') finish(Buffer.concat(got).toString('utf8').includes('Goodbye.') ? undefined : `telnet cycle ${name} got no Goodbye`);
+      if (kind === 'logout')
+        finish(frames.join() === 'welcome,history,bye' ? undefined : `logout cycle ${name} got ${frames.join() || 'nothing'}`);
+      else if (kind === 'telnet')
+        finish(Buffer.concat(got).toString('utf8').includes('Goodbye.') ? undefined : `telnet cycle ${name} got no Goodbye`);
       else finish();
     });
     socket.on('connect', () => {

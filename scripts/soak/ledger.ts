@@ -200,7 +200,10 @@ export class Ledger {
       case 'room': {
         const users = m.users.map((n) => this.owner(n));
         if (m.room === me.room && !me.view.equals(users)) {
-          this.problem('viewMismatches', `connection ${index}: look in ${m.room} lists ${m.users.length} users, its view has ${me.view.set.size}`);
+          this.problem(
+            'viewMismatches',
+            `connection ${index}: look in ${m.room} lists ${m.users.length} users, its view has ${me.view.set.size}`,
+          );
         }
         me.room = m.room;
         me.view.reset(users);
@@ -250,22 +253,30 @@ export class Ledger {
     this.maxId = Math.max(this.maxId, m.id);
     const from = this.owner(m.from);
     const sender = TEXT_RE.exec(m.text);
-    if (!sender || Number(sender[2]) !== from) this.problem('impostors', `id ${m.id} from ${m.from} carries text ${JSON.stringify(m.text.slice(0, 40))}`);
+    if (!sender || Number(sender[2]) !== from)
+      this.problem('impostors', `id ${m.id} from ${m.from} carries text ${JSON.stringify(m.text.slice(0, 40))}`);
 
     if (m.type === 'message') {
       if (m.room !== me.room) return this.problem('misrouted', `connection ${index} in ${me.room} got id ${m.id} said in ${m.room}`);
-      if (!me.view.set.has(from)) this.problem('viewMismatches', `connection ${index}: id ${m.id} is from ${m.from}, who is not in its view of ${m.room}`);
+      if (!me.view.set.has(from))
+        this.problem('viewMismatches', `connection ${index}: id ${m.id} is from ${m.from}, who is not in its view of ${m.room}`);
       if (from === index) me.sent.echoed++;
       const known = this.expected.get(m.id);
       if (!known) {
         this.expected.set(m.id, { room: m.room, members: Int32Array.from(me.view.set), sum: me.view.sum, xor: me.view.xor });
-      } else if (known.room !== m.room || known.members.length !== me.view.set.size || known.sum !== me.view.sum || known.xor !== me.view.xor) {
+      } else if (
+        known.room !== m.room ||
+        known.members.length !== me.view.set.size ||
+        known.sum !== me.view.sum ||
+        known.xor !== me.view.xor
+      ) {
         this.problem('viewMismatches', `members disagree on who was in ${m.room} when id ${m.id} was said`);
       }
       return;
     }
     const to = this.owner(m.to);
-    if (index !== from && index !== to) return this.problem('misrouted', `connection ${index} got private id ${m.id} between ${m.from} and ${m.to}`);
+    if (index !== from && index !== to)
+      return this.problem('misrouted', `connection ${index} got private id ${m.id} between ${m.from} and ${m.to}`);
     if (from === index) me.sent.answered++;
     if (!this.expected.has(m.id)) {
       this.privates++;
@@ -293,7 +304,10 @@ export class Ledger {
       if (member.ending !== 'bye') continue;
       const { says, echoed, msgs, answered } = member.sent;
       if (says !== echoed || msgs !== answered) {
-        this.problem('unanswered', `connection ${i} logged out having sent ${says} says (${echoed} echoed) and ${msgs} msgs (${answered} answered)`);
+        this.problem(
+          'unanswered',
+          `connection ${i} logged out having sent ${says} says (${echoed} echoed) and ${msgs} msgs (${answered} answered)`,
+        );
       }
     }
     return {

@@ -30,8 +30,32 @@ export interface SoakOptions {
 }
 
 const PROFILES: Record<SoakOptions['profile'], Omit<SoakOptions, 'profile' | 'seed' | 'json'>> = {
-  short: { clients: 24, seconds: 6, interval: 60, cycles: 1_000, concurrency: 32, warmupSeconds: 2, settleSeconds: 1, returnSeconds: 15, toleranceMiB: 24, heapToleranceMiB: 2, rooms: 4 },
-  long: { clients: 300, seconds: 600, interval: 500, cycles: 10_000, concurrency: 64, warmupSeconds: 20, settleSeconds: 10, returnSeconds: 120, toleranceMiB: 32, heapToleranceMiB: 2, rooms: 8 },
+  short: {
+    clients: 24,
+    seconds: 6,
+    interval: 60,
+    cycles: 1_000,
+    concurrency: 32,
+    warmupSeconds: 2,
+    settleSeconds: 1,
+    returnSeconds: 15,
+    toleranceMiB: 24,
+    heapToleranceMiB: 2,
+    rooms: 4,
+  },
+  long: {
+    clients: 300,
+    seconds: 600,
+    interval: 500,
+    cycles: 10_000,
+    concurrency: 64,
+    warmupSeconds: 20,
+    settleSeconds: 10,
+    returnSeconds: 120,
+    toleranceMiB: 32,
+    heapToleranceMiB: 2,
+    rooms: 8,
+  },
 };
 
 export const USAGE = `Usage: npm run soak -- [--profile short|long] [--clients N] [--seconds T] [--cycles N]

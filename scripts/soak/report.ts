@@ -63,7 +63,10 @@ export function findings(r: SoakResult): string[] {
   const t = r.tally;
   const died = r.server.died;
   // First, because every other finding of such a run is a consequence of it.
-  if (died) out.push(`the server exited by itself ${died.afterSeconds.toFixed(1)} s into the run (code ${died.code}, signal ${died.signal}); the rest of the run was cut short`);
+  if (died)
+    out.push(
+      `the server exited by itself ${died.afterSeconds.toFixed(1)} s into the run (code ${died.code}, signal ${died.signal}); the rest of the run was cut short`,
+    );
   for (const [key, label] of [
     ['lost', 'messages lost'],
     ['duplicated', 'messages duplicated'],
@@ -79,18 +82,23 @@ export function findings(r: SoakResult): string[] {
     if (t[key] > 0) out.push(`${t[key]} ${label}`);
   }
   if (t.delivered === 0) out.push('no delivery was checked at all');
-  if (r.traffic.loginFailures.length > 0) out.push(`${r.traffic.loginFailures.length} failed logins (first: ${r.traffic.loginFailures[0]})`);
-  if (r.cycles.failures.length > 0) out.push(`${r.cycles.failures.length} failed connect/disconnect cycles (first: ${r.cycles.failures[0]})`);
+  if (r.traffic.loginFailures.length > 0)
+    out.push(`${r.traffic.loginFailures.length} failed logins (first: ${r.traffic.loginFailures[0]})`);
+  if (r.cycles.failures.length > 0)
+    out.push(`${r.cycles.failures.length} failed connect/disconnect cycles (first: ${r.cycles.failures[0]})`);
   if (r.probeError !== undefined) out.push(`the probe could not ask the server: ${r.probeError}`);
-  if (r.probe && r.probe.others.length > 0) out.push(`the server still lists ${r.probe.others.length} users after everyone left (${r.probe.others.slice(0, 5).join(', ')})`);
+  if (r.probe && r.probe.others.length > 0)
+    out.push(`the server still lists ${r.probe.others.length} users after everyone left (${r.probe.others.slice(0, 5).join(', ')})`);
   if (r.probe && (r.probe.rooms.length !== 1 || r.probe.rooms[0]!.room !== '#main' || r.probe.rooms[0]!.users !== 1)) {
     out.push(`the server still lists rooms after everyone left: ${JSON.stringify(r.probe.rooms.slice(0, 5))}`);
   }
   if (r.server.errors.length > 0) out.push(`the server logged ${r.server.errors.length} errors (first: ${r.server.errors[0]})`);
   const exit = r.server.exit;
-  if (!died && (!exit || exit.code !== 0)) out.push(`the server did not exit cleanly on SIGTERM (${exit ? `code ${exit.code}, signal ${exit.signal}` : 'no exit'})`);
+  if (!died && (!exit || exit.code !== 0))
+    out.push(`the server did not exit cleanly on SIGTERM (${exit ? `code ${exit.code}, signal ${exit.signal}` : 'no exit'})`);
   const growth = growthMiB(r.memory);
-  if (growth !== undefined && growth > r.memory.toleranceMiB) out.push(`RSS grew ${growth.toFixed(1)} MiB from baseline, over the ${r.memory.toleranceMiB} MiB tolerance`);
+  if (growth !== undefined && growth > r.memory.toleranceMiB)
+    out.push(`RSS grew ${growth.toFixed(1)} MiB from baseline, over the ${r.memory.toleranceMiB} MiB tolerance`);
   const { heapBaseline: hb, heapFinal: hf } = r.memory;
   if (r.memory.heapError !== undefined) out.push(`no heap snapshot: ${r.memory.heapError}`);
   if (hb && hf) {
@@ -98,10 +106,12 @@ export function findings(r: SoakResult): string[] {
       if (hf.objects[name] > 0) out.push(`${hf.objects[name]} ${name} objects still alive after everyone left`);
     }
     for (const name of ['Socket', 'TCP'] as const) {
-      if (hf.objects[name] > hb.objects[name]) out.push(`${hf.objects[name] - hb.objects[name]} more live ${name} objects than at the baseline`);
+      if (hf.objects[name] > hb.objects[name])
+        out.push(`${hf.objects[name] - hb.objects[name]} more live ${name} objects than at the baseline`);
     }
     const heapGrowth = (hf.liveBytes - hb.liveBytes) / MiB;
-    if (heapGrowth > r.memory.heapToleranceMiB) out.push(`the live heap grew ${heapGrowth.toFixed(2)} MiB, over the ${r.memory.heapToleranceMiB} MiB tolerance`);
+    if (heapGrowth > r.memory.heapToleranceMiB)
+      out.push(`the live heap grew ${heapGrowth.toFixed(2)} MiB, over the ${r.memory.heapToleranceMiB} MiB tolerance`);
   }
   return out;
 }
@@ -124,14 +134,18 @@ export function summary(r: SoakResult, found: string[]): string {
     `checked    ${t.messages} room messages and ${t.privates} private messages (ids 1..${t.maxId}; ${t.unobserved} assigned but seen by nobody); ${t.delivered} deliveries present, ${t.excused} excused (in flight when a member dropped its connection)`,
     `result     lost ${t.lost}, duplicated ${t.duplicated}, out of order ${t.outOfOrder}, misrouted ${t.misrouted}, membership disagreements ${t.viewMismatches}, impostors ${t.impostors}, unanswered ${t.unanswered}, unexpected errors ${t.unexpectedErrors}, bad frames ${t.badFrames}, dropped by server ${t.dropped}`,
     `endings    ${t.endings.bye} logged out, ${t.endings.abrupt} dropped by the client, ${t.endings.dropped} closed by the server`,
-    `cycles     ${r.cycles.done} in ${r.seconds.cycles.toFixed(1)} s (${Object.entries(r.cycles.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); ${r.cycles.failures.length} failed`,
+    `cycles     ${r.cycles.done} in ${r.seconds.cycles.toFixed(1)} s (${Object.entries(r.cycles.byKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}); ${r.cycles.failures.length} failed`,
     `state      after everyone left: ${r.probe ? `${r.probe.others.length} other users, rooms ${r.probe.rooms.map((x) => `${x.room} (${x.users})`).join(', ')}` : `probe failed: ${r.probeError}`}`,
     `memory     RSS fresh ${mib(m.fresh)}, baseline ${mib(m.baseline)}, after chat ${mib(m.afterChat)}, through cycles ${m.cycles.map(mib).join(' → ') || 'n/a'}, final ${mib(m.final)}` +
       (growth === undefined
         ? ' (no /proc: not checked)'
         : ` ${(m.returnSeconds ?? 0).toFixed(1)} s after everyone left (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB vs baseline; tolerance ${m.toleranceMiB} MiB)`),
     `heap       live after full GC: baseline ${heap(m.heapBaseline)}, after everyone left ${heap(m.heapFinal)}` +
-      (m.heapBaseline && m.heapFinal ? ` (${((m.heapFinal.liveBytes - m.heapBaseline.liveBytes) / MiB).toFixed(2)} MiB; tolerance ${m.heapToleranceMiB} MiB)` : ''),
+      (m.heapBaseline && m.heapFinal
+        ? ` (${((m.heapFinal.liveBytes - m.heapBaseline.liveBytes) / MiB).toFixed(2)} MiB; tolerance ${m.heapToleranceMiB} MiB)`
+        : ''),
     `shutdown   ${r.server.died ? 'n/a: the server had already exited' : r.server.exit ? `SIGTERM → exit code ${r.server.exit.code} in ${r.server.exit.ms} ms` : 'n/a'}`,
     `time       ${r.seconds.total.toFixed(1)} s in all`,
   ];

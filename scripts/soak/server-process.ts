@@ -52,11 +52,29 @@ export class ServerProcess {
     if (!existsSync(DIST)) throw new Error('dist/ is missing: run "npm run build" first (npm run soak does)');
     const snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'framechat-soak-'));
     const node = [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshotDir}`];
-    const args = [...node, BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0', '--log-level', 'warn', ...extraArgs];
+    const args = [
+      ...node,
+      BIN,
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--rate',
+      '0',
+      '--max-conns-per-ip',
+      '0',
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`server did not say "listening on" within ${START_TIMEOUT_MS} ms: ${out}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`server did not say "listening on" within ${START_TIMEOUT_MS} ms: ${out}`)),
+        START_TIMEOUT_MS,
+      );
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (text: string) => {
         out += text;

@@ -133,7 +133,8 @@ export class ChatApp implements CommandContext {
    * the command line can say why in one line and exit; later drops are handled here.
    */
   async start(): Promise<void> {
-    if (this.opts.insecure) this.dispatch({ type: 'local', kind: 'error', text: 'Warning: --insecure: the server certificate is not checked', now: this.now() });
+    if (this.opts.insecure)
+      this.dispatch({ type: 'local', kind: 'error', text: 'Warning: --insecure: the server certificate is not checked', now: this.now() });
     const conn = await connect(this.connectOptions(this.opts.name));
     this.attach(conn);
   }
@@ -217,7 +218,8 @@ export class ChatApp implements CommandContext {
     const t = sayTarget(this.ws);
     if (t.kind === 'none') return this.error(t.message);
     // The protocol has no private actions: a /me in a private window is refused, not sent as something else.
-    if (t.kind === 'private') return kind === 'me' ? this.error('/me works in room windows; private messages have no actions') : this.msg(t.to, text);
+    if (t.kind === 'private')
+      return kind === 'me' ? this.error('/me works in room windows; private messages have no actions') : this.msg(t.to, text);
     this.queueSend({ kind, room: t.room, text });
   }
 
@@ -249,7 +251,10 @@ export class ChatApp implements CommandContext {
   part(reason?: string): void {
     const room = focusedRoom(this.ws);
     const w = this.ws.list.find((x) => x.id === this.ws.focused);
-    if (room === undefined || !w?.joined) return this.error(room === undefined ? 'This is not a room window: /part leaves the room of the window you are in' : `You are not in ${room}`);
+    if (room === undefined || !w?.joined)
+      return this.error(
+        room === undefined ? 'This is not a room window: /part leaves the room of the window you are in' : `You are not in ${room}`,
+      );
     this.sendPart(room, reason);
   }
 
@@ -380,7 +385,8 @@ export class ChatApp implements CommandContext {
     // So do the lines from before it (the --insecure warning): nothing is on the screen yet.
     if (event.type === 'server' && event.message.type === 'welcome' && !r.shown.some((x) => x.window === r.windows.focused)) {
       const focused = r.windows.focused;
-      if (!this.frontend) this.backlog.push(...this.backlog.filter((x) => 'line' in x && x.window === 1).map((x) => ({ ...x, window: focused })));
+      if (!this.frontend)
+        this.backlog.push(...this.backlog.filter((x) => 'line' in x && x.window === 1).map((x) => ({ ...x, window: focused })));
       r.shown.push(...lines.map((line) => ({ window: focused, line })));
     }
     if (!this.frontend) {
@@ -407,10 +413,13 @@ export class ChatApp implements CommandContext {
       this.sendTimer = undefined;
     }
     if (wakeAt !== undefined && !this.sendTimer && !this.quitting) {
-      const timer = setTimeout(() => {
-        this.sendTimer = undefined;
-        this.flush();
-      }, Math.max(0, wakeAt - this.now()));
+      const timer = setTimeout(
+        () => {
+          this.sendTimer = undefined;
+          this.flush();
+        },
+        Math.max(0, wakeAt - this.now()),
+      );
       this.sendTimer = { timer, at: wakeAt };
     }
   }
@@ -471,13 +480,22 @@ export class ChatApp implements CommandContext {
       }
       this.attach(conn);
     } catch (err) {
-      this.dispatch({ type: 'status', status: 'offline', detail: 'gave up', line: `Cannot log back in: ${(err as Error).message}`, now: this.now() });
+      this.dispatch({
+        type: 'status',
+        status: 'offline',
+        detail: 'gave up',
+        line: `Cannot log back in: ${(err as Error).message}`,
+        now: this.now(),
+      });
     }
   }
 
   private queueSend(line: Line): void {
     const problem = textProblem(line.text);
-    if (problem) return this.error(problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`);
+    if (problem)
+      return this.error(
+        problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`,
+      );
     this.dispatch({ type: 'send', line, now: this.now() });
   }
 
@@ -486,7 +504,8 @@ export class ChatApp implements CommandContext {
     const options = { label: p.label };
     try {
       if (p.kind === 'msg') conn.msg(p.to, p.text, options);
-      else if (p.room !== undefined) conn.send({ type: 'say', room: p.room, text: p.text, ...(p.kind === 'me' ? { action: true } : {}), label: p.label });
+      else if (p.room !== undefined)
+        conn.send({ type: 'say', room: p.room, text: p.text, ...(p.kind === 'me' ? { action: true } : {}), label: p.label });
       else if (p.kind === 'me') conn.me(p.text, options);
       else conn.say(p.text, options);
     } catch (err) {

@@ -54,7 +54,8 @@ const SINGLE_FLAGS = ['name', 'password', 'password-file', 'room', 'ca', 'retry-
 export function refuseRepeats(a: Record<string, unknown>, flags: readonly string[]): void {
   for (const flag of flags) {
     const value = a[flag];
-    if (Array.isArray(value)) throw new UsageError(`--${flag} was given ${value.length === 2 ? 'twice' : `${value.length} times`}; give it once`);
+    if (Array.isArray(value))
+      throw new UsageError(`--${flag} was given ${value.length === 2 ? 'twice' : `${value.length} times`}; give it once`);
   }
 }
 
@@ -102,7 +103,10 @@ function loginName(): string | undefined {
  * the parse is a pure function of its arguments (apart from reading a --ca or --password-file).
  * Resolves to undefined when --help or --version was printed.
  */
-export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string; CHAT_PASSWORD?: string; login?: string } = {}): Promise<ClientConfig | undefined> {
+export async function parseClientArgs(
+  argv: string[],
+  env: { CHAT_NAME?: string; CHAT_PASSWORD?: string; login?: string } = {},
+): Promise<ClientConfig | undefined> {
   let config: ClientConfig | undefined;
   await yargs(argv)
     .scriptName('chat-client')
@@ -124,8 +128,16 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
           .option('insecure', { type: 'boolean', default: false, describe: 'do not check the server certificate (testing only)' })
           .option('retry-max', { type: 'number', default: 30, describe: 'longest wait between reconnect attempts, in seconds' })
           .option('line', { type: 'boolean', default: false, describe: 'line mode even on a terminal' })
-          .option('mouse', { type: 'boolean', default: true, describe: 'scroll with the mouse wheel; --no-mouse leaves the mouse to the terminal (select, copy)' })
-          .option('bell', { type: 'boolean', default: true, describe: 'ring the bell on a mention or private message in another window; --no-bell for silence' })
+          .option('mouse', {
+            type: 'boolean',
+            default: true,
+            describe: 'scroll with the mouse wheel; --no-mouse leaves the mouse to the terminal (select, copy)',
+          })
+          .option('bell', {
+            type: 'boolean',
+            default: true,
+            describe: 'ring the bell on a mention or private message in another window; --no-bell for silence',
+          })
           .option('seconds', { type: 'boolean', default: false, describe: 'show times with seconds (14:05:09)' })
           .example('# chat as alice', '')
           .example('$0 --name alice chat.example.org:5005', '')
@@ -148,7 +160,10 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
         if (!isValidName(name)) throw new UsageError(`"${name}" is not a valid name: use 1-32 letters, digits, "_", "-" or "."`);
         if (!(a['retry-max'] > 0)) throw new UsageError('--retry-max must be a number of seconds above 0');
         if (a.room !== undefined && !isValidRoom(normalizeRoom(a.room))) throw new UsageError(`"${a.room}" is not a valid room name`);
-        const password = a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : (a.password ?? env.CHAT_PASSWORD);
+        const password =
+          a['password-file'] !== undefined
+            ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '')
+            : (a.password ?? env.CHAT_PASSWORD);
         config = {
           host: where.host,
           port: where.port,
@@ -184,7 +199,8 @@ export async function parseClientArgs(argv: string[], env: { CHAT_NAME?: string;
 export function describeStartError(err: unknown, config: ClientConfig, typed = false): { message: string; code: number } {
   if (err instanceof ServerError) {
     if (err.code === 'auth_failed') {
-      if (config.password === undefined) return { message: `${config.address} needs a password: give it with --password-file FILE or CHAT_PASSWORD`, code: EXIT.refused };
+      if (config.password === undefined)
+        return { message: `${config.address} needs a password: give it with --password-file FILE or CHAT_PASSWORD`, code: EXIT.refused };
       const hint = typed ? '' : ' (check --password, --password-file or CHAT_PASSWORD)';
       return { message: `${config.address} refused the password: ${err.message}${hint}`, code: EXIT.refused };
     }
@@ -262,7 +278,11 @@ function exit(code: number): void {
 export async function main(argv: string[]): Promise<void> {
   let config: ClientConfig | undefined;
   try {
-    config = await parseClientArgs(argv, { CHAT_NAME: process.env['CHAT_NAME'], CHAT_PASSWORD: process.env['CHAT_PASSWORD'], login: loginName() });
+    config = await parseClientArgs(argv, {
+      CHAT_NAME: process.env['CHAT_NAME'],
+      CHAT_PASSWORD: process.env['CHAT_PASSWORD'],
+      login: loginName(),
+    });
   } catch (err) {
     process.stderr.write(`chat-client: ${(err as Error).message}\nTry "chat-client --help".\n`);
     return exit(EXIT.usage);
@@ -287,7 +307,11 @@ export async function main(argv: string[]): Promise<void> {
         if (password !== undefined && password !== '') continue;
         password = undefined;
       }
-      const { message, code } = describeStartError(err, { ...config, ...(password === undefined ? {} : { password }) }, password !== config.password);
+      const { message, code } = describeStartError(
+        err,
+        { ...config, ...(password === undefined ? {} : { password }) },
+        password !== config.password,
+      );
       process.stderr.write(`chat-client: ${message}\n`);
       return exit(code);
     }
@@ -300,5 +324,14 @@ export async function main(argv: string[]): Promise<void> {
     return exit(await runLineMode(app, process.stdin, process.stdout));
   }
   const { runTui } = await import('./tui/tui.js');
-  return exit(await runTui(app, { input: process.stdin, output: process.stdout, mouse: config.mouse, bell: config.bell, seconds: config.seconds, processHandlers: true }));
+  return exit(
+    await runTui(app, {
+      input: process.stdin,
+      output: process.stdout,
+      mouse: config.mouse,
+      bell: config.bell,
+      seconds: config.seconds,
+      processHandlers: true,
+    }),
+  );
 }

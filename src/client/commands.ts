@@ -62,7 +62,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     usage: '/close [N]',
     help: 'close this window (or window N); a room you are in is left',
     badArgs: 'N is a window number',
-    run: (c, [n]) => (n === undefined ? c.close() : /^\d+$/.test(n) ? c.close(Number(n)) : c.error('Usage: /close [N]: N is a window number')),
+    run: (c, [n]) =>
+      n === undefined ? c.close() : /^\d+$/.test(n) ? c.close(Number(n)) : c.error('Usage: /close [N]: N is a window number'),
   },
   help: {
     shape: 'word?',
@@ -82,7 +83,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
-  part: { shape: 'text?', usage: '/part [MESSAGE]', help: 'leave this room, with a parting message; its window stays until /close', run: (c, [reason]) => c.part(reason) },
+  part: {
+    shape: 'text?',
+    usage: '/part [MESSAGE]',
+    help: 'leave this room, with a parting message; its window stays until /close',
+    run: (c, [reason]) => c.part(reason),
+  },
   query: { shape: 'word', usage: '/query NAME', help: 'open a private window with NAME; /q for short', run: (c, [name]) => c.query(name!) },
   quit: {
     shape: 'text?',
@@ -93,8 +99,20 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
   topic: { shape: 'text?', usage: '/topic [TEXT]', help: "show this room's topic, or set it", run: (c, [text]) => c.topic(text) },
-  urls: { shape: 'none', usage: '/urls', help: 'list the links in the pane, each whole on its own line, to copy', lineHelp: null, run: (c) => c.urls() },
-  users: { shape: 'none', usage: '/users', help: 'show or hide the user list', lineHelp: 'list the people in this room', run: (c) => c.toggleUsers() },
+  urls: {
+    shape: 'none',
+    usage: '/urls',
+    help: 'list the links in the pane, each whole on its own line, to copy',
+    lineHelp: null,
+    run: (c) => c.urls(),
+  },
+  users: {
+    shape: 'none',
+    usage: '/users',
+    help: 'show or hide the user list',
+    lineHelp: 'list the people in this room',
+    run: (c) => c.toggleUsers(),
+  },
   who: { shape: 'none', usage: '/who', help: 'everyone on the server', run: (c) => c.who() },
   window: {
     shape: 'word',

@@ -63,7 +63,12 @@ export class Completer {
  * private lines with us, then the rest of the room, then the rest of those we had private lines
  * with (a /msg reaches them in any room). People who left the room are not offered, nor are we.
  */
-export function completionNames(people: { recent: readonly string[]; users: readonly string[]; partners: readonly string[]; me: string }): string[] {
+export function completionNames(people: {
+  recent: readonly string[];
+  users: readonly string[];
+  partners: readonly string[];
+  me: string;
+}): string[] {
   const keys = (names: readonly string[]): Set<string> => new Set(names.map(foldName));
   const reachable = new Set([...keys(people.users), ...keys(people.partners)]);
   const me = foldName(people.me);

@@ -35,8 +35,18 @@ export interface StyledLine {
  * and across sessions.
  */
 export const NAME_COLOURS = [
-  '#5fafff', '#5fd75f', '#d787d7', '#00afaf', '#ff875f', '#87afff',
-  '#afaf00', '#d7875f', '#5fafaf', '#af87ff', '#87af5f', '#ff5faf',
+  '#5fafff',
+  '#5fd75f',
+  '#d787d7',
+  '#00afaf',
+  '#ff875f',
+  '#87afff',
+  '#afaf00',
+  '#d7875f',
+  '#5fafaf',
+  '#af87ff',
+  '#87af5f',
+  '#ff5faf',
 ] as const;
 
 const STYLES = {
@@ -100,7 +110,8 @@ export function findUrls(text: string): { url: string; start: number; end: numbe
   for (const m of text.matchAll(URL_RE)) {
     let url = m[0];
     // A closing bracket belongs to the link only if the link opened one ("…/Foo_(bar)").
-    while (/[.,;:!?'’)\]]$/.test(url) && !(/[)\]]$/.test(url) && count(url, url.endsWith(')') ? '(' : '[') >= count(url, url.at(-1)!))) url = url.slice(0, -1);
+    while (/[.,;:!?'’)\]]$/.test(url) && !(/[)\]]$/.test(url) && count(url, url.endsWith(')') ? '(' : '[') >= count(url, url.at(-1)!)))
+      url = url.slice(0, -1);
     if (/^https?:\/\/./i.test(url)) out.push({ url, start: m.index, end: m.index + url.length });
   }
   return out;
@@ -127,7 +138,14 @@ function parts(line: ChatLine): { who: Segment[]; body: string } {
       return { who: [{ text: '* ', style: {} }, speaker(line, line.from), { text: ' ', style: {} }], body: text };
     case 'private':
       return line.own
-        ? { who: [{ text: '-> *', style: {} }, { text: line.to, style: { fg: nameColour(line.to) } }, { text: '* ', style: {} }], body: text }
+        ? {
+            who: [
+              { text: '-> *', style: {} },
+              { text: line.to, style: { fg: nameColour(line.to) } },
+              { text: '* ', style: {} },
+            ],
+            body: text,
+          }
         : { who: [{ text: '*', style: {} }, speaker(line, line.from), { text: '* ', style: {} }], body: text };
     case 'system':
       return { who: [{ text: '-- ', style: STYLES.system }], body: text };
@@ -166,7 +184,11 @@ export function styleLine(line: ChatLine, opts: { seconds?: boolean } = {}): Sty
   const time: Segment = { text: `${clockTime(line.ts, opts.seconds)} `, style: STYLES.time };
   const { who, body } = parts(line);
   const style = bodyStyle(line);
-  const segments: Segment[] = [time, ...who.map((s) => (pending(line) ? { text: s.text, style: STYLES.pending } : s)), { text: body, style }];
+  const segments: Segment[] = [
+    time,
+    ...who.map((s) => (pending(line) ? { text: s.text, style: STYLES.pending } : s)),
+    { text: body, style },
+  ];
   if (pending(line)) segments.push({ text: PENDING_MARK, style: STYLES.pending });
   const indent = strWidth(time.text) + who.reduce((n, s) => n + strWidth(s.text), 0);
   return { segments, indent };

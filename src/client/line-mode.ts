@@ -116,7 +116,15 @@ export function prepareLine(raw: string): string[] {
   const line = cleanInput(raw);
   const me = /^(\/me\s)(.*)$/is.exec(line);
   const msg = /^(\/msg\s+\S+\s+)(.*)$/is.exec(line);
-  const [prefix, text] = me ? [me[1]!, me[2]!] : msg ? [msg[1]!, msg[2]!] : line.startsWith('//') ? ['', line.slice(1)] : line.startsWith('/') ? [undefined, line] : ['', line];
+  const [prefix, text] = me
+    ? [me[1]!, me[2]!]
+    : msg
+      ? [msg[1]!, msg[2]!]
+      : line.startsWith('//')
+        ? ['', line.slice(1)]
+        : line.startsWith('/')
+          ? [undefined, line]
+          : ['', line];
   if (prefix === undefined || bytes(text) <= MAX_TEXT_BYTES) return [line];
   return splitText(text).map((piece) => (prefix === '' && piece.startsWith('/') ? `/${piece}` : prefix + piece));
 }

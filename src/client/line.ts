@@ -23,15 +23,24 @@ interface Spoken extends Base {
   pending?: boolean;
 }
 
-export interface MessageLine extends Spoken { kind: 'message' }
-export interface ActionLine extends Spoken { kind: 'action' }
+export interface MessageLine extends Spoken {
+  kind: 'message';
+}
+export interface ActionLine extends Spoken {
+  kind: 'action';
+}
 /** A /msg, to us or from us. */
-export interface PrivateLine extends Spoken { kind: 'private'; to: string }
+export interface PrivateLine extends Spoken {
+  kind: 'private';
+  to: string;
+}
 /**
  * - system: joins, leaves, renames, connection changes (drawn dimmed)
  * - info: answers to our commands (/who, /rooms, /help)
  */
-export interface NoteLine extends Base { kind: 'system' | 'info' }
+export interface NoteLine extends Base {
+  kind: 'system' | 'info';
+}
 /** The server refused something, or a command was wrong. */
 export interface ErrorLine extends Base {
   kind: 'error';

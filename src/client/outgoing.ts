@@ -19,7 +19,8 @@
  */
 
 /** A line the user typed: to a room, as an action (/me), or to one person (/msg). `room`: the window's room it was typed in. */
-export type Line = { kind: 'say'; room?: string; text: string } | { kind: 'me'; room?: string; text: string } | { kind: 'msg'; to: string; text: string };
+export type Line =
+  { kind: 'say'; room?: string; text: string } | { kind: 'me'; room?: string; text: string } | { kind: 'msg'; to: string; text: string };
 /**
  * A line waiting for the server's answer: with the `label` the answer will carry (unique among our
  * lines for the whole session) and when it was typed.
@@ -128,7 +129,12 @@ export function settle(o: Outgoing, label: string, outcome: Outcome, now: number
   if (outcome !== 'rate_limited') return { outgoing: { ...o, inFlight, lines: o.lines.filter((l) => l !== line) }, line, slowed: false };
   const bucket = { ...refill(o.bucket, now), tokens: 0 };
   if (now - bucket.slowedAt < SLOW_DOWN_EVERY_MS) return { outgoing: { ...o, inFlight, bucket, oneAtATime: true }, line, slowed: false };
-  const slowed: Bucket = { ...bucket, slowedAt: now, rate: Math.max(o.options.minRate, bucket.rate / 2), burst: Math.max(1, Math.floor(bucket.burst / 2)) };
+  const slowed: Bucket = {
+    ...bucket,
+    slowedAt: now,
+    rate: Math.max(o.options.minRate, bucket.rate / 2),
+    burst: Math.max(1, Math.floor(bucket.burst / 2)),
+  };
   return { outgoing: { ...o, inFlight, bucket: slowed, oneAtATime: true }, line, slowed: true };
 }
 

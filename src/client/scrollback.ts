@@ -68,7 +68,8 @@ export function wrap(line: StyledLine, width: number): Row[] {
     let end = j;
     let next = j;
     if (j < cells.length) {
-      if (cells[j]!.ch === ' ') next = j + 1; // the break falls on a space: drop it
+      if (cells[j]!.ch === ' ')
+        next = j + 1; // the break falls on a space: drop it
       else {
         // Break after the last space of the row (not inside the time/name prefix), if that keeps the row reasonably full.
         const floor = rows.length === 0 ? Math.max(i, line.indent) : i;

@@ -146,9 +146,15 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
       return { state: send.length === 0 && wakeAt === undefined ? state : { ...state, outgoing }, lines: [], send, wakeAt };
     }
     case 'request':
-      return { state: { ...state, requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }] }, lines: [] };
+      return {
+        state: { ...state, requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }] },
+        lines: [],
+      };
     case 'local':
-      return { state: event.refusal ? { ...state, refused: state.refused + 1 } : state, lines: [{ kind: event.kind, ts: event.now, text: event.text }] };
+      return {
+        state: event.refusal ? { ...state, refused: state.refused + 1 } : state,
+        lines: [{ kind: event.kind, ts: event.now, text: event.text }],
+      };
   }
 }
 
@@ -201,7 +207,9 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         lastId: m.id,
         partners: [other, ...without(s.partners, other)].slice(0, PARTNERS_LIMIT),
         outgoing,
-        recent: own ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT) : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
+        recent: own
+          ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT)
+          : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
       const l: PrivateLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text };
       if (own) l.own = true;
@@ -214,11 +222,29 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     }
     case 'topic': {
       const text = m.text === '' ? `${m.room} has no topic` : `Topic for ${m.room}: ${m.text}`;
-      return { state: { ...s, requests: answer(s.requests, ['topic']).requests }, lines: [line('system', m.by === '' ? text : m.text === '' ? `${m.by} cleared the topic of ${m.room}` : `${m.by} set the topic: ${m.text}`, m.ts || now)] };
+      return {
+        state: { ...s, requests: answer(s.requests, ['topic']).requests },
+        lines: [
+          line(
+            'system',
+            m.by === '' ? text : m.text === '' ? `${m.by} cleared the topic of ${m.room}` : `${m.by} set the topic: ${m.text}`,
+            m.ts || now,
+          ),
+        ],
+      };
     }
     case 'left': {
-      const why = m.reason === 'logout' ? '' : m.reason === 'part' ? (m.text === undefined ? ' (left the room)' : ` (left the room: ${m.text})`) : ` (${m.reason.replace('_', ' ')})`;
-      const text = same(m.name, s.me) ? `You have left ${m.room}${m.reason === 'part' ? (m.text === undefined ? '' : `: ${m.text}`) : why}` : `${m.name} has left ${m.room}${why}`;
+      const why =
+        m.reason === 'logout'
+          ? ''
+          : m.reason === 'part'
+            ? m.text === undefined
+              ? ' (left the room)'
+              : ` (left the room: ${m.text})`
+            : ` (${m.reason.replace('_', ' ')})`;
+      const text = same(m.name, s.me)
+        ? `You have left ${m.room}${m.reason === 'part' ? (m.text === undefined ? '' : `: ${m.text}`) : why}`
+        : `${m.name} has left ${m.room}${why}`;
       const requests = same(m.name, s.me) ? answer(s.requests, ['part']).requests : s.requests;
       return { state: { ...s, requests, clients: m.clients }, lines: [line('system', text, m.ts)] };
     }
@@ -227,41 +253,69 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       const rename = (names: readonly string[]): string[] => names.map((n) => (same(n, m.from) ? m.to : n));
       // The server tells everyone; windows.ts puts the line where the person is (or in the server window).
       return {
-        state: { ...s, requests: mine ? answer(s.requests, ['nick']).requests : s.requests, me: mine ? m.to : s.me, recent: rename(s.recent), partners: rename(s.partners) },
+        state: {
+          ...s,
+          requests: mine ? answer(s.requests, ['nick']).requests : s.requests,
+          me: mine ? m.to : s.me,
+          recent: rename(s.recent),
+          partners: rename(s.partners),
+        },
         lines: [line('system', mine ? `You are now known as ${m.to}` : `${m.from} is now known as ${m.to}`, m.ts)],
       };
     }
     case 'users': {
       const { requests, quiet } = answer(s.requests, ['who']);
-      return { state: { ...s, requests, clients: m.clients }, lines: quiet ? [] : [line('info', `Online (${m.clients}): ${list(m.users)}`)] };
+      return {
+        state: { ...s, requests, clients: m.clients },
+        lines: quiet ? [] : [line('info', `Online (${m.clients}): ${list(m.users)}`)],
+      };
     }
     case 'room': {
       const i = s.requests.findIndex((r) => r.type === 'look' || r.type === 'join');
       const joined = s.requests[i]?.type === 'join';
       const state: ChatState = { ...s, requests: answer(s.requests, ['look', 'join']).requests, rooms: addRoom(s.rooms, m.room) };
-      return { state, lines: [line(joined ? 'system' : 'info', `${joined ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)] };
+      return {
+        state,
+        lines: [line(joined ? 'system' : 'info', `${joined ? 'You are now in' : 'In'} ${m.room} (${m.users.length}): ${list(m.users)}`)],
+      };
     }
     case 'rooms': {
       const text = m.rooms.length === 0 ? 'Rooms: (none)' : `Rooms: ${m.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`;
-      return { state: { ...s, requests: answer(s.requests, ['rooms']).requests, rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms) }, lines: [line('info', text)] };
+      return {
+        state: { ...s, requests: answer(s.requests, ['rooms']).requests, rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms) },
+        lines: [line('info', text)],
+      };
     }
     case 'notice':
       return { state: s, lines: [line('system', `Server notice: ${m.text}`)] };
     case 'error': {
       const refused = s.refused + 1;
       if (m.ref !== 'say' && m.ref !== 'msg') {
-        const types: RequestType[] = m.ref === 'who' || m.ref === 'look' || m.ref === 'rooms' || m.ref === 'join' || m.ref === 'nick' || m.ref === 'part' || m.ref === 'topic' ? [m.ref] : [];
+        const types: RequestType[] =
+          m.ref === 'who' ||
+          m.ref === 'look' ||
+          m.ref === 'rooms' ||
+          m.ref === 'join' ||
+          m.ref === 'nick' ||
+          m.ref === 'part' ||
+          m.ref === 'topic'
+            ? [m.ref]
+            : [];
         const { requests, quiet } = answer(s.requests, types);
         // A refused refresh of the count was not the user's doing: nothing to show or count.
         if (quiet) return { state: { ...s, requests }, lines: [] };
         return { state: { ...s, requests, refused }, lines: [line('error', m.message)] };
       }
       // The error carries the label of the line it refuses.
-      const settled = m.label === undefined ? undefined : settle(s.outgoing, m.label, m.code === 'rate_limited' ? 'rate_limited' : 'refused', now);
+      const settled =
+        m.label === undefined ? undefined : settle(s.outgoing, m.label, m.code === 'rate_limited' ? 'rate_limited' : 'refused', now);
       if (!settled?.line) return { state: { ...s, refused }, lines: [line('error', m.message)] };
       // Refused for our pace only: it goes again, more slowly, so it stays pending.
       if (m.code === 'rate_limited') {
-        return { state: { ...s, outgoing: settled.outgoing }, lines: settled.slowed ? [line('info', 'The server asked us to slow down; sending more slowly')] : [] };
+        return {
+          state: { ...s, outgoing: settled.outgoing },
+          lines: settled.slowed ? [line('info', 'The server asked us to slow down; sending more slowly')] : [],
+        };
       }
       // The text is not lost: the line says how to send it again, and the full screen puts it back in the input line.
       const unsent = asInput(settled.line);

@@ -51,8 +51,9 @@ export function sanitize(text: string): string {
  * CSI (ESC [ … final, or C1 CSI), OSC (ESC ] … BEL or ST), DCS/SOS/PM/APC strings, and two-byte
  * escapes. Each is removed whole, so that "\x1b[31mred\x1b[0m" becomes "red", not "[31mred[0m".
  */
-// eslint-disable-next-line no-control-regex
-const ESCAPE_RE = /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
+const ESCAPE_RE =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]/g;
 
 /** Text typed, pasted or piped in, made fit to send: escape sequences removed whole, then sanitize(). */
 export function cleanInput(text: string): string {

@@ -119,16 +119,41 @@ export interface WindowsApplied {
 /** Local time: minutes east of UTC at a moment. Injected so that tests fix the zone. */
 export type UtcOffset = (ts: number) => number;
 export const localOffset: UtcOffset = (ts) => -new Date(ts).getTimezoneOffset();
-export const fixedOffset = (minutes: number): UtcOffset => () => minutes;
+export const fixedOffset =
+  (minutes: number): UtcOffset =>
+  () =>
+    minutes;
 
 const SERVER_ID = 1;
 
 function blank(id: number, kind: WindowKind, key: string, name: string): Window {
-  return { id, kind, key, name, topic: '', members: [], joined: kind !== 'room', activity: 'none', activitySeq: 0, unread: 0, highlights: 0, lastTs: undefined, lastId: 0 };
+  return {
+    id,
+    kind,
+    key,
+    name,
+    topic: '',
+    members: [],
+    joined: kind !== 'room',
+    activity: 'none',
+    activitySeq: 0,
+    unread: 0,
+    highlights: 0,
+    lastTs: undefined,
+    lastId: 0,
+  };
 }
 
 export function initialWindows(serverName = 'server'): Windows {
-  return { list: [blank(SERVER_ID, 'server', '', serverName)], focused: SERVER_ID, previous: undefined, nextId: SERVER_ID + 1, seq: 0, joining: [], welcomed: false };
+  return {
+    list: [blank(SERVER_ID, 'server', '', serverName)],
+    focused: SERVER_ID,
+    previous: undefined,
+    nextId: SERVER_ID + 1,
+    seq: 0,
+    joining: [],
+    welcomed: false,
+  };
 }
 
 const same = (a: string, b: string): boolean => foldName(a) === foldName(b);
@@ -160,13 +185,23 @@ export function unreadTotal(ws: Windows): number {
 }
 
 /** What a line typed in the focused window goes to. */
-export type Target = { kind: 'room'; room: string } | { kind: 'private'; to: string } | { kind: 'none'; code: 'server_window' | 'not_joined'; message: string };
+export type Target =
+  | { kind: 'room'; room: string }
+  | { kind: 'private'; to: string }
+  | { kind: 'none'; code: 'server_window' | 'not_joined'; message: string };
 
 export function sayTarget(ws: Windows): Target {
   const w = focusedWindow(ws);
   if (w.kind === 'private') return { kind: 'private', to: w.name };
-  if (w.kind === 'room') return w.joined ? { kind: 'room', room: w.name } : { kind: 'none', code: 'not_joined', message: `You are not in ${w.name}; /join ${w.name} to go back, /close to close the window` };
-  return { kind: 'none', code: 'server_window', message: 'This is the server window: /join a room, or go to one with Alt-number or /window N' };
+  if (w.kind === 'room')
+    return w.joined
+      ? { kind: 'room', room: w.name }
+      : { kind: 'none', code: 'not_joined', message: `You are not in ${w.name}; /join ${w.name} to go back, /close to close the window` };
+  return {
+    kind: 'none',
+    code: 'server_window',
+    message: 'This is the server window: /join a room, or go to one with Alt-number or /window N',
+  };
 }
 
 /** The room of the focused window, for /topic, /part and /look without an argument. */
@@ -210,7 +245,11 @@ export function lineTag(ws: Windows, id: number): string {
 }
 
 /** Is this message one we have shown already (a repeat after a reconnect)? */
-export function isRepeat(ws: Windows, m: { type: 'message'; id: number; room: string } | { type: 'private'; id: number; from: string; to: string }, me: string): boolean {
+export function isRepeat(
+  ws: Windows,
+  m: { type: 'message'; id: number; room: string } | { type: 'private'; id: number; from: string; to: string },
+  me: string,
+): boolean {
   const w = m.type === 'message' ? find(ws, 'room', m.room) : find(ws, 'private', same(m.from, me) ? m.to : m.from);
   return w !== undefined && m.id <= w.lastId;
 }
@@ -226,7 +265,9 @@ function replace(ws: Windows, w: Window): Windows {
 }
 
 function seen(w: Window): Window {
-  return w.activity === 'none' && w.unread === 0 && w.highlights === 0 ? w : { ...w, activity: 'none', activitySeq: 0, unread: 0, highlights: 0 };
+  return w.activity === 'none' && w.unread === 0 && w.highlights === 0
+    ? w
+    : { ...w, activity: 'none', activitySeq: 0, unread: 0, highlights: 0 };
 }
 
 /** Focus a window by id: its activity is seen. */
@@ -240,7 +281,12 @@ export function focus(ws: Windows, id: number): Windows {
 /** Alt-1..Alt-9, Alt-0 (10), /window N. */
 export function focusNumber(ws: Windows, n: number): WindowOp {
   const w = ws.list[n - 1];
-  if (!Number.isInteger(n) || !w) return { ok: false, code: 'no_such_window', message: `There is no window ${n} (there ${ws.list.length === 1 ? 'is 1' : `are ${ws.list.length}`})` };
+  if (!Number.isInteger(n) || !w)
+    return {
+      ok: false,
+      code: 'no_such_window',
+      message: `There is no window ${n} (there ${ws.list.length === 1 ? 'is 1' : `are ${ws.list.length}`})`,
+    };
   return { ok: true, windows: focus(ws, w.id) };
 }
 
@@ -330,7 +376,20 @@ export function lineActivity(line: ChatLine): Activity {
 }
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 
 /** The local calendar day of `ts` as a number of days since the epoch (comparable). */
 export function localDay(ts: number, offset: UtcOffset = localOffset): number {
@@ -359,7 +418,12 @@ interface Acc {
 }
 
 /** Add lines to a window: a day-change line first where the day changed, and activity when it is not focused. */
-function deliver(acc: Acc, id: number, lines: readonly ChatLine[], opts: { mark: boolean; bell: boolean } = { mark: true, bell: true }): void {
+function deliver(
+  acc: Acc,
+  id: number,
+  lines: readonly ChatLine[],
+  opts: { mark: boolean; bell: boolean } = { mark: true, bell: true },
+): void {
   const found = byId(acc.ws, id);
   if (!found || lines.length === 0) return;
   let w: Window = found;
@@ -420,7 +484,8 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       const before = acc.ws;
       const keys = new Set(m.rooms.map((r) => foldName(r.room)));
       // Rooms we were in and are not back in (a reconnect to a server that would not have us there): kept, as parted.
-      for (const w of before.list) if (w.kind === 'room' && w.joined && !keys.has(w.key)) update(acc, w.id, (x) => ({ ...x, joined: false, members: [] }));
+      for (const w of before.list)
+        if (w.kind === 'room' && w.joined && !keys.has(w.key)) update(acc, w.id, (x) => ({ ...x, joined: false, members: [] }));
       const ids = m.rooms.map((r) => roomState(acc, r));
       // "Connected …" belongs to the server window; after a reconnect the focused window says so too.
       for (const id of new Set([SERVER_ID, before.focused])) deliver(acc, id, lines);

@@ -90,7 +90,12 @@ const RECEIVE = Symbol('receive');
 const FAIL = Symbol('fail');
 
 /** A request waiting for its answer: the labelled message of type `answer`, or the labelled error. */
-type Pending = { answer: ServerType; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; match?: (m: ServerMessage) => boolean };
+type Pending = {
+  answer: ServerType;
+  resolve: (m: ServerMessage) => void;
+  reject: (e: Error) => void;
+  match?: (m: ServerMessage) => boolean;
+};
 
 export interface ConnectionEvents {
   message: [ServerMessage];
@@ -220,7 +225,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
 
   /** Leave `room`, with a `reason` for the others if given. Resolves with our own `left`; rejects with `not_in_room`. */
   part(room: string, reason?: string, options: SendOptions = {}): Promise<LeftMsg> {
-    const message: ClientMessage = reason === undefined ? { type: 'part', room: normalizeRoom(room) } : { type: 'part', room: normalizeRoom(room), reason };
+    const message: ClientMessage =
+      reason === undefined ? { type: 'part', room: normalizeRoom(room) } : { type: 'part', room: normalizeRoom(room), reason };
     return this.request<LeftMsg>(message, 'left', options.label);
   }
 
@@ -229,7 +235,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
    * Resolves with the `topic` reply (`text: ""`, `by: ""`, `ts: 0` when there is none).
    */
   topic(room: string, text?: string, options: SendOptions = {}): Promise<TopicMsg> {
-    const message: ClientMessage = text === undefined ? { type: 'topic', room: normalizeRoom(room) } : { type: 'topic', room: normalizeRoom(room), text };
+    const message: ClientMessage =
+      text === undefined ? { type: 'topic', room: normalizeRoom(room) } : { type: 'topic', room: normalizeRoom(room), text };
     return this.request<TopicMsg>(message, 'topic', options.label);
   }
 
@@ -262,7 +269,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   }
 
   /** Wait for the next server message of a type (optionally matching a predicate). */
-  waitFor<T extends ServerType>(type: T, match: (m: ServerMessageOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<ServerMessageOf<T>> {
+  waitFor<T extends ServerType>(
+    type: T,
+    match: (m: ServerMessageOf<T>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ServerMessageOf<T>> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: ServerMessage): void => {
         if (m.type === type && match(m as ServerMessageOf<T>)) {
@@ -349,7 +360,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   private checkLabel(type: string, label: string | undefined): void {
     if (label === undefined) return;
     // The server refuses a bad label with an unlabelled error, which could never settle a request.
-    if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES) throw new ProtocolError('bad_request', `label must be at most ${MAX_LABEL_BYTES} bytes of UTF-8`, type);
+    if (Buffer.byteLength(label, 'utf8') > MAX_LABEL_BYTES)
+      throw new ProtocolError('bad_request', `label must be at most ${MAX_LABEL_BYTES} bytes of UTF-8`, type);
     if (this.pending.has(label)) throw new ProtocolError('bad_request', `label "${label}" is still waiting for its answer`, type);
   }
 
@@ -517,7 +529,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     let helloSent = false;
     /** Set once the peer has sent one valid framechat message: from then on it is one. */
     let spokeFramechat = false;
-    const notFramechat = (why: string): ConnectionError => new ConnectionError('not_framechat', `${where} does not look like a framechat server: ${why}`);
+    const notFramechat = (why: string): ConnectionError =>
+      new ConnectionError('not_framechat', `${where} does not look like a framechat server: ${why}`);
     const timer = setTimeout(
       () =>
         settle(
@@ -582,7 +595,10 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       } catch (err) {
         let e = err as Error;
         if (err instanceof FrameError) {
-          e = !connection && !spokeFramechat ? notFramechat(`it sent a bad frame (${err.message})`) : new ProtocolError(err.code, `server sent a bad frame: ${err.message}`);
+          e =
+            !connection && !spokeFramechat
+              ? notFramechat(`it sent a bad frame (${err.message})`)
+              : new ProtocolError(err.code, `server sent a bad frame: ${err.message}`);
         }
         if (connection) connection[FAIL](e);
         else settle(e);
@@ -590,16 +606,24 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (connection) return;
-      const isTls = /certificate|self[- ]signed|SSL|TLS|altnames/i.test(err.message) || (err.code ?? '').startsWith('ERR_TLS') || (err.code ?? '').includes('CERT');
+      const isTls =
+        /certificate|self[- ]signed|SSL|TLS|altnames/i.test(err.message) ||
+        (err.code ?? '').startsWith('ERR_TLS') ||
+        (err.code ?? '').includes('CERT');
       settle(
-        new ConnectionError(isTls ? 'tls_failed' : 'connect_failed', `cannot connect to ${where}: ${isTls ? err.message : describeSocketError(err, host)}`, { cause: err }),
+        new ConnectionError(
+          isTls ? 'tls_failed' : 'connect_failed',
+          `cannot connect to ${where}: ${isTls ? err.message : describeSocketError(err, host)}`,
+          { cause: err },
+        ),
       );
     });
     socket.on('close', () => {
       if (connection) return;
       // A framechat server always says why before it closes (an error or bye frame). Hanging up
       // on our hello without a byte is what a TLS port does to a plain client.
-      if (helloSent && firstChunk && !opts.tls) settle(notFramechat('it closed the connection without answering hello (if it is a TLS port, connect with TLS)'));
+      if (helloSent && firstChunk && !opts.tls)
+        settle(notFramechat('it closed the connection without answering hello (if it is a TLS port, connect with TLS)'));
       else settle(new ConnectionError('closed', `${where} closed the connection before welcome`));
     });
   });

@@ -11,7 +11,15 @@
  * The server, the terminal client and the scripts import ./internal.ts, which adds the codec, the
  * frame decoder, validation and the queue; package.json exports only this file.
  */
-export { connect, Connection, type ConnectOptions, type ConnectionEvents, type LineOptions, type SayOptions, type SendOptions } from './connection.js';
+export {
+  connect,
+  Connection,
+  type ConnectOptions,
+  type ConnectionEvents,
+  type LineOptions,
+  type SayOptions,
+  type SendOptions,
+} from './connection.js';
 export { ConnectionError, FrameError, ProtocolError, ServerError, type ConnectionErrorCode } from './errors.js';
 export { compareNames, foldName, isValidName, isValidRoom, normalizeRoom } from './names.js';
 export * from './messages.js';

@@ -46,16 +46,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const LEFT_REASONS = [
-  'part',
-  'logout',
-  'disconnect',
-  'timeout',
-  'sendq_exceeded',
-  'flood',
-  'shutdown',
-  'kicked',
-] as const;
+export const LEFT_REASONS = ['part', 'logout', 'disconnect', 'timeout', 'sendq_exceeded', 'flood', 'shutdown', 'kicked'] as const;
 export type LeftReason = (typeof LEFT_REASONS)[number];
 
 // ---- client → server ----------------------------------------------------------------------
@@ -64,7 +55,9 @@ export type LeftReason = (typeof LEFT_REASONS)[number];
  * Any request may carry a `label` (at most MAX_LABEL_BYTES of UTF-8): the server copies it onto its
  * answer (the reply, the error that refuses it, the sender's own copy of a `message`/`private`).
  */
-export interface Labelled { label?: string }
+export interface Labelled {
+  label?: string;
+}
 export const MAX_LABEL_BYTES = 64;
 
 export interface HelloMsg extends Labelled {
@@ -78,23 +71,70 @@ export interface HelloMsg extends Labelled {
   client?: string;
 }
 /** `room` may be left out only by a user in exactly one room. */
-export interface SayMsg extends Labelled { type: 'say'; room?: string; text: string; action?: boolean }
-export interface PrivateMsgMsg extends Labelled { type: 'msg'; to: string; text: string }
-export interface WhoMsg extends Labelled { type: 'who' }
+export interface SayMsg extends Labelled {
+  type: 'say';
+  room?: string;
+  text: string;
+  action?: boolean;
+}
+export interface PrivateMsgMsg extends Labelled {
+  type: 'msg';
+  to: string;
+  text: string;
+}
+export interface WhoMsg extends Labelled {
+  type: 'who';
+}
 /** `room` may be left out by a user in exactly one room. */
-export interface LookMsg extends Labelled { type: 'look'; room?: string }
-export interface RoomsMsg extends Labelled { type: 'rooms' }
+export interface LookMsg extends Labelled {
+  type: 'look';
+  room?: string;
+}
+export interface RoomsMsg extends Labelled {
+  type: 'rooms';
+}
 /** `since`: the last message id the client has of the room (catch-up instead of the latest). */
-export interface JoinMsg extends Labelled { type: 'join'; room: string; since?: number }
+export interface JoinMsg extends Labelled {
+  type: 'join';
+  room: string;
+  since?: number;
+}
 /** A page of history: of `room` (a member only) or of the private conversation `with` a name. */
-export interface HistoryRequestMsg extends Labelled { type: 'history'; room?: string; with?: string; before?: number; after?: number; limit?: number }
-export interface PartMsg extends Labelled { type: 'part'; room: string; reason?: string }
+export interface HistoryRequestMsg extends Labelled {
+  type: 'history';
+  room?: string;
+  with?: string;
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+export interface PartMsg extends Labelled {
+  type: 'part';
+  room: string;
+  reason?: string;
+}
 /** Without `text`: ask for the topic; with it: set it ("" clears). */
-export interface TopicRequestMsg extends Labelled { type: 'topic'; room: string; text?: string }
-export interface NickMsg extends Labelled { type: 'nick'; name: string }
-export interface PingMsg extends Labelled { type: 'ping'; token?: string | number }
-export interface PongMsg extends Labelled { type: 'pong'; token?: string | number }
-export interface LogoutMsg extends Labelled { type: 'logout'; reason?: string }
+export interface TopicRequestMsg extends Labelled {
+  type: 'topic';
+  room: string;
+  text?: string;
+}
+export interface NickMsg extends Labelled {
+  type: 'nick';
+  name: string;
+}
+export interface PingMsg extends Labelled {
+  type: 'ping';
+  token?: string | number;
+}
+export interface PongMsg extends Labelled {
+  type: 'pong';
+  token?: string | number;
+}
+export interface LogoutMsg extends Labelled {
+  type: 'logout';
+  reason?: string;
+}
 
 export type ClientMessage =
   | HelloMsg
@@ -116,7 +156,11 @@ export type ClientType = ClientMessage['type'];
 // ---- server → client ----------------------------------------------------------------------
 
 /** A room as a member sees it on arrival: `topic` is "" when there is none. */
-export interface RoomState { room: string; topic: string; users: string[] }
+export interface RoomState {
+  room: string;
+  topic: string;
+  users: string[];
+}
 export interface Limits {
   /** Rooms one user may be in at once. */
   maxRooms: number;
@@ -145,26 +189,106 @@ export interface WelcomeMsg extends Labelled {
   limits: Limits;
   motd?: string;
 }
-export interface MessageMsg extends Labelled { type: 'message'; id: number; ts: number; room: string; from: string; text: string; action?: boolean }
-export interface PrivateMsg extends Labelled { type: 'private'; id: number; ts: number; from: string; to: string; text: string }
+export interface MessageMsg extends Labelled {
+  type: 'message';
+  id: number;
+  ts: number;
+  room: string;
+  from: string;
+  text: string;
+  action?: boolean;
+}
+export interface PrivateMsg extends Labelled {
+  type: 'private';
+  id: number;
+  ts: number;
+  from: string;
+  to: string;
+  text: string;
+}
 /** `host` only where the server is started with --show-addresses. */
-export interface JoinedMsg { type: 'joined'; ts: number; room: string; name: string; host?: string; clients: number }
+export interface JoinedMsg {
+  type: 'joined';
+  ts: number;
+  room: string;
+  name: string;
+  host?: string;
+  clients: number;
+}
 /** `text`: the parting or kicking reason, when one was given. Labelled on our own copy of our own `part`. */
-export interface LeftMsg extends Labelled { type: 'left'; ts: number; room: string; name: string; reason: LeftReason; text?: string; clients: number }
+export interface LeftMsg extends Labelled {
+  type: 'left';
+  ts: number;
+  room: string;
+  name: string;
+  reason: LeftReason;
+  text?: string;
+  clients: number;
+}
 /** A room's topic: the answer to a topic query, and to every member when it changes. */
-export interface TopicMsg extends Labelled { type: 'topic'; room: string; text: string; by: string; ts: number }
-export interface RenamedMsg extends Labelled { type: 'renamed'; ts: number; from: string; to: string }
-export interface UsersMsg extends Labelled { type: 'users'; users: string[]; clients: number }
-export interface RoomMsg extends Labelled { type: 'room'; room: string; topic: string; users: string[] }
-export interface RoomInfo { room: string; users: number; topic: string }
-export interface RoomsListMsg extends Labelled { type: 'rooms'; rooms: RoomInfo[] }
+export interface TopicMsg extends Labelled {
+  type: 'topic';
+  room: string;
+  text: string;
+  by: string;
+  ts: number;
+}
+export interface RenamedMsg extends Labelled {
+  type: 'renamed';
+  ts: number;
+  from: string;
+  to: string;
+}
+export interface UsersMsg extends Labelled {
+  type: 'users';
+  users: string[];
+  clients: number;
+}
+export interface RoomMsg extends Labelled {
+  type: 'room';
+  room: string;
+  topic: string;
+  users: string[];
+}
+export interface RoomInfo {
+  room: string;
+  users: number;
+  topic: string;
+}
+export interface RoomsListMsg extends Labelled {
+  type: 'rooms';
+  rooms: RoomInfo[];
+}
 /** Oldest first; `more`: older (latest, before) or newer (after, since) messages exist beyond the page. */
-export interface HistoryMsg extends Labelled { type: 'history'; room?: string; with?: string; messages: (MessageMsg | PrivateMsg)[]; more: boolean }
-export interface NoticeMsg { type: 'notice'; text: string }
-export interface ErrorMsg extends Labelled { type: 'error'; code: ErrorCode; message: string; ref?: string }
-export interface ServerPingMsg { type: 'ping'; token?: string | number }
-export interface ServerPongMsg extends Labelled { type: 'pong'; token?: string | number }
-export interface ByeMsg extends Labelled { type: 'bye'; reason: string }
+export interface HistoryMsg extends Labelled {
+  type: 'history';
+  room?: string;
+  with?: string;
+  messages: (MessageMsg | PrivateMsg)[];
+  more: boolean;
+}
+export interface NoticeMsg {
+  type: 'notice';
+  text: string;
+}
+export interface ErrorMsg extends Labelled {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+}
+export interface ServerPingMsg {
+  type: 'ping';
+  token?: string | number;
+}
+export interface ServerPongMsg extends Labelled {
+  type: 'pong';
+  token?: string | number;
+}
+export interface ByeMsg extends Labelled {
+  type: 'bye';
+  reason: string;
+}
 
 export type ServerMessage =
   | WelcomeMsg

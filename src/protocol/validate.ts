@@ -71,7 +71,8 @@ function optionalRoom(v: Fields, ref: string): string | undefined {
 function roomList(v: Fields, ref: string): string[] | undefined {
   const value = v['rooms'];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.length > DEFAULT_MAX_ROOMS_PER_USER * 5) fail('bad_request', `rooms must be a list of at most ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
+  if (!Array.isArray(value) || value.length > DEFAULT_MAX_ROOMS_PER_USER * 5)
+    fail('bad_request', `rooms must be a list of at most ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
   return value.map((r: unknown) => {
     if (!isValidRoom(r)) fail('bad_room', 'every room must be "#" followed by 1-32 letters, digits, "_", "-" or "."', ref);
     return r.normalize('NFC');
@@ -82,7 +83,8 @@ function roomList(v: Fields, ref: string): string[] | undefined {
 function optionalId(v: Fields, field: string, ref: string): number | undefined {
   const value = v[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail('bad_request', `${field} must be a whole number >= 0`, ref);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    fail('bad_request', `${field} must be a whole number >= 0`, ref);
   return value;
 }
 
@@ -92,7 +94,8 @@ function sinceMap(v: Fields, ref: string): Record<string, number> | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isMap(value)) fail('bad_request', 'since must be a map of room to message id', ref);
   const entries = Object.entries(value);
-  if (entries.length > DEFAULT_MAX_ROOMS_PER_USER * 5) fail('bad_request', `since names more than ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
+  if (entries.length > DEFAULT_MAX_ROOMS_PER_USER * 5)
+    fail('bad_request', `since names more than ${DEFAULT_MAX_ROOMS_PER_USER * 5} rooms`, ref);
   const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [r, id] of entries) {
     if (!isValidRoom(r)) fail('bad_room', 'every room of since must be "#" followed by 1-32 letters, digits, "_", "-" or "."', ref);
@@ -145,7 +148,9 @@ function typeOf(value: unknown): string {
 export function labelOf(value: unknown): string | undefined {
   if (!isMap(value)) return undefined;
   const label = value['label'];
-  return typeof label === 'string' && label.length <= MAX_LABEL_BYTES && Buffer.byteLength(label, 'utf8') <= MAX_LABEL_BYTES ? label : undefined;
+  return typeof label === 'string' && label.length <= MAX_LABEL_BYTES && Buffer.byteLength(label, 'utf8') <= MAX_LABEL_BYTES
+    ? label
+    : undefined;
 }
 
 /** Validate a message a client sent to the server. */
@@ -273,7 +278,21 @@ export function parseServerMessage(value: unknown): ServerMessage {
 }
 
 /** Server messages that can answer a request, and so carry its label. */
-const LABELLED_REPLIES: ReadonlySet<string> = new Set(['welcome', 'message', 'private', 'users', 'room', 'rooms', 'topic', 'left', 'history', 'error', 'pong', 'renamed', 'bye']);
+const LABELLED_REPLIES: ReadonlySet<string> = new Set([
+  'welcome',
+  'message',
+  'private',
+  'users',
+  'room',
+  'rooms',
+  'topic',
+  'left',
+  'history',
+  'error',
+  'pong',
+  'renamed',
+  'bye',
+]);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
   switch (type) {
@@ -328,7 +347,13 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
         text: str(v, 'text', type),
       };
     case 'joined': {
-      const msg: ServerMessage = { type, ts: num(v, 'ts', type), room: str(v, 'room', type), name: str(v, 'name', type), clients: num(v, 'clients', type) };
+      const msg: ServerMessage = {
+        type,
+        ts: num(v, 'ts', type),
+        room: str(v, 'room', type),
+        name: str(v, 'name', type),
+        clients: num(v, 'clients', type),
+      };
       if (typeof v['host'] === 'string') msg.host = v['host'];
       return msg;
     }
@@ -352,7 +377,12 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
     case 'users':
       return { type, users: strings(v, 'users', type), clients: num(v, 'clients', type) };
     case 'room':
-      return { type, room: str(v, 'room', type), topic: typeof v['topic'] === 'string' ? v['topic'] : '', users: strings(v, 'users', type) };
+      return {
+        type,
+        room: str(v, 'room', type),
+        topic: typeof v['topic'] === 'string' ? v['topic'] : '',
+        users: strings(v, 'users', type),
+      };
     case 'rooms': {
       const rooms = v['rooms'];
       if (!Array.isArray(rooms)) fail('bad_request', 'server rooms.rooms must be a list', type);
@@ -370,7 +400,8 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
       const msg: ServerMessage = {
         type,
         messages: list.map((m: unknown) => {
-          if (!isMap(m) || (m['type'] !== 'message' && m['type'] !== 'private')) fail('bad_request', 'server history entry must be a message or private map', type);
+          if (!isMap(m) || (m['type'] !== 'message' && m['type'] !== 'private'))
+            fail('bad_request', 'server history entry must be a message or private map', type);
           return parseServerBody(m['type'], m) as MessageMsg | PrivateMsg;
         }),
         more: v['more'] === true,

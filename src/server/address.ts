@@ -16,7 +16,10 @@ export function addressGroup(ip: string): string {
     return `${words[6]! >> 8}.${words[6]! & 0xff}.${words[7]! >> 8}.${words[7]! & 0xff}`;
   }
   if (words.slice(0, 7).every((w) => w === 0) && words[7] === 1) return '::1';
-  return `${words.slice(0, 4).map((w) => w.toString(16)).join(':')}::/64`;
+  return `${words
+    .slice(0, 4)
+    .map((w) => w.toString(16))
+    .join(':')}::/64`;
 }
 
 /** 127.0.0.0/8 and ::1 (also as ::ffff:127.x.y.z): this machine. */

@@ -54,7 +54,10 @@ export class Archive {
     if (result instanceof Promise) {
       // An asynchronous store (a cluster's database) would hold this turn's flush until it settles;
       // SQLite and memory commit synchronously, so only the report is awaited here.
-      result.then((r) => this.report(r), (err: unknown) => this.log.error('store_commit_failed', { error: String(err) }));
+      result.then(
+        (r) => this.report(r),
+        (err: unknown) => this.log.error('store_commit_failed', { error: String(err) }),
+      );
       return;
     }
     this.report(result);

@@ -21,9 +21,30 @@ const seconds = (ms: number): number => ms / 1000;
 
 /** The flags that take one value; yargs makes one given twice an array. */
 const SINGLE_FLAGS = [
-  'host', 'port', 'text-port', 'tls-port', 'tls-cert', 'tls-key', 'password', 'password-file', 'name', 'motd', 'max-frame', 'max-sendq',
-  'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip', 'log-level',
-  'data-dir', 'history-on-join', 'history-limit',
+  'host',
+  'port',
+  'text-port',
+  'tls-port',
+  'tls-cert',
+  'tls-key',
+  'password',
+  'password-file',
+  'name',
+  'motd',
+  'max-frame',
+  'max-sendq',
+  'rate',
+  'burst',
+  'ping-interval',
+  'ping-timeout',
+  'login-timeout',
+  'handshake-timeout',
+  'max-clients',
+  'max-conns-per-ip',
+  'log-level',
+  'data-dir',
+  'history-on-join',
+  'history-limit',
 ] as const;
 
 /** The text of a file a flag names; one that cannot be read is an error naming the flag. */
@@ -32,7 +53,14 @@ function readFlagFile(flag: string, path: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory, not a file' : e.message;
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EACCES' || e.code === 'EPERM'
+          ? 'permission denied'
+          : e.code === 'EISDIR'
+            ? 'is a directory, not a file'
+            : e.message;
     throw new Error(`--${flag} ${path}: ${why}`);
   }
 }
@@ -76,9 +104,17 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
       (y) =>
         y
           .option('host', { type: 'string', default: DEFAULTS.host, describe: 'address to listen on (:: for IPv6 and IPv4)' })
-          .option('port', { alias: 'p', type: 'number', default: DEFAULT_PORT, describe: 'port for framed and text clients (0 = any free port)' })
+          .option('port', {
+            alias: 'p',
+            type: 'number',
+            default: DEFAULT_PORT,
+            describe: 'port for framed and text clients (0 = any free port)',
+          })
           .option('text-port', { type: 'number', describe: 'extra port that greets telnet users at once' })
-          .option('tls-port', { type: 'number', describe: `TLS port (default ${DEFAULT_TLS_PORT} when --tls-cert and --tls-key are given)` })
+          .option('tls-port', {
+            type: 'number',
+            describe: `TLS port (default ${DEFAULT_TLS_PORT} when --tls-cert and --tls-key are given)`,
+          })
           .option('tls-cert', { type: 'string', describe: 'PEM certificate file for TLS' })
           .option('tls-key', { type: 'string', describe: 'PEM private key file for TLS' })
           .option('password', { type: 'string', describe: 'server password required at login (prefer CHAT_PASSWORD or --password-file)' })
@@ -86,24 +122,60 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .option('name', { type: 'string', default: DEFAULTS.name, describe: 'server name shown to clients' })
           .option('motd', { type: 'string', describe: 'message of the day, sent at login' })
           .option('max-frame', { type: 'number', default: MAX_FRAME, describe: 'largest frame a client may send, in bytes' })
-          .option('max-sendq', { type: 'number', default: DEFAULTS.maxSendq, describe: 'unsent bytes held per client before it is dropped' })
+          .option('max-sendq', {
+            type: 'number',
+            default: DEFAULTS.maxSendq,
+            describe: 'unsent bytes held per client before it is dropped',
+          })
           .option('rate', { type: 'number', default: DEFAULTS.rate, describe: 'messages per second per connection (0 = no limit)' })
           .option('burst', { type: 'number', default: DEFAULTS.burst, describe: 'messages a connection may send at once' })
-          .option('ping-interval', { type: 'number', default: seconds(DEFAULTS.pingInterval), describe: 'seconds of silence before the server pings' })
-          .option('ping-timeout', { type: 'number', default: seconds(DEFAULTS.pingTimeout), describe: 'seconds to answer a ping before being dropped' })
-          .option('login-timeout', { type: 'number', default: seconds(DEFAULTS.loginTimeout), describe: 'seconds a new connection has to log in' })
-          .option('handshake-timeout', { type: 'number', default: seconds(DEFAULTS.handshakeTimeout), describe: 'seconds a TLS handshake may take' })
+          .option('ping-interval', {
+            type: 'number',
+            default: seconds(DEFAULTS.pingInterval),
+            describe: 'seconds of silence before the server pings',
+          })
+          .option('ping-timeout', {
+            type: 'number',
+            default: seconds(DEFAULTS.pingTimeout),
+            describe: 'seconds to answer a ping before being dropped',
+          })
+          .option('login-timeout', {
+            type: 'number',
+            default: seconds(DEFAULTS.loginTimeout),
+            describe: 'seconds a new connection has to log in',
+          })
+          .option('handshake-timeout', {
+            type: 'number',
+            default: seconds(DEFAULTS.handshakeTimeout),
+            describe: 'seconds a TLS handshake may take',
+          })
           .option('max-clients', { type: 'number', default: DEFAULTS.maxClients, describe: 'logged-in users at most' })
           .option('max-rooms-per-user', { type: 'number', default: DEFAULTS.maxRoomsPerUser, describe: 'rooms one user may be in at once' })
           .option('max-rooms', { type: 'number', default: DEFAULTS.maxRooms, describe: 'rooms the server holds at most' })
-          .option('show-addresses', { type: 'boolean', default: false, describe: 'show joiners\' addresses in joined messages' })
-          .option('max-conns-per-ip', { type: 'number', default: DEFAULTS.maxConnsPerIp, describe: 'connections per address (IPv6: per /64) at most (0 = no limit)' })
-          .option('limit-loopback', { type: 'boolean', default: !DEFAULTS.exemptLoopback, describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)' })
-          .option('data-dir', { type: 'string', default: DEFAULTS.dataDir, describe: 'directory for the message store (created if missing)' })
+          .option('show-addresses', { type: 'boolean', default: false, describe: "show joiners' addresses in joined messages" })
+          .option('max-conns-per-ip', {
+            type: 'number',
+            default: DEFAULTS.maxConnsPerIp,
+            describe: 'connections per address (IPv6: per /64) at most (0 = no limit)',
+          })
+          .option('limit-loopback', {
+            type: 'boolean',
+            default: !DEFAULTS.exemptLoopback,
+            describe: 'apply --max-conns-per-ip to 127.0.0.0/8 and ::1 too (exempt by default)',
+          })
+          .option('data-dir', {
+            type: 'string',
+            default: DEFAULTS.dataDir,
+            describe: 'directory for the message store (created if missing)',
+          })
           .option('store', { type: 'boolean', default: true, describe: 'keep history on disk (--no-store: memory only, lost at exit)' })
           .option('history-on-join', { type: 'number', default: DEFAULTS.historyOnJoin, describe: 'messages of history sent on join' })
           .option('history-limit', { type: 'number', default: DEFAULTS.historyLimit, describe: 'messages in one history page at most' })
-          .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel, describe: 'log detail on stderr' })
+          .option('log-level', {
+            choices: ['error', 'warn', 'info', 'debug'] as const,
+            default: DEFAULTS.logLevel,
+            describe: 'log detail on stderr',
+          })
           .check((a) => {
             for (const flag of SINGLE_FLAGS) {
               const v: unknown = a[flag];
@@ -111,18 +183,33 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
             }
             for (const key of ['port', 'text-port', 'tls-port'] as const) {
               const v = a[key];
-              if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`--${key} must be a port number (0-65535)`);
+              if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535))
+                throw new Error(`--${key} must be a port number (0-65535)`);
             }
             if (!Number.isInteger(a['max-frame']) || a['max-frame'] < 64 || a['max-frame'] > MAX_FRAME_LIMIT) {
               throw new Error(`--max-frame must be between 64 and ${MAX_FRAME_LIMIT}`);
             }
-            for (const key of ['max-sendq', 'rate', 'burst', 'ping-interval', 'ping-timeout', 'login-timeout', 'handshake-timeout', 'max-clients', 'max-conns-per-ip', 'history-on-join'] as const) {
+            for (const key of [
+              'max-sendq',
+              'rate',
+              'burst',
+              'ping-interval',
+              'ping-timeout',
+              'login-timeout',
+              'handshake-timeout',
+              'max-clients',
+              'max-conns-per-ip',
+              'history-on-join',
+            ] as const) {
               if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
             }
-            if (!Number.isInteger(a['history-on-join']) || a['history-on-join'] > a['history-limit']) throw new Error('--history-on-join must be a whole number no larger than --history-limit');
-            if (!Number.isInteger(a['history-limit']) || a['history-limit'] < 1 || a['history-limit'] > 1000) throw new Error('--history-limit must be between 1 and 1000');
+            if (!Number.isInteger(a['history-on-join']) || a['history-on-join'] > a['history-limit'])
+              throw new Error('--history-on-join must be a whole number no larger than --history-limit');
+            if (!Number.isInteger(a['history-limit']) || a['history-limit'] < 1 || a['history-limit'] > 1000)
+              throw new Error('--history-limit must be between 1 and 1000');
             if (a['data-dir'] === '') throw new Error('--data-dir is empty; name a directory, or use --no-store');
-            if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key'])) throw new Error('--tls-port needs --tls-cert and --tls-key');
+            if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key']))
+              throw new Error('--tls-port needs --tls-cert and --tls-key');
             if (!a['tls-cert'] !== !a['tls-key']) throw new Error('--tls-cert and --tls-key go together');
             return true;
           })
@@ -137,7 +224,8 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           .example(`# plain on ${DEFAULT_PORT} and TLS on ${DEFAULT_TLS_PORT}`, '')
           .example('chat-server start --tls-cert cert.pem --tls-key key.pem', ''),
       (a) => {
-        const password = a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : a.password;
+        const password =
+          a['password-file'] !== undefined ? readFlagFile('password-file', a['password-file']).replace(/\r?\n$/, '') : a.password;
         // An empty password asked for is a mistake (an empty file, CHAT_PASSWORD=''), not a wish
         // for an open server: refuse to start rather than let everyone in.
         if (password === '') {
@@ -255,8 +343,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     config.password !== undefined ? 'password required' : '',
   ].filter(Boolean);
   process.stdout.write(`framechat ${VERSION} history: ${where}\n`);
-  process.stdout.write(`framechat ${VERSION} listening on ${formatHost(info.host)}:${info.port}${extra.length ? ` (${extra.join(', ')})` : ''}\n`);
-
+  process.stdout.write(
+    `framechat ${VERSION} listening on ${formatHost(info.host)}:${info.port}${extra.length ? ` (${extra.join(', ')})` : ''}\n`,
+  );
 }
 
 /** The store the config asks for: SQLite in the data directory, or memory only. */

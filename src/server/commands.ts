@@ -20,16 +20,15 @@ export type Answer = void | Promise<void>;
 export type Handler<M extends ClientMessage> = (ctx: Context, session: Session, message: M) => Answer;
 export type UserHandler<M extends ClientMessage> = (ctx: Context, user: User, message: M) => Answer;
 
-type Command<M extends ClientMessage> = (
+type Command<M extends ClientMessage> =
   /** Allowed before `hello` succeeds. */
-  { beforeLogin: true; run: Handler<M> } | { beforeLogin: false; run: UserHandler<M> }
-) & {
-  /**
-   * Tokens the request costs against the flood budget: 1 (taken on arrival), or more for a reply
-   * that lists many entries, so that a request costs in proportion to what it makes the server do.
-   */
-  cost: number | ((ctx: Context, session: Session, message: M) => number);
-};
+  ({ beforeLogin: true; run: Handler<M> } | { beforeLogin: false; run: UserHandler<M> }) & {
+    /**
+     * Tokens the request costs against the flood budget: 1 (taken on arrival), or more for a reply
+     * that lists many entries, so that a request costs in proportion to what it makes the server do.
+     */
+    cost: number | ((ctx: Context, session: Session, message: M) => number);
+  };
 
 type Table = { [K in ClientType]: Command<Extract<ClientMessage, { type: K }>> };
 
@@ -48,12 +47,19 @@ function sum(counts: number[]): number {
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
   // A page costs in proportion to what it may return, as a list reply does.
-  history: { beforeLogin: false, cost: (ctx, _session, m) => listCost(Math.min(m.limit ?? ctx.config.historyLimit, ctx.config.historyLimit)), run: history },
+  history: {
+    beforeLogin: false,
+    cost: (ctx, _session, m) => listCost(Math.min(m.limit ?? ctx.config.historyLimit, ctx.config.historyLimit)),
+    run: history,
+  },
   join: { beforeLogin: false, cost: (ctx, _session, m) => listCost(ctx.rooms.members(roomOf(ctx, m.room)).size + 1), run: join },
   logout: { beforeLogin: true, cost: 1, run: logout },
   look: {
     beforeLogin: false,
-    cost: (ctx, session, m) => listCost(sum((m.room === undefined ? [...session.membership.rooms] : [roomOf(ctx, m.room)]).map((room) => ctx.rooms.members(room).size))),
+    cost: (ctx, session, m) =>
+      listCost(
+        sum((m.room === undefined ? [...session.membership.rooms] : [roomOf(ctx, m.room)]).map((room) => ctx.rooms.members(room).size)),
+      ),
     run: look,
   },
   msg: { beforeLogin: false, cost: 1, run: msg },

@@ -140,7 +140,8 @@ export class ChatServer implements Context {
     this.claims.release(name, session.id);
     if (this.shuttingDown) return;
     const ts = this.now();
-    for (const room of rooms) this.fanout.toRoom(room, new Packet({ type: 'left', ts, room, name, reason, clients: this.directory.clients }));
+    for (const room of rooms)
+      this.fanout.toRoom(room, new Packet({ type: 'left', ts, room, name, reason, clients: this.directory.clients }));
   }
 
   authAllowed(ip: string): boolean {
@@ -184,7 +185,10 @@ export class ChatServer implements Context {
         info.tlsPort = await this.open(front, tlsPort);
       }
       if (this.sweepOnTimer) {
-        const sweepMs = Math.max(10, Math.min(1000, this.config.pingInterval / 4, this.config.pingTimeout / 4, this.config.loginTimeout / 4));
+        const sweepMs = Math.max(
+          10,
+          Math.min(1000, this.config.pingInterval / 4, this.config.pingTimeout / 4, this.config.loginTimeout / 4),
+        );
         this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
         this.sweepTimer.unref();
       }
@@ -381,4 +385,3 @@ export class ChatServer implements Context {
     this.log.flush();
   }
 }
-

@@ -152,7 +152,9 @@ export class Session implements Recipient {
 
   /** Queue a message for this session (labelled while it answers a labelled request). */
   send(message: ServerMessage): void {
-    this.deliver(new Packet(this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage)));
+    this.deliver(
+      new Packet(this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage)),
+    );
   }
 
   /**

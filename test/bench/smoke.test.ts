@@ -16,8 +16,17 @@ const tiny: Scenario[] = [
 ];
 
 const tinyManyRooms: Scenario = {
-  kind: 'many-rooms', name: 'tiny-many-rooms', title: 'tiny many rooms', clients: 12, rooms: 6, perClient: 3, talkersPerRoom: 1,
-  rate: 10, latencyMs: 300, throughputMs: 300, window: 4,
+  kind: 'many-rooms',
+  name: 'tiny-many-rooms',
+  title: 'tiny many rooms',
+  clients: 12,
+  rooms: 6,
+  perClient: 3,
+  talkersPerRoom: 1,
+  rate: 10,
+  latencyMs: 300,
+  throughputMs: 300,
+  window: 4,
 };
 
 /** Every expected delivery arrived, none twice, no connection dropped. */
@@ -29,22 +38,26 @@ function expectComplete(phase: PhaseResult | undefined): void {
 }
 
 describe('npm run bench, smoke', () => {
-  it('runs a tiny room, idle and storm scenario against the built server with nothing lost or duplicated', { timeout: 90_000 }, async () => {
-    const run = await runBench({ scenarios: tiny, targets: ['framechat'], generators: 2 });
+  it(
+    'runs a tiny room, idle and storm scenario against the built server with nothing lost or duplicated',
+    { timeout: 90_000 },
+    async () => {
+      const run = await runBench({ scenarios: tiny, targets: ['framechat'], generators: 2 });
 
-    expect(run.scenarios.map((s) => s.scenario.name)).toEqual(tiny.map((s) => s.name));
-    for (const { scenario, results } of run.scenarios) {
-      expect(results.map((r) => r.status)).toEqual(['ok']);
-      expect(results[0]!.logins).toMatchObject({ ok: scenario.clients, failed: 0 });
-    }
-    const [room, idle, , joinStorm] = run.scenarios.map((s) => s.results[0]);
-    expectComplete(room?.latency);
-    expectComplete(room?.throughput);
-    expectComplete(idle?.broadcast);
-    // The join storm's one message reaches every other client in the room.
-    expectComplete(joinStorm?.broadcast);
-    expect(joinStorm?.broadcast?.expected).toBe(11);
-  });
+      expect(run.scenarios.map((s) => s.scenario.name)).toEqual(tiny.map((s) => s.name));
+      for (const { scenario, results } of run.scenarios) {
+        expect(results.map((r) => r.status)).toEqual(['ok']);
+        expect(results[0]!.logins).toMatchObject({ ok: scenario.clients, failed: 0 });
+      }
+      const [room, idle, , joinStorm] = run.scenarios.map((s) => s.results[0]);
+      expectComplete(room?.latency);
+      expectComplete(room?.throughput);
+      expectComplete(idle?.broadcast);
+      // The join storm's one message reaches every other client in the room.
+      expectComplete(joinStorm?.broadcast);
+      expect(joinStorm?.broadcast?.expected).toBe(11);
+    },
+  );
 
   it('many rooms: framechat without protocol v2 rooms is reported as such, not measured', { timeout: 60_000 }, async () => {
     const run = await runBench({ scenarios: [tinyManyRooms], targets: ['framechat'], generators: 2 });
@@ -60,7 +73,11 @@ describe('npm run bench, smoke', () => {
   });
 
   it('many rooms: every client in distinct rooms, every room the same size, a talker in each', () => {
-    for (const [clients, rooms, perClient] of [[2000, 200, 10], [12, 6, 3], [400, 40, 10]] as const) {
+    for (const [clients, rooms, perClient] of [
+      [2000, 200, 10],
+      [12, 6, 3],
+      [400, 40, 10],
+    ] as const) {
       const size = new Map<string, number>();
       for (let id = 0; id < clients; id++) {
         const mine = roomsOf(id, rooms, perClient);

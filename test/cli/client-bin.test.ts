@@ -16,7 +16,10 @@ import '../helpers/server-binary.js'; // builds dist/ when it is missing
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
 /** `chat-client ...args` with stdin at its end (so line mode ends), run to completion. */
-async function runClient(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+async function runClient(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHAT_')));
   const child = spawn(process.execPath, [CLIENT_BIN, ...args], { env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end();
@@ -66,7 +69,8 @@ describe('chat-client start-up errors, one line each', () => {
     ],
     [
       'an HTTP server',
-      async () => `127.0.0.1:${await listener((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')))}`,
+      async () =>
+        `127.0.0.1:${await listener((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')))}`,
       (at) => `chat-client: ${at} does not look like a framechat server: it sent "HTTP/1.1 400 Bad Request"`,
       EXIT.connect,
     ],
@@ -88,7 +92,9 @@ describe('chat-client start-up errors, one line each', () => {
     // .invalid never resolves (RFC 6761); the resolver says so without sending anything anywhere.
     const { status, stderr } = await runClient(['--name', 'alice', 'framechat-test.invalid:5005']);
     expect(stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(/^chat-client: cannot connect to framechat-test\.invalid:5005: (no host named "framechat-test\.invalid" was found \(ENOTFOUND\)|the name "framechat-test\.invalid" could not be looked up right now \(EAI_AGAIN\))$/),
+      expect.stringMatching(
+        /^chat-client: cannot connect to framechat-test\.invalid:5005: (no host named "framechat-test\.invalid" was found \(ENOTFOUND\)|the name "framechat-test\.invalid" could not be looked up right now \(EAI_AGAIN\))$/,
+      ),
     ]);
     expect(status).toBe(EXIT.connect);
   });
@@ -96,7 +102,9 @@ describe('chat-client start-up errors, one line each', () => {
   it('a server that needs a password, with no terminal to ask on', async () => {
     const { port } = await startServer({ password: 's3cret' });
     const { status, stderr } = await runClient(['--name', 'alice', `127.0.0.1:${port}`]);
-    expect(stderr.trimEnd().split('\n')).toEqual([`chat-client: 127.0.0.1:${port} needs a password: give it with --password-file FILE or CHAT_PASSWORD`]);
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      `chat-client: 127.0.0.1:${port} needs a password: give it with --password-file FILE or CHAT_PASSWORD`,
+    ]);
     expect(status).toBe(EXIT.refused);
   });
 
@@ -111,9 +119,21 @@ describe('chat-client start-up errors, one line each', () => {
 
   it.each<[string, string[], string]>([
     ['a flag given twice', ['-n', 'alice', '--name', 'bob'], 'chat-client: --name was given twice; give it once'],
-    ['a --ca file that does not exist', ['-n', 'alice', '--ca', 'no/such/ca.pem', '127.0.0.1:1'], 'chat-client: --ca no/such/ca.pem: no such file'],
-    ['a --password-file that does not exist', ['-n', 'alice', '--password-file', 'no/such/file'], 'chat-client: --password-file no/such/file: no such file'],
-    ['a second address after --', ['-n', 'alice', '--', '127.0.0.1:1', '127.0.0.1:2'], 'chat-client: unexpected argument "127.0.0.1:2" (give one address)'],
+    [
+      'a --ca file that does not exist',
+      ['-n', 'alice', '--ca', 'no/such/ca.pem', '127.0.0.1:1'],
+      'chat-client: --ca no/such/ca.pem: no such file',
+    ],
+    [
+      'a --password-file that does not exist',
+      ['-n', 'alice', '--password-file', 'no/such/file'],
+      'chat-client: --password-file no/such/file: no such file',
+    ],
+    [
+      'a second address after --',
+      ['-n', 'alice', '--', '127.0.0.1:1', '127.0.0.1:2'],
+      'chat-client: unexpected argument "127.0.0.1:2" (give one address)',
+    ],
   ])('%s is bad usage (exit 2)', async (_what, args, expected) => {
     const { status, stderr } = await runClient(args);
     expect(stderr.trimEnd().split('\n')).toEqual([expected, 'Try "chat-client --help".']);
@@ -131,7 +151,8 @@ describe('chat-client arguments after --', () => {
 });
 
 describe('chat-client asks for a password on a terminal', () => {
-  const client = (port: number): Promise<TmuxTerminal> => TmuxTerminal.start([process.execPath, CLIENT_BIN, '--name', 'alice', `127.0.0.1:${port}`]);
+  const client = (port: number): Promise<TmuxTerminal> =>
+    TmuxTerminal.start([process.execPath, CLIENT_BIN, '--name', 'alice', `127.0.0.1:${port}`]);
 
   it('asks without echoing, asks again after a wrong one, and logs in with the right one', async () => {
     const { port } = await startServer({ password: 's3cret' });
@@ -140,7 +161,11 @@ describe('chat-client asks for a password on a terminal', () => {
     await t.text('guess1');
     await t.keys('Enter');
     const again = await t.waitFor((screen) => screen.filter((l) => l.startsWith('Password for')).length === 2);
-    expect(again.filter((l) => l !== '')).toEqual([`Password for 127.0.0.1:${port}:`, 'Wrong server password.', `Password for 127.0.0.1:${port}:`]);
+    expect(again.filter((l) => l !== '')).toEqual([
+      `Password for 127.0.0.1:${port}:`,
+      'Wrong server password.',
+      `Password for 127.0.0.1:${port}:`,
+    ]);
     await t.text('s3cret');
     await t.keys('Enter');
     const screen = await t.waitFor('Connected to test as alice.');

@@ -26,8 +26,14 @@ it('logs an uncaught exception and an unhandled rejection, then keeps serving', 
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   try {
-    await until(() => /listening on [^\s]+:\d+/.test(stdout), () => `no listening line; stderr: ${stderr}`);
-    await until(() => stderr.includes('event=unhandled_rejection'), () => `no rejection logged; stderr: ${stderr}`);
+    await until(
+      () => /listening on [^\s]+:\d+/.test(stdout),
+      () => `no listening line; stderr: ${stderr}`,
+    );
+    await until(
+      () => stderr.includes('event=unhandled_rejection'),
+      () => `no rejection logged; stderr: ${stderr}`,
+    );
     expect(stderr).toMatch(/level=error event=uncaught_exception error="Error: injected exception\\n\s+at /);
     expect(stderr).toMatch(/level=error event=unhandled_rejection error="Error: injected rejection/);
 

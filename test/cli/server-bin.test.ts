@@ -64,7 +64,18 @@ describe('chat-server usage', () => {
   it('--help lists the flags and examples and exits 0', async () => {
     const { status, stdout } = await runServerBinary(['start', '--help']);
     expect(status).toBe(0);
-    for (const flag of ['--host', '--port', '--text-port', '--tls-port', '--password', '--motd', '--max-frame', '--max-sendq', '--rate', '--log-level']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--text-port',
+      '--tls-port',
+      '--password',
+      '--motd',
+      '--max-frame',
+      '--max-sendq',
+      '--rate',
+      '--log-level',
+    ]) {
       expect(stdout).toContain(flag);
     }
     expect(stdout).toMatch(/Examples:\n {2}# serve on 0\.0\.0\.0:5005\n {2}chat-server start\n/);
@@ -83,7 +94,9 @@ describe('chat-server usage', () => {
     try {
       const { status, stderr, stdout } = await runServerBinary(['start', '--host', '127.0.0.1', '--port', String(port)]);
       expect(status).toBe(1);
-      expect(stderr.trimEnd().split('\n')).toEqual([`chat-server: cannot listen: 127.0.0.1:${port} is already in use (is another server running?)`]);
+      expect(stderr.trimEnd().split('\n')).toEqual([
+        `chat-server: cannot listen: 127.0.0.1:${port} is already in use (is another server running?)`,
+      ]);
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(stdout).toBe('');
     } finally {
@@ -99,11 +112,31 @@ describe('chat-server usage', () => {
     ['a log level that does not exist', ['--log-level', 'chatty'], /log-level/],
     ['an unknown flag', ['--colour', 'blue'], /Unknown argument/],
     ['a port given twice', ['-p', '17001', '--port', '17002'], /^chat-server: --port was given twice; give it once\n/],
-    ['a log level given twice', ['--log-level', 'info', '--log-level', 'debug'], /^chat-server: --log-level was given twice; give it once\n/],
-    ['a --tls-cert that does not exist', ['--tls-cert', '/nonexist', '--tls-key', '/nonexist'], /^chat-server: --tls-cert \/nonexist: no such file\n/],
-    ['a --tls-key that is a directory', ['--tls-cert', 'package.json', '--tls-key', 'test'], /^chat-server: --tls-key test: is a directory, not a file\n/],
-    ['a --tls-cert that is not a certificate', ['--tls-cert', 'package.json', '--tls-key', 'package.json'], /^chat-server: --tls-cert package\.json: not a PEM certificate\n/],
-    ['a --password-file that does not exist', ['--password-file', 'no/such/file'], /^chat-server: --password-file no\/such\/file: no such file\n/],
+    [
+      'a log level given twice',
+      ['--log-level', 'info', '--log-level', 'debug'],
+      /^chat-server: --log-level was given twice; give it once\n/,
+    ],
+    [
+      'a --tls-cert that does not exist',
+      ['--tls-cert', '/nonexist', '--tls-key', '/nonexist'],
+      /^chat-server: --tls-cert \/nonexist: no such file\n/,
+    ],
+    [
+      'a --tls-key that is a directory',
+      ['--tls-cert', 'package.json', '--tls-key', 'test'],
+      /^chat-server: --tls-key test: is a directory, not a file\n/,
+    ],
+    [
+      'a --tls-cert that is not a certificate',
+      ['--tls-cert', 'package.json', '--tls-key', 'package.json'],
+      /^chat-server: --tls-cert package\.json: not a PEM certificate\n/,
+    ],
+    [
+      'a --password-file that does not exist',
+      ['--password-file', 'no/such/file'],
+      /^chat-server: --password-file no\/such\/file: no such file\n/,
+    ],
   ])('refuses %s with a message and exit code 2', async (_what, args, message) => {
     const { status, stderr } = await runServerBinary(['start', ...args]);
     expect(status).toBe(2);
@@ -114,7 +147,13 @@ describe('chat-server usage', () => {
   it('refuses a certificate and a key that do not belong together, naming both flags', async () => {
     const certs = makeCerts();
     try {
-      const { status, stderr } = await runServerBinary(['start', '--tls-cert', certs.selfSigned.certFile, '--tls-key', certs.impostor.keyFile]);
+      const { status, stderr } = await runServerBinary([
+        'start',
+        '--tls-cert',
+        certs.selfSigned.certFile,
+        '--tls-key',
+        certs.impostor.keyFile,
+      ]);
       expect(status).toBe(2);
       expect(stderr.split('\n')[0]).toMatch(/^chat-server: --tls-cert \S+ and --tls-key \S+ do not go together: .*key values mismatch/);
     } finally {

@@ -2,18 +2,44 @@ import { describe, expect, it } from 'vitest';
 import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
 import { ConnectionError, ServerError } from '../../src/protocol/internal.js';
 
-const base = { host: 'localhost', port: 5005, address: 'localhost:5005', tls: false, insecure: false, line: false, mouse: true, bell: true, seconds: false, retryMaxMs: 30_000 };
+const base = {
+  host: 'localhost',
+  port: 5005,
+  address: 'localhost:5005',
+  tls: false,
+  insecure: false,
+  line: false,
+  mouse: true,
+  bell: true,
+  seconds: false,
+  retryMaxMs: 30_000,
+};
 
 describe('chat-client arguments', () => {
   it.each<[string, string[], Record<string, string>, Partial<ClientConfig>]>([
     ['defaults to localhost:5005 and the login name', [], { login: 'sam' }, { ...base, name: 'sam' }],
     ['takes CHAT_NAME over the login name', [], { login: 'sam', CHAT_NAME: 'alice' }, { name: 'alice' }],
     ['takes --name over CHAT_NAME', ['--name', 'bob'], { CHAT_NAME: 'alice' }, { name: 'bob' }],
-    ['reads host:port', ['-n', 'a', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000, address: 'chat.example.org:6000' }],
+    [
+      'reads host:port',
+      ['-n', 'a', 'chat.example.org:6000'],
+      {},
+      { host: 'chat.example.org', port: 6000, address: 'chat.example.org:6000' },
+    ],
     ['reads an IPv6 address', ['-n', 'a', '[::1]:6000'], {}, { host: '::1', port: 6000, address: '[::1]:6000' }],
-    ['turns on TLS for chats://, on the TLS port 5006 unless told', ['-n', 'a', 'chats://example.org'], {}, { tls: true, port: 5006, address: 'example.org:5006' }],
+    [
+      'turns on TLS for chats://, on the TLS port 5006 unless told',
+      ['-n', 'a', 'chats://example.org'],
+      {},
+      { tls: true, port: 5006, address: 'example.org:5006' },
+    ],
     ['keeps the port given with chats://', ['-n', 'a', 'chats://example.org:7000'], {}, { tls: true, port: 7000 }],
-    ['uses the TLS port for --tls and --ca without a port', ['-n', 'a', '--ca', 'package.json', 'example.org'], {}, { tls: true, port: 5006 }],
+    [
+      'uses the TLS port for --tls and --ca without a port',
+      ['-n', 'a', '--ca', 'package.json', 'example.org'],
+      {},
+      { tls: true, port: 5006 },
+    ],
     ['turns on TLS for --tls', ['-n', 'a', '--tls', 'example.org'], {}, { tls: true, port: 5006 }],
     ['turns on TLS (unchecked) for --insecure', ['-n', 'a', '--insecure', 'example.org'], {}, { tls: true, insecure: true }],
     ['normalizes --room', ['-n', 'a', '--room', 'rust'], {}, { room: '#rust' }],
@@ -40,22 +66,67 @@ describe('chat-client arguments', () => {
     ['two addresses after --', ['-n', 'a', '--', 'one:1', 'two:2'], {}, /^unexpected argument "two:2" \(give one address\)$/],
     ['--name twice', ['-n', 'a', '--name', 'b'], {}, /^--name was given twice; give it once$/],
     ['--room three times', ['-n', 'a', '-r', 'x', '-r', 'y', '--room', 'z'], {}, /^--room was given 3 times; give it once$/],
-    ['--password twice, without showing either', ['-n', 'a', '--password', 'one', '--password', 'two'], {}, /^--password was given twice; give it once$/],
+    [
+      '--password twice, without showing either',
+      ['-n', 'a', '--password', 'one', '--password', 'two'],
+      {},
+      /^--password was given twice; give it once$/,
+    ],
     ['a --ca file that does not exist', ['-n', 'a', '--ca', 'no/such/ca.pem'], {}, /^--ca no\/such\/ca\.pem: no such file$/],
     ['a --ca that is a directory', ['-n', 'a', '--ca', 'test'], {}, /^--ca test: is a directory, not a file$/],
-    ['a --password-file that does not exist', ['-n', 'a', '--password-file', 'no/such/file'], {}, /^--password-file no\/such\/file: no such file$/],
+    [
+      'a --password-file that does not exist',
+      ['-n', 'a', '--password-file', 'no/such/file'],
+      {},
+      /^--password-file no\/such\/file: no such file$/,
+    ],
   ])('refuses %s', async (_what, argv, env, message) => {
     await expect(parseClientArgs(argv, env)).rejects.toThrow(message);
   });
 
   it.each<[string, Error, number, RegExp]>([
-    ['a taken name', new ServerError('name_taken', 'The name "a" is taken.'), EXIT.refused, /refused the name "a": The name "a" is taken\. \(choose another with --name\)/],
-    ['a password the server needs and was not given', new ServerError('auth_failed', 'Wrong server password.'), EXIT.refused, /^localhost:5005 needs a password: give it with --password-file FILE or CHAT_PASSWORD$/],
-    ['a non-framechat port', new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it sent "SSH-2.0-x"'), EXIT.connect, /^localhost:5005 does not look like a framechat server: it sent "SSH-2\.0-x"$/],
-    ['a TLS port reached without TLS', new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it answered in TLS (connect with TLS)'), EXIT.connect, /: it answered in TLS \(for TLS use chats:\/\/localhost:5005\)$/],
-    ['an untrusted certificate', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: self-signed certificate'), EXIT.connect, /^cannot connect to localhost:5005: self-signed certificate \(the server's certificate is not trusted for this name: give its CA with --ca FILE\)$/],
-    ['TLS to a plain port', new ConnectionError('tls_failed', 'cannot connect to localhost:5005: SSL routines:ssl3_get_record:wrong version number'), EXIT.connect, /wrong version number \(is that port serving TLS\?\)$/],
-    ['an unreachable server', new ConnectionError('connect_failed', 'cannot connect to localhost:5005: nothing is listening on that port (ECONNREFUSED)'), EXIT.connect, /^cannot connect to localhost:5005: nothing is listening on that port \(ECONNREFUSED\)$/],
+    [
+      'a taken name',
+      new ServerError('name_taken', 'The name "a" is taken.'),
+      EXIT.refused,
+      /refused the name "a": The name "a" is taken\. \(choose another with --name\)/,
+    ],
+    [
+      'a password the server needs and was not given',
+      new ServerError('auth_failed', 'Wrong server password.'),
+      EXIT.refused,
+      /^localhost:5005 needs a password: give it with --password-file FILE or CHAT_PASSWORD$/,
+    ],
+    [
+      'a non-framechat port',
+      new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it sent "SSH-2.0-x"'),
+      EXIT.connect,
+      /^localhost:5005 does not look like a framechat server: it sent "SSH-2\.0-x"$/,
+    ],
+    [
+      'a TLS port reached without TLS',
+      new ConnectionError('not_framechat', 'localhost:5005 does not look like a framechat server: it answered in TLS (connect with TLS)'),
+      EXIT.connect,
+      /: it answered in TLS \(for TLS use chats:\/\/localhost:5005\)$/,
+    ],
+    [
+      'an untrusted certificate',
+      new ConnectionError('tls_failed', 'cannot connect to localhost:5005: self-signed certificate'),
+      EXIT.connect,
+      /^cannot connect to localhost:5005: self-signed certificate \(the server's certificate is not trusted for this name: give its CA with --ca FILE\)$/,
+    ],
+    [
+      'TLS to a plain port',
+      new ConnectionError('tls_failed', 'cannot connect to localhost:5005: SSL routines:ssl3_get_record:wrong version number'),
+      EXIT.connect,
+      /wrong version number \(is that port serving TLS\?\)$/,
+    ],
+    [
+      'an unreachable server',
+      new ConnectionError('connect_failed', 'cannot connect to localhost:5005: nothing is listening on that port (ECONNREFUSED)'),
+      EXIT.connect,
+      /^cannot connect to localhost:5005: nothing is listening on that port \(ECONNREFUSED\)$/,
+    ],
   ])('explains %s in one line', (_what, err, code, message) => {
     const out = describeStartError(err, { ...base, name: 'a' });
     expect(out.code).toBe(code);
@@ -64,10 +135,18 @@ describe('chat-client arguments', () => {
   });
 
   it.each<[string, boolean, RegExp]>([
-    ['from a flag or CHAT_PASSWORD', false, /^localhost:5005 refused the password: Wrong server password\. \(check --password, --password-file or CHAT_PASSWORD\)$/],
+    [
+      'from a flag or CHAT_PASSWORD',
+      false,
+      /^localhost:5005 refused the password: Wrong server password\. \(check --password, --password-file or CHAT_PASSWORD\)$/,
+    ],
     ['typed at the prompt', true, /^localhost:5005 refused the password: Wrong server password\.$/],
   ])('explains a wrong password %s', (_what, typed, message) => {
-    const out = describeStartError(new ServerError('auth_failed', 'Wrong server password.'), { ...base, name: 'a', password: 'nope' }, typed);
+    const out = describeStartError(
+      new ServerError('auth_failed', 'Wrong server password.'),
+      { ...base, name: 'a', password: 'nope' },
+      typed,
+    );
     expect(out).toEqual({ code: EXIT.refused, message: expect.stringMatching(message) });
   });
 });

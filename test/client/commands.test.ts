@@ -5,7 +5,10 @@ import { COMMAND_NAMES, COMMANDS, parseArgs, runInput, type CommandContext } fro
 function recorder(): { ctx: CommandContext; calls: string[] } {
   const calls: string[] = [];
   const ctx = new Proxy({} as CommandContext, {
-    get: (_t, method: string) => (...args: string[]) => calls.push(`${method}(${args.join(', ')})`),
+    get:
+      (_t, method: string) =>
+      (...args: string[]) =>
+        calls.push(`${method}(${args.join(', ')})`),
   });
   return { ctx, calls };
 }
@@ -78,13 +81,13 @@ describe('slash commands', () => {
     ['/help join', 'info(/join ROOM  join a room (#rust or rust) and go to its window; /j for short)'],
     ['/help /MSG', 'info(/msg NAME TEXT  send a private message)'],
     ['/help exit', 'info(/quit [MESSAGE]  leave, with a parting message for the server (Ctrl-C does the same))'],
-  ])('answers %j with that command\'s usage line', (input, call) => {
+  ])("answers %j with that command's usage line", (input, call) => {
     const r = recorder();
     runInput(r.ctx, input);
     expect(r.calls).toEqual([call]);
   });
 
-  it('lists the full screen\'s keys in /help only on the full screen', () => {
+  it("lists the full screen's keys in /help only on the full screen", () => {
     const screen = recorder();
     runInput(screen.ctx, '/help');
     expect(screen.calls.some((c) => c.includes('F2 user list'))).toBe(true);

@@ -42,9 +42,17 @@ describe('tab completion', () => {
   });
 
   it.each<[string, Parameters<typeof completionNames>[0], string[]]>([
-    ['recent speakers first, then the room', { recent: ['bob'], users: ['alice', 'bob', 'carl'], partners: [], me: 'alice' }, ['bob', 'bob', 'carl']],
+    [
+      'recent speakers first, then the room',
+      { recent: ['bob'], users: ['alice', 'bob', 'carl'], partners: [], me: 'alice' },
+      ['bob', 'bob', 'carl'],
+    ],
     ['not someone who left the room', { recent: ['carl', 'bob'], users: ['alice', 'bob'], partners: [], me: 'alice' }, ['bob', 'bob']],
-    ['someone we had private lines with, in any room', { recent: ['dave', 'carl'], users: ['alice'], partners: ['dave'], me: 'alice' }, ['dave', 'dave']],
+    [
+      'someone we had private lines with, in any room',
+      { recent: ['dave', 'carl'], users: ['alice'], partners: ['dave'], me: 'alice' },
+      ['dave', 'dave'],
+    ],
     ['never ourselves, whatever the case', { recent: ['Alice'], users: ['alice', 'bob'], partners: [], me: 'ALICE' }, ['bob']],
   ])('offers names: %s', (_what, people, names) => {
     expect(completionNames(people)).toEqual(names);

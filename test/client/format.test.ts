@@ -6,7 +6,10 @@ const ts = new Date(2024, 0, 2, 9, 5).getTime();
 /** The fields a case changes; the result is a message from alice unless the case says otherwise. */
 type Fields = { kind?: LineKind; text?: string; from?: string; to?: string; own?: boolean; mention?: boolean; pending?: boolean };
 const line = (l: Fields): ChatLine => ({ kind: 'message', ts, text: 'hello', from: 'alice', ...l }) as ChatLine;
-const text = (l: ChatLine): string => styleLine(l).segments.map((s) => s.text).join('');
+const text = (l: ChatLine): string =>
+  styleLine(l)
+    .segments.map((s) => s.text)
+    .join('');
 
 describe('format', () => {
   it('gives a name the same colour every time, whatever its case', () => {
@@ -39,7 +42,15 @@ describe('format', () => {
   });
 
   it('orders names case-insensitively and by number, as a person counts', () => {
-    expect(['user10', 'Bob', 'user2', 'alice', 'BOB', '小明', 'Zed'].sort(compareNames)).toEqual(['alice', 'BOB', 'Bob', 'user2', 'user10', 'Zed', '小明']);
+    expect(['user10', 'Bob', 'user2', 'alice', 'BOB', '小明', 'Zed'].sort(compareNames)).toEqual([
+      'alice',
+      'BOB',
+      'Bob',
+      'user2',
+      'user10',
+      'Zed',
+      '小明',
+    ]);
   });
 
   it('writes times as HH:MM in local time', () => {
@@ -51,7 +62,12 @@ describe('format', () => {
     ['an action', { kind: 'action', text: 'waves' }, '09:05 * alice waves', '* alice waves'],
     ['a private message to us', { kind: 'private', to: 'bob' }, '09:05 *alice* hello', '*alice* hello'],
     ['a private message from us', { kind: 'private', to: 'bob', own: true }, '09:05 -> *bob* hello', '-> *bob* hello'],
-    ['a system line', { kind: 'system', from: undefined, text: 'bob has joined #main' }, '09:05 -- bob has joined #main', '-- bob has joined #main'],
+    [
+      'a system line',
+      { kind: 'system', from: undefined, text: 'bob has joined #main' },
+      '09:05 -- bob has joined #main',
+      '-- bob has joined #main',
+    ],
     ['an error', { kind: 'error', from: undefined, text: 'Unknown command: /x' }, '09:05 !! Unknown command: /x', '!! Unknown command: /x'],
     ['a pending line', { own: true, pending: true }, '09:05 alice: hello (pending)', 'alice: hello (pending)'],
     ['text with control characters', { text: 'a\x1b[31mb' }, '09:05 alice: a[31mb', 'alice: a[31mb'],

@@ -18,7 +18,11 @@ describe('terminal input', () => {
     ['Ctrl-C', '\x03', [key('char:c', { ctrl: true })]],
     ['arrow keys', '\x1b[A\x1b[B\x1b[C\x1b[D', [key('up'), key('down'), key('right'), key('left')]],
     ['arrow keys in application mode', '\x1bOA\x1bOD', [key('up'), key('left')]],
-    ['Home and End, every spelling', '\x1b[H\x1b[F\x1b[1~\x1b[4~\x1b[7~\x1b[8~\x1bOH\x1bOF', [key('home'), key('end'), key('home'), key('end'), key('home'), key('end'), key('home'), key('end')]],
+    [
+      'Home and End, every spelling',
+      '\x1b[H\x1b[F\x1b[1~\x1b[4~\x1b[7~\x1b[8~\x1bOH\x1bOF',
+      [key('home'), key('end'), key('home'), key('end'), key('home'), key('end'), key('home'), key('end')],
+    ],
     ['PgUp and PgDn', '\x1b[5~\x1b[6~', [key('pageup'), key('pagedown')]],
     ['Delete', '\x1b[3~', [key('delete')]],
     ['F2, both spellings', '\x1bOQ\x1b[12~', [key('f2'), key('f2')]],
@@ -28,8 +32,22 @@ describe('terminal input', () => {
     ['Alt-Backspace', '\x1b\x7f', [key('backspace', { meta: true })]],
     ['a lone Escape', '\x1b', [key('escape')]],
     ['keys between text', 'ab\x1b[Dc', [{ type: 'text', text: 'ab' }, key('left'), { type: 'text', text: 'c' }]],
-    ['the wheel in SGR form', '\x1b[<64;3;4M\x1b[<65;3;4M', [{ type: 'wheel', direction: 'up' }, { type: 'wheel', direction: 'down' }]],
-    ['the wheel in X10 form', '\x1b[M`!!\x1b[Ma!!', [{ type: 'wheel', direction: 'up' }, { type: 'wheel', direction: 'down' }]],
+    [
+      'the wheel in SGR form',
+      '\x1b[<64;3;4M\x1b[<65;3;4M',
+      [
+        { type: 'wheel', direction: 'up' },
+        { type: 'wheel', direction: 'down' },
+      ],
+    ],
+    [
+      'the wheel in X10 form',
+      '\x1b[M`!!\x1b[Ma!!',
+      [
+        { type: 'wheel', direction: 'up' },
+        { type: 'wheel', direction: 'down' },
+      ],
+    ],
     ['a mouse click (ignored)', '\x1b[<0;3;4M\x1b[<0;3;4m', []],
     ['a bracketed paste', '\x1b[200~one\ntwo\x1b[201~', [{ type: 'paste', text: 'one\ntwo' }]],
     ['an unbracketed paste (text with line breaks in one read)', 'one\r\ntwo\r\n', [{ type: 'paste', text: 'one\r\ntwo\r\n' }]],
@@ -48,6 +66,9 @@ describe('terminal input', () => {
     const p = new InputParser();
     expect(p.push('\x1b[200~line one\n')).toEqual([]);
     expect(p.push('line two\x1b[20')).toEqual([]);
-    expect(p.push('1~after')).toEqual([{ type: 'paste', text: 'line one\nline two' }, { type: 'text', text: 'after' }]);
+    expect(p.push('1~after')).toEqual([
+      { type: 'paste', text: 'line one\nline two' },
+      { type: 'text', text: 'after' },
+    ]);
   });
 });

@@ -10,14 +10,30 @@ import { initialWindows, type Window } from '../../src/client/windows.js';
 const text = (row: Row): string => row.map((s) => s.text).join('');
 const state = (s: Partial<ChatState>): ChatState => ({ ...initialState('host:5005', 'alice'), status: 'online', clients: 3, ...s });
 /** The focused window: #main, with alice and bob. */
-const main: Window = { ...initialWindows().list[0]!, id: 2, kind: 'room', key: '#main', name: '#main', members: ['alice', 'bob'], joined: true };
+const main: Window = {
+  ...initialWindows().list[0]!,
+  id: 2,
+  kind: 'room',
+  key: '#main',
+  name: '#main',
+  members: ['alice', 'bob'],
+  joined: true,
+};
 
 describe('screen layout', () => {
   it.each<[string, Row, number, string]>([
     ['pads a short row', [{ text: 'ab', style: {} }], 5, 'ab   '],
     ['cuts a long row', [{ text: 'abcdef', style: {} }], 4, 'abcd'],
     ['cuts before a wide character that would straddle the edge, and pads', [{ text: 'a你好', style: {} }], 4, 'a你 '],
-    ['cuts across segments', [{ text: 'ab', style: {} }, { text: 'cd', style: { bold: true } }], 3, 'abc'],
+    [
+      'cuts across segments',
+      [
+        { text: 'ab', style: {} },
+        { text: 'cd', style: { bold: true } },
+      ],
+      3,
+      'abc',
+    ],
   ])('fit %s', (_what, row, width, expected) => {
     const out = fit(row, width);
     expect(text(out)).toBe(expected);
@@ -26,7 +42,12 @@ describe('screen layout', () => {
 
   it.each<[string, { cols: number; rows: number }, string[] | undefined, { paneWidth: number; paneHeight: number; usersWidth: number }]>([
     ['no user list', { cols: 80, rows: 24 }, undefined, { paneWidth: 80, paneHeight: 22, usersWidth: 0 }],
-    ['a user list as wide as the longest name', { cols: 100, rows: 30 }, ['alice', 'bartholomew_the_3rd'], { paneWidth: 79, paneHeight: 28, usersWidth: 21 }],
+    [
+      'a user list as wide as the longest name',
+      { cols: 100, rows: 30 },
+      ['alice', 'bartholomew_the_3rd'],
+      { paneWidth: 79, paneHeight: 28, usersWidth: 21 },
+    ],
     ['a user list at most 24 wide', { cols: 200, rows: 30 }, ['x'.repeat(32)], { paneWidth: 176, paneHeight: 28, usersWidth: 24 }],
     ['no user list when the pane would get too narrow', { cols: 45, rows: 10 }, ['alice'], { paneWidth: 45, paneHeight: 8, usersWidth: 0 }],
   ])('areas: %s', (_what, size, users, expected) => {
@@ -35,10 +56,29 @@ describe('screen layout', () => {
 
   it.each<[string, Partial<ChatState>, { scrolledUp: boolean; newBelow: number }, string]>([
     ['online', {}, { scrolledUp: false, newBelow: 0 }, ' alice │ #main (2) │ 3 online │ connected │ host:5005'],
-    ['reconnecting, with pending lines', { status: 'reconnecting', statusDetail: 'retry 2 in 1 s', outgoing: enqueue(createOutgoing(), { kind: 'say', text: 'x' }, 0).outgoing }, { scrolledUp: false, newBelow: 0 }, ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main │ 1 pending │ host:5005'],
-    ['given up', { status: 'offline', statusDetail: 'gave up' }, { scrolledUp: false, newBelow: 0 }, ' OFFLINE (gave up) │ alice │ #main │ host:5005'],
+    [
+      'reconnecting, with pending lines',
+      {
+        status: 'reconnecting',
+        statusDetail: 'retry 2 in 1 s',
+        outgoing: enqueue(createOutgoing(), { kind: 'say', text: 'x' }, 0).outgoing,
+      },
+      { scrolledUp: false, newBelow: 0 },
+      ' DISCONNECTED, reconnecting (retry 2 in 1 s) │ alice │ #main │ 1 pending │ host:5005',
+    ],
+    [
+      'given up',
+      { status: 'offline', statusDetail: 'gave up' },
+      { scrolledUp: false, newBelow: 0 },
+      ' OFFLINE (gave up) │ alice │ #main │ host:5005',
+    ],
     ['scrolled up', {}, { scrolledUp: true, newBelow: 0 }, ' ▲ scrolled up (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
-    ['new lines below', {}, { scrolledUp: true, newBelow: 4 }, ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005'],
+    [
+      'new lines below',
+      {},
+      { scrolledUp: true, newBelow: 4 },
+      ' ▼ 4 new below (PgDn) │ alice │ #main (2) │ 3 online │ connected │ host:5005',
+    ],
   ])('status bar: %s', (_what, s, scroll, expected) => {
     expect(statusText(state(s), main, scroll)).toBe(expected);
   });
@@ -74,10 +114,22 @@ describe('screen layout', () => {
   });
 
   it('dims the user list and drops its count while the names are not kept up to date', () => {
-    const input = { size: { cols: 60, rows: 5 }, pane: [], users: ['bob', 'alice'], room: '#main', status: '', prompt: '> ', input: { text: '', cursor: 0 } };
+    const input = {
+      size: { cols: 60, rows: 5 },
+      pane: [],
+      users: ['bob', 'alice'],
+      room: '#main',
+      status: '',
+      prompt: '> ',
+      input: { text: '', cursor: 0 },
+    };
     const live = compose(input);
     const stale = compose({ ...input, usersStale: true });
-    expect(stale.rows.slice(0, 3).map(text)).toEqual([`${' '.repeat(49)}│ #main    `, `${' '.repeat(49)}│ alice    `, `${' '.repeat(49)}│ bob      `]);
+    expect(stale.rows.slice(0, 3).map(text)).toEqual([
+      `${' '.repeat(49)}│ #main    `,
+      `${' '.repeat(49)}│ alice    `,
+      `${' '.repeat(49)}│ bob      `,
+    ]);
     expect(live.rows[0]!.map((seg) => seg.text).join('')).toContain('│ #main (2)');
     const nameStyle = (f: typeof live) => f.rows[1]!.find((seg) => seg.text.startsWith('alice'))!.style;
     expect(nameStyle(live)).toEqual({ fg: nameColour('alice') });

@@ -117,7 +117,12 @@ describe('chat-client in line mode', () => {
   });
 
   it.each<[string, (port: number) => string[], number, RegExp]>([
-    ['an unreachable server', () => ['--name', 'bot', '127.0.0.1:1'], 1, /^chat-client: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/],
+    [
+      'an unreachable server',
+      () => ['--name', 'bot', '127.0.0.1:1'],
+      1,
+      /^chat-client: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/,
+    ],
     ['a bad address', () => ['--name', 'bot', 'localhost:99999'], 2, /^chat-client: bad address: bad port "99999"/],
     ['a bad name', (port) => ['--name', 'no spaces', `127.0.0.1:${port}`], 2, /^chat-client: "no spaces" is not a valid name/],
     ['an unknown flag', (port) => ['--nmae', 'x', `127.0.0.1:${port}`], 2, /^chat-client: Unknown argument/],

@@ -55,7 +55,11 @@ describe('outgoing lines', () => {
   it('labels lines in the order they are typed, and keeps when each was typed', () => {
     let o = createOutgoing();
     const labels: string[] = [];
-    for (const [i, line] of [say('a'), { kind: 'me', text: 'waves' } as const, { kind: 'msg', to: 'bob', text: 'psst' } as const].entries()) {
+    for (const [i, line] of [
+      say('a'),
+      { kind: 'me', text: 'waves' } as const,
+      { kind: 'msg', to: 'bob', text: 'psst' } as const,
+    ].entries()) {
       const r = enqueue(o, line, 1000 + i);
       labels.push(r.label);
       o = r.outgoing;
@@ -79,14 +83,53 @@ describe('outgoing lines', () => {
 
   it.each<[string, Outgoing, Step[], [string[], number | undefined][]]>([
     ['offline, nothing goes and nothing wakes', enqueue(createOutgoing(), say('a'), 0).outgoing, [{ next: 0 }], [[[], undefined]]],
-    ['a burst of 10 goes at once, the 11th 1/10 s later', queued(lines(12)), [{ next: 0 }, { next: 50 }, { next: 100 }],
-      [[['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'], 100], [[], 100], [['11'], 200]]],
-    ['a smaller bucket: a burst, then one line per 1/rate seconds', queued(lines(5), { rate: 10, burst: 3, minRate: 1 }), [{ next: 0 }, { next: 50 }, { next: 100 }],
-      [[['1', '2', '3'], 100], [[], 100], [['4'], 200]]],
-    ['after a quiet spell the bucket refills to the burst, no further', queued(lines(2), { rate: 10, burst: 2, minRate: 1 }),
-      [{ next: 0 }, { enqueue: 'x' }, { enqueue: 'y' }, { enqueue: 'z' }, { next: 60_000 }], [[['1', '2'], undefined], [['3', '4'], 60_100]]],
-    ['nothing left to send: no wake-up', queued(lines(2)), [{ next: 0 }, { next: 10 }], [[['1', '2'], undefined], [[], undefined]]],
-    ['a line on the wire is not sent twice', queued(['a']), [{ next: 0 }, { enqueue: 'b' }, { next: 1_000 }], [[['1'], undefined], [['2'], undefined]]],
+    [
+      'a burst of 10 goes at once, the 11th 1/10 s later',
+      queued(lines(12)),
+      [{ next: 0 }, { next: 50 }, { next: 100 }],
+      [
+        [['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'], 100],
+        [[], 100],
+        [['11'], 200],
+      ],
+    ],
+    [
+      'a smaller bucket: a burst, then one line per 1/rate seconds',
+      queued(lines(5), { rate: 10, burst: 3, minRate: 1 }),
+      [{ next: 0 }, { next: 50 }, { next: 100 }],
+      [
+        [['1', '2', '3'], 100],
+        [[], 100],
+        [['4'], 200],
+      ],
+    ],
+    [
+      'after a quiet spell the bucket refills to the burst, no further',
+      queued(lines(2), { rate: 10, burst: 2, minRate: 1 }),
+      [{ next: 0 }, { enqueue: 'x' }, { enqueue: 'y' }, { enqueue: 'z' }, { next: 60_000 }],
+      [
+        [['1', '2'], undefined],
+        [['3', '4'], 60_100],
+      ],
+    ],
+    [
+      'nothing left to send: no wake-up',
+      queued(lines(2)),
+      [{ next: 0 }, { next: 10 }],
+      [
+        [['1', '2'], undefined],
+        [[], undefined],
+      ],
+    ],
+    [
+      'a line on the wire is not sent twice',
+      queued(['a']),
+      [{ next: 0 }, { enqueue: 'b' }, { next: 1_000 }],
+      [
+        [['1'], undefined],
+        [['2'], undefined],
+      ],
+    ],
   ])('next: %s', (_what, start, steps, expected) => {
     expect(drive(start, steps).nexts).toEqual(expected);
   });
@@ -127,7 +170,13 @@ describe('outgoing lines', () => {
     ]);
     expect(slowed).toEqual([true, false, false, false, false]);
     expect(pace(outgoing)).toBe(5);
-    expect(nexts).toEqual([[['1', '2', '3', '4'], undefined], [[], 200], [['1'], undefined], [[], undefined], [['2'], undefined]]);
+    expect(nexts).toEqual([
+      [['1', '2', '3', '4'], undefined],
+      [[], 200],
+      [['1'], undefined],
+      [[], undefined],
+      [['2'], undefined],
+    ]);
   });
 
   it('halves once per burst of refusals, down to the minimum pace', () => {
@@ -158,7 +207,11 @@ describe('outgoing lines', () => {
       'connect',
       { next: 5_000 },
     ]);
-    expect(nexts).toEqual([[['1', '2', '3'], undefined], [[], undefined], [['1', '3', '4'], undefined]]);
+    expect(nexts).toEqual([
+      [['1', '2', '3'], undefined],
+      [[], undefined],
+      [['1', '3', '4'], undefined],
+    ]);
     expect(outgoing.lines.map((l) => l.text)).toEqual(['line 1', 'line 3', 'typed offline']);
     expect(pace(outgoing)).toBe(10);
     expect(outgoing.oneAtATime).toBe(false);

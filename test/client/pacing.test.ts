@@ -32,7 +32,13 @@ describe('sending a long paste', () => {
 
   it('reports a stall when no line is delivered for a while', async () => {
     const { port, server } = await startServer();
-    const app = new ChatApp({ host: '127.0.0.1', port, address: `127.0.0.1:${port}`, name: 'stalled', backoff: { baseMs: 5_000, capMs: 5_000 } });
+    const app = new ChatApp({
+      host: '127.0.0.1',
+      port,
+      address: `127.0.0.1:${port}`,
+      name: 'stalled',
+      backoff: { baseMs: 5_000, capMs: 5_000 },
+    });
     apps.push(app);
     await app.start();
     await server.shutdown(0);

@@ -19,7 +19,12 @@ describe('wrap', () => {
     ['wide characters never straddle the edge', plain('你好世界你好'), 5, ['你好', '世界', '你好']],
     ['emoji take two cells', plain('😀😀😀'), 4, ['😀😀', '😀']],
     ['an empty line is one empty row', plain(''), 10, ['']],
-    ['an indent wider than half the row falls back to the time stamp', plain(`12:00 ${'n'.repeat(32)}: one two three four`, 40), 30, [`12:00 ${'n'.repeat(24)}`, `      ${'n'.repeat(8)}: one two three `, '      four']],
+    [
+      'an indent wider than half the row falls back to the time stamp',
+      plain(`12:00 ${'n'.repeat(32)}: one two three four`, 40),
+      30,
+      [`12:00 ${'n'.repeat(24)}`, `      ${'n'.repeat(8)}: one two three `, '      four'],
+    ],
     ['a row too narrow even for that indent starts at 0', plain('abcdefgh ij', 7), 8, ['abcdefgh', 'ij']],
   ])('%s', (_what, line, width, rows) => {
     expect(wrap(line, width).map(rowText)).toEqual(rows);
@@ -27,8 +32,20 @@ describe('wrap', () => {
 
   it('keeps each segment its style across the break', () => {
     const bold = { bold: true };
-    const rows = wrap({ segments: [{ text: 'ab', style: bold }, { text: 'cdef', style: {} }], indent: 0 }, 3);
-    expect(rows[0]).toEqual([{ text: 'ab', style: bold }, { text: 'c', style: {} }]);
+    const rows = wrap(
+      {
+        segments: [
+          { text: 'ab', style: bold },
+          { text: 'cdef', style: {} },
+        ],
+        indent: 0,
+      },
+      3,
+    );
+    expect(rows[0]).toEqual([
+      { text: 'ab', style: bold },
+      { text: 'c', style: {} },
+    ]);
     expect(rows[1]).toEqual([{ text: 'def', style: {} }]);
   });
 });

@@ -18,7 +18,10 @@ const welcome = {
 } satisfies ServerMessage;
 
 /** Apply events in order; return the final state and every line they added. */
-function run(events: (ChatEvent | ServerMessage)[], start: ChatState = initialState('localhost:5005', 'alice')): { state: ChatState; lines: ChatLine[] } {
+function run(
+  events: (ChatEvent | ServerMessage)[],
+  start: ChatState = initialState('localhost:5005', 'alice'),
+): { state: ChatState; lines: ChatLine[] } {
   let state = start;
   const lines: ChatLine[] = [];
   for (const e of events) {
@@ -35,7 +38,15 @@ const online: ChatEvent = { type: 'status', status: 'online', now };
 /** Put on the wire what may go (labels count from 1). */
 const flush: ChatEvent = { type: 'flush', now };
 const pendingTexts = (s: ChatState): string[] => s.outgoing.lines.map((p) => p.text);
-const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({ type: 'message', id, ts: now, room: '#main', from, text, ...extra });
+const message = (id: number, from: string, text: string, extra: object = {}): ServerMessage => ({
+  type: 'message',
+  id,
+  ts: now,
+  room: '#main',
+  from,
+  text,
+  ...extra,
+});
 
 describe('client state', () => {
   it('takes name, rooms and count from the welcome', () => {
@@ -45,7 +56,13 @@ describe('client state', () => {
   });
 
   it('names every room of the welcome in its line', () => {
-    const two: ServerMessage = { ...welcome, rooms: [{ room: '#main', topic: '', users: ['alice'] }, { room: '#rust', topic: 'crabs', users: ['alice'] }] } as ServerMessage;
+    const two: ServerMessage = {
+      ...welcome,
+      rooms: [
+        { room: '#main', topic: '', users: ['alice'] },
+        { room: '#rust', topic: 'crabs', users: ['alice'] },
+      ],
+    } as ServerMessage;
     expect(texts(run([two]).lines)).toEqual(['Connected to test as alice. #main, #rust']);
   });
 
@@ -82,34 +99,67 @@ describe('client state', () => {
   });
 
   it('settles the line the label names, whatever its text and kind', () => {
-    const { state } = run([welcome, online, say('waves'), say('waves', 'me'), flush, message(3, 'alice', 'waves', { action: true, label: '2' })]);
+    const { state } = run([
+      welcome,
+      online,
+      say('waves'),
+      say('waves', 'me'),
+      flush,
+      message(3, 'alice', 'waves', { action: true, label: '2' }),
+    ]);
     expect(state.outgoing.lines.map((p) => p.kind)).toEqual(['say']);
   });
 
   it('settles a pending /msg from the labelled private echo', () => {
-    const { state, lines } = run([welcome, online, { type: 'send', line: { kind: 'msg', to: 'Bob', text: 'psst' }, now }, flush, { type: 'private', id: 4, ts: now, from: 'alice', to: 'bob', text: 'psst', label: '1' }]);
+    const { state, lines } = run([
+      welcome,
+      online,
+      { type: 'send', line: { kind: 'msg', to: 'Bob', text: 'psst' }, now },
+      flush,
+      { type: 'private', id: 4, ts: now, from: 'alice', to: 'bob', text: 'psst', label: '1' },
+    ]);
     expect(state.outgoing.lines).toEqual([]);
     expect(lines.at(-1)).toMatchObject({ kind: 'private', own: true, to: 'bob' });
   });
 
   it('drops the line a labelled error refuses, and says how to send it again', () => {
-    const { state, lines } = run([welcome, online, say('a'), say('b'), flush, { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say', label: '2' }]);
+    const { state, lines } = run([
+      welcome,
+      online,
+      say('a'),
+      say('b'),
+      flush,
+      { type: 'error', code: 'bad_text', message: 'Control characters are not allowed.', ref: 'say', label: '2' },
+    ]);
     expect(pendingTexts(state)).toEqual(['a']);
     expect(lines.at(-1)).toMatchObject({ kind: 'error', text: 'Control characters are not allowed. Not sent: b', unsent: 'b' });
     expect(state.refused).toBe(1);
   });
 
   it('shows an error whose label names none of our lines, and settles nothing', () => {
-    const { state, lines } = run([welcome, online, say('a'), flush, { type: 'error', code: 'bad_text', message: 'No.', ref: 'say' }, { type: 'error', code: 'bad_text', message: 'Nor this.', ref: 'say', label: '99' }]);
+    const { state, lines } = run([
+      welcome,
+      online,
+      say('a'),
+      flush,
+      { type: 'error', code: 'bad_text', message: 'No.', ref: 'say' },
+      { type: 'error', code: 'bad_text', message: 'Nor this.', ref: 'say', label: '99' },
+    ]);
     expect(pendingTexts(state)).toEqual(['a']);
     expect(texts(lines).slice(1)).toEqual(['No.', 'Nor this.']);
     expect(state.refused).toBe(2);
   });
 
-  it('answers a quiet who without a line and the user\'s who with one, in the order they were asked', () => {
+  it("answers a quiet who without a line and the user's who with one, in the order they were asked", () => {
     const users: ServerMessage = { type: 'users', users: ['alice', 'bob', 'carol'], clients: 3 };
     const ask = (quiet: boolean): ChatEvent => ({ type: 'request', request: 'who', quiet, now });
-    const { state, lines } = run([welcome, ask(true), ask(false), users, { ...users, clients: 4, users: ['alice', 'bob', 'carol', 'dave'] }]);
+    const { state, lines } = run([
+      welcome,
+      ask(true),
+      ask(false),
+      users,
+      { ...users, clients: 4, users: ['alice', 'bob', 'carol', 'dave'] },
+    ]);
     expect(texts(lines).slice(1)).toEqual(['Online (4): alice, bob, carol, dave']);
     expect(state.clients).toBe(4);
     expect(state.requests).toEqual([]);
@@ -122,7 +172,13 @@ describe('client state', () => {
   });
 
   it('puts a say refused for the rate back in the queue, says once that it slows down, and sends nothing more until answered', () => {
-    const limited = (label: string): ServerMessage => ({ type: 'error', code: 'rate_limited', message: 'Too many messages; slow down.', ref: 'say', label });
+    const limited = (label: string): ServerMessage => ({
+      type: 'error',
+      code: 'rate_limited',
+      message: 'Too many messages; slow down.',
+      ref: 'say',
+      label,
+    });
     const { state, lines } = run([welcome, online, say('a'), say('b'), flush, limited('1'), limited('2')]);
     expect(pendingTexts(state)).toEqual(['a', 'b']);
     expect(state.outgoing.inFlight.size).toBe(0);
@@ -133,7 +189,11 @@ describe('client state', () => {
 
   it('answers an error with the line its label names, not one put back in the queue before it', () => {
     const { state } = run([
-      welcome, online, say('a'), say('b'), flush,
+      welcome,
+      online,
+      say('a'),
+      say('b'),
+      flush,
       { type: 'error', code: 'rate_limited', message: 'Slow down.', ref: 'say', label: '1' },
       { type: 'error', code: 'bad_text', message: 'No.', ref: 'say', label: '2' },
     ]);
@@ -145,7 +205,10 @@ describe('client state', () => {
     expect(dropped.outgoing.inFlight.size).toBe(0);
     expect(apply(dropped, { type: 'flush', now }).send).toEqual([]);
     const back = apply(run([welcome, online], dropped).state, { type: 'flush', now });
-    expect(back.send?.map((p) => [p.label, p.text])).toEqual([['1', 'a'], ['2', 'b']]);
+    expect(back.send?.map((p) => [p.label, p.text])).toEqual([
+      ['1', 'a'],
+      ['2', 'b'],
+    ]);
   });
 
   it('marks lines that mention us, and private messages to us', () => {
@@ -178,7 +241,11 @@ describe('client state', () => {
   });
 
   it('says a join answer puts us in the room', () => {
-    const { state, lines } = run([welcome, { type: 'request', request: 'join', now }, { type: 'room', room: '#rust', topic: '', users: ['alice', 'dan'] }]);
+    const { state, lines } = run([
+      welcome,
+      { type: 'request', request: 'join', now },
+      { type: 'room', room: '#rust', topic: '', users: ['alice', 'dan'] },
+    ]);
     expect(state.requests).toEqual([]);
     expect(state.rooms).toContain('#rust');
     expect(lines.at(-1)).toMatchObject({ kind: 'system', text: 'You are now in #rust (2): alice, dan' });
@@ -189,7 +256,13 @@ describe('client state', () => {
       welcome,
       { type: 'room', room: '#main', topic: '', users: ['bob', 'alice'] },
       { type: 'users', users: ['bob', 'alice', 'zed'], clients: 3 },
-      { type: 'rooms', rooms: [{ room: '#main', users: 2, topic: '' }, { room: '#go', users: 1, topic: '' }] },
+      {
+        type: 'rooms',
+        rooms: [
+          { room: '#main', users: 2, topic: '' },
+          { room: '#go', users: 1, topic: '' },
+        ],
+      },
     ]);
     expect(texts(lines.slice(1))).toEqual(['In #main (2): alice, bob', 'Online (3): alice, bob, zed', 'Rooms: #main (2), #go (1)']);
     expect(lines.slice(1).every((l) => l.kind === 'info')).toBe(true);
@@ -205,7 +278,12 @@ describe('client state', () => {
       { type: 'left', ts: now, room: '#other', name: 'x', reason: 'part', text: 'lunch', clients: 3 },
       { type: 'left', ts: now, room: '#other', name: 'alice', reason: 'part', text: 'bye', clients: 3 },
     ]);
-    expect(texts(lines.slice(1))).toEqual(['x has joined #other', 'x set the topic: hats', 'x has left #other (left the room: lunch)', 'You have left #other: bye']);
+    expect(texts(lines.slice(1))).toEqual([
+      'x has joined #other',
+      'x set the topic: hats',
+      'x has left #other (left the room: lunch)',
+      'You have left #other: bye',
+    ]);
   });
 
   it('remembers who spoke recently, most recent first, not us', () => {
@@ -214,7 +292,9 @@ describe('client state', () => {
   });
 
   it('records the connection status and says why', () => {
-    const { state, lines } = run([{ type: 'status', status: 'reconnecting', detail: 'retry in 2 s', line: 'Disconnected: connection lost', now }]);
+    const { state, lines } = run([
+      { type: 'status', status: 'reconnecting', detail: 'retry in 2 s', line: 'Disconnected: connection lost', now },
+    ]);
     expect(state).toMatchObject({ status: 'reconnecting', statusDetail: 'retry in 2 s' });
     expect(lines).toEqual([{ kind: 'system', ts: now, text: 'Disconnected: connection lost' }]);
   });
@@ -231,7 +311,7 @@ describe('client state', () => {
     expect(lines.at(-1)).toMatchObject({ text: 'Online (4): alice, Bob, user2, user10' });
   });
 
-  it('makes a line for every rename (windows.ts puts a stranger\'s in the server window)', () => {
+  it("makes a line for every rename (windows.ts puts a stranger's in the server window)", () => {
     const { lines } = run([
       welcome,
       { type: 'renamed', ts: now, from: 'stranger', to: 'stranger2' },
@@ -244,7 +324,10 @@ describe('client state', () => {
 
   it('on a shutdown shows the server notice, then what the client will do', () => {
     const { lines } = run([welcome, { type: 'notice', text: 'Server test is shutting down.' }, { type: 'bye', reason: 'shutdown' }]);
-    expect(texts(lines).slice(1)).toEqual(['Server notice: Server test is shutting down.', 'The server is going away; we reconnect when it is back']);
+    expect(texts(lines).slice(1)).toEqual([
+      'Server notice: Server test is shutting down.',
+      'The server is going away; we reconnect when it is back',
+    ]);
   });
 
   it('remembers private partners across renames, for completion', () => {

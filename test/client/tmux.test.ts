@@ -15,7 +15,8 @@ import { TmuxTerminal } from '../helpers/terminal.js';
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url)))) throw new Error('dist/ is missing: run "npm run build" first');
+  if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url))))
+    throw new Error('dist/ is missing: run "npm run build" first');
 });
 
 function chatClient(args: string[], size: { cols?: number; rows?: number } = {}): Promise<TmuxTerminal> {
@@ -327,8 +328,18 @@ describe('chat-client in tmux', () => {
       /^chat-client: 127\.0\.0\.1:\d+ refused the name "ROBOT": .+ \(choose another with --name\)$/,
       ['[exit 3]'],
     ],
-    ['an unreachable server', () => ['--name', 'alice', '127.0.0.1:1'], /^chat-client: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED/, ['[exit 1]']],
-    ['a bad address', () => ['--name', 'alice', 'localhost:99999'], /^chat-client: bad address: bad port "99999"/, ['Try "chat-client --help".', '[exit 2]']],
+    [
+      'an unreachable server',
+      () => ['--name', 'alice', '127.0.0.1:1'],
+      /^chat-client: cannot connect to 127\.0\.0\.1:1: .*ECONNREFUSED/,
+      ['[exit 1]'],
+    ],
+    [
+      'a bad address',
+      () => ['--name', 'alice', 'localhost:99999'],
+      /^chat-client: bad address: bad port "99999"/,
+      ['Try "chat-client --help".', '[exit 2]'],
+    ],
   ])('refuses %s with one line and a non-zero exit, leaving the terminal clean', async (_what, args, message, rest) => {
     const { port } = await startServer();
     await bot(port, 'robot');
@@ -376,7 +387,9 @@ describe('chat-client in tmux across a server crash', () => {
 
     expect(await delivered).toMatchObject({ text: 'typed while offline', room: '#main' });
     // Connected again, and the echo has come back: the line is no longer pending.
-    screen = await alice.waitFor((s) => s[10]!.includes('│ connected') && s.join('\n').includes('Reconnected to test as alice') && !s.join('\n').includes('(pending)'));
+    screen = await alice.waitFor(
+      (s) => s[10]!.includes('│ connected') && s.join('\n').includes('Reconnected to test as alice') && !s.join('\n').includes('(pending)'),
+    );
     expect(screen.filter((l) => /alice: typed while offline/.test(l))).toHaveLength(1);
     expect(screen[10]).toBe(` alice │ #main (2) │ 2 online │ connected │ 127.0.0.1:${port}`);
 
@@ -396,7 +409,8 @@ describe('chat-client in tmux over TLS', () => {
   });
   afterAll(() => certs.remove());
 
-  const tlsServer = (): ReturnType<typeof startServer> => startServer({ tlsPort: 0, tlsCert: certs.selfSigned.cert, tlsKey: certs.selfSigned.key });
+  const tlsServer = (): ReturnType<typeof startServer> =>
+    startServer({ tlsPort: 0, tlsCert: certs.selfSigned.cert, tlsKey: certs.selfSigned.key });
 
   it('warns on screen that --insecure does not check the certificate', async () => {
     const { tlsPort } = await tlsServer();
@@ -409,12 +423,18 @@ describe('chat-client in tmux over TLS', () => {
 
   it('checks the certificate against --ca without a warning, and refuses an untrusted one', async () => {
     const { tlsPort } = await tlsServer();
-    const trusted = await chatClient(['--name', 'alice', '--ca', certs.selfSigned.certFile, `chats://127.0.0.1:${tlsPort}`], { cols: 100, rows: 12 });
+    const trusted = await chatClient(['--name', 'alice', '--ca', certs.selfSigned.certFile, `chats://127.0.0.1:${tlsPort}`], {
+      cols: 100,
+      rows: 12,
+    });
     const screen = await trusted.waitFor('Connected to test as alice');
     expect(screen.join('\n')).not.toContain('Warning');
 
     const untrusted = await chatClient(['--name', 'bob', '--tls', `127.0.0.1:${tlsPort}`], { cols: 160, rows: 10 });
     const refused = await untrusted.waitFor(/\[exit \d+\]/);
-    expect(refused.filter((l) => l !== '')).toEqual([expect.stringMatching(/^chat-client: cannot connect to .*certificate.* \(.*give its CA with --ca FILE\)$/i), '[exit 1]']);
+    expect(refused.filter((l) => l !== '')).toEqual([
+      expect.stringMatching(/^chat-client: cannot connect to .*certificate.* \(.*give its CA with --ca FILE\)$/i),
+      '[exit 1]',
+    ]);
   });
 });

@@ -175,7 +175,9 @@ describe('the full screen', () => {
     const watcher = await RawClient.login(second.port, 'watcher');
     watcher.send({ type: 'join', room: '#ops' });
     await watcher.next('room');
-    const screen = await vt.waitFor((s) => s.some((l) => /\d\d:\d\d alice: written while offline$/.test(l.replace(/ *│.*$/, ''))) && s[10]!.includes('connected'));
+    const screen = await vt.waitFor(
+      (s) => s.some((l) => /\d\d:\d\d alice: written while offline$/.test(l.replace(/ *│.*$/, ''))) && s[10]!.includes('connected'),
+    );
     expect(screen.join('\n')).not.toContain('(pending)');
     expect(screen.join('\n')).toContain('Reconnected to test as alice');
     expect(screen[10]).toContain('#ops');
@@ -421,7 +423,10 @@ describe('the full screen', () => {
     const { port } = await startServer();
     const vt = new VirtualTerminal(100, 12);
     await client(port, 'alice', vt, undefined, { countRefreshMs: 100 });
-    const status = (n: number) => (s: string[]): boolean => s[10]!.includes(`│ ${n} online │`);
+    const status =
+      (n: number) =>
+      (s: string[]): boolean =>
+        s[10]!.includes(`│ ${n} online │`);
     await vt.waitFor(status(1));
     const bob = await RawClient.login(port, 'bob');
     await vt.waitFor(status(2));

@@ -3,9 +3,29 @@ import { clockTime } from '../../src/client/format.js';
 import type { ChatLine } from '../../src/client/line.js';
 import type { Row } from '../../src/client/scrollback.js';
 import { Panes } from '../../src/client/tui/panes.js';
-import { BAR_STYLES, composeWindows, dayLine, ellipsis, terminalTitle, titleLine, titleSequence, titleText, windowBar } from '../../src/client/tui/windowbar.js';
+import {
+  BAR_STYLES,
+  composeWindows,
+  dayLine,
+  ellipsis,
+  terminalTitle,
+  titleLine,
+  titleSequence,
+  titleText,
+  windowBar,
+} from '../../src/client/tui/windowbar.js';
 import { strWidth } from '../../src/client/width.js';
-import { applyWindows, close, find, fixedOffset, focus, initialWindows, query, type WindowMessage, type Windows } from '../../src/client/windows.js';
+import {
+  applyWindows,
+  close,
+  find,
+  fixedOffset,
+  focus,
+  initialWindows,
+  query,
+  type WindowMessage,
+  type Windows,
+} from '../../src/client/windows.js';
 
 const ME = 'alice';
 const T0 = Date.UTC(2026, 11, 1, 12);
@@ -17,15 +37,15 @@ function feed(ws: Windows, message: WindowMessage, line: ChatLine): Windows {
 
 /** server, [#main], #rust (message), bob (private), #go (join only), #lua (nothing new). */
 function sample(): Windows {
-  let ws = applyWindows(
-    initialWindows(),
-    {
-      type: 'server',
-      message: { type: 'welcome', rooms: ['#main', '#rust', '#go', '#lua'].map((room) => ({ room, topic: room === '#main' ? 'General chat' : '', users: [ME] })) },
-      lines: [],
-      me: ME,
+  let ws = applyWindows(initialWindows(), {
+    type: 'server',
+    message: {
+      type: 'welcome',
+      rooms: ['#main', '#rust', '#go', '#lua'].map((room) => ({ room, topic: room === '#main' ? 'General chat' : '', users: [ME] })),
     },
-  ).windows;
+    lines: [],
+    me: ME,
+  }).windows;
   ws = feed(ws, { type: 'message', id: 1, ts: T0, room: '#rust', from: 'carol' }, { kind: 'message', ts: T0, from: 'carol', text: 'hi' });
   ws = feed(ws, { type: 'private', id: 2, ts: T0, from: 'bob', to: ME }, { kind: 'private', ts: T0, from: 'bob', to: ME, text: 'psst' });
   ws = feed(ws, { type: 'joined', ts: T0, room: '#go', name: 'dave' }, { kind: 'system', ts: T0, text: 'dave has joined #go' });
@@ -98,7 +118,11 @@ describe('title line and terminal title', () => {
     ['a room without one', (ws) => focus(ws, find(ws, 'room', '#rust')!.id), '#rust'],
     ['a private window', (ws) => focus(ws, find(ws, 'private', 'bob')!.id), 'bob — private conversation'],
     ['the server window', (ws) => focus(ws, 1), 'server — server notices'],
-    ['a room we left', (ws) => feed(ws, { type: 'left', ts: T0, room: '#main', name: ME, reason: 'part' }, { kind: 'system', ts: T0, text: 'left' }), '#main (not joined) — General chat'],
+    [
+      'a room we left',
+      (ws) => feed(ws, { type: 'left', ts: T0, room: '#main', name: ME, reason: 'part' }, { kind: 'system', ts: T0, text: 'left' }),
+      '#main (not joined) — General chat',
+    ],
   ])('title of %s', (_what, prepare, expected) => {
     const ws = prepare(sample());
     expect(titleText(ws.list.find((w) => w.id === ws.focused)!)).toBe(expected);
@@ -110,14 +134,24 @@ describe('title line and terminal title', () => {
     [2, ' …'],
   ])('the title line fits %i columns', (width, expected) => {
     const ws = sample();
-    const row = titleLine(ws.list.find((w) => w.id === ws.focused)!, width);
+    const row = titleLine(
+      ws.list.find((w) => w.id === ws.focused)!,
+      width,
+    );
     expect(text(row)).toBe(expected);
   });
 
   it('cuts a CJK topic by display width, sanitized', () => {
     let ws = sample();
-    ws = feed(ws, { type: 'topic', room: '#main', text: '你好\t世界\x1b[31m你好世界', by: 'bob', ts: T0 }, { kind: 'system', ts: T0, text: 't' });
-    const row = titleLine(ws.list.find((w) => w.id === ws.focused)!, 20);
+    ws = feed(
+      ws,
+      { type: 'topic', room: '#main', text: '你好\t世界\x1b[31m你好世界', by: 'bob', ts: T0 },
+      { kind: 'system', ts: T0, text: 't' },
+    );
+    const row = titleLine(
+      ws.list.find((w) => w.id === ws.focused)!,
+      20,
+    );
     expect(text(row)).toBe(' #main — 你好 世界[…');
     expect(strWidth(text(row))).toBe(20);
   });
@@ -154,7 +188,15 @@ describe('frame with windows', () => {
 
   it('puts the title line on top and the window bar above the status bar', () => {
     const frame = composeWindows(input(7), sample());
-    expect(frame.rows.map(text).map((r) => r.trimEnd())).toEqual([' #main — General chat', 'bob: hi', '', '', '[1] [2:#main] [3*] [4+] [5] [6!]', ' status', '#main> ab']);
+    expect(frame.rows.map(text).map((r) => r.trimEnd())).toEqual([
+      ' #main — General chat',
+      'bob: hi',
+      '',
+      '',
+      '[1] [2:#main] [3*] [4+] [5] [6!]',
+      ' status',
+      '#main> ab',
+    ]);
     expect(frame.rows).toHaveLength(7);
     expect(frame.rows.every((r) => strWidth(text(r)) === 40)).toBe(true);
     expect(frame.cursor).toEqual({ x: 9, y: 6 });
@@ -174,7 +216,12 @@ describe('panes', () => {
     const panes = new Panes(100);
     const next = applyWindows(
       ws,
-      { type: 'server', message: { type: 'message', id: 5, ts: T0 + 86_400_000, room: '#rust', from: 'carol' }, lines: [{ kind: 'message', ts: T0 + 86_400_000, from: 'carol', text: 'tomorrow' }], me: ME },
+      {
+        type: 'server',
+        message: { type: 'message', id: 5, ts: T0 + 86_400_000, room: '#rust', from: 'carol' },
+        lines: [{ kind: 'message', ts: T0 + 86_400_000, from: 'carol', text: 'tomorrow' }],
+        me: ME,
+      },
       fixedOffset(0),
     );
     panes.show(next.shown);
@@ -190,6 +237,9 @@ describe('panes', () => {
   });
 
   it('a day line is dimmed and not indented', () => {
-    expect(dayLine('Tuesday 1 December 2026')).toEqual({ segments: [{ text: '── Tuesday 1 December 2026 ──', style: { dim: true } }], indent: 0 });
+    expect(dayLine('Tuesday 1 December 2026')).toEqual({
+      segments: [{ text: '── Tuesday 1 December 2026 ──', style: { dim: true } }],
+      indent: 0,
+    });
   });
 });

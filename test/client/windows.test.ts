@@ -37,11 +37,21 @@ const ME = 'alice';
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0); // Tuesday 1 December 2026, 12:00 UTC
 const UTC = fixedOffset(0);
 
-const say = (from: string, text: string, extra: { own?: boolean; mention?: boolean } = {}): ChatLine => ({ kind: 'message', ts: T0, from, text, ...extra });
+const say = (from: string, text: string, extra: { own?: boolean; mention?: boolean } = {}): ChatLine => ({
+  kind: 'message',
+  ts: T0,
+  from,
+  text,
+  ...extra,
+});
 const sys = (text: string, ts = T0): ChatLine => ({ kind: 'system', ts, text });
 
 /** Apply server messages, each with one line (or the lines given), and keep what was shown. */
-function run(ws: Windows, events: (WindowMessage | [WindowMessage, ChatLine[]])[], offset = UTC): { ws: Windows; shown: Shown[]; bells: number } {
+function run(
+  ws: Windows,
+  events: (WindowMessage | [WindowMessage, ChatLine[]])[],
+  offset = UTC,
+): { ws: Windows; shown: Shown[]; bells: number } {
   const shown: Shown[] = [];
   let bells = 0;
   for (const e of events) {
@@ -55,7 +65,10 @@ function run(ws: Windows, events: (WindowMessage | [WindowMessage, ChatLine[]])[
   return { ws, shown, bells };
 }
 
-const welcome = (...rooms: string[]): WindowMessage => ({ type: 'welcome', rooms: rooms.map((room) => ({ room, topic: `${room} topic`, users: [ME, 'bob'] })) });
+const welcome = (...rooms: string[]): WindowMessage => ({
+  type: 'welcome',
+  rooms: rooms.map((room) => ({ room, topic: `${room} topic`, users: [ME, 'bob'] })),
+});
 const msg = (room: string, id: number, from = 'bob', ts = T0): WindowMessage => ({ type: 'message', id, ts, room, from });
 const priv = (from: string, to: string, id: number): WindowMessage => ({ type: 'private', id, ts: T0, from, to });
 
@@ -65,11 +78,15 @@ function bar(ws: Windows): string {
   return ws.list.map((w, i) => (w.id === ws.focused ? `[${i + 1}:${w.name}]` : `${i + 1}:${w.name}${mark[w.activity]}`)).join(' ');
 }
 
-const where = (ws: Windows, shown: Shown[]): string[] => shown.map((s) => `${numberOf(ws, s.window)}:${'line' in s ? s.line.text : `── ${s.day} ──`}`);
+const where = (ws: Windows, shown: Shown[]): string[] =>
+  shown.map((s) => `${numberOf(ws, s.window)}:${'line' in s ? s.line.text : `── ${s.day} ──`}`);
 
 /** Logged in to #main and #rust, then a private window with carol: windows 1 server, 2 #main, 3 #rust, 4 carol. */
 function three(): Windows {
-  return run(initialWindows(), [welcome('#main', '#rust'), [priv('carol', ME, 1), [{ kind: 'private', ts: T0, from: 'carol', to: ME, text: 'hi', mention: true }]]]).ws;
+  return run(initialWindows(), [
+    welcome('#main', '#rust'),
+    [priv('carol', ME, 1), [{ kind: 'private', ts: T0, from: 'carol', to: ME, text: 'hi', mention: true }]],
+  ]).ws;
 }
 
 describe('windows: opening and routing', () => {
@@ -96,7 +113,11 @@ describe('windows: opening and routing', () => {
     ['a topic goes to its room', { type: 'topic', room: '#rust', text: 't', by: 'bob', ts: T0 }, '3:topic'],
     ['a join goes to its room', { type: 'joined', ts: T0, room: '#rust', name: 'dave' }, '3:joined'],
     ['a leave goes to its room', { type: 'left', ts: T0, room: '#rust', name: 'bob', reason: 'part' }, '3:left'],
-    ['a join to a room without a window is not lost: the server window', { type: 'joined', ts: T0, room: '#other', name: 'dave' }, '1:joined'],
+    [
+      'a join to a room without a window is not lost: the server window',
+      { type: 'joined', ts: T0, room: '#other', name: 'dave' },
+      '1:joined',
+    ],
   ])('%s', (_what, message, expected) => {
     const start = run(initialWindows(), [welcome('#main', '#rust')]).ws;
     const { ws, shown } = run(start, [message]);
@@ -121,14 +142,18 @@ describe('windows: opening and routing', () => {
   });
 
   it('a private message from someone new opens a window at the end but does not take the focus', () => {
-    const { ws, shown, bells } = run(three(), [[priv('dave', ME, 7), [{ kind: 'private', ts: T0, from: 'dave', to: ME, text: 'psst', mention: true }]]]);
+    const { ws, shown, bells } = run(three(), [
+      [priv('dave', ME, 7), [{ kind: 'private', ts: T0, from: 'dave', to: ME, text: 'psst', mention: true }]],
+    ]);
     expect(bar(ws)).toBe('1:server [2:#main] 3:#rust 4:carol! 5:dave!');
     expect(where(ws, shown)).toEqual(['5:psst']);
     expect(bells).toBe(1);
   });
 
-  it('our own private message goes to the partner\'s window, opening it quietly', () => {
-    const { ws, shown, bells } = run(three(), [[priv(ME, 'Erin', 8), [{ kind: 'private', ts: T0, from: ME, to: 'Erin', text: 'hello', own: true }]]]);
+  it("our own private message goes to the partner's window, opening it quietly", () => {
+    const { ws, shown, bells } = run(three(), [
+      [priv(ME, 'Erin', 8), [{ kind: 'private', ts: T0, from: ME, to: 'Erin', text: 'hello', own: true }]],
+    ]);
     expect(bar(ws)).toBe('1:server [2:#main] 3:#rust 4:carol! 5:Erin');
     expect(where(ws, shown)).toEqual(['5:hello']);
     expect(bells).toBe(0);
@@ -142,7 +167,7 @@ describe('windows: opening and routing', () => {
     expect(where(ws, shown)).toEqual(['2:message']);
   });
 
-  it('the `room` answer to /join opens the room\'s window and focuses it; a /look answer does not', () => {
+  it("the `room` answer to /join opens the room's window and focuses it; a /look answer does not", () => {
     let ws = join(three(), 'go'); // as typed: "go" is "#go"
     const look = run(ws, [{ type: 'room', room: '#lua', topic: '', users: ['zed'] }]); // a /look at another room in between
     expect(bar(look.ws)).toBe('1:server [2:#main] 3:#rust 4:carol!');
@@ -203,8 +228,11 @@ describe('windows: parting, renames, closing', () => {
     expect(where(next.ws, next.shown)).toEqual(['4:still me']);
   });
 
-  it('our own rename is news in every room we are in; a stranger\'s goes to the server window', () => {
-    const { ws, shown } = run(three(), [{ type: 'renamed', ts: T0, from: ME, to: 'alicia' }, { type: 'renamed', ts: T0, from: 'zed', to: 'zoe' }]);
+  it("our own rename is news in every room we are in; a stranger's goes to the server window", () => {
+    const { ws, shown } = run(three(), [
+      { type: 'renamed', ts: T0, from: ME, to: 'alicia' },
+      { type: 'renamed', ts: T0, from: 'zed', to: 'zoe' },
+    ]);
     expect(where(ws, shown)).toEqual(['2:renamed', '3:renamed', '1:renamed']);
   });
 
@@ -348,7 +376,11 @@ describe('windows: what a line goes to, what a reconnect asks for', () => {
   it.each<[string, (ws: Windows) => Windows, ReturnType<typeof sayTarget>]>([
     ['a room window: the room', (ws) => ws, { kind: 'room', room: '#main' }],
     ['a private window: the partner', (ws) => focus(ws, find(ws, 'private', 'carol')!.id), { kind: 'private', to: 'carol' }],
-    ['the server window: nothing', (ws) => focus(ws, 1), { kind: 'none', code: 'server_window', message: expect.stringContaining('server window') as unknown as string }],
+    [
+      'the server window: nothing',
+      (ws) => focus(ws, 1),
+      { kind: 'none', code: 'server_window', message: expect.stringContaining('server window') as unknown as string },
+    ],
   ])('a line typed in %s', (_what, prepare, expected) => {
     expect(sayTarget(prepare(three()))).toEqual(expected);
   });

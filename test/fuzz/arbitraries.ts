@@ -32,7 +32,10 @@ const validName = fc.string({ unit: nameChar, minLength: 1, maxLength: 32 });
 /** Names valid, invalid and of the wrong type (spaces, controls, too long, a room, empty). */
 export const nameValue = fc.oneof(
   { arbitrary: validName, weight: 6 },
-  { arbitrary: fc.constantFrom('', 'has space', 'a'.repeat(33), 'tab\there', 'ctl\u0001', '#room', 'e\u0301', 'ALICE', 'alice'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom('', 'has space', 'a'.repeat(33), 'tab\there', 'ctl\u0001', '#room', 'e\u0301', 'ALICE', 'alice'),
+    weight: 2,
+  },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 1 },
   { arbitrary: wrongType, weight: 1 },
 );
@@ -67,9 +70,13 @@ export const textValue = fc.oneof(
 const tokenValue = fc.oneof(fc.string({ maxLength: 70 }), fc.integer(), fc.double(), wrongType);
 const shortString = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ maxLength: 300 }), wrongType);
 /** Fields no version of the protocol has: must be ignored. */
-const extraFields = fc.dictionary(fc.constantFrom('x', 'extra', 'id', 'ts', 'from', 'version', '__proto__', 'constructor'), fc.anything({ maxDepth: 1 }), {
-  maxKeys: 2,
-});
+const extraFields = fc.dictionary(
+  fc.constantFrom('x', 'extra', 'id', 'ts', 'from', 'version', '__proto__', 'constructor'),
+  fc.anything({ maxDepth: 1 }),
+  {
+    maxKeys: 2,
+  },
+);
 
 // ---- messages and payloads ----------------------------------------------------------------
 
@@ -78,13 +85,38 @@ export const clientMessage: fc.Arbitrary<Record<string, unknown>> = fc
   .tuple(
     // Weighted towards chat, so that most runs say something; logout ends a run, so it is rare.
     fc.oneof(
-      { weight: 3, arbitrary: fc.record({ type: fc.constant('hello'), name: nameValue, password: fc.option(shortString, { nil: undefined }), client: fc.option(shortString, { nil: undefined }) }) },
-      { weight: 14, arbitrary: fc.record({ type: fc.constant('say'), text: textValue, action: fc.option(fc.oneof(fc.boolean(), wrongType), { nil: undefined }) }) },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          type: fc.constant('hello'),
+          name: nameValue,
+          password: fc.option(shortString, { nil: undefined }),
+          client: fc.option(shortString, { nil: undefined }),
+        }),
+      },
+      {
+        weight: 14,
+        arbitrary: fc.record({
+          type: fc.constant('say'),
+          text: textValue,
+          action: fc.option(fc.oneof(fc.boolean(), wrongType), { nil: undefined }),
+        }),
+      },
       { weight: 4, arbitrary: fc.record({ type: fc.constant('msg'), to: nameValue, text: textValue }) },
       { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('who', 'look', 'rooms') }) },
       { weight: 4, arbitrary: fc.record({ type: fc.constant('join'), room: roomValue }) },
-      { weight: 2, arbitrary: fc.record({ type: fc.constant('part'), room: roomValue, reason: fc.option(shortString, { nil: undefined }) }) },
-      { weight: 2, arbitrary: fc.record({ type: fc.constant('topic'), room: roomValue, text: fc.option(fc.oneof(fc.constant(''), textValue), { nil: undefined }) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ type: fc.constant('part'), room: roomValue, reason: fc.option(shortString, { nil: undefined }) }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          type: fc.constant('topic'),
+          room: roomValue,
+          text: fc.option(fc.oneof(fc.constant(''), textValue), { nil: undefined }),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ type: fc.constant('look'), room: roomValue }) },
       { weight: 3, arbitrary: fc.record({ type: fc.constant('nick'), name: nameValue }) },
       { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('ping', 'pong'), token: fc.option(tokenValue, { nil: undefined }) }) },
@@ -129,7 +161,10 @@ export function payload(maxFrame: number): fc.Arbitrary<Uint8Array> {
     {
       // A map with a known or unknown type and fields of any value.
       arbitrary: fc
-        .record({ type: fc.oneof(fc.constantFrom(...CLIENT_TYPES), fc.string({ maxLength: 40 }), wrongType), fields: fc.dictionary(fc.string({ maxLength: 8 }), fc.anything({ maxDepth: 2 }), { maxKeys: 4 }) })
+        .record({
+          type: fc.oneof(fc.constantFrom(...CLIENT_TYPES), fc.string({ maxLength: 40 }), wrongType),
+          fields: fc.dictionary(fc.string({ maxLength: 8 }), fc.anything({ maxDepth: 2 }), { maxKeys: 4 }),
+        })
         .map(({ type, fields }) => msgpack({ ...fields, type })),
       weight: 2,
     },
@@ -188,10 +223,16 @@ function breakage(maxFrame: number): fc.Arbitrary<Piece> {
   return fc.oneof(
     fc.constant<Piece>({ kind: 'zero' }),
     fc
-      .tuple(fc.oneof(fc.integer({ min: maxFrame + 1, max: 0x00ff_ffff }), fc.integer({ min: maxFrame + 1, max: 0xffff_ffff })), fc.uint8Array({ maxLength: 16 }))
+      .tuple(
+        fc.oneof(fc.integer({ min: maxFrame + 1, max: 0x00ff_ffff }), fc.integer({ min: maxFrame + 1, max: 0xffff_ffff })),
+        fc.uint8Array({ maxLength: 16 }),
+      )
       .map(([length, body]): Piece => ({ kind: 'oversized', length, body })),
     fc
-      .tuple(payload(maxFrame), fc.integer({ min: -8, max: 8 }).filter((d) => d !== 0))
+      .tuple(
+        payload(maxFrame),
+        fc.integer({ min: -8, max: 8 }).filter((d) => d !== 0),
+      )
       .map(([p, d]): Piece => ({ kind: 'skewed', payload: p, declared: Math.max(1, Math.min(maxFrame, p.length + d)) })),
     fc.uint8Array({ minLength: 1, maxLength: 32 }).map((bytes): Piece => ({ kind: 'garbage', bytes })),
   );
@@ -213,7 +254,10 @@ export function framedStream(maxFrame: number, maxPieces = 24): fc.Arbitrary<Pie
     .tuple(
       // fc.option's freq is the odds of nil: 1 in 4 streams start without a login.
       fc.option(login, { freq: 4, nil: undefined }),
-      fc.array(fc.oneof({ arbitrary: frame, weight: 30 }, { arbitrary: breakage(maxFrame), weight: 1 }), { minLength: 1, maxLength: maxPieces }),
+      fc.array(fc.oneof({ arbitrary: frame, weight: 30 }, { arbitrary: breakage(maxFrame), weight: 1 }), {
+        minLength: 1,
+        maxLength: maxPieces,
+      }),
       fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: truncated, weight: 1 }),
     )
     .map(([login, pieces, last]) => {
@@ -255,9 +299,41 @@ const telnet = fc.oneof(
   fc.uint8Array({ maxLength: 6 }).map((sub) => [IAC, 250, ...[...sub].filter((b) => b !== IAC), IAC, 240]),
 );
 
-const lineWord = fc.constantFrom('login', '/login', 'LOGIN', 'say', 'me', '/me', 'msg', 'who', '/WHO', 'look', 'rooms', 'join', '/join', 'nick', 'help', '/help', '/bogus', 'hello', '');
+const lineWord = fc.constantFrom(
+  'login',
+  '/login',
+  'LOGIN',
+  'say',
+  'me',
+  '/me',
+  'msg',
+  'who',
+  '/WHO',
+  'look',
+  'rooms',
+  'join',
+  '/join',
+  'nick',
+  'help',
+  '/help',
+  '/bogus',
+  'hello',
+  '',
+);
 const lineText = fc.oneof(
-  fc.tuple(lineWord, fc.array(fc.oneof(validName, fc.string({ maxLength: 12 }), roomValue.filter((r): r is string => typeof r === 'string')), { maxLength: 3 })).map(([w, args]) => [w, ...args].join(' ')),
+  fc
+    .tuple(
+      lineWord,
+      fc.array(
+        fc.oneof(
+          validName,
+          fc.string({ maxLength: 12 }),
+          roomValue.filter((r): r is string => typeof r === 'string'),
+        ),
+        { maxLength: 3 },
+      ),
+    )
+    .map(([w, args]) => [w, ...args].join(' ')),
   fc.string({ unit: 'binary', maxLength: 60 }).map((s) => s.replace(/[\n\r]/g, ' ')),
 );
 
@@ -293,14 +369,18 @@ export const textLine: fc.Arbitrary<TextLine> = fc.oneof(
     // Long lines, some right at the limit; the limit counts bytes, so some are two bytes a character.
     arbitrary: fc
       .tuple(
-        fc.oneof(fc.integer({ min: TEXT_LINE_LIMIT - 2, max: TEXT_LINE_LIMIT + 2 }), fc.integer({ min: TEXT_LINE_LIMIT + 1, max: 3 * TEXT_LINE_LIMIT })),
+        fc.oneof(
+          fc.integer({ min: TEXT_LINE_LIMIT - 2, max: TEXT_LINE_LIMIT + 2 }),
+          fc.integer({ min: TEXT_LINE_LIMIT + 1, max: 3 * TEXT_LINE_LIMIT }),
+        ),
         fc.constantFrom('say ', 'x', '/msg a '),
         fc.constantFrom('y', 'é'),
         fc.constantFrom('\n', '\r\n'),
       )
       .map(([bytes, start, fill, end]) => {
         const fillBytes = Buffer.byteLength(fill);
-        const content = start + fill.repeat(Math.floor((bytes - start.length) / fillBytes)) + 'y'.repeat((bytes - start.length) % fillBytes);
+        const content =
+          start + fill.repeat(Math.floor((bytes - start.length) / fillBytes)) + 'y'.repeat((bytes - start.length) % fillBytes);
         return { wire: Buffer.from(content + end, 'utf8'), content, huge: Buffer.byteLength(content) > TEXT_LINE_LIMIT };
       }),
   },

@@ -8,7 +8,15 @@
  * Payloads are classified with the protocol module's own decode + parseClientMessage; the model
  * checks what the server does with them, not the validator itself (test/protocol does that).
  */
-import { decode, foldName, MAIN_ROOM, parseClientMessage, ProtocolError, type ClientMessage, type ServerMessage } from '../../src/protocol/internal.js';
+import {
+  decode,
+  foldName,
+  MAIN_ROOM,
+  parseClientMessage,
+  ProtocolError,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../src/protocol/internal.js';
 import { skeleton } from '../../src/protocol/skeleton.js';
 import { compareNames } from '../../src/server/users.js';
 import type { Piece } from './arbitraries.js';
@@ -56,7 +64,8 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
     expectMsg(`error ${code}`, (m) => m.type === 'error' && m.code === code);
   };
   const expectEnd = (): undefined => {
-    if (at !== received.length) throw new Mismatch(`expected the connection to end after reply ${at - 1}, got ${JSON.stringify(received.slice(at, at + 3))}`);
+    if (at !== received.length)
+      throw new Mismatch(`expected the connection to end after reply ${at - 1}, got ${JSON.stringify(received.slice(at, at + 3))}`);
     return undefined;
   };
 
@@ -82,7 +91,16 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         if (me !== undefined) {
           expectError('already_logged_in');
         } else {
-          expectMsg('welcome', (r) => r.type === 'welcome' && r.you === m.name && r.rooms.length === 1 && r.rooms[0]!.room === MAIN_ROOM && r.clients === 1 && r.rooms[0]!.users.length === 1);
+          expectMsg(
+            'welcome',
+            (r) =>
+              r.type === 'welcome' &&
+              r.you === m.name &&
+              r.rooms.length === 1 &&
+              r.rooms[0]!.room === MAIN_ROOM &&
+              r.clients === 1 &&
+              r.rooms[0]!.users.length === 1,
+          );
           me = m.name;
           rooms.push(MAIN_ROOM);
           expectMsg(`history ${MAIN_ROOM}`, (r) => r.type === 'history' && r.room === MAIN_ROOM);
@@ -94,12 +112,16 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         else if (m.room === undefined && rooms.length > 1) expectError('bad_request');
         else {
           const room = m.room === undefined ? rooms[0]! : resolve(m.room);
-          expectMsg('own message', (r) => r.type === 'message' && r.from === me && r.text === m.text && r.room === room && !!r.action === !!m.action);
+          expectMsg(
+            'own message',
+            (r) => r.type === 'message' && r.from === me && r.text === m.text && r.room === room && !!r.action === !!m.action,
+          );
         }
         return true;
       }
       case 'msg':
-        if (foldName(m.to) === foldName(me!)) expectMsg('private to self', (r) => r.type === 'private' && r.from === me && r.to === me && r.text === m.text);
+        if (foldName(m.to) === foldName(me!))
+          expectMsg('private to self', (r) => r.type === 'private' && r.from === me && r.to === me && r.text === m.text);
         else expectError('no_such_user');
         return true;
       case 'who':
@@ -110,13 +132,19 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         if (asked.length === 0) expectError('not_in_room');
         for (const room of asked) {
           const here = rooms.includes(room);
-          expectMsg(`room ${room}`, (r) => r.type === 'room' && r.room === room && r.users.length === (here ? 1 : 0) && (!here || r.users[0] === me));
+          expectMsg(
+            `room ${room}`,
+            (r) => r.type === 'room' && r.room === room && r.users.length === (here ? 1 : 0) && (!here || r.users[0] === me),
+          );
         }
         return true;
       }
       case 'rooms': {
         const sorted = [...rooms].sort(compareNames);
-        expectMsg('rooms', (r) => r.type === 'rooms' && r.rooms.length === sorted.length && r.rooms.every((x, i) => x.room === sorted[i] && x.users === 1));
+        expectMsg(
+          'rooms',
+          (r) => r.type === 'rooms' && r.rooms.length === sorted.length && r.rooms.every((x, i) => x.room === sorted[i] && x.users === 1),
+        );
         return true;
       }
       case 'join': {

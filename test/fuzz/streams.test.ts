@@ -49,7 +49,10 @@ describe('fuzzing text mode and raw byte streams', () => {
     const test = await startServer({ rate: 0, logLevel: 'warn', maxFrame: 4096 });
     const stream = fc.tuple(
       fc.boolean(),
-      fc.oneof({ arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }), weight: 8 }, { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64_000 }), weight: 1 }),
+      fc.oneof(
+        { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }), weight: 8 },
+        { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64_000 }), weight: 1 },
+      ),
       cuts,
     );
     await fc.assert(

@@ -38,7 +38,9 @@ export function exchange(port: number, chunks: Uint8Array[], timeoutMs = 10_000)
     open.add(socket);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`server did not close a half-closed connection within ${timeoutMs} ms (got ${Buffer.concat(received).length} bytes)`));
+      reject(
+        new Error(`server did not close a half-closed connection within ${timeoutMs} ms (got ${Buffer.concat(received).length} bytes)`),
+      );
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     // EPIPE / ECONNRESET: the server closed while we were still writing (it may, after an error).

@@ -24,7 +24,12 @@ function connectSocket(port: number, host = '127.0.0.1'): Promise<net.Socket> {
 }
 
 /** Wait until `find()` returns something, re-checking whenever `onChange` fires. */
-function waitUntil<T>(find: () => T | undefined, subscribe: (wake: () => void) => () => void, what: () => string, timeoutMs: number): Promise<T> {
+function waitUntil<T>(
+  find: () => T | undefined,
+  subscribe: (wake: () => void) => () => void,
+  what: () => string,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const found = find();
     if (found !== undefined) return resolve(found);
@@ -91,7 +96,12 @@ abstract class Recorder<T> {
 
   /** Resolves when the server has closed the connection. */
   waitClosed(timeoutMs = 5_000): Promise<true> {
-    return waitUntil(() => (this.closed ? true : undefined), this.subscribe, () => 'close', timeoutMs);
+    return waitUntil(
+      () => (this.closed ? true : undefined),
+      this.subscribe,
+      () => 'close',
+      timeoutMs,
+    );
   }
 
   close(): void {
@@ -139,7 +149,11 @@ export class RawClient extends Recorder<AnyMessage> {
 
   /** The next message (after the last one returned) of `type` matching `match`; skips others. */
   next(type?: string, match: (m: AnyMessage) => boolean = () => true, timeoutMs = 5_000): Promise<AnyMessage> {
-    return this.take((m) => (type === undefined || m.type === type) && match(m), () => type ?? 'any message', timeoutMs);
+    return this.take(
+      (m) => (type === undefined || m.type === type) && match(m),
+      () => type ?? 'any message',
+      timeoutMs,
+    );
   }
 
   /** Round trip: everything the server sent before answering this ping has arrived. */

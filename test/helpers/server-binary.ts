@@ -22,7 +22,8 @@ const BIN = fileURLToPath(new URL('../../bin/chat-server.js', import.meta.url));
 const TIMEOUT_MS = 15_000;
 
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url)))) execSync('npm run build', { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url))))
+    execSync('npm run build', { cwd: ROOT, stdio: 'ignore' });
 }, 120_000);
 
 export interface ServerBinaryOptions {
@@ -70,7 +71,11 @@ export function tempDataDir(): string {
  * 'data' listener added before this one); without it, only what arrives from now on counts.
  * Rejects, with the text, when the stream ends first or after `timeoutMs`.
  */
-export function waitForText(stream: Readable, pattern: RegExp, { text, timeoutMs = TIMEOUT_MS }: { text?: () => string; timeoutMs?: number } = {}): Promise<RegExpMatchArray> {
+export function waitForText(
+  stream: Readable,
+  pattern: RegExp,
+  { text, timeoutMs = TIMEOUT_MS }: { text?: () => string; timeoutMs?: number } = {},
+): Promise<RegExpMatchArray> {
   let own = '';
   const collected = text ?? ((): string => own);
   return new Promise((resolve, reject) => {
@@ -143,9 +148,13 @@ function flag(args: string[], names: string[]): string | undefined {
 export async function startServerBinary(args: string[] = [], opts: ServerBinaryOptions = {}): Promise<ServerBinary> {
   const givenHost = flag(args, ['--host']);
   const host = givenHost ?? '127.0.0.1';
-  const defaults = [...(givenHost === undefined ? ['--host', host] : []), ...(flag(args, ['--port', '-p']) === undefined ? ['--port', '0'] : [])];
+  const defaults = [
+    ...(givenHost === undefined ? ['--host', host] : []),
+    ...(flag(args, ['--port', '-p']) === undefined ? ['--port', '0'] : []),
+  ];
   // Each server its own store unless the test chose one: the store's file is locked by its server.
-  if (flag(args, ['--data-dir']) === undefined && !args.includes('--no-store') && opts.env?.['CHAT_DATA_DIR'] === undefined) defaults.push('--data-dir', tempDataDir());
+  if (flag(args, ['--data-dir']) === undefined && !args.includes('--no-store') && opts.env?.['CHAT_DATA_DIR'] === undefined)
+    defaults.push('--data-dir', tempDataDir());
   const { child, exited, stdout, stderr, output } = spawnBinary(['start', ...defaults, ...args], opts);
   const crash = async (): Promise<void> => {
     running.delete(server);
@@ -184,7 +193,10 @@ export async function startServerBinary(args: string[] = [], opts: ServerBinaryO
 }
 
 /** `chat-server ...args` (exactly these) run to completion: for flags that never start a server. */
-export async function runServerBinary(args: string[], opts: ServerBinaryOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export async function runServerBinary(
+  args: string[],
+  opts: ServerBinaryOptions = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   // A `start` that fails must not meet another test's server on the default data directory (its
   // store is locked to one server): a fresh one through the environment, which a flag overrides.
   const { child, exited, stdout, stderr, output } = spawnBinary(args, { ...opts, env: { CHAT_DATA_DIR: tempDataDir(), ...opts.env } });

@@ -22,7 +22,13 @@ afterEach(async () => {
 });
 
 /** Poll `read` until `test` accepts it, for at most `timeoutMs`; fails with the last screen. */
-async function poll<T>(read: () => Promise<T> | T, test: (value: T) => boolean, what: string, show: (value: T) => string, timeoutMs: number): Promise<T> {
+async function poll<T>(
+  read: () => Promise<T> | T,
+  test: (value: T) => boolean,
+  what: string,
+  show: (value: T) => string,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await read();
   while (!test(last)) {
@@ -69,7 +75,8 @@ export class VirtualTerminal {
     await this.writes;
     const buffer = this.term.buffer.active;
     const rows: string[] = [];
-    for (let y = 0; y < this.term.rows; y++) rows.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true, 0, this.term.cols) ?? '').trimEnd());
+    for (let y = 0; y < this.term.rows; y++)
+      rows.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true, 0, this.term.cols) ?? '').trimEnd());
     return rows;
   }
 
@@ -108,7 +115,13 @@ export class VirtualTerminal {
 
   /** Wait until the cursor is at (x, y). */
   async waitForCursor(x: number, y: number, timeoutMs = 5_000): Promise<void> {
-    await poll(() => this.cursor(), (c) => c.x === x && c.y === y, `the cursor at ${x},${y}`, (c) => JSON.stringify(c), timeoutMs);
+    await poll(
+      () => this.cursor(),
+      (c) => c.x === x && c.y === y,
+      `the cursor at ${x},${y}`,
+      (c) => JSON.stringify(c),
+      timeoutMs,
+    );
   }
 
   resize(cols: number, rows: number): void {
@@ -151,7 +164,19 @@ export class TmuxTerminal {
     const t = new TmuxTerminal(socket);
     cleanups.add(() => t.kill());
     const shell = `${command.map(quote).join(' ')}; echo "[exit $?]"; sleep 600`;
-    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-x', String(opts.cols ?? 100), '-y', String(opts.rows ?? 30), 'sh', '-c', shell]);
+    await t.tmux([
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-x',
+      String(opts.cols ?? 100),
+      '-y',
+      String(opts.rows ?? 30),
+      'sh',
+      '-c',
+      shell,
+    ]);
     t.socketPath = await t.format('#{socket_path}');
     return t;
   }
@@ -212,7 +237,8 @@ export class TmuxTerminal {
   async commandPid(): Promise<number> {
     const shell = await this.format('#{pane_pid}');
     const children = (await readFile(`/proc/${shell}/task/${shell}/children`, 'utf8')).trim().split(/\s+/);
-    if (children.length !== 1 || children[0] === '') throw new Error(`expected one process under the pane's shell, found ${JSON.stringify(children)}`);
+    if (children.length !== 1 || children[0] === '')
+      throw new Error(`expected one process under the pane's shell, found ${JSON.stringify(children)}`);
     return Number(children[0]);
   }
 
@@ -225,7 +251,13 @@ export class TmuxTerminal {
   }
 
   async waitForCursor(x: number, y: number, timeoutMs = 15_000): Promise<void> {
-    await poll(() => this.cursor(), (c) => c.x === x && c.y === y, `the cursor at ${x},${y}`, (c) => JSON.stringify(c), timeoutMs);
+    await poll(
+      () => this.cursor(),
+      (c) => c.x === x && c.y === y,
+      `the cursor at ${x},${y}`,
+      (c) => JSON.stringify(c),
+      timeoutMs,
+    );
   }
 
   async kill(): Promise<void> {
@@ -276,7 +308,9 @@ export class ClientProcess {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`timed out waiting for ${pattern}; stdout: ${JSON.stringify(this.stdout)}; stderr: ${JSON.stringify(this.stderr)}`));
+        reject(
+          new Error(`timed out waiting for ${pattern}; stdout: ${JSON.stringify(this.stdout)}; stderr: ${JSON.stringify(this.stderr)}`),
+        );
       }, timeoutMs);
       this.listeners.add(check);
       check();
@@ -287,7 +321,10 @@ export class ClientProcess {
   async exitCode(timeoutMs = 10_000): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`chat-client did not exit within ${timeoutMs} ms; stdout: ${JSON.stringify(this.stdout)}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`chat-client did not exit within ${timeoutMs} ms; stdout: ${JSON.stringify(this.stdout)}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);

@@ -36,7 +36,11 @@ export class IndependentClient {
   }
 
   /** Open and send hello; resolves with the client and its welcome (or rejects with the error). */
-  static async login(port: number, name: string, extra: Record<string, unknown> = {}): Promise<{ client: IndependentClient; welcome: Message }> {
+  static async login(
+    port: number,
+    name: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ client: IndependentClient; welcome: Message }> {
     const client = await IndependentClient.open(port);
     client.send({ type: 'hello', name, ...extra });
     const reply = await client.next((m) => m.type === 'welcome' || m.type === 'error');

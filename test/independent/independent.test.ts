@@ -49,7 +49,15 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
     const { client: indie, welcome } = await IndependentClient.login(port, 'indie', { client: 'indie/0.1' });
 
-    expect(welcome).toMatchObject({ type: 'welcome', protocol: 2, server: 'indie', you: 'indie', clients: 2, maxFrame: 65536, motd: 'welcome, independents' });
+    expect(welcome).toMatchObject({
+      type: 'welcome',
+      protocol: 2,
+      server: 'indie',
+      you: 'indie',
+      clients: 2,
+      maxFrame: 65536,
+      motd: 'welcome, independents',
+    });
     expect(welcome.limits).toEqual({ maxRooms: 20, historyLimit: 200, text: 4096, topic: 512 });
     expect(welcome.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(welcome.rooms).toEqual([{ room: '#main', topic: '', users: ['bot', 'indie'] }]);
@@ -394,7 +402,9 @@ describe('every error code in docs/PROTOCOL.md', () => {
     const noClock = (): never => {
       throw new Error('this scenario needs `clocked: true`');
     };
-    const { port, advance } = scenario.clocked ? await startClockedServer(scenario.config) : { ...(await startServer(scenario.config)), advance: noClock };
+    const { port, advance } = scenario.clocked
+      ? await startClockedServer(scenario.config)
+      : { ...(await startServer(scenario.config)), advance: noClock };
     const client = await scenario.provoke(port, advance);
     const error = await client.next((m) => m.type === 'error', 5_000);
     expect(error).toMatchObject({ type: 'error', code });

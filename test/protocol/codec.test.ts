@@ -141,11 +141,16 @@ describe('codec', () => {
     const bytes = Buffer.from(
       [
         '85', // map of 5
-        'a474797065', 'a3736179', // type: say
-        'a162', 'c403010203', // b: bin 8 [1,2,3]
-        'a166', 'cb3ff8000000000000', // f: 1.5 as float64
-        'a169', 'd3fffffffffffffffe', // i: int64 -2
-        '01', 'dc0002a178da000179', // 1: array16 ["x", str16 "y"]
+        'a474797065',
+        'a3736179', // type: say
+        'a162',
+        'c403010203', // b: bin 8 [1,2,3]
+        'a166',
+        'cb3ff8000000000000', // f: 1.5 as float64
+        'a169',
+        'd3fffffffffffffffe', // i: int64 -2
+        '01',
+        'dc0002a178da000179', // 1: array16 ["x", str16 "y"]
       ].join(''),
       'hex',
     );

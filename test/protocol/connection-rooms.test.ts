@@ -3,7 +3,15 @@
  * one, say{room}, topic, look{room}, hello.rooms, and requests settled by their label.
  */
 import { describe, expect, it } from 'vitest';
-import { connect, ProtocolError, ServerError, type Connection, type MessageMsg, type PrivateMsg, type SayOptions } from '../../src/protocol/internal.js';
+import {
+  connect,
+  ProtocolError,
+  ServerError,
+  type Connection,
+  type MessageMsg,
+  type PrivateMsg,
+  type SayOptions,
+} from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<Error> {
@@ -92,7 +100,9 @@ describe('rooms of a connection', () => {
     expect(inMain).toMatchObject({ room: '#main', text: 'in main', label: 'x1' });
     expect(await bobSees).toMatchObject({ room: '#main', text: 'in main' });
     expect(await said(bot, 'waves', { room: '#rust', action: true })).toMatchObject({ room: '#rust', action: true });
-    const sent = await new Promise<PrivateMsg | undefined>((resolve, reject) => bot.msg('bob', 'psst', { done: (err, m) => (err ? reject(err) : resolve(m)) }));
+    const sent = await new Promise<PrivateMsg | undefined>((resolve, reject) =>
+      bot.msg('bob', 'psst', { done: (err, m) => (err ? reject(err) : resolve(m)) }),
+    );
     expect(sent).toMatchObject({ type: 'private', to: 'bob', text: 'psst', label: expect.any(String) });
     const refused = await new Promise<Error | undefined>((resolve) => bot.msg('nobody', 'hi', { done: resolve }));
     expect(refused).toMatchObject({ name: 'ServerError', code: 'no_such_user', ref: 'msg' });

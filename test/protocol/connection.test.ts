@@ -34,20 +34,36 @@ async function errorOf(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-const WELCOME = { type: 'welcome', server: 'peer', version: 1, you: 'bot', address: '127.0.0.1:1', room: '#main', users: ['bot'], clients: 1, maxFrame: 65536 };
+const WELCOME = {
+  type: 'welcome',
+  server: 'peer',
+  version: 1,
+  you: 'bot',
+  address: '127.0.0.1:1',
+  room: '#main',
+  users: ['bot'],
+  clients: 1,
+  maxFrame: 65536,
+};
 
 describe('connect', () => {
   it('resolves with the welcome, our name and our room', async () => {
     const { port } = await startServer({ motd: 'hi bots' });
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
-    expect(bot.welcome).toMatchObject({ you: 'bot', protocol: 2, rooms: [{ room: '#main', topic: '', users: ['bot'] }], motd: 'hi bots', maxFrame: 65536 });
+    expect(bot.welcome).toMatchObject({
+      you: 'bot',
+      protocol: 2,
+      rooms: [{ room: '#main', topic: '', users: ['bot'] }],
+      motd: 'hi bots',
+      maxFrame: 65536,
+    });
     expect(bot.name).toBe('bot');
     expect(bot.room).toBe('#main');
     expect(bot.isOpen).toBe(true);
     await bot.close();
   });
 
-  it('rejects with ServerError carrying the server\'s code when the name is taken', async () => {
+  it("rejects with ServerError carrying the server's code when the name is taken", async () => {
     const { port } = await startServer();
     const first = await connect({ host: '127.0.0.1', port, name: 'bot' });
     const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'BOT' }));
@@ -72,7 +88,15 @@ describe('connect', () => {
  * as a client connects (as SSH does), and/or `reply` to the first bytes it gets (as HTTP does),
  * then with `hangUp` closes.
  */
-async function foreignPeer({ greeting, reply, hangUp = false }: { greeting?: string | Buffer; reply?: string | Buffer; hangUp?: boolean }): Promise<number> {
+async function foreignPeer({
+  greeting,
+  reply,
+  hangUp = false,
+}: {
+  greeting?: string | Buffer;
+  reply?: string | Buffer;
+  hangUp?: boolean;
+}): Promise<number> {
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
     if (greeting !== undefined) socket.write(greeting);
@@ -88,12 +112,28 @@ async function foreignPeer({ greeting, reply, hangUp = false }: { greeting?: str
 
 describe('connect to something that is not a framechat server', () => {
   it.each<[string, { greeting?: string | Buffer; reply?: string | Buffer }, RegExp]>([
-    ['an SSH server, which speaks first', { greeting: 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n' }, /: it sent "SSH-2\.0-OpenSSH_9\.6p1 Ubuntu-3ubuntu13"$/],
-    ['an HTTP server, which answers the hello', { reply: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n' }, /: it sent "HTTP\/1\.1 400 Bad Request"$/],
-    ['a TLS server reached without TLS', { reply: Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]) }, /: it answered in TLS \(connect with TLS\)$/],
+    [
+      'an SSH server, which speaks first',
+      { greeting: 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n' },
+      /: it sent "SSH-2\.0-OpenSSH_9\.6p1 Ubuntu-3ubuntu13"$/,
+    ],
+    [
+      'an HTTP server, which answers the hello',
+      { reply: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n' },
+      /: it sent "HTTP\/1\.1 400 Bad Request"$/,
+    ],
+    [
+      'a TLS server reached without TLS',
+      { reply: Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]) },
+      /: it answered in TLS \(connect with TLS\)$/,
+    ],
     ['a binary protocol', { greeting: Buffer.from([0xff, 0xfe, 0x01, 0x02]) }, /: it sent the bytes ff fe 01 02$/],
     ['a peer whose first frame is empty', { reply: Buffer.alloc(4) }, /: it sent a bad frame \(frame length 0/],
-    ['a peer whose first frame is not MessagePack', { reply: Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]) }, /: its first frame is not a framechat message/],
+    [
+      'a peer whose first frame is not MessagePack',
+      { reply: Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]) },
+      /: its first frame is not a framechat message/,
+    ],
   ])('says so for %s (not_framechat)', async (_what, peer, why) => {
     const port = await foreignPeer(peer);
     const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
@@ -145,7 +185,10 @@ describe('connect failures in plain words', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     await new Promise<void>((r) => blocker.close(() => r()));
     const err = await errorOf(connect({ host: '127.0.0.1', port, name: 'bot' }));
-    expect(err).toMatchObject({ code: 'connect_failed', message: `cannot connect to 127.0.0.1:${port}: nothing is listening on that port (ECONNREFUSED)` });
+    expect(err).toMatchObject({
+      code: 'connect_failed',
+      message: `cannot connect to 127.0.0.1:${port}: nothing is listening on that port (ECONNREFUSED)`,
+    });
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 

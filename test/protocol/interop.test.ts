@@ -44,7 +44,13 @@ const SERVER_MESSAGES: ServerMessage[] = [
   { type: 'renamed', ts: 3, from: 'bob', to: 'robert' },
   { type: 'users', users: Array.from({ length: 40 }, (_, i) => `user${i}`), clients: 40 },
   { type: 'room', room: '#main', topic: '', users: ['alice'] },
-  { type: 'rooms', rooms: [{ room: '#main', users: 3, topic: 'hi' }, { room: '#rust', users: 1, topic: '' }] },
+  {
+    type: 'rooms',
+    rooms: [
+      { room: '#main', users: 3, topic: 'hi' },
+      { room: '#rust', users: 1, topic: '' },
+    ],
+  },
   { type: 'notice', text: 'Server is shutting down.' },
   { type: 'error', code: 'name_taken', message: 'The name "alice" is taken.', ref: 'hello' },
   { type: 'ping', token: 1_700_000_000_000 },
@@ -74,12 +80,15 @@ describe('standard MessagePack on the wire', () => {
     expect(otherDecode(frame.subarray(HEADER_BYTES), { useBigInt64: false })).toEqual(message);
   });
 
-  it.each(CLIENT_MESSAGES.map((m) => [m.type, m] as const))('we read and accept a %s frame written by another library', (_type, message) => {
-    const frames: Buffer[] = [];
-    new FrameDecoder((p) => frames.push(p)).push(encodeFrame(otherEncode(message)));
-    expect(frames).toHaveLength(1);
-    expect(parseClientMessage(decode(frames[0]!))).toEqual(message);
-  });
+  it.each(CLIENT_MESSAGES.map((m) => [m.type, m] as const))(
+    'we read and accept a %s frame written by another library',
+    (_type, message) => {
+      const frames: Buffer[] = [];
+      new FrameDecoder((p) => frames.push(p)).push(encodeFrame(otherEncode(message)));
+      expect(frames).toHaveLength(1);
+      expect(parseClientMessage(decode(frames[0]!))).toEqual(message);
+    },
+  );
 
   it('we read server messages written by another library the way the bot API sees them', () => {
     for (const message of SERVER_MESSAGES) expect(parseServerMessage(decode(otherEncode(message)))).toEqual(message);

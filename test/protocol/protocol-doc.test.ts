@@ -11,7 +11,10 @@ const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'ut
 
 /** `<!-- example-frame JSON -->` followed by a ```text block of hex bytes. */
 const EXAMPLE = /<!-- example-frame (.+?) -->\n```text\n([\s\S]*?)```/g;
-const examples = [...doc.matchAll(EXAMPLE)].map(([, json, hex]) => ({ message: JSON.parse(json!) as object, hex: hex!.replace(/\s+/g, '') }));
+const examples = [...doc.matchAll(EXAMPLE)].map(([, json, hex]) => ({
+  message: JSON.parse(json!) as object,
+  hex: hex!.replace(/\s+/g, ''),
+}));
 
 /** The rows of the markdown table that follows `heading`, first cell of each, without backticks. */
 function firstColumn(heading: string): string[] {
@@ -31,16 +34,36 @@ describe('docs/PROTOCOL.md', () => {
     expect(types).toEqual(expect.arrayContaining(['hello', 'message']));
   });
 
-  it.each(examples.map((e) => [(e.message as { type: string }).type, e] as const))('shows the exact bytes our encoder writes for its %s example', (_type, example) => {
-    expect(example.hex).toBe(encode(example.message).toString('hex'));
-  });
+  it.each(examples.map((e) => [(e.message as { type: string }).type, e] as const))(
+    'shows the exact bytes our encoder writes for its %s example',
+    (_type, example) => {
+      expect(example.hex).toBe(encode(example.message).toString('hex'));
+    },
+  );
 
   it('lists every client message type the server handles', () => {
     expect(firstColumn('## Client to server').sort()).toEqual(Object.keys(COMMANDS).sort());
   });
 
   it('lists every server message type', () => {
-    const types = ['welcome', 'message', 'private', 'joined', 'left', 'renamed', 'topic', 'users', 'room', 'rooms', 'history', 'notice', 'error', 'ping', 'pong', 'bye'];
+    const types = [
+      'welcome',
+      'message',
+      'private',
+      'joined',
+      'left',
+      'renamed',
+      'topic',
+      'users',
+      'room',
+      'rooms',
+      'history',
+      'notice',
+      'error',
+      'ping',
+      'pong',
+      'bye',
+    ];
     expect(firstColumn('## Server to client').sort()).toEqual(types.sort());
   });
 

@@ -12,9 +12,32 @@ describe('the public API', () => {
   it('exports connect, Connection, the errors, the constants and the name helpers, and no internals', () => {
     const runtime = Object.keys(api).sort();
     expect(runtime).toEqual(
-      expect.arrayContaining(['connect', 'Connection', 'ConnectionError', 'FrameError', 'ProtocolError', 'ServerError', 'foldName', 'compareNames', 'DEFAULT_PORT', 'MAX_TEXT_BYTES', 'ERROR_CODES']),
+      expect.arrayContaining([
+        'connect',
+        'Connection',
+        'ConnectionError',
+        'FrameError',
+        'ProtocolError',
+        'ServerError',
+        'foldName',
+        'compareNames',
+        'DEFAULT_PORT',
+        'MAX_TEXT_BYTES',
+        'ERROR_CODES',
+      ]),
     );
-    for (const inner of ['encode', 'decode', 'encodePayload', 'encodeFrame', 'FrameDecoder', 'parseClientMessage', 'parseServerMessage', 'labelOf', 'AsyncQueue', 'skeleton']) {
+    for (const inner of [
+      'encode',
+      'decode',
+      'encodePayload',
+      'encodeFrame',
+      'FrameDecoder',
+      'parseClientMessage',
+      'parseServerMessage',
+      'labelOf',
+      'AsyncQueue',
+      'skeleton',
+    ]) {
       expect(runtime, inner).not.toContain(inner);
       expect(Object.keys(internal), inner).toContain(inner);
     }

@@ -132,21 +132,54 @@ describe('text limits are in UTF-8 bytes', () => {
 
 describe('parseClientMessage', () => {
   it.each([
-    [{ type: 'hello', name: 'alice', password: 'pw', client: 'bot/1' }, { type: 'hello', name: 'alice', password: 'pw', client: 'bot/1' }],
-    [{ type: 'say', text: 'hi' }, { type: 'say', text: 'hi' }],
-    [{ type: 'say', text: 'waves', action: true }, { type: 'say', text: 'waves', action: true }],
-    [{ type: 'say', text: 'hi', action: false }, { type: 'say', text: 'hi' }],
-    [{ type: 'msg', to: 'bob', text: 'psst' }, { type: 'msg', to: 'bob', text: 'psst' }],
+    [
+      { type: 'hello', name: 'alice', password: 'pw', client: 'bot/1' },
+      { type: 'hello', name: 'alice', password: 'pw', client: 'bot/1' },
+    ],
+    [
+      { type: 'say', text: 'hi' },
+      { type: 'say', text: 'hi' },
+    ],
+    [
+      { type: 'say', text: 'waves', action: true },
+      { type: 'say', text: 'waves', action: true },
+    ],
+    [
+      { type: 'say', text: 'hi', action: false },
+      { type: 'say', text: 'hi' },
+    ],
+    [
+      { type: 'msg', to: 'bob', text: 'psst' },
+      { type: 'msg', to: 'bob', text: 'psst' },
+    ],
     [{ type: 'who' }, { type: 'who' }],
     [{ type: 'look' }, { type: 'look' }],
     [{ type: 'rooms' }, { type: 'rooms' }],
-    [{ type: 'join', room: '#rust' }, { type: 'join', room: '#rust' }],
-    [{ type: 'nick', name: 'bob' }, { type: 'nick', name: 'bob' }],
-    [{ type: 'ping', token: 'abc' }, { type: 'ping', token: 'abc' }],
-    [{ type: 'ping', token: 12 }, { type: 'ping', token: 12 }],
+    [
+      { type: 'join', room: '#rust' },
+      { type: 'join', room: '#rust' },
+    ],
+    [
+      { type: 'nick', name: 'bob' },
+      { type: 'nick', name: 'bob' },
+    ],
+    [
+      { type: 'ping', token: 'abc' },
+      { type: 'ping', token: 'abc' },
+    ],
+    [
+      { type: 'ping', token: 12 },
+      { type: 'ping', token: 12 },
+    ],
     [{ type: 'ping' }, { type: 'ping' }],
-    [{ type: 'pong', token: 7 }, { type: 'pong', token: 7 }],
-    [{ type: 'logout', reason: 'dinner' }, { type: 'logout', reason: 'dinner' }],
+    [
+      { type: 'pong', token: 7 },
+      { type: 'pong', token: 7 },
+    ],
+    [
+      { type: 'logout', reason: 'dinner' },
+      { type: 'logout', reason: 'dinner' },
+    ],
     [{ type: 'logout' }, { type: 'logout' }],
   ])('accepts %j', (input, expected) => {
     expect(parseClientMessage(input)).toEqual(expected);
@@ -218,12 +251,20 @@ describe('parseServerMessage', () => {
   });
 
   it('passes on an error code from a newer server as it came', () => {
-    expect(parseServerMessage({ type: 'error', code: 'brand_new', message: 'new' })).toEqual({ type: 'error', code: 'brand_new', message: 'new' });
+    expect(parseServerMessage({ type: 'error', code: 'brand_new', message: 'new' })).toEqual({
+      type: 'error',
+      code: 'brand_new',
+      message: 'new',
+    });
   });
 
   it.each([
     ['a message without id', { type: 'message', ts: 1, room: '#main', from: 'a', text: 'b' }, 'bad_request'],
-    ['a welcome with users not a list', { type: 'welcome', server: 's', version: 1, you: 'a', address: 'x', room: '#main', users: 'a', clients: 1, maxFrame: 1 }, 'bad_request'],
+    [
+      'a welcome with users not a list',
+      { type: 'welcome', server: 's', version: 1, you: 'a', address: 'x', room: '#main', users: 'a', clients: 1, maxFrame: 1 },
+      'bad_request',
+    ],
     ['an unknown type', { type: 'teleport' }, 'unknown_type'],
     ['a non-map', [1, 2], 'bad_frame'],
   ])('refuses %s with %s', (_what, input, code) => {

@@ -22,7 +22,14 @@ const welcome = (you: string, users: string[]): ServerMessage => ({
   maxFrame: 65_536,
   limits: { maxRooms: 20, text: 4096, topic: 512 },
 });
-const message = (id: number, from: string, text: string, room = '#main'): ServerMessage => ({ type: 'message', id, ts: 0, room, from, text });
+const message = (id: number, from: string, text: string, room = '#main'): ServerMessage => ({
+  type: 'message',
+  id,
+  ts: 0,
+  room,
+  from,
+  text,
+});
 const joined = (name: string, room = '#main'): ServerMessage => ({ type: 'joined', ts: 0, room, name, host: '127.0.0.1', clients: 0 });
 
 /** alice and bob in #main; alice says `says` things (ids 1..says); the caller decides who gets what. */
@@ -116,7 +123,10 @@ interface Run {
 /** Run the soak; `onStderr` sees its progress as it comes (to act on a phase). */
 function runSoak(args: string[], onStderr?: (soFar: string) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -150,7 +160,8 @@ describe('the soak script', () => {
     expect(result.probe.others).toEqual([]);
     expect(result.memory.heapFinal.objects.Session).toBe(0);
     expect(result.server.exit.code).toBe(0);
-    for (const line of ['checked', 'result', 'cycles', 'memory', 'heap', 'shutdown']) expect(run.stderr).toMatch(new RegExp(`^${line} +\\S`, 'm'));
+    for (const line of ['checked', 'result', 'cycles', 'memory', 'heap', 'shutdown'])
+      expect(run.stderr).toMatch(new RegExp(`^${line} +\\S`, 'm'));
   }, 120_000);
 
   it('says first that the server went away when it exits by itself during the run, and fails', async () => {

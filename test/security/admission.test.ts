@@ -46,9 +46,12 @@ describe('refused connections', () => {
     const flood = await Promise.all(Array.from({ length: 300 }, () => silent(port)));
     // Every one of the 300 is refused: REFUSING_PER_GROUP of them wait for a first byte, the rest
     // are closed at once. None becomes a session, so the global limit (maxClients + 256) is far away.
-    await vi.waitFor(() => expect(flood.filter((s) => s.destroyed || s.readableEnded).length).toBeGreaterThanOrEqual(300 - REFUSING_PER_GROUP), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(
+      () => expect(flood.filter((s) => s.destroyed || s.readableEnded).length).toBeGreaterThanOrEqual(300 - REFUSING_PER_GROUP),
+      {
+        timeout: 10_000,
+      },
+    );
     expect(server.connectionCount).toBe(2);
     expect(server.refusingCount).toBeLessThanOrEqual(REFUSING_PER_GROUP);
     for (const s of admitted) expect(s.destroyed).toBe(false);
@@ -133,7 +136,9 @@ describe('refusals over TLS', () => {
   it('send too_many_connections to a bot over TLS instead of a bare reset', async () => {
     const { tlsPort } = await tlsServer({ maxConnsPerIp: 1, exemptLoopback: false });
     bots.push(await connect({ host: 'localhost', port: tlsPort, name: 'one', tls: true, ca: certs.selfSigned.cert }));
-    const err = await connect({ host: 'localhost', port: tlsPort, name: 'two', tls: true, ca: certs.selfSigned.cert }).catch((e: unknown) => e);
+    const err = await connect({ host: 'localhost', port: tlsPort, name: 'two', tls: true, ca: certs.selfSigned.cert }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ServerError);
     expect(err).toMatchObject({ code: 'too_many_connections' });
   });
@@ -166,7 +171,9 @@ describe('loopback', () => {
   it('includes ::1, which counts as itself (not as a /64)', async () => {
     const exempt = await startServer({ host: '::1', maxConnsPerIp: 1 });
     await RawClient.login(exempt.port, 'one', {}, '::1');
-    expect((await RawClient.login(exempt.port, 'two', {}, '::1')).messages[0]).toMatchObject({ address: expect.stringMatching(/^\[::1\]:\d+$/) });
+    expect((await RawClient.login(exempt.port, 'two', {}, '::1')).messages[0]).toMatchObject({
+      address: expect.stringMatching(/^\[::1\]:\d+$/),
+    });
     const limited = await startServer({ host: '::1', maxConnsPerIp: 1, exemptLoopback: false });
     await RawClient.login(limited.port, 'one', {}, '::1');
     const c = await RawClient.connect(limited.port, '::1');

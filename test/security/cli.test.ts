@@ -47,7 +47,14 @@ describe('chat-server with TLS and a password', () => {
     const server = await startServerBinary(['--max-conns-per-ip', '0', ...tlsArgs(), ...args, '--log-level', 'debug'], { env });
     expect(server.output()).toMatch(/TLS port \d+, password required/);
 
-    const alice = await connect({ host: 'localhost', port: server.tlsPort, name: 'alice', password: SECRET, tls: true, ca: certs.selfSigned.cert });
+    const alice = await connect({
+      host: 'localhost',
+      port: server.tlsPort,
+      name: 'alice',
+      password: SECRET,
+      tls: true,
+      ca: certs.selfSigned.cert,
+    });
     connections.push(alice);
     expect(alice.welcome.you).toBe('alice');
     await expect(
@@ -70,9 +77,21 @@ describe('chat-server with TLS and a password', () => {
   });
 
   it.each([
-    ['an empty --password-file', (): [string[], Record<string, string>] => [['--password-file', emptyFile()], {}], /--password-file .* is empty/],
-    ['a --password-file holding only a newline', (): [string[], Record<string, string>] => [['--password-file', emptyFile('\n')], {}], /is empty/],
-    ["CHAT_PASSWORD=''", (): [string[], Record<string, string>] => [[], { CHAT_PASSWORD: '' }], /password \(--password or CHAT_PASSWORD\) is empty/],
+    [
+      'an empty --password-file',
+      (): [string[], Record<string, string>] => [['--password-file', emptyFile()], {}],
+      /--password-file .* is empty/,
+    ],
+    [
+      'a --password-file holding only a newline',
+      (): [string[], Record<string, string>] => [['--password-file', emptyFile('\n')], {}],
+      /is empty/,
+    ],
+    [
+      "CHAT_PASSWORD=''",
+      (): [string[], Record<string, string>] => [[], { CHAT_PASSWORD: '' }],
+      /password \(--password or CHAT_PASSWORD\) is empty/,
+    ],
     ["--password ''", (): [string[], Record<string, string>] => [['--password', ''], {}], /is empty/],
   ])('refuses to start, rather than serve without a password, given %s', async (_what, setup, message) => {
     const [args, env] = setup();

@@ -46,7 +46,16 @@ async function overTls(port: number, payload: Buffer): Promise<Record<string, un
 
 describe('a MessagePack payload built to expand when decoded', () => {
   it('is refused as bad_frame at 20 and at 30 levels while a canary pair keeps chatting', async () => {
-    const server = await startServerBinary(['--password', PASSWORD, '--tls-port', '0', '--tls-cert', certs.selfSigned.certFile, '--tls-key', certs.selfSigned.keyFile]);
+    const server = await startServerBinary([
+      '--password',
+      PASSWORD,
+      '--tls-port',
+      '0',
+      '--tls-cert',
+      certs.selfSigned.certFile,
+      '--tls-key',
+      certs.selfSigned.keyFile,
+    ]);
     const alice = await RawClient.login(server.port, 'alice', { password: PASSWORD });
     const bob = await RawClient.login(server.port, 'bob', { password: PASSWORD });
     await canary(alice, bob, 'before');

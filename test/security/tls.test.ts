@@ -123,7 +123,9 @@ describe('TLS with the bot API', () => {
     const plain = await RawClient.connect(tlsPort!);
     plain.send({ type: 'hello', name: 'bob' });
     await plain.waitClosed();
-    expect(plain.messages).toEqual([{ type: 'error', code: 'bad_request', message: 'This port speaks TLS; use chat-client --tls or openssl s_client.' }]);
+    expect(plain.messages).toEqual([
+      { type: 'error', code: 'bad_request', message: 'This port speaks TLS; use chat-client --tls or openssl s_client.' },
+    ]);
     expect(server.users.count).toBe(0);
   });
 
@@ -147,7 +149,17 @@ describe('text mode over TLS', () => {
     const alice = await RawClient.login(port, 'alice');
     const child = spawn(
       'openssl',
-      ['s_client', '-quiet', '-verify_return_error', '-CAfile', certs.selfSigned.certFile, '-verify_hostname', 'localhost', '-connect', `127.0.0.1:${tlsPort}`],
+      [
+        's_client',
+        '-quiet',
+        '-verify_return_error',
+        '-CAfile',
+        certs.selfSigned.certFile,
+        '-verify_hostname',
+        'localhost',
+        '-connect',
+        `127.0.0.1:${tlsPort}`,
+      ],
       { stdio: 'pipe' },
     );
     children.push(child);
@@ -161,7 +173,10 @@ describe('text mode over TLS', () => {
     alice.send({ type: 'say', text: 'hi bob' });
     await alice.next('message', (m) => m.text === 'hi bob');
     child.stdin.write('who\n');
-    await until(() => output.includes('Online (2): alice, bob\r\n'), () => output);
+    await until(
+      () => output.includes('Online (2): alice, bob\r\n'),
+      () => output,
+    );
     expect(output).toContain('Welcome to test, bob!');
     expect(output).toContain('alice: hi bob\r\n');
   });
@@ -169,9 +184,13 @@ describe('text mode over TLS', () => {
   it.skipIf(!hasOpenssl)('s_client with verification refuses a certificate it does not trust', async () => {
     const { server, tlsPort } = await tlsServer(certs.impostor);
     // Async spawn: the server runs in this process, so a blocking spawnSync would stall it.
-    const child = spawn('openssl', ['s_client', '-quiet', '-verify_return_error', '-CAfile', certs.selfSigned.certFile, '-connect', `127.0.0.1:${tlsPort}`], {
-      stdio: 'pipe',
-    });
+    const child = spawn(
+      'openssl',
+      ['s_client', '-quiet', '-verify_return_error', '-CAfile', certs.selfSigned.certFile, '-connect', `127.0.0.1:${tlsPort}`],
+      {
+        stdio: 'pipe',
+      },
+    );
     children.push(child);
     let stderr = '';
     child.stderr.setEncoding('utf8');
@@ -231,11 +250,17 @@ describe('admission on the TLS port', () => {
     open.push(socket);
     socket.on('error', () => {});
     await once(socket, 'secureConnect');
-    await until(() => server.connectionCount === 1, () => String(server.connectionCount));
+    await until(
+      () => server.connectionCount === 1,
+      () => String(server.connectionCount),
+    );
     advance(10_000);
     await once(socket, 'close');
     // The server's own close event may come a moment after ours.
-    await until(() => server.connectionCount === 0, () => String(server.connectionCount));
+    await until(
+      () => server.connectionCount === 0,
+      () => String(server.connectionCount),
+    );
     server.log.flush();
     expect(logs.some((l) => l.includes('event=disconnect') && l.includes('reason=timeout'))).toBe(true);
   });
@@ -273,4 +298,3 @@ async function tcp(port: number): Promise<net.Socket> {
   await once(socket, 'connect');
   return socket;
 }
-

@@ -18,7 +18,6 @@ afterEach(() => {
   for (const socket of open.splice(0)) socket.destroy();
 });
 
-
 /**
  * Log in `count` users, a batch at a time, each on a socket that reads and discards what it gets
  * (decoding the quarter million `joined` frames of 500 logins would only slow the test). Resolves
@@ -89,7 +88,12 @@ describe('a list bigger than --max-sendq', () => {
 });
 
 /** Send `count` copies of `request` in one write; count the answers and the refusals. */
-async function burstOf(client: RawClient, request: Record<string, unknown>, answer: string, count: number): Promise<{ answered: number; refused: number }> {
+async function burstOf(
+  client: RawClient,
+  request: Record<string, unknown>,
+  answer: string,
+  count: number,
+): Promise<{ answered: number; refused: number }> {
   const from = client.messages.length;
   client.sendBytes(Buffer.concat(Array.from({ length: count }, () => encode(request))));
   const isAnswer = (m: Record<string, unknown>): boolean => m.type === answer;
@@ -106,8 +110,13 @@ describe('a request for a big list', () => {
     const { port, server } = await startServer({ maxClients: 1000 });
     const { sockets } = await crowd(port, 300, (i) => `user${i}`);
     // 200 of them move to a room each: #main keeps 100, and there are 201 rooms.
-    for (let i = 0; i < 200; i++) sockets[i]!.write(Buffer.concat([encode({ type: 'join', room: `#r${i}` }), encode({ type: 'part', room: '#main' })]));
-    await until(() => server.rooms.count === 201 && server.rooms.members('#main').size === 100, () => `${server.rooms.count} rooms`, 10_000);
+    for (let i = 0; i < 200; i++)
+      sockets[i]!.write(Buffer.concat([encode({ type: 'join', room: `#r${i}` }), encode({ type: 'part', room: '#main' })]));
+    await until(
+      () => server.rooms.count === 201 && server.rooms.members('#main').size === 100,
+      () => `${server.rooms.count} rooms`,
+      10_000,
+    );
 
     const cases: [Record<string, unknown>, string, number][] = [
       [{ type: 'ping' }, 'pong', 1], // 1 token

@@ -40,7 +40,9 @@ describe('asynchronous name claims', () => {
   it('keep the order of answers: hello, say and who sent in one write come back in order', async () => {
     const { port } = await startServer({}, { claims: (local) => new SlowClaims(local) });
     const alice = await RawClient.connect(port);
-    alice.sendBytes(Buffer.concat([encode({ type: 'hello', name: 'alice' }), encode({ type: 'say', text: 'first' }), encode({ type: 'who' })]));
+    alice.sendBytes(
+      Buffer.concat([encode({ type: 'hello', name: 'alice' }), encode({ type: 'say', text: 'first' }), encode({ type: 'who' })]),
+    );
     await alice.next('users');
     expect(alice.messages.map((m) => m.type)).toEqual(['welcome', 'history', 'message', 'users']);
   });

@@ -99,7 +99,12 @@ describe('name errors', () => {
     const { port } = await startServer();
     const alice = await RawClient.login(port, 'alice');
     alice.send({ type: 'msg', to: 'ghost', text: 'anyone?' });
-    expect(await alice.next('error')).toEqual({ type: 'error', code: 'no_such_user', message: expect.stringContaining('ghost'), ref: 'msg' });
+    expect(await alice.next('error')).toEqual({
+      type: 'error',
+      code: 'no_such_user',
+      message: expect.stringContaining('ghost'),
+      ref: 'msg',
+    });
     await expectStillServed(alice);
   });
 });
@@ -135,7 +140,14 @@ describe('field errors', () => {
     const { port } = await startServer();
     const alice = await RawClient.login(port, 'alice');
     alice.send({ type: 'say', text: 'hi', colour: 'red', v2: { nested: true } });
-    expect(await alice.next('message')).toEqual({ type: 'message', id: expect.any(Number), ts: expect.any(Number), room: '#main', from: 'alice', text: 'hi' });
+    expect(await alice.next('message')).toEqual({
+      type: 'message',
+      id: expect.any(Number),
+      ts: expect.any(Number),
+      room: '#main',
+      from: 'alice',
+      text: 'hi',
+    });
   });
 });
 

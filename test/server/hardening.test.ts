@@ -42,22 +42,26 @@ describe('a slow consumer', () => {
   it.each([
     ['', 64 * 1024],
     [', also with a sendq below the 16 KiB at which Node reports drain', 20_000],
-  ])('is read from more slowly, not dropped, when it asks faster than it reads (read backpressure)%s', async (_what, maxSendq) => {
-    const { port, server } = await startServer({ rate: 0, maxSendq });
-    const greedy = await RawClient.login(port, 'greedy');
-    greedy.socket.pause();
-    // 200 000 `who` requests whose answers (about 8 MB) are not read: far more than the sendq and
-    // the kernel's buffers hold, so without read backpressure the server would drop this client.
-    const requests = Buffer.concat(Array.from({ length: 10_000 }, () => encode({ type: 'who' })));
-    for (let i = 0; i < 20; i++) greedy.socket.write(requests);
-    const other = await RawClient.login(port, 'other');
-    await other.sync(30_000);
-    expect(server.users.get('greedy')).toBeDefined();
-    greedy.socket.resume();
-    await greedy.sync(60_000); // generous: 8 MB of answers on a busy machine
-    expect(greedy.messages.filter((m) => m.type === 'users')).toHaveLength(200_000);
-    expect(greedy.closed).toBe(false);
-  }, 90_000);
+  ])(
+    'is read from more slowly, not dropped, when it asks faster than it reads (read backpressure)%s',
+    async (_what, maxSendq) => {
+      const { port, server } = await startServer({ rate: 0, maxSendq });
+      const greedy = await RawClient.login(port, 'greedy');
+      greedy.socket.pause();
+      // 200 000 `who` requests whose answers (about 8 MB) are not read: far more than the sendq and
+      // the kernel's buffers hold, so without read backpressure the server would drop this client.
+      const requests = Buffer.concat(Array.from({ length: 10_000 }, () => encode({ type: 'who' })));
+      for (let i = 0; i < 20; i++) greedy.socket.write(requests);
+      const other = await RawClient.login(port, 'other');
+      await other.sync(30_000);
+      expect(server.users.get('greedy')).toBeDefined();
+      greedy.socket.resume();
+      await greedy.sync(60_000); // generous: 8 MB of answers on a busy machine
+      expect(greedy.messages.filter((m) => m.type === 'users')).toHaveLength(200_000);
+      expect(greedy.closed).toBe(false);
+    },
+    90_000,
+  );
 
   it('answers a bad frame header held back by read backpressure with frame_too_large, and closes', async () => {
     const { port, server } = await startServer({ rate: 0, maxSendq: 64 * 1024 });
@@ -220,7 +224,17 @@ describe('liveness', () => {
     const dead = net.createServer((socket) => {
       socket.once('data', () =>
         socket.write(
-          encode({ type: 'welcome', server: 'dead', version: 1, you: 'bot', address: 'x', room: '#main', users: ['bot'], clients: 1, maxFrame: 65536 }),
+          encode({
+            type: 'welcome',
+            server: 'dead',
+            version: 1,
+            you: 'bot',
+            address: 'x',
+            room: '#main',
+            users: ['bot'],
+            clients: 1,
+            maxFrame: 65536,
+          }),
         ),
       );
       socket.on('error', () => {});

@@ -118,7 +118,9 @@ describe('Rooms with 2 000 people', () => {
     }
     expect(counter.calls()).toBe(before);
     expect(rooms.names('#main')).toEqual(NAMES.filter((_, i) => i % 2 === 0).sort(compareNames));
-    expect(rooms.list().map((r) => r.room)).toEqual(['#main', ...NAMES.map((_, i) => `#r${i}`).filter((_, i) => i % 2 === 1)].sort(compareNames));
+    expect(rooms.list().map((r) => r.room)).toEqual(
+      ['#main', ...NAMES.map((_, i) => `#r${i}`).filter((_, i) => i % 2 === 1)].sort(compareNames),
+    );
     expect(rooms.list().find((r) => r.room === '#main')).toEqual({ room: '#main', users: 1000, topic: '' });
     expect(rooms.count).toBe(1001);
   });

@@ -16,7 +16,10 @@ function logged(value: string): string {
   const log = new Logger('info', (t) => lines.push(t));
   log.info('test', { value });
   log.flush();
-  return lines.join('').replace(/^ts=\S+ level=info event=test value=/, '').replace(/\n$/, '');
+  return lines
+    .join('')
+    .replace(/^ts=\S+ level=info event=test value=/, '')
+    .replace(/\n$/, '');
 }
 
 describe('log values', () => {

@@ -85,7 +85,14 @@ describe('say', () => {
     alice!.send({ type: 'say', text: 'hello, room' });
     const seenByBob = await bob!.next('message');
     const seenByAlice = await alice!.next('message');
-    expect(seenByBob).toEqual({ type: 'message', id: expect.any(Number), ts: expect.any(Number), room: '#main', from: 'alice', text: 'hello, room' });
+    expect(seenByBob).toEqual({
+      type: 'message',
+      id: expect.any(Number),
+      ts: expect.any(Number),
+      room: '#main',
+      from: 'alice',
+      text: 'hello, room',
+    });
     expect(seenByAlice).toEqual(seenByBob);
     expect(seenByBob.ts).toBeGreaterThanOrEqual(before);
     expect(seenByBob.ts).toBeLessThanOrEqual(Date.now());
@@ -167,7 +174,7 @@ describe('who, look and rooms', () => {
     expect(users.clients).toBe(3);
   });
 
-  it('look lists the people in the sender\'s room only', async () => {
+  it("look lists the people in the sender's room only", async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob', 'carol');
     await moveTo(bob!, '#rust');
@@ -246,7 +253,7 @@ describe('join', () => {
     expect(bob!.messages.filter((m) => m.type === 'left' || m.type === 'joined')).toEqual([]);
   });
 
-  it('puts the mover\'s messages in the new room only', async () => {
+  it("puts the mover's messages in the new room only", async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob');
     await moveTo(bob!, '#rust');
@@ -288,7 +295,7 @@ describe('nick', () => {
     expect(await bob!.next('renamed')).toMatchObject({ from: 'alice', to: 'Alice' });
   });
 
-  it('to one\'s own name is answered to the sender alone', async () => {
+  it("to one's own name is answered to the sender alone", async () => {
     const { port } = await startServer();
     const [alice, bob] = await loginAll(port, 'alice', 'bob');
     alice!.send({ type: 'nick', name: 'alice' });
@@ -299,15 +306,16 @@ describe('nick', () => {
 });
 
 describe('ping and pong', () => {
-  it.each([['a string token', 'abc-123'], ['a number token', 987654321], ['a millisecond timestamp', 1_795_449_659_533]])(
-    'ping with %s gets a pong with the same token',
-    async (_what, token) => {
-      const { port } = await startServer();
-      const [alice] = await loginAll(port, 'alice');
-      alice!.send({ type: 'ping', token });
-      expect(await alice!.next('pong')).toEqual({ type: 'pong', token });
-    },
-  );
+  it.each([
+    ['a string token', 'abc-123'],
+    ['a number token', 987654321],
+    ['a millisecond timestamp', 1_795_449_659_533],
+  ])('ping with %s gets a pong with the same token', async (_what, token) => {
+    const { port } = await startServer();
+    const [alice] = await loginAll(port, 'alice');
+    alice!.send({ type: 'ping', token });
+    expect(await alice!.next('pong')).toEqual({ type: 'pong', token });
+  });
 
   it('ping without a token gets a pong without one, even before login', async () => {
     const { port } = await startServer();
@@ -333,7 +341,14 @@ describe('leaving', () => {
     bob!.send({ type: 'logout', reason: 'dinner' });
     expect(await bob!.next('bye')).toEqual({ type: 'bye', reason: 'logout' });
     await bob!.waitClosed();
-    expect(await alice!.next('left')).toEqual({ type: 'left', ts: expect.any(Number), room: '#main', name: 'bob', reason: 'logout', clients: 1 });
+    expect(await alice!.next('left')).toEqual({
+      type: 'left',
+      ts: expect.any(Number),
+      room: '#main',
+      name: 'bob',
+      reason: 'logout',
+      clients: 1,
+    });
   });
 
   it('logout before login says bye and closes', async () => {

@@ -99,13 +99,16 @@ describe('Outbox coalescing', () => {
     [4096, 512, 1, 0],
     [4096, 512, 2, 1],
     [4096, 512, 4, 2],
-  ])('with maxSendq %i, hands %i-byte writes over early once a corked burst reaches the mark (%i writes → %i early)', async (maxSendq, size, writes, early) => {
-    const { socket, box } = outbox(maxSendq);
-    for (let i = 0; i < writes; i++) box.write(bytes(size));
-    expect(socket.sent).toHaveLength(early);
-    await nextTurn();
-    expect(Buffer.concat(socket.sent).length).toBe(size * writes);
-  });
+  ])(
+    'with maxSendq %i, hands %i-byte writes over early once a corked burst reaches the mark (%i writes → %i early)',
+    async (maxSendq, size, writes, early) => {
+      const { socket, box } = outbox(maxSendq);
+      for (let i = 0; i < writes; i++) box.write(bytes(size));
+      expect(socket.sent).toHaveLength(early);
+      await nextTurn();
+      expect(Buffer.concat(socket.sent).length).toBe(size * writes);
+    },
+  );
 });
 
 describe('Outbox sendq bound', () => {

@@ -33,7 +33,12 @@ describe('Packet', () => {
   it.each<[string, ServerMessage, string, string]>([
     ['a room message', said, 'bob', 'alice: hello\r\n'],
     ['an action', { ...said, action: true, text: 'waves' }, 'bob', '* alice waves\r\n'],
-    ['a join', { type: 'joined', ts, room: '#main', name: 'carol', host: '127.0.0.1', clients: 3 }, 'bob', 'carol has entered the room.\r\n'],
+    [
+      'a join',
+      { type: 'joined', ts, room: '#main', name: 'carol', host: '127.0.0.1', clients: 3 },
+      'bob',
+      'carol has entered the room.\r\n',
+    ],
   ])('renders %s to text once for every viewer', (_what, message, viewer, text) => {
     const packet = new Packet(message);
     const first = packet.text(viewer);

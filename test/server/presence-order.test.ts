@@ -26,7 +26,9 @@ function expected(names: string[], i: number, leaver: number, textMode: boolean,
   const out: Event[] = [`${names[i]!}: hi ${names[i]!}`];
   for (let j = i + 1; j < names.length; j++) out.push(`joined ${names[j]!}`, `${names[j]!}: hi ${names[j]!}`);
   if (i !== leaver) out.push(`left ${names[leaver]!}`, `${ender}: end`);
-  return textMode ? out.map((e) => e.replace(/^joined (.*)$/, '$1 has entered the room.').replace(/^left (.*)$/, '$1 has left the room.')) : out;
+  return textMode
+    ? out.map((e) => e.replace(/^joined (.*)$/, '$1 has entered the room.').replace(/^left (.*)$/, '$1 has left the room.'))
+    : out;
 }
 
 describe('presence order (deferred delivery)', () => {

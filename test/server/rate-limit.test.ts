@@ -144,11 +144,35 @@ describe('RateLimiter verdicts', () => {
     // [what, [rate, burst], batches of take() at a time, verdicts as o(k) l(imited) f(lood)]
     ['a full bucket', [20, 5], [[0, 5]], 'ooooo'],
     ['one over the burst', [20, 5], [[0, 6]], 'oooool'],
-    ['refilled by one token after 1/rate s', [20, 5], [[0, 6], [50, 2]], 'oooool' + 'ol'],
-    ['refilled to the burst, no more, after a long pause', [20, 5], [[0, 5], [60_000, 6]], 'ooooo' + 'oooool'],
+    [
+      'refilled by one token after 1/rate s',
+      [20, 5],
+      [
+        [0, 6],
+        [50, 2],
+      ],
+      'oooool' + 'ol',
+    ],
+    [
+      'refilled to the burst, no more, after a long pause',
+      [20, 5],
+      [
+        [0, 5],
+        [60_000, 6],
+      ],
+      'ooooo' + 'oooool',
+    ],
     ['flood after max(burst, 10) refusals', [20, 5], [[0, 16]], 'ooooo' + 'llllllllll' + 'f'],
     ['flood after burst refusals when burst > 10', [1, 12], [[0, 25]], 'o'.repeat(12) + 'l'.repeat(12) + 'f'],
-    ['refusals forgotten once the window has passed', [1, 5], [[0, 15], [FLOOD_WINDOW_MS + 1, 11]], 'ooooo' + 'l'.repeat(10) + 'ooooo' + 'llllll'],
+    [
+      'refusals forgotten once the window has passed',
+      [1, 5],
+      [
+        [0, 15],
+        [FLOOD_WINDOW_MS + 1, 11],
+      ],
+      'ooooo' + 'l'.repeat(10) + 'ooooo' + 'llllll',
+    ],
     ['no limit with rate 0', [0, 5], [[0, 100]], 'o'.repeat(100)],
     ['no limit with burst 0', [20, 0], [[0, 100]], 'o'.repeat(100)],
   ])('%s', (_what, [rate, burst], batches, verdicts) => {

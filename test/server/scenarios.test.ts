@@ -67,7 +67,8 @@ const framed: Adapter = {
       logout: () => client.send({ type: 'logout' }),
       waitClosed: () => client.waitClosed(),
       async sees(seen) {
-        if ('welcome' in seen) return expectNext('welcome', { you: name, rooms: [{ room: seen.welcome.room, topic: '', users: seen.welcome.users }] });
+        if ('welcome' in seen)
+          return expectNext('welcome', { you: name, rooms: [{ room: seen.welcome.room, topic: '', users: seen.welcome.users }] });
         if ('saidIn' in seen) return expectNext('message', { room: seen.saidIn[0], from: seen.saidIn[1], text: seen.saidIn[2] });
         if ('joinedIn' in seen) return expectNext('joined', { room: seen.joinedIn[0], name: seen.joinedIn[1] });
         if ('parted' in seen) return expectNext('left', { room: seen.parted, name, reason: 'part' });

@@ -33,7 +33,11 @@ socket.on('data', (d) => {
 socket.on('close', () => process.exit(0));
 `;
 
-function pacedClient(port: number, chunks: Buffer[], intervalMs: number): { received: Record<string, unknown>[]; changed(wake: () => void): void } {
+function pacedClient(
+  port: number,
+  chunks: Buffer[],
+  intervalMs: number,
+): { received: Record<string, unknown>[]; changed(wake: () => void): void } {
   const child = spawn(process.execPath, ['-e', PACED_CLIENT], {
     env: { ...process.env, PORT: String(port), INTERVAL: String(intervalMs), PACED: JSON.stringify(chunks.map((c) => c.toString('hex'))) },
     stdio: 'pipe',
@@ -52,7 +56,10 @@ function pacedClient(port: number, chunks: Buffer[], intervalMs: number): { rece
 function until(client: ReturnType<typeof pacedClient>, test: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (test()) return resolve();
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(client.received.slice(-3))}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(client.received.slice(-3))}`)),
+      timeoutMs,
+    );
     client.changed(() => {
       if (test()) {
         clearTimeout(timer);

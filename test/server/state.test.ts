@@ -75,10 +75,22 @@ describe('Users', () => {
 
 describe('Rooms', () => {
   it.each<[string, (r: Rooms<Member>, p: Member[]) => unknown, Record<string, string[]>]>([
-    ['a join adds a room and keeps the others', (r, [a]) => (r.join(a!, '#main'), r.join(a!, '#rust')), { '#main': ['alice'], '#rust': ['alice'] }],
+    [
+      'a join adds a room and keeps the others',
+      (r, [a]) => (r.join(a!, '#main'), r.join(a!, '#rust')),
+      { '#main': ['alice'], '#rust': ['alice'] },
+    ],
     ['a second join of the same room changes nothing', (r, [a]) => (r.join(a!, '#main'), r.join(a!, '#main')), { '#main': ['alice'] }],
-    ['a part leaves one room; an empty room is gone', (r, [a, b]) => (r.join(a!, '#main'), r.join(b!, '#main'), r.join(a!, '#x'), r.part(a!, '#x')), { '#main': ['alice', 'bob'] }],
-    ['leaveAll leaves every room', (r, [a, b]) => (r.join(a!, '#main'), r.join(a!, '#x'), r.join(b!, '#x'), r.leaveAll(a!)), { '#x': ['bob'] }],
+    [
+      'a part leaves one room; an empty room is gone',
+      (r, [a, b]) => (r.join(a!, '#main'), r.join(b!, '#main'), r.join(a!, '#x'), r.part(a!, '#x')),
+      { '#main': ['alice', 'bob'] },
+    ],
+    [
+      'leaveAll leaves every room',
+      (r, [a, b]) => (r.join(a!, '#main'), r.join(a!, '#x'), r.join(b!, '#x'), r.leaveAll(a!)),
+      { '#x': ['bob'] },
+    ],
   ])('%s', (_what, act, expected) => {
     const { rooms, people } = world('alice', 'bob');
     act(rooms, people);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientMessage } from '../../src/protocol/internal.js';
-import { helpLines, LOGIN_HINT, NO_PASSWORD_LINE, parseTextLine, passwordLine, PASSWORD_PROMPT, TEXT_COMMANDS } from '../../src/server/text/commands.js';
+import {
+  helpLines,
+  LOGIN_HINT,
+  NO_PASSWORD_LINE,
+  parseTextLine,
+  passwordLine,
+  PASSWORD_PROMPT,
+  TEXT_COMMANDS,
+} from '../../src/server/text/commands.js';
 
 const send = (message: Record<string, unknown>) => ({ kind: 'send', message });
 const reply = (...lines: string[]) => ({ kind: 'reply', lines });
@@ -48,7 +56,13 @@ describe('parseTextLine after login', () => {
     const variants = (line: string): string[] => {
       const [word, ...rest] = line.split(' ');
       const tail = rest.length ? ` ${rest.join(' ')}` : '';
-      return [line, `/${line}`, `${word!.toUpperCase()}${tail}`, `/${word!.toUpperCase()}${tail}`, `${word![0]!.toUpperCase()}${word!.slice(1)}${tail}`];
+      return [
+        line,
+        `/${line}`,
+        `${word!.toUpperCase()}${tail}`,
+        `/${word!.toUpperCase()}${tail}`,
+        `${word![0]!.toUpperCase()}${word!.slice(1)}${tail}`,
+      ];
     };
     it.each(lines.flatMap(([line, message]) => variants(line).map((v) => [v, message] as const)))('%j', (line, message) => {
       expect(parseTextLine(line, true)).toEqual(send(message));
@@ -150,12 +164,23 @@ describe('parseTextLine before login, on a server with a password', () => {
 });
 
 describe('every message parseTextLine sends', () => {
-  it.each(['say hi', 'me waves', 'msg bob hi', 'who', 'look', 'rooms', 'join rust', 'nick bob', 'logout', 'quit', 'login bob', 'login bob pw', 'just talking'])(
-    '%j is a valid client message',
-    (line) => {
-      const result = parseTextLine(line, line.startsWith('login') ? false : true, line === 'login bob pw');
-      expect(result.kind).toBe('send');
-      if (result.kind === 'send') expect(() => parseClientMessage(result.message)).not.toThrow();
-    },
-  );
+  it.each([
+    'say hi',
+    'me waves',
+    'msg bob hi',
+    'who',
+    'look',
+    'rooms',
+    'join rust',
+    'nick bob',
+    'logout',
+    'quit',
+    'login bob',
+    'login bob pw',
+    'just talking',
+  ])('%j is a valid client message', (line) => {
+    const result = parseTextLine(line, line.startsWith('login') ? false : true, line === 'login bob pw');
+    expect(result.kind).toBe('send');
+    if (result.kind === 'send') expect(() => parseClientMessage(result.message)).not.toThrow();
+  });
 });

@@ -100,7 +100,10 @@ describe('text mode lines', () => {
     expect(await alice.next('message')).toMatchObject({ text: 'two' });
     alice.send({ type: 'say', text: 'three' });
     await alice.next('message', (m) => m.text === 'three');
-    await until(() => output.includes('alice: three\r\n'), () => output);
+    await until(
+      () => output.includes('alice: three\r\n'),
+      () => output,
+    );
     // Every line the server wrote ends in \r\n: no bare \n anywhere.
     expect(output.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
   });
@@ -120,7 +123,18 @@ describe('text mode lines', () => {
     const { port } = await startServer();
     const alice = await RawClient.login(port, 'alice');
     const bob = await TextClient.login(port, 'bob');
-    const pieces: (string | number[])[] = ['ab', [IAC, WILL, 1], 'cd', [IAC], [SB, 31, 0, 80], [0, 24, IAC], [SE], 'ef', [IAC, IAC], '\r\n'];
+    const pieces: (string | number[])[] = [
+      'ab',
+      [IAC, WILL, 1],
+      'cd',
+      [IAC],
+      [SB, 31, 0, 80],
+      [0, 24, IAC],
+      [SE],
+      'ef',
+      [IAC, IAC],
+      '\r\n',
+    ];
     for (const piece of pieces) {
       bob.write(typeof piece === 'string' ? piece : Buffer.from(piece));
       await sleep(5);
@@ -207,12 +221,20 @@ describe('text mode commands', () => {
       expect(await alice.next('private')).toMatchObject({ from: 'bob', to: 'alice', text: 'psst' });
       await bob.expect('-> alice: (private) psst');
     }
-    for (const [nick, to] of [['nick bert', 'bert'], ['/nick BOBBY', 'BOBBY'], ['NICK bob', 'bob']] as const) {
+    for (const [nick, to] of [
+      ['nick bert', 'bert'],
+      ['/nick BOBBY', 'BOBBY'],
+      ['NICK bob', 'bob'],
+    ] as const) {
       bob.line(nick);
       expect(await alice.next('renamed')).toMatchObject({ to });
       await bob.expect(new RegExp(`is now known as ${to}\\.$`));
     }
-    for (const [join, room] of [['join #a', '#a'], ['/join b', '#b'], ['JOIN #Main', '#main']] as const) {
+    for (const [join, room] of [
+      ['join #a', '#a'],
+      ['/join b', '#b'],
+      ['JOIN #Main', '#main'],
+    ] as const) {
       bob.line(join);
       await bob.expect(new RegExp(`^Room ${room} \\(`));
     }
@@ -283,7 +305,12 @@ describe('text and framed users together', () => {
     carol.line('join #side');
     await carol.expect('Room #side (1): carol');
     alice.send({ type: 'rooms' });
-    expect(await alice.next('rooms')).toMatchObject({ rooms: [{ room: '#main', users: 3 }, { room: '#side', users: 1 }] });
+    expect(await alice.next('rooms')).toMatchObject({
+      rooms: [
+        { room: '#main', users: 3 },
+        { room: '#side', users: 1 },
+      ],
+    });
     carol.line('rooms');
     await carol.expect('Rooms: #main (3), #side (1)');
     bob.line('who');

@@ -19,7 +19,10 @@ afterEach(() => {
 });
 
 /** `nc` as a child process: type lines into its stdin, wait for lines on its stdout. */
-function netcat(port: number, flags: string[] = []): {
+function netcat(
+  port: number,
+  flags: string[] = [],
+): {
   type(line: string): void;
   /** End of input, as Ctrl-D. */
   end(): void;

@@ -16,17 +16,20 @@ const ECHO = 1;
 const NAWS = 31;
 
 describe('quit from telnet', () => {
-  it.each(['quit', 'logout', '/QUIT'])('%s, typed in line mode after IAC negotiation, ends the connection from the server side', async (command) => {
-    const { port } = await startServer();
-    const watcher = await RawClient.login(port, 'watcher');
-    const bob = await TextClient.connect(port);
-    bob.write(Buffer.from([IAC, DO, SGA, IAC, WILL, NAWS, ...Buffer.from('login bob\r\n')]));
-    await bob.expect(/^Welcome to test, bob!/);
-    bob.write(Buffer.from([IAC, DO, ECHO, ...Buffer.from(`${command}\r\n`)]));
-    await bob.expect('Goodbye.');
-    await bob.waitClosed();
-    expect(await watcher.next('left', (m) => m.name === 'bob')).toMatchObject({ reason: 'logout' });
-  });
+  it.each(['quit', 'logout', '/QUIT'])(
+    '%s, typed in line mode after IAC negotiation, ends the connection from the server side',
+    async (command) => {
+      const { port } = await startServer();
+      const watcher = await RawClient.login(port, 'watcher');
+      const bob = await TextClient.connect(port);
+      bob.write(Buffer.from([IAC, DO, SGA, IAC, WILL, NAWS, ...Buffer.from('login bob\r\n')]));
+      await bob.expect(/^Welcome to test, bob!/);
+      bob.write(Buffer.from([IAC, DO, ECHO, ...Buffer.from(`${command}\r\n`)]));
+      await bob.expect('Goodbye.');
+      await bob.waitClosed();
+      expect(await watcher.next('left', (m) => m.name === 'bob')).toMatchObject({ reason: 'logout' });
+    },
+  );
 
   it('quit typed a key at a time in character mode (Enter is CR NUL) ends the connection', async () => {
     const { port } = await startServer();

@@ -60,7 +60,9 @@ describe('the store under a crash', () => {
     const { status, stdout, stderr } = await runServerBinary(['start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir]);
     expect(status).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^chat-server: .*framechat\.sqlite: not a framechat database, or corrupt/)]);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^chat-server: .*framechat\.sqlite: not a framechat database, or corrupt/),
+    ]);
   });
 
   it('prints where history is kept, and keeps it in memory with --no-store', async () => {

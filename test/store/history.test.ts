@@ -27,7 +27,14 @@ describe('history', () => {
     const h = await bob.next('history');
     expect(h).toMatchObject({ type: 'history', room: '#main', more: true });
     expect(ids(h)).toEqual(said.slice(2));
-    expect((h['messages'] as Msg[])[0]).toEqual({ type: 'message', id: said[2], ts: expect.any(Number), room: '#main', from: 'alice', text: 'c' });
+    expect((h['messages'] as Msg[])[0]).toEqual({
+      type: 'message',
+      id: said[2],
+      ts: expect.any(Number),
+      room: '#main',
+      from: 'alice',
+      text: 'c',
+    });
   });
 
   it('with since sends exactly what came after it, and join.since too', async () => {

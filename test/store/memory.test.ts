@@ -15,7 +15,8 @@ describe('memory store bounds', () => {
 
   it('forgets the room written longest ago beyond maxRooms', async () => {
     const store = new MemoryStore({ maxRooms: 3 });
-    for (const room of ['#a', '#b', '#c', '#a', '#d']) store.append({ kind: 'room', id: store.ids.next(), ts: 1, room, from: 'x', text: room });
+    for (const room of ['#a', '#b', '#c', '#a', '#d'])
+      store.append({ kind: 'room', id: store.ids.next(), ts: 1, room, from: 'x', text: room });
     expect((await store.latest('#b', 10)).messages).toEqual([]);
     for (const room of ['#a', '#c', '#d']) expect((await store.latest(room, 10)).messages.length).toBeGreaterThan(0);
   });

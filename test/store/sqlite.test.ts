@@ -103,7 +103,9 @@ describe('sqlite store on a real file', () => {
     // A row as version 1 wrote it (the fixture is the old schema, so it is written by hand).
     const raw = new Database(file);
     raw.prepare(`INSERT INTO rooms (id, key, name, messages) VALUES (1, '#main', '#main', 1)`).run();
-    raw.prepare(`INSERT INTO messages (id, ts, room_id, from_name, from_key, text) VALUES (7, 1, 1, 'Old', 'old', 'written before search')`).run();
+    raw
+      .prepare(`INSERT INTO messages (id, ts, room_id, from_name, from_key, text) VALUES (7, 1, 1, 'Old', 'old', 'written before search')`)
+      .run();
     raw.close();
     const store = openSqliteStore(file);
     expect(store.version).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);

@@ -10,7 +10,33 @@ export interface StoreFactory {
   make(options?: { pruneBatch?: number }): Store;
 }
 
-export const HOSTILE_QUERIES = ['"', '""', '"hello', 'hello"', 'NEAR(', 'NEAR(hello world)', 'NEAR(a b, 2)', '*', 'hel*', 'AND', 'a AND', 'OR b', 'NOT', '(', ')', 'body:hello', '-hello', '^hello', '+', '{a b}', "'", '\\', 'a"b"c', '   ', ''];
+export const HOSTILE_QUERIES = [
+  '"',
+  '""',
+  '"hello',
+  'hello"',
+  'NEAR(',
+  'NEAR(hello world)',
+  'NEAR(a b, 2)',
+  '*',
+  'hel*',
+  'AND',
+  'a AND',
+  'OR b',
+  'NOT',
+  '(',
+  ')',
+  'body:hello',
+  '-hello',
+  '^hello',
+  '+',
+  '{a b}',
+  "'",
+  '\\',
+  'a"b"c',
+  '   ',
+  '',
+];
 
 export function runStoreCases(name: string, factory: StoreFactory): void {
   describe(`store cases: ${name}`, () => {
@@ -30,7 +56,13 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       return m;
     }
 
-    function priv(store: Store, from: string, to: string, text: string, accounts: { fromAccount?: string; toAccount?: string }): PrivateMessage {
+    function priv(
+      store: Store,
+      from: string,
+      to: string,
+      text: string,
+      accounts: { fromAccount?: string; toAccount?: string },
+    ): PrivateMessage {
       const m: PrivateMessage = { kind: 'private', id: store.ids.next(), ts: 1_000, from, to, text, ...accounts };
       store.append(m);
       return m;
@@ -151,7 +183,9 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       priv(store, 'alice', 'guest2', 'from an account to a guest', { fromAccount: 'alice' });
       await store.commit();
       expect((await store.search('guests', { rooms: [], privateAccount: 'alice', limit: 10 })).messages).toEqual([]);
-      expect(texts((await store.search('guest', { rooms: [], privateAccount: 'alice', limit: 10 })).messages)).toEqual(['from an account to a guest']);
+      expect(texts((await store.search('guest', { rooms: [], privateAccount: 'alice', limit: 10 })).messages)).toEqual([
+        'from an account to a guest',
+      ]);
       expect((await store.search('guest', { rooms: [], privateAccount: 'guest2', limit: 10 })).messages).toEqual([]);
     });
 
@@ -233,7 +267,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         expect(await find(store, 'hel*')).toEqual([]);
       });
 
-      it('searches only the rooms in scope, the account\'s private messages, and from', async () => {
+      it("searches only the rooms in scope, the account's private messages, and from", async () => {
         const store = make();
         say(store, '#main', 'needle in main', { from: 'Alice' });
         say(store, '#secret', 'needle in secret', { from: 'carol' });
@@ -247,8 +281,13 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
           'needle by bob',
           'needle in main',
         ]);
-        expect(texts((await store.search('needle', { rooms: ['#main'], privateAccount: 'carol', limit: 10 })).messages)).toEqual(['needle by bob', 'needle in main']);
-        expect(texts((await store.search('needle', { rooms: ['#main', '#secret'], from: 'ALICE', limit: 10 })).messages)).toEqual(['needle in main']);
+        expect(texts((await store.search('needle', { rooms: ['#main'], privateAccount: 'carol', limit: 10 })).messages)).toEqual([
+          'needle by bob',
+          'needle in main',
+        ]);
+        expect(texts((await store.search('needle', { rooms: ['#main', '#secret'], from: 'ALICE', limit: 10 })).messages)).toEqual([
+          'needle in main',
+        ]);
       });
 
       it('bounds results newest first, with more, and pages with before', async () => {

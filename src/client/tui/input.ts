@@ -10,8 +10,20 @@
  */
 
 export type KeyName =
-  | 'enter' | 'tab' | 'backspace' | 'delete' | 'insert' | 'escape'
-  | 'up' | 'down' | 'left' | 'right' | 'home' | 'end' | 'pageup' | 'pagedown'
+  | 'enter'
+  | 'tab'
+  | 'backspace'
+  | 'delete'
+  | 'insert'
+  | 'escape'
+  | 'up'
+  | 'down'
+  | 'left'
+  | 'right'
+  | 'home'
+  | 'end'
+  | 'pageup'
+  | 'pagedown'
   | `f${number}`
   /** A Ctrl-letter or Alt-letter combination: the letter. */
   | `char:${string}`;
@@ -34,10 +46,39 @@ function modifiers(param: string | undefined): { ctrl: boolean; meta: boolean; s
   return { shift: (m & 1) !== 0, meta: (m & 2) !== 0, ctrl: (m & 4) !== 0 };
 }
 
-const CSI_LETTER: Record<string, KeyName> = { A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', P: 'f1', Q: 'f2', R: 'f3', S: 'f4' };
+const CSI_LETTER: Record<string, KeyName> = {
+  A: 'up',
+  B: 'down',
+  C: 'right',
+  D: 'left',
+  H: 'home',
+  F: 'end',
+  P: 'f1',
+  Q: 'f2',
+  R: 'f3',
+  S: 'f4',
+};
 const CSI_TILDE: Record<string, KeyName> = {
-  '1': 'home', '2': 'insert', '3': 'delete', '4': 'end', '5': 'pageup', '6': 'pagedown', '7': 'home', '8': 'end',
-  '11': 'f1', '12': 'f2', '13': 'f3', '14': 'f4', '15': 'f5', '17': 'f6', '18': 'f7', '19': 'f8', '20': 'f9', '21': 'f10', '23': 'f11', '24': 'f12',
+  '1': 'home',
+  '2': 'insert',
+  '3': 'delete',
+  '4': 'end',
+  '5': 'pageup',
+  '6': 'pagedown',
+  '7': 'home',
+  '8': 'end',
+  '11': 'f1',
+  '12': 'f2',
+  '13': 'f3',
+  '14': 'f4',
+  '15': 'f5',
+  '17': 'f6',
+  '18': 'f7',
+  '19': 'f8',
+  '20': 'f9',
+  '21': 'f10',
+  '23': 'f11',
+  '24': 'f12',
 };
 
 /** One control character as a key. */
@@ -60,8 +101,14 @@ export class InputParser {
     let data = this.partial + chunk;
     this.partial = '';
     const out: InputEvent[] = [];
-    // eslint-disable-next-line no-control-regex
-    if (this.pasting === undefined && !data.includes('\x1b') && /[\r\n]/.test(data) && /[^\r\n]/.test(data) && !/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(data)) {
+    if (
+      this.pasting === undefined &&
+      !data.includes('\x1b') &&
+      /[\r\n]/.test(data) &&
+      /[^\r\n]/.test(data) &&
+      // eslint-disable-next-line no-control-regex
+      !/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(data)
+    ) {
       return [{ type: 'paste', text: data }];
     }
     let text = '';

@@ -46,7 +46,9 @@ export function areas(size: Size, users: readonly string[] | undefined, room = '
   const widest = Math.max(8, strWidth(userListTitle(room, users)) - 1, ...users.map(strWidth));
   const usersWidth = Math.min(widest + 2, 24, Math.floor(size.cols / 3));
   // The list gives way on narrow terminals: the conversation needs the room more.
-  return size.cols - usersWidth < MIN_PANE_WITH_USERS ? { paneWidth: size.cols, paneHeight, usersWidth: 0 } : { paneWidth: size.cols - usersWidth, paneHeight, usersWidth };
+  return size.cols - usersWidth < MIN_PANE_WITH_USERS
+    ? { paneWidth: size.cols, paneHeight, usersWidth: 0 }
+    : { paneWidth: size.cols - usersWidth, paneHeight, usersWidth };
 }
 
 /** Cut or pad a row to exactly `width` cells. */
@@ -75,14 +77,16 @@ export function statusText(state: ChatState, window: Window, scroll: { scrolledU
   if (scroll.newBelow > 0) parts.push(`▼ ${scroll.newBelow} new below (PgDn)`);
   else if (scroll.scrolledUp) parts.push('▲ scrolled up (PgDn)');
   const details: string[] = [];
-  if (state.status === 'reconnecting' && state.retry) details.push(`retry ${state.retry.attempt} in ${Math.max(1, Math.ceil((state.retry.at - now) / 1000))} s`);
+  if (state.status === 'reconnecting' && state.retry)
+    details.push(`retry ${state.retry.attempt} in ${Math.max(1, Math.ceil((state.retry.at - now) / 1000))} s`);
   if (state.statusDetail) details.push(state.statusDetail);
   const detail = details.length > 0 ? ` (${details.join(', ')})` : '';
   if (state.status === 'reconnecting') parts.push(`DISCONNECTED, reconnecting${detail}`);
   else if (state.status === 'offline') parts.push(`OFFLINE${detail}`);
   else if (state.status === 'connecting') parts.push('connecting…');
   // The focused window: a room we are in with its count of members, else its name.
-  const where = window.kind === 'room' && window.joined && state.status === 'online' ? `${window.name} (${window.members.length})` : window.name;
+  const where =
+    window.kind === 'room' && window.joined && state.status === 'online' ? `${window.name} (${window.members.length})` : window.name;
   if (state.status === 'online') parts.push(state.me, where, `${state.clients} online`, 'connected');
   else parts.push(state.me, where);
   if (state.outgoing.lines.length > 0) parts.push(`${state.outgoing.lines.length} pending`);
@@ -115,7 +119,15 @@ export function compose(f: FrameInput): Frame {
   }
   if (rows >= 2) out.push(fit([{ text: f.status, style: STATUS_STYLE }], cols, STATUS_STYLE));
   const promptWidth = strWidth(f.prompt);
-  out.push(fit([{ text: f.prompt, style: { bold: true } }, { text: f.input.text, style: {} }], cols));
+  out.push(
+    fit(
+      [
+        { text: f.prompt, style: { bold: true } },
+        { text: f.input.text, style: {} },
+      ],
+      cols,
+    ),
+  );
   return { rows: out.slice(-rows), cursor: { x: Math.min(cols - 1, promptWidth + f.input.cursor), y: rows - 1 } };
 }
 
@@ -134,7 +146,11 @@ function userList(users: readonly string[], room: string, width: number, height:
   // Its width stays that of the live list (areas() measures the title with the count), so the pane does not rewrap on a drop.
   const rows: Row[] = [[{ text: stale ? ` ${room}` : userListTitle(room, users), style: { bold: true } }]];
   const style = (name: string): Style => (stale ? { dim: true } : { fg: nameColour(name) });
-  for (const name of sorted) rows.push([{ text: ' ', style: {} }, { text: ellipsis(name, width - 1), style: style(name) }]);
+  for (const name of sorted)
+    rows.push([
+      { text: ' ', style: {} },
+      { text: ellipsis(name, width - 1), style: style(name) },
+    ]);
   if (rows.length > height && height > 0) {
     const shown = rows.slice(0, height - 1);
     shown.push([{ text: ` +${rows.length - height + 1} more`, style: { dim: true } }]);

@@ -135,7 +135,15 @@ export class Tui implements Frontend {
     if (this.links.length === 0) note('No links in the pane');
     else {
       note(`Links in the pane, oldest first (${this.links.length}):`);
-      this.links.forEach((url, i) => this.scrollback.push({ segments: [{ text: `${i + 1} `, style: { dim: true } }, { text: url, style: {} }], indent: 0 }));
+      this.links.forEach((url, i) =>
+        this.scrollback.push({
+          segments: [
+            { text: `${i + 1} `, style: { dim: true } },
+            { text: url, style: {} },
+          ],
+          indent: 0,
+        }),
+      );
     }
     this.scrollback.scrollToBottom();
     this.schedule();
@@ -160,7 +168,8 @@ export class Tui implements Frontend {
       this.panes.prune(windows);
     }
     // Count down to the next reconnect attempt in the status bar, once a second.
-    if (state.status === 'reconnecting' && state.retry && !this.closed) this.countdown ??= setInterval(() => this.schedule(), 1_000).unref();
+    if (state.status === 'reconnecting' && state.retry && !this.closed)
+      this.countdown ??= setInterval(() => this.schedule(), 1_000).unref();
     else if (this.countdown) {
       clearInterval(this.countdown);
       this.countdown = undefined;
@@ -304,7 +313,8 @@ export class Tui implements Frontend {
   private answerPaste(event: InputEvent): void {
     const lines = this.confirm!;
     const yes = (event.type === 'text' && /^y/i.test(event.text)) || (event.type === 'key' && event.name === 'enter');
-    const no = (event.type === 'text' && /^n/i.test(event.text)) || (event.type === 'key' && (event.name === 'escape' || event.name === 'char:c'));
+    const no =
+      (event.type === 'text' && /^n/i.test(event.text)) || (event.type === 'key' && (event.name === 'escape' || event.name === 'char:c'));
     if (!yes && !no) return;
     this.confirm = undefined;
     if (yes) for (const line of lines) this.send(line);
@@ -348,7 +358,9 @@ export class Tui implements Frontend {
   /** Our unsent lines, drawn under the scrollback (at most half the pane). */
   private pendingRows(width: number, height: number): Row[] {
     const w = focusedWindow(this.windows);
-    const rows = this.state.outgoing.lines.filter((p) => pendingIn(p, w)).flatMap((p) => wrap(this.style(pendingLine(p, this.state.me)), width));
+    const rows = this.state.outgoing.lines
+      .filter((p) => pendingIn(p, w))
+      .flatMap((p) => wrap(this.style(pendingLine(p, this.state.me)), width));
     return rows.slice(-Math.floor(height / 2));
   }
 

@@ -49,7 +49,11 @@ export async function history(ctx: Context, user: User, m: HistoryRequestMsg): P
   if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `Join ${room} to read its history.`, 'history');
   const store = ctx.archive.store;
   const page =
-    m.before !== undefined ? await store.before(room, m.before, limit) : m.after !== undefined ? await store.after(room, m.after, limit) : await store.latest(room, limit);
+    m.before !== undefined
+      ? await store.before(room, m.before, limit)
+      : m.after !== undefined
+        ? await store.after(room, m.after, limit)
+        : await store.latest(room, limit);
   if (!user.active) return;
   user.send(historyOf(room, page));
 }

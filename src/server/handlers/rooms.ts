@@ -4,7 +4,17 @@
  * asks or sets, look, rooms, who. Room names fold to lower case, and a look-alike of an existing
  * room is that room (Rooms.resolve).
  */
-import { foldName, ProtocolError, type JoinMsg, type JoinedMsg, type LookMsg, type PartMsg, type RoomMsg, type TopicMsg, type TopicRequestMsg } from '../../protocol/internal.js';
+import {
+  foldName,
+  ProtocolError,
+  type JoinMsg,
+  type JoinedMsg,
+  type LookMsg,
+  type PartMsg,
+  type RoomMsg,
+  type TopicMsg,
+  type TopicRequestMsg,
+} from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Session, User } from '../session.js';
@@ -23,7 +33,11 @@ export function roomState(ctx: Context, room: string): Omit<RoomMsg, 'type'> {
 /** Refuse a join that would pass the per-user or the server-wide room limit. */
 export function checkRoomLimits(ctx: Context, session: Session, room: string): void {
   if (session.membership.size >= ctx.config.maxRoomsPerUser) {
-    throw new ProtocolError('too_many_rooms', `You are in ${session.membership.size} rooms, the most this server allows; part one first.`, 'join');
+    throw new ProtocolError(
+      'too_many_rooms',
+      `You are in ${session.membership.size} rooms, the most this server allows; part one first.`,
+      'join',
+    );
   }
   if (!ctx.directory.hasRoom(room) && ctx.directory.roomCount >= ctx.config.maxRooms) {
     throw new ProtocolError('too_many_rooms', `The server holds ${ctx.config.maxRooms} rooms, its limit; join one that exists.`, 'join');

@@ -32,7 +32,9 @@ import { checkRoomLimits, restoreTopic, roomOf, roomState } from './rooms.js';
  */
 export function passwordMatches(expected: string, given: string | undefined): boolean {
   const a = createHash('sha256').update(expected, 'utf8').digest();
-  const b = createHash('sha256').update(given ?? '', 'utf8').digest();
+  const b = createHash('sha256')
+    .update(given ?? '', 'utf8')
+    .digest();
   return timingSafeEqual(a, b) && given !== undefined;
 }
 
@@ -51,7 +53,12 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
   if (ctx.config.password !== undefined) {
     if (!ctx.authAllowed(session.ip)) {
       ctx.log.info('auth_blocked', { id: session.id, addr: session.address });
-      session.close('disconnect', { type: 'error', code: 'auth_failed', message: 'Too many failed passwords from your address; try again later.', ref: 'hello' });
+      session.close('disconnect', {
+        type: 'error',
+        code: 'auth_failed',
+        message: 'Too many failed passwords from your address; try again later.',
+        ref: 'hello',
+      });
       return;
     }
     if (!passwordMatches(ctx.config.password, m.password)) {
@@ -63,11 +70,20 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
   }
   if (ctx.directory.clients >= ctx.config.maxClients) {
     ctx.log.info('server_full', { id: session.id, addr: session.address });
-    session.close('disconnect', { type: 'error', code: 'server_full', message: `The server is full (${ctx.config.maxClients} users).`, ref: 'hello' });
+    session.close('disconnect', {
+      type: 'error',
+      code: 'server_full',
+      message: `The server is full (${ctx.config.maxClients} users).`,
+      ref: 'hello',
+    });
     return;
   }
   if (m.rooms !== undefined && new Set(m.rooms.map((r) => roomOf(ctx, r))).size > ctx.config.maxRoomsPerUser) {
-    throw new ProtocolError('too_many_rooms', `hello names more than ${ctx.config.maxRoomsPerUser} rooms, the most one user may be in.`, 'hello');
+    throw new ProtocolError(
+      'too_many_rooms',
+      `hello names more than ${ctx.config.maxRoomsPerUser} rooms, the most one user may be in.`,
+      'hello',
+    );
   }
   const claimed = ctx.claims.claim(m.name, session.id);
   if (claimed instanceof Promise) return claimed.then((ok) => enter(ctx, session, m, ok));
@@ -129,7 +145,14 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
     if (ctx.config.showAddresses) joined.host = session.ip;
     ctx.fanout.toRoom(room, new Packet(joined), session.id);
   }
-  ctx.log.info('login', { id: session.id, name: m.name, addr: session.address, mode: session.mode, client: m.client, clients: ctx.directory.clients });
+  ctx.log.info('login', {
+    id: session.id,
+    name: m.name,
+    addr: session.address,
+    mode: session.mode,
+    client: m.client,
+    clients: ctx.directory.clients,
+  });
   for (const room of entered) await sendJoinHistory(ctx, session, room, sinceFor(m, room));
 }
 

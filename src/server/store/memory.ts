@@ -162,7 +162,13 @@ export class MemoryStore implements Store {
     return { written, pending: 0, dropped: 0 };
   }
 
-  private page(ring: Ring<StoredMessage> | undefined, end: number | undefined, begin: number | undefined, limit: number, filter?: (m: StoredMessage) => boolean): Page {
+  private page(
+    ring: Ring<StoredMessage> | undefined,
+    end: number | undefined,
+    begin: number | undefined,
+    limit: number,
+    filter?: (m: StoredMessage) => boolean,
+  ): Page {
     const n = clampLimit(limit, MAX_PAGE_LIMIT);
     if (!ring) return { messages: [], more: false };
     const out: StoredMessage[] = [];
@@ -302,4 +308,3 @@ export class MemoryStore implements Store {
     this.accounts.clear();
   }
 }
-

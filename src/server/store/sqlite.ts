@@ -99,7 +99,13 @@ export const MIGRATIONS: readonly Migration[] = [
       const insert = db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)');
       let last = 0;
       while (true) {
-        const rows = read.all(last, BACKFILL_BATCH) as { id: number; text: string; room_id: number | null; from_account: string | null; to_account: string | null }[];
+        const rows = read.all(last, BACKFILL_BATCH) as {
+          id: number;
+          text: string;
+          room_id: number | null;
+          from_account: string | null;
+          to_account: string | null;
+        }[];
         for (const row of rows) insert.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
         if (rows.length < BACKFILL_BATCH) break;
         last = rows[rows.length - 1]!.id;
@@ -332,8 +338,12 @@ export class SqliteStore implements Store {
       countRoom: db.prepare('UPDATE rooms SET messages = messages + ? WHERE id = ?'),
       setTopic: db.prepare('UPDATE rooms SET topic = ?, topic_by = ?, topic_ts = ? WHERE id = ?'),
       getTopic: db.prepare('SELECT topic, topic_by, topic_ts FROM rooms WHERE key = ? AND topic IS NOT NULL'),
-      maxId: db.prepare(`SELECT MAX(v) FROM (SELECT MAX(id) AS v FROM messages
-        UNION ALL SELECT value FROM meta WHERE key = 'id_floor')`).pluck(),
+      maxId: db
+        .prepare(
+          `SELECT MAX(v) FROM (SELECT MAX(id) AS v FROM messages
+        UNION ALL SELECT value FROM meta WHERE key = 'id_floor')`,
+        )
+        .pluck(),
       setFloor: db.prepare(`INSERT INTO meta (key, value) VALUES ('id_floor', ?)
         ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`),
       latest: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id

@@ -36,17 +36,45 @@ interface TextCommand {
   build(args: string[], rest: string): Record<string, unknown>;
 }
 
-
-
 /** The table: drives parsing, `help` and usage lines. */
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
-  join: { usage: 'join ROOM', help: 'enter a room too (#main, #rust, ...) and talk there', args: [1, 1], build: ([room]) => ({ type: 'join', room: normalizeRoom(room!) }) },
-  login: { usage: 'login NAME [PASSWORD]', help: 'log in; a server with a password asks for it next', args: [1, Infinity], build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()) },
-  logout: { usage: 'logout', help: 'leave the chat and close the connection (also: quit)', args: [0, 0], build: () => ({ type: 'logout' }) },
-  look: { usage: 'look [ROOM]', help: 'who is in this room (or ROOM)', args: [0, 1], build: ([room]) => (room === undefined ? { type: 'look' } : { type: 'look', room: normalizeRoom(room) }) },
-  me: { usage: 'me TEXT', help: 'say an action: "me waves" shows "* alice waves"', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest, action: true }) },
-  msg: { usage: 'msg NAME TEXT', help: 'private message to one user', args: [2, Infinity], build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }) },
+  join: {
+    usage: 'join ROOM',
+    help: 'enter a room too (#main, #rust, ...) and talk there',
+    args: [1, 1],
+    build: ([room]) => ({ type: 'join', room: normalizeRoom(room!) }),
+  },
+  login: {
+    usage: 'login NAME [PASSWORD]',
+    help: 'log in; a server with a password asks for it next',
+    args: [1, Infinity],
+    build: ([name], rest) => helloMessage(name!, rest.slice(name!.length).trim()),
+  },
+  logout: {
+    usage: 'logout',
+    help: 'leave the chat and close the connection (also: quit)',
+    args: [0, 0],
+    build: () => ({ type: 'logout' }),
+  },
+  look: {
+    usage: 'look [ROOM]',
+    help: 'who is in this room (or ROOM)',
+    args: [0, 1],
+    build: ([room]) => (room === undefined ? { type: 'look' } : { type: 'look', room: normalizeRoom(room) }),
+  },
+  me: {
+    usage: 'me TEXT',
+    help: 'say an action: "me waves" shows "* alice waves"',
+    args: [1, Infinity],
+    build: (_, rest) => ({ type: 'say', text: rest, action: true }),
+  },
+  msg: {
+    usage: 'msg NAME TEXT',
+    help: 'private message to one user',
+    args: [2, Infinity],
+    build: ([to], rest) => ({ type: 'msg', to, text: rest.slice(to!.length).trimStart() }),
+  },
   nick: { usage: 'nick NAME', help: 'change your name', args: [1, 1], build: ([name]) => ({ type: 'nick', name }) },
   part: {
     usage: 'part [#ROOM] [REASON]',
@@ -61,8 +89,18 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
   },
   quit: { usage: 'quit', help: 'leave the chat and close the connection', args: [0, 0], build: () => ({ type: 'logout' }) },
   rooms: { usage: 'rooms', help: 'list rooms with people in them', args: [0, 0], build: () => ({ type: 'rooms' }) },
-  say: { usage: 'say TEXT', help: 'say something to this room (or just type it)', args: [1, Infinity], build: (_, rest) => ({ type: 'say', text: rest }) },
-  switch: { usage: 'switch ROOM', help: 'talk in another of your rooms', args: [1, 1], build: ([room]) => ({ type: 'switch', room: normalizeRoom(room!) }) },
+  say: {
+    usage: 'say TEXT',
+    help: 'say something to this room (or just type it)',
+    args: [1, Infinity],
+    build: (_, rest) => ({ type: 'say', text: rest }),
+  },
+  switch: {
+    usage: 'switch ROOM',
+    help: 'talk in another of your rooms',
+    args: [1, 1],
+    build: ([room]) => ({ type: 'switch', room: normalizeRoom(room!) }),
+  },
   topic: {
     usage: 'topic [TEXT]',
     help: "show this room's topic, or set it (/topic - clears it)",
@@ -112,21 +150,24 @@ export function passwordLine(name: string, line: string): TextInput {
 export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = false): TextInput {
   const line = raw.trim();
   if (line.length === 0) return { kind: 'none' };
-  if (line.startsWith('//')) return loggedIn ? { kind: 'send', message: { type: 'say', text: line.slice(1) } } : { kind: 'reply', lines: [LOGIN_HINT] };
+  if (line.startsWith('//'))
+    return loggedIn ? { kind: 'send', message: { type: 'say', text: line.slice(1) } } : { kind: 'reply', lines: [LOGIN_HINT] };
   const slash = line.startsWith('/');
   const body = slash ? line.slice(1) : line;
   const word = /^\S*/.exec(body)![0];
   const rest = body.slice(word.length).trim();
   const args = rest.length === 0 ? [] : rest.split(/\s+/);
   const command = Object.hasOwn(TEXT_COMMANDS, word.toLowerCase()) ? TEXT_COMMANDS[word.toLowerCase()] : undefined;
-  const fits = command !== undefined && args.length >= command.args[0] && args.length <= command.args[1] && (slash || (command.bare?.(args) ?? true));
+  const fits =
+    command !== undefined && args.length >= command.args[0] && args.length <= command.args[1] && (slash || (command.bare?.(args) ?? true));
 
   if (command && fits) {
     if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
     if (command === TEXT_COMMANDS['login'] && !loggedIn) {
       if (!needsPassword && args.length > 1) return { kind: 'reply', lines: [NO_PASSWORD_LINE] };
       // An invalid name is refused by validation (bad_name) before a password is asked for.
-      if (needsPassword && args.length === 1 && isValidName(args[0]!)) return { kind: 'password', name: args[0]!, lines: [PASSWORD_PROMPT] };
+      if (needsPassword && args.length === 1 && isValidName(args[0]!))
+        return { kind: 'password', name: args[0]!, lines: [PASSWORD_PROMPT] };
     }
     const message = command.build(args, rest);
     if (message['type'] === 'switch') return { kind: 'switch', room: message['room'] as string };

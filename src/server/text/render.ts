@@ -57,7 +57,11 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
       return [message.action ? `* ${message.from} ${message.text}` : `${message.from}: ${message.text}`];
     case 'topic':
       if (message.by === '') return [message.text === '' ? `${message.room} has no topic.` : `Topic for ${message.room}: ${message.text}`];
-      return [message.text === '' ? `${message.by} cleared the topic of ${message.room}.` : `${message.by} set the topic of ${message.room}: ${message.text}`];
+      return [
+        message.text === ''
+          ? `${message.by} cleared the topic of ${message.room}.`
+          : `${message.by} set the topic of ${message.room}: ${message.text}`,
+      ];
     case 'private':
       return foldName(message.from) === foldName(viewer) && foldName(message.to) !== foldName(viewer)
         ? [`-> ${message.to}: (private) ${message.text}`]
@@ -65,7 +69,10 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
     case 'joined':
       return [`${message.name} has entered the room.`];
     case 'left': {
-      const why = message.reason === 'logout' || message.reason === 'disconnect' || message.reason === 'part' ? '' : ` (${message.reason.replace('_', ' ')})`;
+      const why =
+        message.reason === 'logout' || message.reason === 'disconnect' || message.reason === 'part'
+          ? ''
+          : ` (${message.reason.replace('_', ' ')})`;
       const said = message.text === undefined ? '' : `: ${message.text}`;
       if (foldName(message.name) === foldName(viewer)) return [`You have left ${message.room}${said}.`];
       return [`${message.name} has left the room${why}${said}.`];
@@ -75,7 +82,10 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
     case 'users':
       return [`Online (${message.clients}): ${list(message.users)}`];
     case 'room':
-      return [`Room ${message.room} (${message.users.length}): ${list(message.users)}`, ...(message.topic === '' ? [] : [`Topic: ${message.topic}`])];
+      return [
+        `Room ${message.room} (${message.users.length}): ${list(message.users)}`,
+        ...(message.topic === '' ? [] : [`Topic: ${message.topic}`]),
+      ];
     case 'rooms':
       return [`Rooms: ${message.rooms.length === 0 ? '(none)' : message.rooms.map((r) => `${r.room} (${r.users})`).join(', ')}`];
     case 'history': {
