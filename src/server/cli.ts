@@ -19,6 +19,20 @@ import { VERSION } from './version.js';
 
 const seconds = (ms: number): number => ms / 1000;
 
+/** Numeric flags that must be a number >= 0. */
+const NON_NEGATIVE_FLAGS = [
+  'max-sendq',
+  'rate',
+  'burst',
+  'ping-interval',
+  'ping-timeout',
+  'login-timeout',
+  'handshake-timeout',
+  'max-clients',
+  'max-conns-per-ip',
+  'history-on-join',
+] as const;
+
 /** The flags that take one value; yargs makes one given twice an array. */
 const SINGLE_FLAGS = [
   'host',
@@ -32,18 +46,9 @@ const SINGLE_FLAGS = [
   'name',
   'motd',
   'max-frame',
-  'max-sendq',
-  'rate',
-  'burst',
-  'ping-interval',
-  'ping-timeout',
-  'login-timeout',
-  'handshake-timeout',
-  'max-clients',
-  'max-conns-per-ip',
+  ...NON_NEGATIVE_FLAGS,
   'log-level',
   'data-dir',
-  'history-on-join',
   'history-limit',
 ] as const;
 
@@ -189,18 +194,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
             if (!Number.isInteger(a['max-frame']) || a['max-frame'] < 64 || a['max-frame'] > MAX_FRAME_LIMIT) {
               throw new Error(`--max-frame must be between 64 and ${MAX_FRAME_LIMIT}`);
             }
-            for (const key of [
-              'max-sendq',
-              'rate',
-              'burst',
-              'ping-interval',
-              'ping-timeout',
-              'login-timeout',
-              'handshake-timeout',
-              'max-clients',
-              'max-conns-per-ip',
-              'history-on-join',
-            ] as const) {
+            for (const key of NON_NEGATIVE_FLAGS) {
               if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
             }
             if (!Number.isInteger(a['history-on-join']) || a['history-on-join'] > a['history-limit'])

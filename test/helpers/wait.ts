@@ -9,3 +9,13 @@ export async function until(check: () => boolean, show: () => string = () => 'co
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The error a promise rejects with; fails the test when it resolves instead. */
+export async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}

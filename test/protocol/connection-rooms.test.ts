@@ -13,15 +13,7 @@ import {
   type SayOptions,
 } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { errorOf } from '../helpers/wait.js';
 
 /** say() (or me() with `action`) as a promise, settled by its `done`. */
 function said(bot: Connection, text: string, options: SayOptions & { action?: boolean } = {}): Promise<MessageMsg> {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, ConnectionError, encode, ServerError, type ServerMessage } from '../../src/protocol/internal.js';
 import { makeCerts } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
+import { errorOf } from '../helpers/wait.js';
 
 const peers = new Set<net.Server>();
 afterEach(() => {
@@ -23,15 +24,6 @@ async function scriptedPeer(script: object[]): Promise<number> {
   peers.add(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as net.AddressInfo).port;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const WELCOME = {
