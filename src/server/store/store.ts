@@ -29,6 +29,7 @@
  * Pages are oldest first (as `history` sends them) with `more` saying whether older (latest,
  * before) or newer (after, since) messages exist beyond the page. Search results are newest first.
  */
+import type { IdSource } from '../ids.js';
 
 export type MessageId = number;
 
@@ -103,10 +104,8 @@ export interface PruneReport {
   more: boolean;
 }
 
-/** Ids: unique, increasing, never reused, still increasing after a restart. */
-export interface IdSource {
-  next(): MessageId;
-}
+/** Ids: the server's IdSource seam (../ids.ts); a store's are still increasing after a restart. */
+export type { IdSource } from '../ids.js';
 
 export interface Store {
   readonly ids: IdSource;
