@@ -162,7 +162,8 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
     case 'history':
-      return { state: s, lines: [] }; // the client shows history in a later change
+    case 'results':
+      return { state: s, lines: [] }; // the client shows history and search results in a later change
     case 'welcome': {
       const state: ChatState = {
         ...s,

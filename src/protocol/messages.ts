@@ -2,7 +2,7 @@
  * @module
  * The message vocabulary of protocol version 2 (docs/PROTOCOL.md): every frame's payload is one of
  * these maps, discriminated on `type`. Limits live here too, so that server, client and bots agree.
- * (Search and accounts, also version 2, come next.)
+ * (Accounts, also version 2, come next.)
  */
 
 export const PROTOCOL_VERSION = 2;
@@ -108,6 +108,24 @@ export interface HistoryRequestMsg extends Labelled {
   after?: number;
   limit?: number;
 }
+/**
+ * Plain-text search (no character of `text` is query syntax) in the rooms the user is in, or in
+ * `room` only, optionally only what `from` said; newest first. `before` (an id) asks for the next
+ * page of older results, as `history` pages do.
+ */
+export interface SearchMsg extends Labelled {
+  type: 'search';
+  text: string;
+  room?: string;
+  from?: string;
+  before?: number;
+  limit?: number;
+}
+/** A search query: at most this many bytes of UTF-8. */
+export const MAX_QUERY_BYTES = 512;
+/** Results in one `results` page unless the request asks for fewer (at most MAX_RESULTS). */
+export const DEFAULT_RESULTS = 20;
+export const MAX_RESULTS = 100;
 export interface PartMsg extends Labelled {
   type: 'part';
   room: string;
@@ -150,7 +168,8 @@ export type ClientMessage =
   | PingMsg
   | PongMsg
   | LogoutMsg
-  | HistoryRequestMsg;
+  | HistoryRequestMsg
+  | SearchMsg;
 export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
@@ -267,6 +286,12 @@ export interface HistoryMsg extends Labelled {
   messages: (MessageMsg | PrivateMsg)[];
   more: boolean;
 }
+/** Search results, newest first; `more`: older matches exist (ask again with `before` the last id). */
+export interface ResultsMsg extends Labelled {
+  type: 'results';
+  messages: (MessageMsg | PrivateMsg)[];
+  more: boolean;
+}
 export interface NoticeMsg {
   type: 'notice';
   text: string;
@@ -302,6 +327,7 @@ export type ServerMessage =
   | RoomMsg
   | RoomsListMsg
   | HistoryMsg
+  | ResultsMsg
   | NoticeMsg
   | ErrorMsg
   | ServerPingMsg

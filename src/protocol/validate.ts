@@ -9,6 +9,7 @@ import {
   LEFT_REASONS,
   DEFAULT_MAX_ROOMS_PER_USER,
   MAX_LABEL_BYTES,
+  MAX_QUERY_BYTES,
   MAX_TEXT_BYTES,
   MAX_TOPIC_BYTES,
   type ClientMessage,
@@ -217,6 +218,22 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       if (limit !== undefined) msg.limit = limit;
       return msg;
     }
+    case 'search': {
+      const query = v['text'];
+      if (typeof query !== 'string' || query.trim().length === 0) fail('bad_text', 'search text must be a non-empty string', type);
+      if (query.length > MAX_QUERY_BYTES || Buffer.byteLength(query, 'utf8') > MAX_QUERY_BYTES)
+        fail('text_too_long', `search text is over ${MAX_QUERY_BYTES} bytes`, type);
+      if (CONTROL_RE.test(query)) fail('bad_text', 'search text may not contain control characters', type);
+      const msg: ClientMessage = { type, text: query };
+      const where = optionalRoom(v, type);
+      if (where !== undefined) msg.room = where;
+      if (v['from'] !== undefined && v['from'] !== null) msg.from = name(v, 'from', type);
+      const before = optionalId(v, 'before', type);
+      if (before !== undefined) msg.before = before;
+      const limit = optionalId(v, 'limit', type);
+      if (limit !== undefined) msg.limit = limit;
+      return msg;
+    }
     case 'part': {
       const reason = optionalString(v, 'reason', type);
       if (reason !== undefined && textProblem(reason)) fail('bad_text', 'reason must be text without control characters', type);
@@ -288,6 +305,7 @@ const LABELLED_REPLIES: ReadonlySet<string> = new Set([
   'topic',
   'left',
   'history',
+  'results',
   'error',
   'pong',
   'renamed',
@@ -409,6 +427,19 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
       if (typeof v['room'] === 'string') msg.room = v['room'];
       if (typeof v['with'] === 'string') msg.with = v['with'];
       return msg;
+    }
+    case 'results': {
+      const list = v['messages'];
+      if (!Array.isArray(list)) fail('bad_request', 'server results.messages must be a list', type);
+      return {
+        type,
+        messages: list.map((m: unknown) => {
+          if (!isMap(m) || (m['type'] !== 'message' && m['type'] !== 'private'))
+            fail('bad_request', 'server results entry must be a message or private map', type);
+          return parseServerBody(m['type'], m) as MessageMsg | PrivateMsg;
+        }),
+        more: v['more'] === true,
+      };
     }
     case 'notice':
       return { type, text: str(v, 'text', type) };

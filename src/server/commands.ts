@@ -12,6 +12,7 @@ import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
 import { msg, say } from './handlers/chat.js';
 import { history } from './handlers/history.js';
+import { resultsLimit, search, SEARCH_COST } from './handlers/search.js';
 import { hello, logout, nick, ping, pong } from './handlers/session.js';
 import type { Session, User } from './session.js';
 
@@ -69,6 +70,7 @@ export const COMMANDS: Table = {
   pong: { beforeLogin: false, cost: 1, run: pong },
   rooms: { beforeLogin: false, cost: (ctx) => listCost(ctx.rooms.count), run: rooms },
   say: { beforeLogin: false, cost: 1, run: say },
+  search: { beforeLogin: false, cost: (_ctx, _session, m) => SEARCH_COST - 1 + listCost(resultsLimit(m)), run: search },
   topic: { beforeLogin: false, cost: 1, run: topic },
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };

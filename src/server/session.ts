@@ -444,7 +444,7 @@ export class Session implements Recipient {
   /** Text mode: requests typed without a room are about the current room. */
   private inTextRoom(message: Record<string, unknown>): Record<string, unknown> {
     const type = message['type'];
-    const roomless = type === 'say' || type === 'topic' || type === 'part' || type === 'look';
+    const roomless = type === 'say' || type === 'topic' || type === 'part' || type === 'look' || type === 'history';
     if (!roomless || message['room'] !== undefined) return message;
     if (this.textRoom === undefined || !this.membership.has(this.textRoom)) [this.textRoom] = this.membership.rooms;
     return this.textRoom === undefined ? message : { ...message, room: this.textRoom };

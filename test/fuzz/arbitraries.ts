@@ -118,6 +118,15 @@ export const clientMessage: fc.Arbitrary<Record<string, unknown>> = fc
         }),
       },
       { weight: 1, arbitrary: fc.record({ type: fc.constant('look'), room: roomValue }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          type: fc.constant('search'),
+          text: textValue,
+          room: fc.option(roomValue, { nil: undefined }),
+          limit: fc.option(fc.oneof(fc.integer({ min: -5, max: 500 }), wrongType), { nil: undefined }),
+        }),
+      },
       { weight: 3, arbitrary: fc.record({ type: fc.constant('nick'), name: nameValue }) },
       { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('ping', 'pong'), token: fc.option(tokenValue, { nil: undefined }) }) },
       { weight: 1, arbitrary: fc.record({ type: fc.constant('logout'), reason: fc.option(shortString, { nil: undefined }) }) },

@@ -166,6 +166,11 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         else expectMsg(`history ${m.room}`, (r) => r.type === 'history' && r.room === resolve(m.room!));
         return true;
       }
+      case 'search': {
+        if (m.room !== undefined && !rooms.includes(resolve(m.room))) expectError('not_in_room');
+        else expectMsg('results', (r) => r.type === 'results');
+        return true;
+      }
       case 'part': {
         const room = resolve(m.room);
         if (!rooms.includes(room)) expectError('not_in_room');

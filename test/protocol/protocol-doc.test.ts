@@ -58,6 +58,7 @@ describe('docs/PROTOCOL.md', () => {
       'room',
       'rooms',
       'history',
+      'results',
       'notice',
       'error',
       'ping',

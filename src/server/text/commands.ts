@@ -39,6 +39,14 @@ interface TextCommand {
 /** The table: drives parsing, `help` and usage lines. */
 export const TEXT_COMMANDS: Record<string, TextCommand> = {
   help: { usage: 'help', help: 'show this list', args: [0, 0], build: () => ({}) },
+  history: {
+    usage: 'history [N]',
+    help: 'the last N messages of this room (default 20)',
+    args: [0, 1],
+    // "history of rust" is said; "history" or "history 50" is the command.
+    bare: (args) => args.length === 0 || /^\d{1,4}$/.test(args[0]!),
+    build: ([n]) => ({ type: 'history', limit: n === undefined ? TEXT_HISTORY_LINES : historyCount(n) }),
+  },
   join: {
     usage: 'join ROOM',
     help: 'enter a room too (#main, #rust, ...) and talk there',
@@ -95,6 +103,14 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
     args: [1, Infinity],
     build: (_, rest) => ({ type: 'say', text: rest }),
   },
+  search: {
+    usage: 'search TEXT',
+    help: 'find messages in your rooms (plain words, any language)',
+    args: [1, Infinity],
+    // Only with the "/": "search me" typed bare is chat.
+    bare: () => false,
+    build: (_, rest) => ({ type: 'search', text: rest }),
+  },
   switch: {
     usage: 'switch ROOM',
     help: 'talk in another of your rooms',
@@ -110,6 +126,14 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
   },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
 };
+
+/** `history` without a count shows this many lines: a screenful, not the server's page limit. */
+export const TEXT_HISTORY_LINES = 20;
+
+/** A count as typed; anything but digits is passed on for validation to refuse (bad_request). */
+function historyCount(n: string): number | string {
+  return /^\d+$/.test(n) ? Number(n) : n;
+}
 
 /** The password is the rest of the line after the name, so a passphrase may contain spaces. */
 function helloMessage(name: string, password: string): Record<string, unknown> {

@@ -95,6 +95,17 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
       const lines = message.messages.flatMap((m) => renderLines(m, viewer).map((l) => `[${clock(m.ts)}] ${l}`));
       return message.more ? [`(${where} has older messages than these)`, ...lines] : lines;
     }
+    case 'results': {
+      if (message.messages.length === 0) return ['No messages found.'];
+      // Newest first on the wire; a person reads a list oldest first, like history.
+      const found = [...message.messages].reverse();
+      const lines = found.flatMap((m) => {
+        const where = m.type === 'message' ? `[${m.room}] ` : '';
+        return renderLines(m, viewer).map((l) => `[${day(m.ts)} ${clock(m.ts)}] ${where}${l}`);
+      });
+      const head = `Found ${found.length}${message.more ? ' (the newest; there are more)' : ''}:`;
+      return [head, ...lines];
+    }
     case 'notice':
       return [`*** ${message.text}`];
     case 'error':
@@ -114,6 +125,11 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
 /** `ts` as HH:MM, UTC (the server does not know the reader's zone). */
 function clock(ts: number): string {
   return new Date(ts).toISOString().slice(11, 16);
+}
+
+/** `ts` as YYYY-MM-DD, UTC. */
+function day(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
 }
 
 /** What the --text-port greets with, before anything is typed. */
