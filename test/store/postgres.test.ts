@@ -3,7 +3,9 @@
  * the shared cases, then what only a networked, shared store has: two nodes on one database,
  * restarts, asynchronous commits, the database going away and coming back.
  */
+import pgClient from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/server/store/memory.js';
 import { PG_MIGRATIONS, openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/server/store/postgres.js';
 import { StoreError, type RoomMessage } from '../../src/server/store/store.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -136,6 +138,40 @@ describe('postgres store on a real server', () => {
     for (const room of ['#x', '#y', '#z']) expect((await a.latest(room, 100)).messages).toHaveLength(10);
   });
 
+  it('locks the rooms a commit touches in key order, whatever the order of its messages', async () => {
+    const schema = freshSchema();
+    const store = await open(schema);
+    say(store, 'first', { room: '#a' });
+    say(store, 'first', { room: '#b' });
+    await store.commit();
+    // Another node's transaction holds #a. A commit touching #b then #a must wait at #a holding
+    // nothing: had it locked #b first, the other node locking #b next would deadlock with it.
+    const other = new pgClient.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT key FROM rooms WHERE key = '#a' FOR UPDATE`);
+      say(store, 'second', { room: '#b' });
+      say(store, 'second', { room: '#a' });
+      const committing = store.commit();
+      let waiting = 0;
+      for (let i = 0; i < 200 && waiting === 0; i++) {
+        const r = await other.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO rooms%'`,
+        );
+        waiting = (r.rows[0] as { n: number }).n;
+        if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(waiting).toBe(1);
+      await expect(other.query(`SELECT key FROM rooms WHERE key = '#b' FOR UPDATE NOWAIT`)).resolves.toMatchObject({ rowCount: 1 });
+      await other.query('COMMIT');
+      expect(await committing).toMatchObject({ written: 2, pending: 0 });
+      expect((await store.latest('#b', 10)).messages.map((m) => m.text)).toEqual(['first', 'second']);
+    } finally {
+      await other.end();
+    }
+  });
+
   it('keeps the batch while the database is down and writes it when it is back', async () => {
     let clock = 1_000_000;
     const store = await open(freshSchema(), { retryMs: 1000, now: () => clock, maxPending: 5 });
@@ -188,6 +224,61 @@ describe('postgres store on a real server', () => {
     expect((err as StoreError).message).toMatch(/^postgres:\/\/127\.0\.0\.1:1\/framechat: cannot reach the database/);
     expect((err as StoreError).message).not.toContain('secret-pw');
     expect((err as StoreError).message).not.toContain('\n');
+  });
+
+  it('finds what the memory store (the FTS5 word model) finds, in many scripts', async () => {
+    const corpus = [
+      'ΣΊΣΥΦΟΣ and σίσυφος',
+      'straße Strasse naïve NAÏVE',
+      '한국어 문장 입니다',
+      'ภาษาไทย ง่าย',
+      'x1y2 3.14 e-mail foo@bar.com http://example.com/a/b',
+      'ﬁne ＡＢＣ ｶﾀｶﾅ',
+      '😀 smile ☃ snow',
+      'مرحبا بالعالم',
+      'שָׁלוֹם עולם',
+      'हिन्दी भाषा',
+      'Ǆemal ǅungla',
+      'tab\tand\nnewline',
+      "o'clock it's",
+    ];
+    const queries = [
+      ...new Set(corpus.flatMap((t) => t.split(/\s+/u))),
+      'σίσυφος',
+      'ΣΙΣΥΦΟΣ',
+      'fine',
+      'abc',
+      'カタカナ',
+      'foo',
+      'com',
+      'example',
+      '14',
+      'mail',
+      'שלום',
+      'naive strasse',
+      'o',
+      'clock',
+      'dzemal',
+      'ǆungla',
+    ];
+    const store = await open(freshSchema());
+    const memory = new MemoryStore();
+    for (const text of corpus) {
+      const m = say(store, text);
+      memory.append({ ...m });
+    }
+    await store.commit();
+    let found = 0;
+    for (const q of queries) {
+      const scope = { rooms: ['#main'], limit: 100 };
+      const want = (await memory.search(q, scope)).messages.map((m) => m.text);
+      expect(
+        (await store.search(q, scope)).messages.map((m) => m.text),
+        q,
+      ).toEqual(want);
+      found += want.length;
+    }
+    expect(found).toBeGreaterThan(queries.length / 2);
   });
 
   it('returns from every hostile search without a tsquery syntax error', async () => {
