@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PrivateMessage, RoomMessage, Store, StoredMessage } from '../../src/server/store/store.js';
 
 export interface StoreFactory {
-  /** A fresh, empty store; `pruneBatch` for the retention cases. */
-  make(options?: { pruneBatch?: number }): Store;
+  /** A fresh, empty store; `pruneBatch` for the retention cases. A networked store opens asynchronously. */
+  make(options?: { pruneBatch?: number }): Store | Promise<Store>;
 }
 
 export const HOSTILE_QUERIES = [
@@ -41,11 +41,12 @@ export const HOSTILE_QUERIES = [
 export function runStoreCases(name: string, factory: StoreFactory): void {
   describe(`store cases: ${name}`, () => {
     const open: Store[] = [];
-    afterEach(() => {
-      for (const s of open.splice(0)) s.close();
+    afterEach(async () => {
+      // An asynchronous store's close() settles once its last commit and connections are done.
+      for (const s of open.splice(0)) await s.close();
     });
-    const make = (options?: { pruneBatch?: number }): Store => {
-      const s = factory.make(options);
+    const make = async (options?: { pruneBatch?: number }): Promise<Store> => {
+      const s = await factory.make(options);
       open.push(s);
       return s;
     };
@@ -70,14 +71,14 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
 
     const texts = (ms: StoredMessage[]): string[] => ms.map((m) => m.text);
 
-    it('hands out unique, increasing ids', () => {
-      const store = make();
+    it('hands out unique, increasing ids', async () => {
+      const store = await make();
       const ids = Array.from({ length: 1000 }, () => store.ids.next());
       for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
     });
 
     it('gives the latest messages oldest first, with more when older ones exist', async () => {
-      const store = make();
+      const store = await make();
       for (let i = 0; i < 10; i++) say(store, '#main', `m${i}`);
       expect(await store.commit()).toMatchObject({ written: 10, pending: 0, dropped: 0 });
       expect(await store.latest('#main', 3)).toEqual({ messages: expect.any(Array), more: true });
@@ -88,7 +89,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('returns every field of a message as it was appended', async () => {
-      const store = make();
+      const store = await make();
       const m = say(store, '#main', 'waves', { action: true, from: 'Bob', ts: 1_700_000_000_123 });
       const plain = say(store, '#main', 'hello');
       await store.commit();
@@ -96,14 +97,14 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('reads see messages appended in the same turn, before commit', async () => {
-      const store = make();
+      const store = await make();
       say(store, '#main', 'not yet committed');
       expect(texts((await store.latest('#main', 5)).messages)).toEqual(['not yet committed']);
       expect(texts((await store.search('committed', { rooms: ['#main'], limit: 5 })).messages)).toEqual(['not yet committed']);
     });
 
     it('compares rooms folded and keeps them apart', async () => {
-      const store = make();
+      const store = await make();
       say(store, '#Main', 'in main');
       say(store, '#other', 'in other');
       await store.commit();
@@ -113,7 +114,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('pages backwards with before and forwards with after, each message once', async () => {
-      const store = make();
+      const store = await make();
       const sent = Array.from({ length: 25 }, (_, i) => say(store, '#main', `m${i}`));
       say(store, '#elsewhere', 'not here');
       await store.commit();
@@ -138,7 +139,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('catches up with since: the messages after the id, more when there are more', async () => {
-      const store = make();
+      const store = await make();
       const sent = Array.from({ length: 8 }, (_, i) => say(store, '#main', `m${i}`));
       await store.commit();
       const page = await store.since('#main', sent[2]!.id, 3);
@@ -150,7 +151,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('clamps absurd limits instead of failing', async () => {
-      const store = make();
+      const store = await make();
       for (let i = 0; i < 3; i++) say(store, '#main', `m${i}`);
       await store.commit();
       expect((await store.latest('#main', 0)).messages).toHaveLength(1);
@@ -160,7 +161,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('pages a private conversation between two accounts, in both directions', async () => {
-      const store = make();
+      const store = await make();
       const a = priv(store, 'Alice', 'bob', 'hi bob', { fromAccount: 'alice', toAccount: 'bob' });
       const b = priv(store, 'bob', 'Alice', 'hi alice', { fromAccount: 'bob', toAccount: 'alice' });
       priv(store, 'alice', 'carol', 'hi carol', { fromAccount: 'alice', toAccount: 'carol' });
@@ -178,7 +179,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('keeps no private message that no account was a party to', async () => {
-      const store = make();
+      const store = await make();
       priv(store, 'guest1', 'guest2', 'secret between guests', {});
       priv(store, 'alice', 'guest2', 'from an account to a guest', { fromAccount: 'alice' });
       await store.commit();
@@ -190,7 +191,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
     });
 
     it('sets, replaces and clears a topic, with who set it and when', async () => {
-      const store = make();
+      const store = await make();
       expect(await store.getTopic('#main')).toBeUndefined();
       store.setTopic('#Main', { text: 'first', by: 'alice', ts: 5 });
       store.setTopic('#main', { text: 'welcome', by: 'bob', ts: 6 });
@@ -207,7 +208,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       }
 
       it('finds English words, case folded, whole words only', async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', 'The cat sat on the mat');
         say(store, '#main', 'a category of things');
         say(store, '#main', 'CATS are plural');
@@ -219,7 +220,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('folds accents both ways', async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', 'un café crème');
         say(store, '#main', 'plain cafe');
         await store.commit();
@@ -229,7 +230,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('finds two-character Chinese words inside longer runs and sentences', async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', '你好世界');
         say(store, '#main', '我说你好，然后走了');
         say(store, '#main', '你们好');
@@ -242,7 +243,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('finds Japanese words', async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', 'こんにちは、元気ですか');
         say(store, '#main', '東京タワーに行きました');
         await store.commit();
@@ -252,7 +253,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('searches hostile query strings literally and never fails', async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', 'hello world, NEAR the AND gate');
         say(store, '#main', 'say "hello" in quotes');
         await store.commit();
@@ -268,7 +269,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it("searches only the rooms in scope, the account's private messages, and from", async () => {
-        const store = make();
+        const store = await make();
         say(store, '#main', 'needle in main', { from: 'Alice' });
         say(store, '#secret', 'needle in secret', { from: 'carol' });
         say(store, '#main', 'needle by bob', { from: 'bob' });
@@ -291,7 +292,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('bounds results newest first, with more, and pages with before', async () => {
-        const store = make();
+        const store = await make();
         for (let i = 0; i < 150; i++) say(store, '#main', `word ${i}`);
         await store.commit();
         const first = await store.search('word', { rooms: ['#main'], limit: 1000 });
@@ -309,7 +310,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
 
     describe('retention', () => {
       it('removes messages older than the cutoff in bounded batches', async () => {
-        const store = make({ pruneBatch: 10 });
+        const store = await make({ pruneBatch: 10 });
         for (let i = 0; i < 25; i++) say(store, '#main', `old ${i}`, { ts: 100 + i });
         for (let i = 0; i < 5; i++) say(store, '#main', `new ${i}`, { ts: 10_000 + i });
         await store.commit();
@@ -326,7 +327,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('keeps the newest perRoomCap messages of each room', async () => {
-        const store = make({ pruneBatch: 7 });
+        const store = await make({ pruneBatch: 7 });
         for (let i = 0; i < 30; i++) say(store, '#big', `b${i}`);
         for (let i = 0; i < 3; i++) say(store, '#small', `s${i}`);
         await store.commit();
@@ -339,7 +340,7 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
 
       it('caps every room over the cap, each call saying more until none is over', async () => {
-        const store = make({ pruneBatch: 100 });
+        const store = await make({ pruneBatch: 100 });
         for (let i = 0; i < 20; i++) for (const room of ['#a', '#b', '#c']) say(store, room, `${room} ${i}`);
         say(store, '#small', 'alone');
         await store.commit();

@@ -17,6 +17,10 @@
  * The query is plain text: each whitespace-separated word is quoted as an FTS5 string (every `"`
  * doubled), so quotes, `NEAR(`, `*`, `AND`, `-` or `:` are words to find, never syntax. A word
  * with no letter or digit (`*`, a lone `"`) cannot match anything and is dropped.
+ *
+ * PostgreSQL (postgres.ts) has no CJK splitting and its accent folding (unaccent) depends on an
+ * extension, so it indexes `tokens()` itself, already split and folded here, as a tsvector of the
+ * built-in `simple` configuration, and matches `queryPhrases()` as `<->` phrases.
  */
 
 const SPACED_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]/gu;
@@ -49,7 +53,7 @@ export function ftsQuery(query: string): string | undefined {
   return terms.length === 0 ? undefined : terms.join(' ');
 }
 
-/** The words unicode61 would index for `text` (case and accents folded), for the memory store. */
+/** The words unicode61 would index for `text` (case and accents folded), for the memory and Postgres stores. */
 export function tokens(text: string): string[] {
   return spaceOut(text)
     .normalize('NFD')
@@ -59,7 +63,7 @@ export function tokens(text: string): string[] {
     .filter((t) => t.length > 0);
 }
 
-/** The query as phrases of tokens (each must occur, its tokens adjacent), for the memory store. */
+/** The query as phrases of tokens (each must occur, its tokens adjacent), for the memory and Postgres stores. */
 export function queryPhrases(query: string): string[][] {
   return queryWords(query)
     .map(tokens)

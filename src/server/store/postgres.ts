@@ -1,0 +1,749 @@
+/**
+ * @module
+ * The PostgreSQL store (node-postgres), for a cluster: the only module with Postgres SQL in it.
+ * Several server processes (nodes) may open it on one database at once.
+ *
+ * Ids: a one-row counter (`id_counter`) hands out blocks. `UPDATE ... SET last = last + n
+ * RETURNING last` is atomic under the row's lock, so two nodes never get overlapping blocks, and
+ * the counter only grows, so every block a node gets (after a restart too) is above every block
+ * handed out before: ids are unique across nodes and increasing on each. A node holds its current
+ * block and one spare; `ids.next()` serves them synchronously and, when it moves on to the spare,
+ * reserves the next spare in the background. Ids left in a block at shutdown are skipped, never
+ * reused. The bound: if a node uses a whole block (`idBlock`, 10 000 by default) while the
+ * refill's round trip is in flight, or Postgres is down that long, `next()` throws a StoreError.
+ * Across nodes ids are NOT in time order (node A may hand out 5 after node B handed out 10 005):
+ * keeping "one conversation in increasing id order" in a cluster needs one sequencer per
+ * conversation (see the report of issue #15's first step), not this allocator.
+ *
+ * Search: the message's words are made by search-text.ts `tokens()` (NFKC, every Han, Hiragana
+ * and Katakana character a word of its own, accents and case folded, split on anything that is
+ * not a letter or digit), the same model as the memory store and SQLite's unicode61, and stored
+ * as a tsvector of the built-in `simple` configuration (no stemming, no stop words) over those
+ * already folded words. A query word becomes a phrase of its tokens (`'你' <-> '好'`), so the
+ * stores find the same messages without unaccent, pg_trgm or any locale-dependent folding in the
+ * database; the query string is built from letter/digit tokens only, so nothing the user typed
+ * is tsquery syntax.
+ *
+ * Commits: commit() takes what is pending when its turn in a promise chain comes, so commits
+ * never overlap and each writes in one transaction everything appended before it was called.
+ * Rooms touched by a batch are upserted in key order first (which locks their rows in that
+ * order), so two nodes committing to the same rooms queue instead of deadlocking. A failed commit
+ * keeps its batch (at most `maxPending` messages, oldest dropped and counted) and retries no more
+ * often than every `retryMs`, as the SQLite store does.
+ */
+import pg from 'pg';
+import { foldName } from '../../protocol/internal.js';
+import { queryPhrases, tokens } from './search-text.js';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_SEARCH_LIMIT,
+  StoreError,
+  clampLimit,
+  type CommitReport,
+  type IdSource,
+  type MessageId,
+  type Page,
+  type PruneReport,
+  type SearchScope,
+  type Store,
+  type StoreErrorCode,
+  type StoredMessage,
+  type Topic,
+} from './store.js';
+
+type Sql = pg.PoolClient;
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  up(sql: Sql): Promise<void>;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'messages, rooms, ids and search',
+    async up(sql) {
+      await sql.query(`
+        CREATE TABLE id_counter (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), last BIGINT NOT NULL);
+        INSERT INTO id_counter (last) VALUES (0);
+        CREATE TABLE rooms (
+          key TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          messages BIGINT NOT NULL DEFAULT 0,
+          topic TEXT,
+          topic_by TEXT,
+          topic_ts BIGINT
+        );
+        CREATE INDEX rooms_by_messages ON rooms (messages);
+        CREATE TABLE messages (
+          id BIGINT PRIMARY KEY,
+          ts BIGINT NOT NULL,
+          room_key TEXT,
+          from_name TEXT NOT NULL,
+          from_key TEXT NOT NULL,
+          text TEXT NOT NULL,
+          action BOOLEAN NOT NULL DEFAULT FALSE,
+          to_name TEXT,
+          from_account TEXT,
+          to_account TEXT,
+          pair TEXT,
+          search TSVECTOR NOT NULL
+        );
+        CREATE INDEX messages_by_room ON messages (room_key, id) WHERE room_key IS NOT NULL;
+        CREATE INDEX messages_by_pair ON messages (pair, id) WHERE pair IS NOT NULL;
+        CREATE INDEX messages_by_from_account ON messages (from_account, id) WHERE from_account IS NOT NULL;
+        CREATE INDEX messages_by_to_account ON messages (to_account, id) WHERE to_account IS NOT NULL;
+        CREATE INDEX messages_by_ts ON messages (ts);
+        CREATE INDEX messages_search ON messages USING GIN (search);
+      `);
+    },
+  },
+];
+
+export interface PostgresStoreOptions {
+  /** A schema of its own in the database (created if missing); default: the connection's. */
+  schema?: string;
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** Ids reserved per round trip (see the module note). */
+  idBlock?: number;
+  maxPending?: number;
+  retryMs?: number;
+  pruneBatch?: number;
+  now?: () => number;
+  migrations?: readonly PgMigration[];
+}
+
+const DEFAULTS = { poolSize: 4, idBlock: 10_000, maxPending: 10_000, retryMs: 1000, pruneBatch: 500 };
+/** Any constant: serialises migrations of nodes that start together. */
+const MIGRATION_LOCK = 0x66636874;
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** int8 (ids, ts, counts) as numbers: every value here is below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+interface Row {
+  id: number;
+  ts: number;
+  room_key: string | null;
+  room_name: string | null;
+  from_name: string;
+  text: string;
+  action: boolean;
+  to_name: string | null;
+  from_account: string | null;
+  to_account: string | null;
+}
+
+const COLUMNS = `m.id, m.ts, m.room_key, r.name AS room_name, m.from_name, m.text, m.action, m.to_name, m.from_account, m.to_account`;
+const FROM = `messages m LEFT JOIN rooms r ON r.key = m.room_key`;
+
+function toMessage(row: Row): StoredMessage {
+  const base = { id: row.id, ts: row.ts, from: row.from_name, text: row.text, ...(row.action ? { action: true } : {}) };
+  if (row.room_key !== null) return { kind: 'room', room: row.room_name ?? row.room_key, ...base };
+  return {
+    kind: 'private',
+    to: row.to_name!,
+    ...(row.from_account !== null ? { fromAccount: row.from_account } : {}),
+    ...(row.to_account !== null ? { toAccount: row.to_account } : {}),
+    ...base,
+  };
+}
+
+function pairKey(a: string, b: string): string {
+  const x = foldName(a);
+  const y = foldName(b);
+  // A space cannot be in a name, so the pair is unambiguous.
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
+}
+
+/** A tsquery of the query's phrases; its lexemes are letters and digits only, quoted. */
+function tsQuery(query: string): string | undefined {
+  const phrases = queryPhrases(query);
+  if (phrases.length === 0) return undefined;
+  return phrases.map((p) => `(${p.map((t) => `'${t.replace(/'/g, "''")}'`).join(' <-> ')})`).join(' & ');
+}
+
+/** Where the store is, for error lines: host, port and database, never the password. */
+function label(config: pg.PoolConfig): string {
+  const c = config.connectionString ? new URL(config.connectionString) : undefined;
+  const host = c?.hostname || config.host || 'localhost';
+  const port = c?.port || config.port || 5432;
+  const db = c?.pathname.replace(/^\//, '') || config.database || '';
+  return `postgres://${host}:${port}/${db}`;
+}
+
+function storeError(where: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = String((err as { code?: unknown })?.code ?? '');
+  const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+  let kind: StoreErrorCode = 'io';
+  let what = 'cannot use the database';
+  if (code === '53100') {
+    kind = 'disk_full';
+    what = 'disk full';
+  } else if (code === '42501' || code === '25006' || code === '28000' || code === '28P01' || code === '3D000') {
+    kind = 'unwritable';
+    what = 'cannot open or write the database';
+  } else if (code.startsWith('08') || code.startsWith('57P') || code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    what = 'cannot reach the database';
+  }
+  return new StoreError(kind, `${where}: ${what} (${detail})`, { cause: err });
+}
+
+/** Blocks of ids from the database's counter: see the module note. */
+class BlockIds implements IdSource {
+  private cur = 0;
+  private end = 0;
+  private spare: [number, number] | undefined;
+  private refilling: Promise<void> | undefined;
+  /** Why the last refill failed, if it did; the next next() that needs one tries again. */
+  lastError: StoreError | undefined;
+
+  constructor(
+    private readonly reserve: (n: number) => Promise<number>,
+    private readonly block: number,
+  ) {}
+
+  /** Reserve the first block and its spare in one round trip. */
+  async start(): Promise<void> {
+    const last = await this.reserve(2 * this.block);
+    this.cur = last - 2 * this.block + 1;
+    this.end = last - this.block;
+    this.spare = [last - this.block + 1, last];
+  }
+
+  next(): MessageId {
+    if (this.cur > this.end) {
+      if (!this.spare) {
+        this.refill();
+        throw new StoreError('io', `no message id left: the next block of ${this.block} is not reserved yet`, { cause: this.lastError });
+      }
+      [this.cur, this.end] = this.spare;
+      this.spare = undefined;
+      this.refill();
+    }
+    return this.cur++;
+  }
+
+  private refill(): void {
+    if (this.refilling) return;
+    this.refilling = this.reserve(this.block).then(
+      (last) => {
+        this.spare = [last - this.block + 1, last];
+        this.lastError = undefined;
+        this.refilling = undefined;
+      },
+      (err: unknown) => {
+        this.lastError = err instanceof StoreError ? err : new StoreError('io', String(err), { cause: err });
+        this.refilling = undefined;
+      },
+    );
+  }
+
+  /** Settles when no refill is in flight. */
+  idle(): Promise<void> {
+    return this.refilling ?? Promise.resolve();
+  }
+}
+
+interface Pending {
+  messages: StoredMessage[];
+  topics: Map<string, { room: string; topic: Topic }>;
+}
+
+const empty = (): Pending => ({ messages: [], topics: new Map() });
+
+/**
+ * Connect, create the schema if asked, migrate and reserve the first ids; throws a StoreError with
+ * one clear line (no password in it).
+ */
+export async function openPostgresStore(connection: string | pg.PoolConfig, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const config: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+  const where = label(config) + (options.schema ? ` (schema ${options.schema})` : '');
+  if (options.schema !== undefined && !SCHEMA_RE.test(options.schema)) {
+    throw new StoreError('io', `${where}: a schema name is lower-case letters, digits and _`);
+  }
+  const pool = new pg.Pool({
+    ...config,
+    max: options.poolSize ?? DEFAULTS.poolSize,
+    types: TYPES,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle connection that the server drops emits here; the next query reports the failure.
+  pool.on('error', () => {});
+  try {
+    const version = await migrate(pool, where, options.schema, options.migrations ?? PG_MIGRATIONS);
+    const store = new PostgresStore(pool, where, version, options);
+    await store.start();
+    return store;
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw storeError(where, err);
+  }
+}
+
+async function migrate(pool: pg.Pool, where: string, schema: string | undefined, migrations: readonly PgMigration[]): Promise<number> {
+  const sql = await pool.connect();
+  try {
+    await sql.query('BEGIN');
+    await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (schema) await sql.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await sql.query(`CREATE TABLE IF NOT EXISTS migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts BIGINT NOT NULL)`);
+    const current = ((await sql.query('SELECT MAX(version) AS v FROM migrations')).rows[0] as { v: number | null }).v ?? 0;
+    const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+    if (current > latest) {
+      throw new StoreError(
+        'too_new',
+        `${where}: database schema version ${current} is newer than this server's ${latest}; run a newer framechat or use another database`,
+      );
+    }
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      await m.up(sql);
+      await sql.query('INSERT INTO migrations (version, name, applied_ts) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+    }
+    await sql.query('COMMIT');
+    return Math.max(current, latest);
+  } catch (err) {
+    await sql.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    sql.release();
+  }
+}
+
+export class PostgresStore implements Store {
+  readonly ids: BlockIds;
+  private pending: Pending = empty();
+  private carried = { written: 0, dropped: 0 };
+  private retryAt = 0;
+  private closed = false;
+  /** Every commit and read runs after the one before it. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly opts: typeof DEFAULTS & { now: () => number };
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly where: string,
+    /** The schema version of the database. */
+    readonly version: number,
+    options: PostgresStoreOptions,
+  ) {
+    this.opts = {
+      poolSize: options.poolSize ?? DEFAULTS.poolSize,
+      idBlock: Math.max(1, Math.floor(options.idBlock ?? DEFAULTS.idBlock)),
+      maxPending: options.maxPending ?? DEFAULTS.maxPending,
+      retryMs: options.retryMs ?? DEFAULTS.retryMs,
+      pruneBatch: options.pruneBatch ?? DEFAULTS.pruneBatch,
+      now: options.now ?? Date.now,
+    };
+    this.ids = new BlockIds(async (n) => {
+      try {
+        const r = await pool.query('UPDATE id_counter SET last = last + $1 RETURNING last', [n]);
+        return (r.rows[0] as { last: number }).last;
+      } catch (err) {
+        throw storeError(where, err);
+      }
+    }, this.opts.idBlock);
+  }
+
+  /** Reserve the first ids; openPostgresStore calls it. */
+  start(): Promise<void> {
+    return this.ids.start();
+  }
+
+  append(message: StoredMessage): void {
+    this.pending.messages.push(message);
+  }
+
+  setTopic(room: string, topic: Topic): void {
+    this.pending.topics.set(foldName(room), { room, topic });
+  }
+
+  commit(): Promise<CommitReport> {
+    return this.serial(async () => {
+      const report = await this.attempt();
+      report.written += this.carried.written;
+      report.dropped += this.carried.dropped;
+      this.carried = { written: 0, dropped: 0 };
+      return report;
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async attempt(): Promise<CommitReport> {
+    const p = this.pending;
+    const size = p.messages.length + p.topics.size;
+    if (size === 0 || this.closed) return { written: 0, pending: 0, dropped: 0 };
+    if (this.retryAt > this.opts.now()) {
+      const dropped = this.bound();
+      return { written: 0, pending: p.messages.length, dropped };
+    }
+    this.pending = empty();
+    try {
+      await this.write(p);
+      this.retryAt = 0;
+      return { written: size, pending: 0, dropped: 0 };
+    } catch (err) {
+      // Rolled back: put the batch back in front of what was appended meanwhile.
+      const later = this.pending;
+      for (const [key, t] of later.topics) p.topics.set(key, t);
+      this.pending = { messages: [...p.messages, ...later.messages], topics: p.topics };
+      this.retryAt = this.opts.now() + this.opts.retryMs;
+      const dropped = this.bound();
+      return { written: 0, pending: this.pending.messages.length, dropped, error: storeError(this.where, err) };
+    }
+  }
+
+  /** Keep at most maxPending messages; returns how many were dropped. */
+  private bound(): number {
+    const excess = this.pending.messages.length - this.opts.maxPending;
+    if (excess <= 0) return 0;
+    this.pending.messages.splice(0, excess);
+    return excess;
+  }
+
+  private async write(p: Pending): Promise<void> {
+    const rooms = new Map<string, string>();
+    const counts = new Map<string, number>();
+    const cols = {
+      id: [] as number[],
+      ts: [] as number[],
+      room: [] as (string | null)[],
+      fromName: [] as string[],
+      fromKey: [] as string[],
+      text: [] as string[],
+      action: [] as boolean[],
+      to: [] as (string | null)[],
+      fromAccount: [] as (string | null)[],
+      toAccount: [] as (string | null)[],
+      pair: [] as (string | null)[],
+      words: [] as string[],
+    };
+    for (const m of p.messages) {
+      let room: string | null = null;
+      let to: string | null = null;
+      let fromAccount: string | null = null;
+      let toAccount: string | null = null;
+      let pair: string | null = null;
+      if (m.kind === 'room') {
+        room = foldName(m.room);
+        if (!rooms.has(room)) rooms.set(room, m.room);
+        counts.set(room, (counts.get(room) ?? 0) + 1);
+      } else {
+        to = m.to;
+        fromAccount = m.fromAccount === undefined ? null : foldName(m.fromAccount);
+        toAccount = m.toAccount === undefined ? null : foldName(m.toAccount);
+        // Nobody could ever read it (private history is for accounts only).
+        if (fromAccount === null && toAccount === null) continue;
+        if (fromAccount !== null && toAccount !== null) pair = pairKey(fromAccount, toAccount);
+      }
+      cols.id.push(m.id);
+      cols.ts.push(m.ts);
+      cols.room.push(room);
+      cols.fromName.push(m.from);
+      cols.fromKey.push(foldName(m.from));
+      cols.text.push(m.text);
+      cols.action.push(m.action === true);
+      cols.to.push(to);
+      cols.fromAccount.push(fromAccount);
+      cols.toAccount.push(toAccount);
+      cols.pair.push(pair);
+      cols.words.push(tokens(m.text).join(' '));
+    }
+    for (const [key, { room }] of p.topics) if (!rooms.has(key)) rooms.set(key, room);
+    const keys = [...rooms.keys()].sort();
+
+    const sql = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await sql.query('BEGIN');
+      if (keys.length > 0) {
+        // DO UPDATE (not NOTHING) locks every touched row, in key order, for this transaction.
+        await sql.query(
+          `INSERT INTO rooms (key, name) SELECT * FROM unnest($1::text[], $2::text[]) AS t(key, name) ORDER BY key
+           ON CONFLICT (key) DO UPDATE SET name = rooms.name`,
+          [keys, keys.map((k) => rooms.get(k)!)],
+        );
+      }
+      if (cols.id.length > 0) {
+        await sql.query(
+          `INSERT INTO messages (id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, search)
+           SELECT id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, to_tsvector('simple', words)
+           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::text[])
+             AS t(id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, words)`,
+          [
+            cols.id,
+            cols.ts,
+            cols.room,
+            cols.fromName,
+            cols.fromKey,
+            cols.text,
+            cols.action,
+            cols.to,
+            cols.fromAccount,
+            cols.toAccount,
+            cols.pair,
+            cols.words,
+          ],
+        );
+      }
+      if (counts.size > 0) {
+        await sql.query(
+          `UPDATE rooms r SET messages = r.messages + c.n FROM unnest($1::text[], $2::bigint[]) AS c(key, n) WHERE r.key = c.key`,
+          [[...counts.keys()], [...counts.values()]],
+        );
+      }
+      if (p.topics.size > 0) {
+        const topics = [...p.topics];
+        await sql.query(
+          `UPDATE rooms r SET topic = t.text, topic_by = t.by, topic_ts = t.ts
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(key, text, by, ts) WHERE r.key = t.key`,
+          [
+            topics.map(([k]) => k),
+            topics.map(([, t]) => (t.topic.text === '' ? null : t.topic.text)),
+            topics.map(([, t]) => t.topic.by),
+            topics.map(([, t]) => t.topic.ts),
+          ],
+        );
+      }
+      await sql.query('COMMIT');
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      await sql.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      // A connection whose transaction failed is discarded, not reused.
+      sql.release(broken);
+    }
+  }
+
+  /** Reads see what was appended before them: commit it first (its report goes to the next commit). */
+  private read<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      if (this.closed) throw new StoreError('io', `${this.where}: the store is closed`);
+      const r = await this.attempt();
+      this.carried.written += r.written;
+      this.carried.dropped += r.dropped;
+      try {
+        return await fn();
+      } catch (err) {
+        throw storeError(this.where, err);
+      }
+    });
+  }
+
+  private async rows(text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.pool.query(text, values)).rows as Row[];
+  }
+
+  private page(rows: Row[], limit: number, newestFirst: boolean): Page {
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    if (newestFirst) rows.reverse();
+    return { messages: rows.map(toMessage), more };
+  }
+
+  latest(room: string, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_key = $1 ORDER BY m.id DESC LIMIT $2`, [
+        foldName(room),
+        n + 1,
+      ]);
+      return this.page(rows, n, true);
+    });
+  }
+
+  before(room: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_key = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`, [
+        foldName(room),
+        id,
+        n + 1,
+      ]);
+      return this.page(rows, n, true);
+    });
+  }
+
+  after(room: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_key = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3`, [
+        foldName(room),
+        id,
+        n + 1,
+      ]);
+      return this.page(rows, n, false);
+    });
+  }
+
+  since(room: string, id: MessageId, limit: number): Promise<Page> {
+    return this.after(room, id, limit);
+  }
+
+  privateLatest(a: string, b: string, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 ORDER BY m.id DESC LIMIT $2`, [pairKey(a, b), n + 1]);
+      return this.page(rows, n, true);
+    });
+  }
+
+  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`, [
+        pairKey(a, b),
+        id,
+        n + 1,
+      ]);
+      return this.page(rows, n, true);
+    });
+  }
+
+  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3`, [
+        pairKey(a, b),
+        id,
+        n + 1,
+      ]);
+      return this.page(rows, n, false);
+    });
+  }
+
+  search(query: string, scope: SearchScope): Promise<Page> {
+    return this.read(async () => {
+      const match = tsQuery(query);
+      if (match === undefined) return { messages: [], more: false };
+      const n = clampLimit(scope.limit, MAX_SEARCH_LIMIT);
+      const rooms = [...new Set(scope.rooms.slice(0, 1000).map(foldName))];
+      const account = scope.privateAccount === undefined ? null : foldName(scope.privateAccount);
+      if (rooms.length === 0 && account === null) return { messages: [], more: false };
+      const rows = await this.rows(
+        `SELECT ${COLUMNS} FROM ${FROM}
+         WHERE m.search @@ to_tsquery('simple', $1) AND m.id < $2
+           AND (m.room_key = ANY($3::text[]) OR ($4::text IS NOT NULL AND (m.from_account = $4 OR m.to_account = $4)))
+           AND ($5::text IS NULL OR m.from_key = $5)
+         ORDER BY m.id DESC LIMIT $6`,
+        [match, scope.before ?? Number.MAX_SAFE_INTEGER, rooms, account, scope.from === undefined ? null : foldName(scope.from), n + 1],
+      );
+      return this.page(rows, n, false);
+    });
+  }
+
+  getTopic(room: string): Promise<Topic | undefined> {
+    const waiting = this.pending.topics.get(foldName(room));
+    if (waiting) return Promise.resolve(waiting.topic.text === '' ? undefined : waiting.topic);
+    return this.read(async () => {
+      const r = await this.pool.query('SELECT topic, topic_by, topic_ts FROM rooms WHERE key = $1 AND topic IS NOT NULL', [foldName(room)]);
+      const row = r.rows[0] as { topic: string; topic_by: string; topic_ts: number } | undefined;
+      return row ? { text: row.topic, by: row.topic_by, ts: row.topic_ts } : undefined;
+    });
+  }
+
+  /**
+   * At most `pruneBatch` rows a call: first messages older than the cut-off (by `ts`, not by id:
+   * across nodes ids do not follow time), then the oldest of the fullest room over the cap, one
+   * room a call, then rooms left with no message and no topic.
+   */
+  prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
+    return this.read(async () => {
+      const batch = this.opts.pruneBatch;
+      const doomed = (
+        await this.pool.query('SELECT id FROM messages WHERE ts < $1 ORDER BY ts, id LIMIT $2', [olderThanMs, batch])
+      ).rows.map((r: { id: number }) => r.id);
+      const overCap = async (): Promise<{ key: string; messages: number } | undefined> =>
+        perRoomCap > 0
+          ? ((await this.pool.query('SELECT key, messages FROM rooms WHERE messages > $1 ORDER BY messages DESC LIMIT 1', [perRoomCap]))
+              .rows[0] as { key: string; messages: number } | undefined)
+          : undefined;
+      if (doomed.length < batch) {
+        const room = await overCap();
+        if (room) {
+          const taken = new Set(doomed);
+          const excess = Math.min(room.messages - perRoomCap, batch);
+          const rows = await this.pool.query('SELECT id FROM messages WHERE room_key = $1 ORDER BY id LIMIT $2', [room.key, excess]);
+          for (const { id } of rows.rows as { id: number }[]) {
+            if (doomed.length >= batch) break;
+            if (!taken.has(id)) doomed.push(id);
+          }
+        }
+      }
+      let deleted = 0;
+      if (doomed.length > 0) deleted = await this.remove(doomed);
+      let rooms = 0;
+      if (deleted < batch) {
+        // SKIP LOCKED passes over rooms a commit (here or on another node) holds, so this never
+        // waits on one nor deadlocks with one; the conditions are checked again on the locked row.
+        const r = await this.pool.query(
+          `DELETE FROM rooms WHERE key IN (SELECT key FROM rooms WHERE messages = 0 AND topic IS NULL
+             ORDER BY key LIMIT $1 FOR UPDATE SKIP LOCKED)
+           AND messages = 0 AND topic IS NULL`,
+          [batch - deleted],
+        );
+        rooms = r.rowCount ?? 0;
+      }
+      const removed = deleted + rooms;
+      const more = removed >= batch || (await overCap()) !== undefined;
+      return { removed, more };
+    });
+  }
+
+  private async remove(ids: number[]): Promise<number> {
+    const sql = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await sql.query('BEGIN');
+      const gone = await sql.query('DELETE FROM messages WHERE id = ANY($1::bigint[]) RETURNING room_key', [ids]);
+      const counts = new Map<string, number>();
+      for (const { room_key } of gone.rows as { room_key: string | null }[]) {
+        if (room_key !== null) counts.set(room_key, (counts.get(room_key) ?? 0) + 1);
+      }
+      if (counts.size > 0) {
+        const keys = [...counts.keys()].sort();
+        // Lock in key order, as commits do.
+        await sql.query('SELECT key FROM rooms WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE', [keys]);
+        await sql.query(
+          `UPDATE rooms r SET messages = r.messages - c.n FROM unnest($1::text[], $2::bigint[]) AS c(key, n) WHERE r.key = c.key`,
+          [keys, keys.map((k) => counts.get(k)!)],
+        );
+      }
+      await sql.query('COMMIT');
+      return gone.rowCount ?? 0;
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      await sql.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      sql.release(broken);
+    }
+  }
+
+  /** Commit what is pending, then end the pool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.commit().catch(() => {});
+    this.closed = true;
+    await this.chain;
+    await this.ids.idle();
+    await this.pool.end();
+  }
+}
