@@ -19,6 +19,7 @@ import {
   normalizeRoom,
   ServerError,
   textProblem,
+  type ClientMessage,
   type Connection,
   type ConnectOptions,
   type ErrorCode,
@@ -100,6 +101,9 @@ const FATAL_LOGIN: ReadonlySet<string> = new Set<ErrorCode | 'login_failed' | 'n
  * leaves out of the hello what it does not know, so this is sent once src/protocol passes it on.
  */
 type AccountConnectOptions = ConnectOptions & { account?: { password: string } };
+
+/** register and passwd (shared/PROTOCOL.md), declared here until src/protocol has them. */
+type AccountRequest = { type: 'register'; password: string } | { type: 'passwd'; old: string; new: string };
 
 export const CLIENT_SOFTWARE = 'framechat-client/0.1';
 
@@ -332,6 +336,35 @@ export class ChatApp implements CommandContext {
   nick(name: string): void {
     if (!isValidName(name)) return this.error(`"${name}" is not a valid name (1-32 letters, digits, "_", "-" or ".")`);
     this.request({ type: 'nick', name });
+  }
+
+  register(password: string): void {
+    if (this.sendAccount({ type: 'register', password })) this.info(`Asked the server to register ${this.current.me} to you`);
+  }
+
+  passwd(old: string, next: string): void {
+    if (this.sendAccount({ type: 'passwd', old, new: next })) this.info('Asked the server to change your password');
+  }
+
+  /**
+   * An account request on the wire; false when not connected (said). Not counted as a request
+   * waiting for its answer: `passwd` is answered by a notice, which answers nothing else, and
+   * the types are not src/protocol's yet (AccountRequest). The password is never shown.
+   */
+  private sendAccount(message: AccountRequest): boolean {
+    const conn = this.conn;
+    if (!conn?.isOpen) {
+      this.error('Not connected; try again once reconnected');
+      return false;
+    }
+    try {
+      conn.send(message as unknown as ClientMessage);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      this.error('Not connected; try again once reconnected');
+      return false;
+    }
+    return true;
   }
 
   toggleUsers(): void {
