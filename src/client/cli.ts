@@ -1,15 +1,16 @@
 /**
  * @module
- * `chat-client [--name NAME] [host:port]`: flags → ClientConfig (a pure parse), then the full
+ * `chat-client [--name NAME] [host:port]`: flags over the config file (config-file.ts) →
+ * ClientConfig (a pure parse), then the full
  * screen when stdin and stdout are terminals, line mode otherwise. The first login happens before
  * the screen is set up, so a refused name or an unreachable server gives one line on stderr and
  * a non-zero exit with the terminal untouched.
  *
- * When the server wants a password that was not given and stdin is a terminal, the client asks
- * for it (no echo) before giving up.
+ * When the server wants a password that was not given (its own, or a registered name's) and stdin
+ * is a terminal, the client asks for it (no echo) before giving up: passwordToAsk() decides.
  *
  * Exit codes: 0 after /quit, Ctrl-C or end of input; 1 could not connect (or lost lines in line
- * mode); 2 bad usage (flags, address, name); 3 the server refused the login.
+ * mode); 2 bad usage (flags, address, name, the config file); 3 the server refused the login.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

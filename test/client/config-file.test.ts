@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,6 +41,14 @@ describe('the config file', () => {
       passwordFile: '/etc/framechat/server-password',
       accountPasswordFile: '/home/sam/.config/framechat/account-password',
     });
+  });
+
+  it('reads the example in docs/CLIENT.md, which sets every key', () => {
+    const doc = readFileSync(new URL('../../docs/CLIENT.md', import.meta.url), 'utf8');
+    const example = /```toml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const config = parseConfig(example, FILE, '/home/sam');
+    expect(Object.keys(config).sort()).toEqual(Object.keys(parseConfig(EVERY_KEY, FILE, '/home/sam')).sort());
+    expect(config).toMatchObject({ server: 'chats://chat.example.org', rooms: ['#main', '#rust'], logDir: '/home/sam/chat-logs' });
   });
 
   it('takes an empty file (or only comments) as no settings', () => {
