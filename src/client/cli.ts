@@ -1,10 +1,9 @@
 /**
  * @module
  * `chat-client [--name NAME] [host:port]`: flags over the config file (config-file.ts) →
- * ClientConfig (a pure parse), then the full
- * screen when stdin and stdout are terminals, line mode otherwise. The first login happens before
- * the screen is set up, so a refused name or an unreachable server gives one line on stderr and
- * a non-zero exit with the terminal untouched.
+ * ClientConfig (a pure parse), then the full screen when stdin and stdout are terminals, line
+ * mode otherwise. The first login happens before the screen is set up, so a refused name or an
+ * unreachable server gives one line on stderr and a non-zero exit with the terminal untouched.
  *
  * When the server wants a password that was not given (its own, or a registered name's) and stdin
  * is a terminal, the client asks for it (no echo) before giving up: passwordToAsk() decides.
