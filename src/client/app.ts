@@ -19,6 +19,7 @@ import {
   normalizeRoom,
   ServerError,
   textProblem,
+  type ClientMessage,
   type Connection,
   type ConnectOptions,
   type ErrorCode,
@@ -63,8 +64,12 @@ export interface AppOptions {
   address: string;
   name: string;
   password?: string;
+  /** The password of the account `name` is registered to (hello.auth). */
+  accountPassword?: string;
   /** Room to be in after logging in (default: where the server puts us). */
   room?: string;
+  /** Rooms to be in after logging in, the first focused (over `room`). */
+  rooms?: readonly string[];
   tls?: boolean;
   ca?: string | Buffer;
   insecure?: boolean;
@@ -80,8 +85,25 @@ export interface AppOptions {
   now?: () => number;
 }
 
-/** Server refusals after which reconnecting cannot help. */
-const FATAL_LOGIN: ReadonlySet<ErrorCode> = new Set(['auth_failed', 'bad_name']);
+/**
+ * Server refusals after which reconnecting cannot help. Strings, not ErrorCode: the account codes
+ * (a wrong or missing account password) reach src/protocol with the server's accounts.
+ */
+const FATAL_LOGIN: ReadonlySet<string> = new Set<ErrorCode | 'login_failed' | 'name_reserved'>([
+  'auth_failed',
+  'bad_name',
+  'login_failed',
+  'name_reserved',
+]);
+
+/**
+ * hello.auth for a registered name, until the bot API takes it (issue 14, item 8): connect()
+ * leaves out of the hello what it does not know, so this is sent once src/protocol passes it on.
+ */
+type AccountConnectOptions = ConnectOptions & { account?: { password: string } };
+
+/** register and passwd (shared/PROTOCOL.md), declared here until src/protocol has them. */
+type AccountRequest = { type: 'register'; password: string } | { type: 'passwd'; old: string; new: string };
 
 export const CLIENT_SOFTWARE = 'framechat-client/0.1';
 
@@ -117,7 +139,8 @@ export class ChatApp implements CommandContext {
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
-    this.current = initialState(opts.address, opts.name, opts.room === undefined ? undefined : normalizeRoom(opts.room));
+    const first = opts.rooms?.[0] ?? opts.room;
+    this.current = initialState(opts.address, opts.name, first === undefined ? undefined : normalizeRoom(first));
   }
 
   get state(): ChatState {
@@ -315,6 +338,35 @@ export class ChatApp implements CommandContext {
     this.request({ type: 'nick', name });
   }
 
+  register(password: string): void {
+    if (this.sendAccount({ type: 'register', password })) this.info(`Asked the server to register ${this.current.me} to you`);
+  }
+
+  passwd(old: string, next: string): void {
+    if (this.sendAccount({ type: 'passwd', old, new: next })) this.info('Asked the server to change your password');
+  }
+
+  /**
+   * An account request on the wire; false when not connected (said). Not counted as a request
+   * waiting for its answer: `passwd` is answered by a notice, which answers nothing else, and
+   * the types are not src/protocol's yet (AccountRequest). The password is never shown.
+   */
+  private sendAccount(message: AccountRequest): boolean {
+    const conn = this.conn;
+    if (!conn?.isOpen) {
+      this.error('Not connected; try again once reconnected');
+      return false;
+    }
+    try {
+      conn.send(message as unknown as ClientMessage);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      this.error('Not connected; try again once reconnected');
+      return false;
+    }
+    return true;
+  }
+
   toggleUsers(): void {
     this.frontend?.toggleUsers();
   }
@@ -355,7 +407,7 @@ export class ChatApp implements CommandContext {
   // ---- internals ----------------------------------------------------------------------------
 
   private connectOptions(name: string): ConnectOptions {
-    const o: ConnectOptions = {
+    const o: AccountConnectOptions = {
       host: this.opts.host,
       port: this.opts.port,
       name,
@@ -364,8 +416,9 @@ export class ChatApp implements CommandContext {
       pingTimeout: this.opts.pingTimeout ?? 10_000,
     };
     if (this.opts.password !== undefined) o.password = this.opts.password;
-    // Start in every room we are in (at first the one asked for): hello.rooms, so we never pass through #main.
-    o.rooms = this.ws.welcomed ? resume(this.ws).rooms : [this.opts.room === undefined ? '#main' : normalizeRoom(this.opts.room)];
+    if (this.opts.accountPassword !== undefined) o.account = { password: this.opts.accountPassword };
+    // Start in every room we are in (at first the ones asked for): hello.rooms, so we never pass through #main.
+    o.rooms = this.ws.welcomed ? resume(this.ws).rooms : (this.opts.rooms ?? [this.opts.room ?? '#main']).map((r) => normalizeRoom(r));
     if (this.opts.tls) o.tls = true;
     if (this.opts.ca !== undefined) o.ca = this.opts.ca;
     if (this.opts.insecure) o.insecure = true;

@@ -25,6 +25,10 @@ export interface CommandContext {
   /** Close window N (default: the focused one); a room still joined is parted. */
   close(n?: number): void;
   nick(name: string): void;
+  /** Register the current name as an account with this password. */
+  register(password: string): void;
+  /** Change the account's password. */
+  passwd(old: string, next: string): void;
   toggleUsers(): void;
   clear(): void;
   info(text: string): void;
@@ -38,7 +42,7 @@ export interface CommandContext {
 export const ROOM_RULE = '"#" then 1-32 letters, digits, "_", "-" or ".", no spaces';
 
 /** The arguments a command takes: none, one word, an optional word, free text (perhaps none), or a word then free text. */
-type Shape = 'none' | 'word' | 'word?' | 'text' | 'text?' | 'word text';
+type Shape = 'none' | 'word' | 'word?' | 'text' | 'text?' | 'word text' | 'word word';
 
 /** Where the line was typed: the full screen, or line mode (pipes), which has no keys and no pane. */
 export type InputMode = 'screen' | 'line';
@@ -51,6 +55,8 @@ interface Command {
   lineHelp?: string | null;
   /** Said instead of the bare usage when the arguments do not fit (the rule they broke). */
   badArgs?: string;
+  /** The line holds a password: it never goes into the input history. */
+  secret?: true;
   run(ctx: CommandContext, args: string[], mode: InputMode): void;
 }
 
@@ -89,6 +95,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     help: 'leave this room, with a parting message; its window stays until /close',
     run: (c, [reason]) => c.part(reason),
   },
+  passwd: {
+    shape: 'word word',
+    usage: '/passwd OLD NEW',
+    help: "change your account's password (neither may hold a space)",
+    secret: true,
+    run: (c, [old, next]) => c.passwd(old!, next!),
+  },
   query: { shape: 'word', usage: '/query NAME', help: 'open a private window with NAME; /q for short', run: (c, [name]) => c.query(name!) },
   quit: {
     shape: 'text?',
@@ -96,6 +109,13 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     help: 'leave, with a parting message for the server (Ctrl-C does the same)',
     lineHelp: 'leave now, without reading further input',
     run: (c, [message]) => c.quit(message),
+  },
+  register: {
+    shape: 'word',
+    usage: '/register PASSWORD',
+    help: 'make your name an account, yours alone, with this password (no spaces)',
+    secret: true,
+    run: (c, [password]) => c.register(password!),
   },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
   topic: { shape: 'text?', usage: '/topic [TEXT]', help: "show this room's topic, or set it", run: (c, [text]) => c.topic(text) },
@@ -178,11 +198,24 @@ export function parseArgs(shape: Shape, rest: string): string[] | undefined {
       return trimmed === '' ? undefined : [rest.replace(/^ /, '')];
     case 'text?':
       return trimmed === '' ? [] : [rest.replace(/^ /, '')];
+    case 'word word': {
+      const m = /^(\S+)\s+(\S+)$/.exec(trimmed);
+      return m ? [m[1]!, m[2]!] : undefined;
+    }
     case 'word text': {
       const m = /^(\S+)\s+(.*\S.*)$/s.exec(trimmed);
       return m ? [m[1]!, m[2]!] : undefined;
     }
   }
+}
+
+/**
+ * Whether a line the user entered may go into the input history: not one that holds a password
+ * (`/register`, `/passwd`, however the name is typed), so that Up never shows it again.
+ */
+export function keepInHistory(line: string): boolean {
+  if (!line.startsWith('/') || line.startsWith('//')) return true;
+  return lookup(/^\/(\S*)/.exec(line)![1]!)?.secret !== true;
 }
 
 /**

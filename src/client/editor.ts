@@ -125,10 +125,10 @@ export class LineEditor {
     if (atEnd) this.walk = this.history.length;
   }
 
-  /** Enter: take the line, remember it in the history (not twice in a row), start afresh. */
-  submit(): string {
+  /** Enter: take the line, remember it in the history (not twice in a row, nor when `keep` says no), start afresh. */
+  submit(keep: (line: string) => boolean = () => true): string {
     const line = this.text;
-    if (line.trim() !== '' && this.history[this.history.length - 1] !== line) {
+    if (line.trim() !== '' && this.history[this.history.length - 1] !== line && keep(line)) {
       this.history.push(line);
       if (this.history.length > HISTORY_LIMIT) this.history.shift();
     }

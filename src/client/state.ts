@@ -32,6 +32,8 @@ export interface ChatState {
   serverName: string;
   /** Our name: the one asked for until a welcome says otherwise, then the server's. */
   me: string;
+  /** The account this connection is logged in to (welcome.account), if any. */
+  account: string | undefined;
   /** Logged-in users on the server. */
   clients: number;
   status: ConnectionStatus;
@@ -83,6 +85,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     address,
     serverName: '',
     me: name,
+    account: undefined,
     clients: 0,
     status: 'connecting',
     statusDetail: '',
@@ -158,6 +161,15 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
   }
 }
 
+/**
+ * welcome.account, read without the protocol's types: the server's accounts add the field to
+ * src/protocol (issue 14); until then no welcome has it.
+ */
+function accountOf(welcome: object): string | undefined {
+  const account = (welcome as { account?: unknown }).account;
+  return typeof account === 'string' && account !== '' ? account : undefined;
+}
+
 function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
@@ -169,6 +181,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         ...s,
         serverName: m.server,
         me: m.you,
+        account: accountOf(m),
         clients: m.clients,
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
         rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStartError, EXIT, parseClientArgs, type ClientConfig } from '../../src/client/cli.js';
+import { describeStartError, EXIT, parseClientArgs, passwordToAsk, type ClientConfig } from '../../src/client/cli.js';
 import { ConnectionError, ServerError } from '../../src/protocol/internal.js';
 
 const base = {
@@ -42,13 +42,14 @@ describe('chat-client arguments', () => {
     ],
     ['turns on TLS for --tls', ['-n', 'a', '--tls', 'example.org'], {}, { tls: true, port: 5006 }],
     ['turns on TLS (unchecked) for --insecure', ['-n', 'a', '--insecure', 'example.org'], {}, { tls: true, insecure: true }],
-    ['normalizes --room', ['-n', 'a', '--room', 'rust'], {}, { room: '#rust' }],
+    ['normalizes --room', ['-n', 'a', '--room', 'rust'], {}, { rooms: ['#rust'] }],
     ['takes the password from CHAT_PASSWORD', ['-n', 'a'], { CHAT_PASSWORD: 's3cret' }, { password: 's3cret' }],
     ['takes --retry-max in seconds', ['-n', 'a', '--retry-max', '2.5'], {}, { retryMaxMs: 2_500 }],
     ['takes --line', ['-n', 'a', '--line'], {}, { line: true }],
     ['takes the address after --', ['--name', 'a', '--', 'chat.example.org:6000'], {}, { host: 'chat.example.org', port: 6000 }],
     ['takes an address that starts with - after --', ['--name', 'a', '--', '-odd:6000'], {}, { host: '-odd', port: 6000 }],
     ['takes --no-mouse', ['-n', 'a', '--no-mouse'], {}, { mouse: false }],
+    ['takes the account password from CHAT_ACCOUNT_PASSWORD', ['-n', 'a'], { CHAT_ACCOUNT_PASSWORD: 'pw' }, { accountPassword: 'pw' }],
   ])('%s', async (_what, argv, env, expected) => {
     expect(await parseClientArgs(argv, env)).toMatchObject(expected);
   });
@@ -73,6 +74,19 @@ describe('chat-client arguments', () => {
       /^--password was given twice; give it once$/,
     ],
     ['a --ca file that does not exist', ['-n', 'a', '--ca', 'no/such/ca.pem'], {}, /^--ca no\/such\/ca\.pem: no such file$/],
+    [
+      'an --account-password-file that does not exist',
+      ['-n', 'a', '--account-password-file', 'no/such/file'],
+      {},
+      /^--account-password-file no\/such\/file: no such file$/,
+    ],
+    ['--account-password-file twice', ['-n', 'a', '--account-password-file', 'x', '--account-password-file', 'y'], {}, /given twice/],
+    [
+      'a password on the command line for the account (it would show in ps)',
+      ['-n', 'a', '--account-password', 'pw'],
+      {},
+      /Unknown argument/,
+    ],
     ['a --ca that is a directory', ['-n', 'a', '--ca', 'test'], {}, /^--ca test: is a directory, not a file$/],
     [
       'a --password-file that does not exist',
@@ -148,5 +162,81 @@ describe('chat-client arguments', () => {
       typed,
     );
     expect(out).toEqual({ code: EXIT.refused, message: expect.stringMatching(message) });
+  });
+});
+
+describe('chat-client and accounts at login', () => {
+  const none = { server: 0, account: 0 };
+  it.each<[string, string, Parameters<typeof passwordToAsk>[1], 'server' | 'account' | undefined]>([
+    [
+      'asks for the account password when the name is registered',
+      'name_reserved',
+      { tty: true, serverGiven: false, accountGiven: false, asked: none },
+      'account',
+    ],
+    ['never asks without a terminal', 'name_reserved', { tty: false, serverGiven: false, accountGiven: false, asked: none }, undefined],
+    [
+      'does not ask over a password that was given',
+      'name_reserved',
+      { tty: true, serverGiven: false, accountGiven: true, asked: none },
+      undefined,
+    ],
+    [
+      'asks again after a wrong typed one',
+      'login_failed',
+      { tty: true, serverGiven: false, accountGiven: false, asked: { server: 0, account: 1 } },
+      'account',
+    ],
+    [
+      'does not ask after a wrong one from a file or CHAT_ACCOUNT_PASSWORD',
+      'login_failed',
+      { tty: true, serverGiven: false, accountGiven: true, asked: none },
+      undefined,
+    ],
+    [
+      'gives up after the third typed one',
+      'login_failed',
+      { tty: true, serverGiven: false, accountGiven: false, asked: { server: 0, account: 3 } },
+      undefined,
+    ],
+    [
+      'asks for the server password on auth_failed',
+      'auth_failed',
+      { tty: true, serverGiven: false, accountGiven: true, asked: none },
+      'server',
+    ],
+    [
+      'asks for the account after the server password was typed',
+      'name_reserved',
+      { tty: true, serverGiven: false, accountGiven: false, asked: { server: 1, account: 0 } },
+      'account',
+    ],
+    ['never asks on a taken name', 'name_taken', { tty: true, serverGiven: false, accountGiven: false, asked: none }, undefined],
+  ])('%s', (_what, code, s, expected) => {
+    expect(passwordToAsk(code, s)).toBe(expected);
+  });
+
+  it.each<[string, string, boolean, string]>([
+    [
+      'a registered name without its password',
+      'name_reserved',
+      false,
+      'localhost:5005: "alice" is a registered name: give its password with --account-password-file FILE or CHAT_ACCOUNT_PASSWORD, or choose another with --name',
+    ],
+    [
+      'a wrong account password from a file or the environment',
+      'login_failed',
+      false,
+      'localhost:5005 refused the password for "alice": Wrong password. (check --account-password-file, CHAT_ACCOUNT_PASSWORD or account_password_file)',
+    ],
+    [
+      'a wrong account password typed at the prompt',
+      'login_failed',
+      true,
+      'localhost:5005 refused the password for "alice": Wrong password.',
+    ],
+  ])('explains %s in one line, exit 3', (_what, code, typed, message) => {
+    const err = new ServerError(code as never, code === 'login_failed' ? 'Wrong password.' : 'That name is registered.');
+    expect(describeStartError(err, { ...base, name: 'alice' }, false, typed)).toEqual({ code: EXIT.refused, message });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_NAMES, COMMANDS, parseArgs, runInput, type CommandContext } from '../../src/client/commands.js';
+import { COMMAND_NAMES, COMMANDS, keepInHistory, parseArgs, runInput, type CommandContext } from '../../src/client/commands.js';
 
 /** A context that records each call as "method(arg, arg)". */
 function recorder(): { ctx: CommandContext; calls: string[] } {
@@ -45,6 +45,9 @@ describe('slash commands', () => {
     ['/close 4', ['close(4)']],
     ['/me waves', ['me(waves)']],
     ['//not a command', ['say(/not a command)']],
+    ['/register s3cret!', ['register(s3cret!)']],
+    ['/passwd old-one new-one', ['passwd(old-one, new-one)']],
+    ['/PASSWD a b', ['passwd(a, b)']],
     ['   ', []],
     ['', []],
   ])('runs %j', (input, calls) => {
@@ -64,6 +67,11 @@ describe('slash commands', () => {
     ['/help join now', 'error(Usage: /help [COMMAND])'],
     ['/help frobnicate', 'error(Unknown command: /frobnicate (type /help for the list))'],
     ['/constructor', 'error(Unknown command: /constructor (type /help for the list))'],
+    // A password with a space, or a missing one, is refused without repeating what was typed.
+    ['/register two words', 'error(Usage: /register PASSWORD)'],
+    ['/register', 'error(Usage: /register PASSWORD)'],
+    ['/passwd only-one', 'error(Usage: /passwd OLD NEW)'],
+    ['/passwd a b c', 'error(Usage: /passwd OLD NEW)'],
   ])('answers %j with a local error, never chat', (input, call) => {
     const r = recorder();
     runInput(r.ctx, input);
@@ -118,5 +126,21 @@ describe('slash commands', () => {
     ['word text', ' bob', undefined],
   ])('parses a %s argument from %j', (shape, rest, args) => {
     expect(parseArgs(shape, rest)).toEqual(args);
+  });
+});
+
+describe('lines that hold a password', () => {
+  it.each<[string, boolean]>([
+    ['/register s3cret', false],
+    ['/REGISTER s3cret', false],
+    ['/passwd old new', false],
+    ['/register', false],
+    ['hello', true],
+    ['/msg bob my password is not here', true],
+    ['//register is said, not run', true],
+    ['/regster typo', true],
+    ['/', true],
+  ])('%j goes into the input history: %s', (line, kept) => {
+    expect(keepInHistory(line)).toBe(kept);
   });
 });

@@ -77,6 +77,18 @@ describe('LineEditor', () => {
     expect(e.text).toBe('draft');
   });
 
+  it('leaves out of the history a line that `keep` refuses', () => {
+    const e = new LineEditor();
+    for (const line of ['first', '/register s3cret']) {
+      e.insert(line);
+      expect(e.submit((l) => !l.startsWith('/register'))).toBe(line);
+    }
+    e.historyUp();
+    expect(e.text).toBe('first');
+    e.historyUp();
+    expect(e.text).toBe('first');
+  });
+
   it('does not remember blank lines or the same line twice in a row', () => {
     const e = new LineEditor();
     for (const line of ['a', 'a', '  ', 'b']) {

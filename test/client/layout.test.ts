@@ -57,6 +57,18 @@ describe('screen layout', () => {
   it.each<[string, Partial<ChatState>, { scrolledUp: boolean; newBelow: number }, string]>([
     ['online', {}, { scrolledUp: false, newBelow: 0 }, ' alice │ #main (2) │ 3 online │ connected │ host:5005'],
     [
+      'logged in to an account',
+      { account: 'Alice' },
+      { scrolledUp: false, newBelow: 0 },
+      ' alice (account) │ #main (2) │ 3 online │ connected │ host:5005',
+    ],
+    [
+      'logged in to an account under another name',
+      { account: 'bob' },
+      { scrolledUp: false, newBelow: 0 },
+      ' alice (account bob) │ #main (2) │ 3 online │ connected │ host:5005',
+    ],
+    [
       'reconnecting, with pending lines',
       {
         status: 'reconnecting',

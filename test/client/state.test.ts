@@ -55,6 +55,14 @@ describe('client state', () => {
     expect(texts(lines)).toEqual(['Connected to test as alice. #main']);
   });
 
+  it('takes the account from the welcome, and forgets it at a welcome without one', () => {
+    // welcome.account is not in src/protocol's types until the server speaks accounts.
+    const withAccount = { ...welcome, account: 'alice' } as ServerMessage;
+    expect(run([withAccount]).state.account).toBe('alice');
+    expect(run([withAccount, welcome]).state.account).toBeUndefined();
+    expect(run([welcome]).state.account).toBeUndefined();
+  });
+
   it('names every room of the welcome in its line', () => {
     const two: ServerMessage = {
       ...welcome,

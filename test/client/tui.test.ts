@@ -484,4 +484,26 @@ describe('the full screen', () => {
     expect(quiet.term.modes.mouseTrackingMode).toBe('none');
     expect(quiet.term.modes.bracketedPasteMode).toBe(true);
   });
+
+  it('keeps /register and /passwd out of the input history and off the screen', async () => {
+    const { port } = await startServer();
+    const vt = new VirtualTerminal(80, 10);
+    await client(port, 'alice', vt);
+    await vt.waitFor('Connected');
+    vt.type('said first');
+    vt.type('\r');
+    await vt.waitFor('alice: said first');
+    vt.type('/register s3cretpw');
+    await vt.waitFor((s) => s[9] === '#main> /register s3cretpw');
+    vt.type('\r');
+    await vt.waitFor('Asked the server to register alice');
+    vt.type('/passwd s3cretpw n3wpw');
+    vt.type('\r');
+    await vt.waitFor('Asked the server to change your password');
+    vt.type('\x1b[A'); // Up: the last line kept is the one said, not a password
+    const screen = await vt.waitFor((s) => s[9] === '#main> said first');
+    expect(screen.join('\n')).not.toMatch(/s3cretpw|n3wpw/);
+    vt.type('\x1b[A');
+    await vt.waitFor((s) => s[9] === '#main> said first');
+  });
 });

@@ -11,6 +11,7 @@
  *     │ input line                              │
  *     └─────────────────────────────────────────┘
  */
+import { foldName } from '../../protocol/internal.js';
 import { compareNames, nameColour, type Segment, type Style } from '../format.js';
 import type { Row } from '../scrollback.js';
 import type { ChatState } from '../state.js';
@@ -87,8 +88,15 @@ export function statusText(state: ChatState, window: Window, scroll: { scrolledU
   // The focused window: a room we are in with its count of members, else its name.
   const where =
     window.kind === 'room' && window.joined && state.status === 'online' ? `${window.name} (${window.members.length})` : window.name;
-  if (state.status === 'online') parts.push(state.me, where, `${state.clients} online`, 'connected');
-  else parts.push(state.me, where);
+  // Logged in to an account: said beside the name, which is then ours alone.
+  const me =
+    state.account === undefined
+      ? state.me
+      : foldName(state.account) === foldName(state.me)
+        ? `${state.me} (account)`
+        : `${state.me} (account ${state.account})`;
+  if (state.status === 'online') parts.push(me, where, `${state.clients} online`, 'connected');
+  else parts.push(me, where);
   if (state.outgoing.lines.length > 0) parts.push(`${state.outgoing.lines.length} pending`);
   parts.push(state.address);
   return ` ${parts.join(' │ ')}`;

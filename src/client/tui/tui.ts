@@ -7,7 +7,7 @@
  */
 import { foldName } from '../../protocol/internal.js';
 import type { ChatApp, Frontend } from '../app.js';
-import { COMMAND_NAMES } from '../commands.js';
+import { COMMAND_NAMES, keepInHistory } from '../commands.js';
 import { Completer, completionNames } from '../complete.js';
 import { LineEditor } from '../editor.js';
 import { findUrls, styleLine } from '../format.js';
@@ -227,7 +227,7 @@ export class Tui implements Frontend {
     }
     switch (k.name) {
       case 'enter':
-        return this.send(e.submit());
+        return this.send(e.submit(keepInHistory));
       case 'left':
         return word ? e.wordLeft() : e.left();
       case 'right':
@@ -304,7 +304,7 @@ export class Tui implements Frontend {
     const parts = raw.split(/\r\n?|\n/).map(cleanInput);
     if (parts.length === 1) return this.editor.insert(parts[0]!);
     this.editor.insert(parts[0]!);
-    const lines = [this.editor.submit(), ...parts.slice(1, -1)].filter((l) => l.trim() !== '');
+    const lines = [this.editor.submit(keepInHistory), ...parts.slice(1, -1)].filter((l) => l.trim() !== '');
     this.editor.set(parts.at(-1)!);
     if (lines.length > PASTE_ASK_ABOVE) this.confirm = lines;
     else for (const line of lines) this.send(line);
