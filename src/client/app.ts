@@ -23,6 +23,7 @@ import {
   type Connection,
   type ConnectOptions,
   type ErrorCode,
+  type ServerMessage,
 } from '../protocol/internal.js';
 import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
 import type { Line, PendingSend } from './outgoing.js';
@@ -136,6 +137,15 @@ export class ChatApp implements CommandContext {
   private readonly backlog: Shown[] = [];
   private backlogBell = false;
   private countTimer: NodeJS.Timeout | undefined;
+  /**
+   * The window each request and line we sent was made in, by its label, until its answer comes:
+   * where an answer with no window of its own (an error, /who) is shown, even when the user has
+   * moved on. Bounded: a request's entry goes with its answer or the connection, a line's with
+   * its answer (the lines waiting are bounded by outgoing.ts).
+   */
+  private readonly origins = new Map<string, number>();
+  /** Request labels: "q1", "q2", …, apart from the lines' (outgoing.ts numbers those). */
+  private requestCount = 0;
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
@@ -429,9 +439,18 @@ export class ChatApp implements CommandContext {
     const outgoingBefore = this.current.outgoing;
     const { state, lines } = apply(this.current, event);
     this.current = state;
+    const origin = event.type === 'server' ? this.originOf(event.message) : undefined;
+    // Requests not yet answered are forgotten with their connection (state.ts does the same).
+    if (event.type === 'status') for (const label of [...this.origins.keys()]) if (label.startsWith('q')) this.origins.delete(label);
     const r =
       event.type === 'server'
-        ? applyWindows(this.ws, { type: 'server', message: event.message, lines, me: state.me })
+        ? applyWindows(this.ws, {
+            type: 'server',
+            message: event.message,
+            lines,
+            me: state.me,
+            ...(origin === undefined ? {} : { window: origin }),
+          })
         : applyWindows(this.ws, { type: 'local', lines, to: event.type === 'status' ? 'status' : 'focused' });
     this.ws = r.windows;
     // The first welcome focuses a room: "Connected …" shows there too, so that the screen says where we are.
@@ -452,6 +471,15 @@ export class ChatApp implements CommandContext {
     // A line added, settled or refused, or the connection come or gone: perhaps something may go now.
     if (state.outgoing !== outgoingBefore) this.flush();
     for (const wake of [...this.idleWaiters]) wake();
+  }
+
+  /** The window the request or line a message answers was made in; its entry goes once answered (a line refused for our pace goes again). */
+  private originOf(m: ServerMessage): number | undefined {
+    const label = 'label' in m ? m.label : undefined;
+    if (label === undefined) return undefined;
+    const origin = this.origins.get(label);
+    if (!(m.type === 'error' && m.code === 'rate_limited')) this.origins.delete(label);
+    return origin;
   }
 
   /** Put on the wire what the pace lets go now, and wake when it lets the next one go. */
@@ -549,7 +577,10 @@ export class ChatApp implements CommandContext {
       return this.error(
         problem.code === 'text_too_long' ? 'That line is too long to send (4096 bytes at most)' : `Cannot send that: ${problem.message}`,
       );
+    const typedIn = this.ws.focused;
     this.dispatch({ type: 'send', line, now: this.now() });
+    const label = this.current.outgoing.lines.at(-1)?.label;
+    if (label !== undefined) this.origins.set(label, typedIn);
   }
 
   /** One line on the wire, with the label its answer will carry. A closed socket is noticed by pump(), which requeues it. */
@@ -584,12 +615,14 @@ export class ChatApp implements CommandContext {
       return false;
     };
     if (!conn?.isOpen) return offline();
+    const label = `q${++this.requestCount}`;
     try {
-      conn.send(message);
+      conn.send({ ...message, label });
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       return offline();
     }
+    this.origins.set(label, this.ws.focused);
     const request: RequestType = message.type;
     this.dispatch({ type: 'request', request, ...(quiet ? { quiet: true } : {}), now: this.now() });
     return true;

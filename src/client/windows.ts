@@ -97,8 +97,11 @@ export type WindowMessage =
   | { type: 'error' | 'users' | 'rooms' | 'results' | 'registered' | 'ping' | 'pong' };
 
 /**
- * - server: a server message, with the lines state.ts made of it; `window` (an id) overrides the
- *   routing, e.g. for an error whose label names the window the refused line was typed in.
+ * - server: a server message, with the lines state.ts made of it; `window` (an id): the window the
+ *   request it answers was made in (found by its label). A reply that belongs to no room or
+ *   conversation of its own (an error, /who, /rooms, a /look of another room) goes there rather
+ *   than to whichever window is focused when it arrives; one that has its own window (an echo, a
+ *   joined room, a topic) still goes to that.
  * - local: lines of our own (answers to commands, errors, connection changes): `focused` goes to
  *   the focused window, `server` to the server window, `status` (connection changes) to both.
  */
@@ -475,10 +478,8 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
     return { windows: acc.ws, shown: acc.shown, bell: acc.bell };
   }
   const { message: m, lines, me } = event;
-  if (event.window !== undefined && byId(ws, event.window)) {
-    deliver(acc, event.window, lines);
-    return { windows: acc.ws, shown: acc.shown, bell: acc.bell };
-  }
+  // Where a reply of no window of its own goes: where it was asked for, while that window is open.
+  const origin = event.window !== undefined && byId(ws, event.window) ? event.window : ws.focused;
   switch (m.type) {
     case 'welcome': {
       const before = acc.ws;
@@ -500,7 +501,7 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       const asked = acc.ws.joining.includes(key);
       const w = find(acc.ws, 'room', m.room);
       if (!asked && !w?.joined) {
-        deliver(acc, ws.focused, lines);
+        deliver(acc, origin, lines);
         break;
       }
       const id = roomState(acc, m);
@@ -569,7 +570,7 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
     case 'topic': {
       const w = find(acc.ws, 'room', m.room);
       if (!w) {
-        deliver(acc, ws.focused, lines);
+        deliver(acc, origin, lines);
         break;
       }
       update(acc, w.id, (x) => ({ ...x, topic: m.text }));
@@ -579,7 +580,7 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
     case 'history': {
       const name = m.room ?? m.with;
       if (name === undefined) {
-        deliver(acc, ws.focused, lines);
+        deliver(acc, origin, lines);
         break;
       }
       const id = openIn(acc, m.room !== undefined ? 'room' : 'private', name);
@@ -595,7 +596,7 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       deliver(acc, SERVER_ID, lines);
       break;
     default:
-      deliver(acc, ws.focused, lines);
+      deliver(acc, origin, lines);
   }
   return { windows: acc.ws, shown: acc.shown, bell: acc.bell };
 }

@@ -131,6 +131,25 @@ describe('windows: opening and routing', () => {
     expect(where(r.windows, r.shown)).toEqual(['3:refused']);
   });
 
+  it.each<[string, WindowMessage, string]>([
+    ['an error goes to where its request was made, not to the focused window', { type: 'error' }, '3:x'],
+    ['so does a /who answer', { type: 'users' }, '3:x'],
+    ['a /look of a room we are not in', { type: 'room', room: '#go', topic: '', users: ['dave'] }, '3:x'],
+    ['an echo still goes to its own room', { type: 'message', id: 9, ts: T0, room: '#main', from: ME }, '2:x'],
+    ['a topic to its room', { type: 'topic', room: '#main', text: 't', by: 'bob', ts: T0 }, '2:x'],
+  ])('the window of origin: %s', (_what, message, expected) => {
+    const ws = focus(three(), find(three(), 'room', '#main')!.id);
+    const rust = find(ws, 'room', '#rust')!;
+    const r = applyWindows(ws, { type: 'server', message, lines: [sys('x')], me: ME, window: rust.id }, UTC);
+    expect(where(r.windows, r.shown)).toEqual([expected]);
+  });
+
+  it('a reply whose window of origin was closed goes to the focused window', () => {
+    const ws = three();
+    const r = applyWindows(ws, { type: 'server', message: { type: 'error' }, lines: [sys('x')], me: ME, window: 99 }, UTC);
+    expect(where(r.windows, r.shown)).toEqual([`${numberOf(ws, ws.focused)}:x`]);
+  });
+
   it('keeps each room its members and topic', () => {
     const { ws } = run(three(), [
       { type: 'joined', ts: T0, room: '#rust', name: 'dave' },

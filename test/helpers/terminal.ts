@@ -223,6 +223,19 @@ export class TmuxTerminal {
     return { x: x!, y: y! };
   }
 
+  /** The terminal title the application last set (OSC 2); tmux starts it as the host's name. */
+  title(): Promise<string> {
+    return this.format('#{pane_title}');
+  }
+
+  /**
+   * Whether the application has rung the bell. The session is never attached, so tmux keeps the
+   * window's bell flag from the first bell on (monitor-bell is on by default).
+   */
+  async rang(): Promise<boolean> {
+    return (await this.format('#{window_bell_flag}')) === '1';
+  }
+
   async modes(): Promise<PaneModes> {
     const [alt, mouse, cursor] = (await this.format('#{alternate_on} #{mouse_any_flag} #{cursor_flag}')).split(' ');
     return { alternateScreen: alt === '1', mouse: mouse === '1', cursorVisible: cursor === '1' };

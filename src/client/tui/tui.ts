@@ -119,7 +119,7 @@ export class Tui implements Frontend {
       const line = s.line;
       seen.add(line);
       for (const { url } of findUrls(sanitize(line.text))) this.links = [...this.links.filter((u) => u !== url), url].slice(-URLS_KEPT);
-      if (line.kind === 'error' && line.unsent !== undefined) this.giveBack(line.unsent);
+      if (line.kind === 'error' && line.unsent !== undefined) this.giveBack(line.unsent, s.window);
     }
     if (bell && this.bell && !this.closed) this.screen.signal(BELL);
     this.schedule();
@@ -151,14 +151,15 @@ export class Tui implements Frontend {
 
   /**
    * A line the server refused comes back: into the input line if nothing is being typed there,
-   * and always into the history, so that it can be edited and sent again.
+   * and always into the history, so that it can be edited and sent again. The hint goes under
+   * the refusal, in `window`.
    */
-  private giveBack(unsent: string): void {
+  private giveBack(unsent: string, window: number): void {
     this.editor.remember(unsent);
     const free = this.editor.text === '' && !this.confirm;
     if (free) this.editor.set(unsent);
     const hint = free ? 'It is back in the input line: Enter sends it again' : 'Up brings it back to the input line';
-    this.scrollback.push(this.style({ kind: 'info', ts: Date.now(), text: hint }));
+    this.panes.pane(window).push(this.style({ kind: 'info', ts: Date.now(), text: hint }));
   }
 
   update(state: ChatState, windows: Windows): void {
