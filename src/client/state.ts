@@ -163,6 +163,8 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   switch (m.type) {
     case 'history':
       return { state: s, lines: [] }; // the client shows history in a later change
+    case 'registered':
+      return { state: s, lines: [line('system', `The name ${m.name} is now registered to you.`)] };
     case 'welcome': {
       const state: ChatState = {
         ...s,

@@ -10,6 +10,7 @@
 import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/internal.js';
 import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
+import { passwd, register, unregister } from './handlers/accounts.js';
 import { msg, say } from './handlers/chat.js';
 import { history } from './handlers/history.js';
 import { hello, logout, nick, ping, pong } from './handlers/session.js';
@@ -44,6 +45,9 @@ function sum(counts: number[]): number {
   return counts.reduce((a, b) => a + b, 0);
 }
 
+/** A request that may run scrypt (about 70 ms of a thread) costs this many flood tokens. */
+export const PASSWORD_COST = 5;
+
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
   // A page costs in proportion to what it may return, as a list reply does.
@@ -65,11 +69,14 @@ export const COMMANDS: Table = {
   msg: { beforeLogin: false, cost: 1, run: msg },
   nick: { beforeLogin: false, cost: 1, run: nick },
   part: { beforeLogin: false, cost: 1, run: part },
+  passwd: { beforeLogin: false, cost: PASSWORD_COST, run: passwd },
   ping: { beforeLogin: true, cost: 1, run: ping },
   pong: { beforeLogin: false, cost: 1, run: pong },
+  register: { beforeLogin: false, cost: PASSWORD_COST, run: register },
   rooms: { beforeLogin: false, cost: (ctx) => listCost(ctx.rooms.count), run: rooms },
   say: { beforeLogin: false, cost: 1, run: say },
   topic: { beforeLogin: false, cost: 1, run: topic },
+  unregister: { beforeLogin: false, cost: PASSWORD_COST, run: unregister },
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };
 
