@@ -326,7 +326,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
  * keeps it after the first write) until the connection closes or the process dies.
  */
 function takeServerLock(file: string): Db {
-  const lock = new Database(`${file}-lock`);
+  // No busy wait: a second server is refused at once.
+  const lock = new Database(`${file}-lock`, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
     lock.exec('BEGIN EXCLUSIVE');
