@@ -176,6 +176,8 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'history':
     case 'results':
       return { state: s, lines: [] }; // the client shows history and search results in a later change
+    case 'registered':
+      return { state: s, lines: [line('system', `The name ${m.name} is now registered to you.`)] };
     case 'welcome': {
       const state: ChatState = {
         ...s,

@@ -2,7 +2,7 @@
  * @module
  * The message vocabulary of protocol version 2 (docs/PROTOCOL.md): every frame's payload is one of
  * these maps, discriminated on `type`. Limits live here too, so that server, client and bots agree.
- * (Accounts, also version 2, come next.)
+ * Accounts (register, passwd, unregister, hello.auth) sit in blocks of their own.
  */
 
 export const PROTOCOL_VERSION = 2;
@@ -43,6 +43,17 @@ export const ERROR_CODES = [
   'too_many_connections',
   'login_timeout',
   'internal_error',
+  // ---- accounts ----
+  'name_reserved',
+  'login_failed',
+  'login_throttled',
+  'account_required',
+  'name_registered',
+  'registration_closed',
+  'weak_password',
+  'no_account',
+  'server_busy',
+  // ---- end accounts ----
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -69,6 +80,8 @@ export interface HelloMsg extends Labelled {
   /** Catch-up: room → the last message id the client has of it; that room's history is what came after. */
   since?: Record<string, number>;
   client?: string;
+  /** Log in to the account registered under `name`. */
+  auth?: AccountAuth;
 }
 /** `room` may be left out only by a user in exactly one room. */
 export interface SayMsg extends Labelled {
@@ -154,6 +167,35 @@ export interface LogoutMsg extends Labelled {
   reason?: string;
 }
 
+// ---- accounts (client → server) ----------------------------------------------------------
+
+/** Passwords are at most this many bytes of UTF-8 (checked before any hashing). */
+export const MAX_PASSWORD_BYTES = 256;
+/** A new account password has at least this many characters (code points); fewer is weak_password. */
+export const MIN_PASSWORD_CHARS = 8;
+
+export interface AccountAuth {
+  password: string;
+}
+/** Register the caller's current name as an account with this password. */
+export interface RegisterMsg extends Labelled {
+  type: 'register';
+  password: string;
+}
+export interface PasswdMsg extends Labelled {
+  type: 'passwd';
+  old: string;
+  new: string;
+}
+/** Delete the caller's account; the name becomes a guest name again. */
+export interface UnregisterMsg extends Labelled {
+  type: 'unregister';
+  password: string;
+}
+export type AccountRequest = RegisterMsg | PasswdMsg | UnregisterMsg;
+
+// ---- end accounts (client → server) ---------------------------------------------------------
+
 export type ClientMessage =
   | HelloMsg
   | SayMsg
@@ -169,7 +211,8 @@ export type ClientMessage =
   | PongMsg
   | LogoutMsg
   | HistoryRequestMsg
-  | SearchMsg;
+  | SearchMsg
+  | AccountRequest;
 export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
@@ -207,6 +250,8 @@ export interface WelcomeMsg extends Labelled {
   maxFrame: number;
   limits: Limits;
   motd?: string;
+  /** The account the user is logged in to (absent for a guest). */
+  account?: string;
 }
 export interface MessageMsg extends Labelled {
   type: 'message';
@@ -292,7 +337,7 @@ export interface ResultsMsg extends Labelled {
   messages: (MessageMsg | PrivateMsg)[];
   more: boolean;
 }
-export interface NoticeMsg {
+export interface NoticeMsg extends Labelled {
   type: 'notice';
   text: string;
 }
@@ -315,6 +360,16 @@ export interface ByeMsg extends Labelled {
   reason: string;
 }
 
+// ---- accounts (server → client) ----------------------------------------------------------
+
+/** The answer to `register`: `name` is now an account, and the caller is logged in to it. */
+export interface RegisteredMsg extends Labelled {
+  type: 'registered';
+  name: string;
+}
+
+// ---- end accounts (server → client) ---------------------------------------------------------
+
 export type ServerMessage =
   | WelcomeMsg
   | MessageMsg
@@ -332,7 +387,8 @@ export type ServerMessage =
   | ErrorMsg
   | ServerPingMsg
   | ServerPongMsg
-  | ByeMsg;
+  | ByeMsg
+  | RegisteredMsg;
 export type ServerType = ServerMessage['type'];
 
 /** Narrow a ServerMessage union by its `type`. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_ROOMS_PER_USER,
   MAX_LABEL_BYTES,
   MAX_QUERY_BYTES,
+  MAX_PASSWORD_BYTES,
   MAX_TEXT_BYTES,
   MAX_TOPIC_BYTES,
   type ClientMessage,
@@ -178,6 +179,11 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       const since = sinceMap(v, type);
       if (since !== undefined) msg.since = since;
       if (client !== undefined) msg.client = client;
+      const auth = v['auth'];
+      if (auth !== undefined && auth !== null) {
+        if (!isMap(auth)) fail('bad_request', 'auth must be a map {password}', type);
+        msg.auth = { password: passwordField(auth, 'password', type) };
+      }
       return msg;
     }
     case 'say': {
@@ -258,10 +264,46 @@ function parseRequest(type: string, v: Fields): ClientMessage {
       const reason = optionalString(v, 'reason', type);
       return reason === undefined ? { type } : { type, reason };
     }
+    case 'register':
+    case 'passwd':
+    case 'unregister':
+      return parseAccountRequest(type, v);
     default:
       throw new ProtocolError('unknown_type', `unknown message type "${type.slice(0, 32)}"`, type.slice(0, 32));
   }
 }
+
+// ---- accounts -------------------------------------------------------------------------------
+
+/**
+ * A password field: a non-empty string of at most MAX_PASSWORD_BYTES of UTF-8, refused here,
+ * before any hashing, so a megabyte "password" never reaches scrypt. Its value is never put in
+ * an error message.
+ */
+function passwordField(v: Fields, field: string, ref: string): string {
+  const value = v[field];
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_PASSWORD_BYTES ||
+    Buffer.byteLength(value, 'utf8') > MAX_PASSWORD_BYTES
+  )
+    fail('bad_request', `${field} must be a non-empty string of at most ${MAX_PASSWORD_BYTES} bytes`, ref);
+  return value;
+}
+
+function parseAccountRequest(type: 'register' | 'passwd' | 'unregister', v: Fields): ClientMessage {
+  switch (type) {
+    case 'register':
+      return { type, password: passwordField(v, 'password', type) };
+    case 'passwd':
+      return { type, old: passwordField(v, 'old', type), new: passwordField(v, 'new', type) };
+    case 'unregister':
+      return { type, password: passwordField(v, 'password', type) };
+  }
+}
+
+// ---- end accounts ---------------------------------------------------------------------------
 
 // ---- server → client: the client trusts the server less than blindly ------------------------
 
@@ -310,6 +352,8 @@ const LABELLED_REPLIES: ReadonlySet<string> = new Set([
   'pong',
   'renamed',
   'bye',
+  'registered',
+  'notice',
 ]);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
@@ -341,6 +385,7 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
       if (typeof limits['historyLimit'] === 'number') msg.limits.historyLimit = limits['historyLimit'];
       if (typeof v['software'] === 'string') msg.software = v['software'];
       if (typeof v['motd'] === 'string') msg.motd = v['motd'];
+      if (typeof v['account'] === 'string') msg.account = v['account'];
       return msg;
     }
     case 'message': {
@@ -459,6 +504,8 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
       const token = v['token'];
       return typeof token === 'string' || typeof token === 'number' ? { type, token } : { type };
     }
+    case 'registered':
+      return { type, name: str(v, 'name', type) };
     case 'bye':
       return { type, reason: typeof v['reason'] === 'string' ? v['reason'] : 'logout' };
     default:

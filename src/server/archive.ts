@@ -28,13 +28,22 @@ export class Archive {
     this.removeHook = onBeforeFlush(() => this.commit());
   }
 
-  /** Enqueue a room or private message for this turn's commit. */
-  record(message: MessageMsg | PrivateMsg): void {
+  /**
+   * Enqueue a room or private message for this turn's commit. `accounts`: the accounts sender and
+   * recipient of a private message were logged in to (who may read it back later).
+   */
+  record(message: MessageMsg | PrivateMsg, accounts: { from?: string; to?: string } = {}): void {
     const base = { id: message.id, ts: message.ts, from: message.from, text: message.text };
     const stored: StoredMessage =
       message.type === 'message'
         ? { kind: 'room', room: message.room, ...base, ...(message.action ? { action: true } : {}) }
-        : { kind: 'private', to: message.to, ...base };
+        : {
+            kind: 'private',
+            to: message.to,
+            ...base,
+            ...(accounts.from !== undefined ? { fromAccount: accounts.from } : {}),
+            ...(accounts.to !== undefined ? { toAccount: accounts.to } : {}),
+          };
     this.store.append(stored);
   }
 

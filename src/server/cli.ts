@@ -10,6 +10,7 @@ import { createSecureContext } from 'node:tls';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/internal.js';
+import { CliError, runAccounts, type AccountAction } from './accounts-cli.js';
 import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
 import { MemoryStore } from './store/memory.js';
@@ -50,6 +51,7 @@ const SINGLE_FLAGS = [
   'log-level',
   'data-dir',
   'history-limit',
+  'registration',
 ] as const;
 
 /** The text of a file a flag names; one that cannot be read is an error naming the flag. */
@@ -95,9 +97,16 @@ function helpWidth(max: number): number {
   return Math.min(max, Number.isInteger(columns) && columns > 0 ? columns : 80);
 }
 
+/** `chat-server accounts ACTION [NAME]`: the operator's account tool (accounts-cli.ts). */
+export interface AccountsCommand {
+  action: AccountAction;
+  name: string | undefined;
+  dataDir: string;
+}
+
 /** Parse argv into a config (pure apart from reading the files it names). Throws on bad input. */
-export async function parseServerArgs(argv: string[]): Promise<ServerConfig | undefined> {
-  let config: ServerConfig | undefined;
+export async function parseServerArgs(argv: string[]): Promise<ServerConfig | AccountsCommand | undefined> {
+  let config: ServerConfig | AccountsCommand | undefined;
   await yargs(argv)
     .scriptName('chat-server')
     .env('CHAT')
@@ -180,6 +189,16 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
             choices: ['error', 'warn', 'info', 'debug'] as const,
             default: DEFAULTS.logLevel,
             describe: 'log detail on stderr',
+          })
+          .option('registration', {
+            choices: ['open', 'closed'] as const,
+            default: DEFAULTS.registration,
+            describe: 'open: users may register their names; closed: only "chat-server accounts add" makes accounts',
+          })
+          .option('require-account', {
+            type: 'boolean',
+            default: DEFAULTS.requireAccount,
+            describe: 'refuse guests: every login needs an account and its password',
           })
           .check((a) => {
             for (const flag of SINGLE_FLAGS) {
@@ -265,7 +284,27 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,
           maxAuthFailures: DEFAULTS.maxAuthFailures,
           logLevel: a['log-level'] as LogLevel,
+          registration: a.registration,
+          requireAccount: a['require-account'],
+          scrypt: DEFAULTS.scrypt,
+          hashConcurrency: DEFAULTS.hashConcurrency,
+          hashQueue: DEFAULTS.hashQueue,
+          loginThrottle: DEFAULTS.loginThrottle,
         };
+      },
+    )
+    .command(
+      'accounts <action> [name]',
+      'add, remove, list accounts or set a password (works while the server runs)',
+      (y) =>
+        y
+          .positional('action', { choices: ['add', 'remove', 'list', 'passwd'] as const, describe: 'what to do' })
+          .positional('name', { type: 'string', describe: 'the account name (not for list)' })
+          .option('data-dir', { type: 'string', default: DEFAULTS.dataDir, describe: "the server's data directory" })
+          .example('# add an account; the password is asked for without echo (or read from a pipe)', '')
+          .example('chat-server accounts add alice --data-dir /var/lib/framechat', ''),
+      (a) => {
+        config = { action: a.action as AccountAction, name: a.name, dataDir: a['data-dir'] };
       },
     )
     .fail((message, err) => {
@@ -279,14 +318,25 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | un
 }
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
-  let config: ServerConfig | undefined;
+  let parsed: ServerConfig | AccountsCommand | undefined;
   try {
-    config = await parseServerArgs(argv);
+    parsed = await parseServerArgs(argv);
   } catch (err) {
     process.stderr.write(`chat-server: ${(err as Error).message}\nTry "chat-server --help".\n`);
     process.exit(2);
   }
-  if (!config) return; // --help or --version was printed
+  if (!parsed) return; // --help or --version was printed
+  if ('action' in parsed) {
+    const { action, name, dataDir } = parsed;
+    try {
+      await runAccounts(action, name, dataDir, (line) => process.stdout.write(`${line}\n`));
+    } catch (err) {
+      process.stderr.write(`chat-server accounts: ${(err as Error).message}\n`);
+      process.exit(err instanceof CliError ? err.exitCode : 1);
+    }
+    return;
+  }
+  const config = parsed;
   let store: Store;
   let where: string;
   try {

@@ -10,6 +10,7 @@
 import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/internal.js';
 import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
+import { passwd, register, unregister } from './handlers/accounts.js';
 import { msg, say } from './handlers/chat.js';
 import { history } from './handlers/history.js';
 import { resultsLimit, search, SEARCH_COST } from './handlers/search.js';
@@ -45,6 +46,9 @@ function sum(counts: number[]): number {
   return counts.reduce((a, b) => a + b, 0);
 }
 
+/** A request that may run scrypt (about 70 ms of a thread) costs this many flood tokens. */
+export const PASSWORD_COST = 5;
+
 export const COMMANDS: Table = {
   hello: { beforeLogin: true, cost: 1, run: hello },
   // A page costs in proportion to what it may return, as a list reply does.
@@ -66,12 +70,15 @@ export const COMMANDS: Table = {
   msg: { beforeLogin: false, cost: 1, run: msg },
   nick: { beforeLogin: false, cost: 1, run: nick },
   part: { beforeLogin: false, cost: 1, run: part },
+  passwd: { beforeLogin: false, cost: PASSWORD_COST, run: passwd },
   ping: { beforeLogin: true, cost: 1, run: ping },
   pong: { beforeLogin: false, cost: 1, run: pong },
+  register: { beforeLogin: false, cost: PASSWORD_COST, run: register },
   rooms: { beforeLogin: false, cost: (ctx) => listCost(ctx.rooms.count), run: rooms },
   say: { beforeLogin: false, cost: 1, run: say },
   search: { beforeLogin: false, cost: (_ctx, _session, m) => SEARCH_COST - 1 + listCost(resultsLimit(m)), run: search },
   topic: { beforeLogin: false, cost: 1, run: topic },
+  unregister: { beforeLogin: false, cost: PASSWORD_COST, run: unregister },
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
 };
 

@@ -5,6 +5,8 @@
  */
 import os from 'node:os';
 import { DEFAULT_MAX_ROOMS_PER_USER, DEFAULT_PORT, MAX_FRAME } from '../protocol/internal.js';
+import { DEFAULT_THROTTLE, type ThrottleRules } from './login-throttle.js';
+import { DEFAULT_SCRYPT, type ScryptParams } from './passwords.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -59,6 +61,19 @@ export interface ServerConfig {
   /** Messages in one `history` page at most (announced in welcome.limits.historyLimit). */
   historyLimit: number;
   logLevel: LogLevel;
+  // ---- accounts ----
+  /** `open`: any guest may `register` its name; `closed`: only the operator's CLI makes accounts. */
+  registration: 'open' | 'closed';
+  /** Refuse guest logins: every name must be an account (account_required). */
+  requireAccount: boolean;
+  /** scrypt parameters for new hashes (and the bar under which a login rehashes). */
+  scrypt: ScryptParams;
+  /** scrypt jobs running at once, server-wide. */
+  hashConcurrency: number;
+  /** scrypt jobs waiting at most; one more is refused with server_busy. */
+  hashQueue: number;
+  /** Failed password checks per address group and per account (login-throttle.ts). */
+  loginThrottle: ThrottleRules;
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -86,6 +101,12 @@ export const DEFAULTS: ServerConfig = {
   historyOnJoin: 50,
   historyLimit: 200,
   logLevel: 'info',
+  registration: 'open',
+  requireAccount: false,
+  scrypt: DEFAULT_SCRYPT,
+  hashConcurrency: 2,
+  hashQueue: 16,
+  loginThrottle: DEFAULT_THROTTLE,
 };
 
 export function makeConfig(overrides: Partial<ServerConfig> = {}): Readonly<ServerConfig> {

@@ -8,6 +8,7 @@
  * in (docs/ARCHITECTURE.md).
  */
 import type { ClientMessage, LeftReason } from '../protocol/internal.js';
+import type { Accounts } from './accounts.js';
 import type { Archive } from './archive.js';
 import type { NameClaims } from './claims.js';
 import type { ServerConfig } from './config.js';
@@ -30,6 +31,8 @@ export interface Context {
   /** The store: handlers record what they deliver and read history through it. */
   readonly archive: Archive;
   readonly claims: NameClaims;
+  /** Accounts: read from the store at every use, hashed through a bounded pool, throttled. */
+  readonly accounts: Accounts;
   now(): number;
   /**
    * Validated message → command table (shared checks, then the handler). A promise means the

@@ -15,6 +15,7 @@ import type { Context } from './context.js';
 import { LocalDirectory, type Directory } from './directory.js';
 import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
+import { Accounts } from './accounts.js';
 import { Archive } from './archive.js';
 import type { IdSource } from './ids.js';
 import { Logger } from './log.js';
@@ -83,6 +84,7 @@ export class ChatServer implements Context {
   readonly ids: IdSource;
   readonly archive: Archive;
   readonly claims: NameClaims;
+  readonly accounts: Accounts;
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
@@ -110,6 +112,13 @@ export class ChatServer implements Context {
     this.claims = options.claims ? options.claims(local) : local;
     this.archive = new Archive(options.store ?? new MemoryStore(), this.log, (text) => this.noticeAll(text));
     this.ids = this.archive.ids;
+    const c = this.config;
+    this.accounts = new Accounts(
+      this.archive.store,
+      { scrypt: c.scrypt, hashConcurrency: c.hashConcurrency, hashQueue: c.hashQueue, throttle: c.loginThrottle },
+      this.log,
+      this.now,
+    );
   }
 
   /** A `notice` to everyone logged in (there are no operator accounts yet: everyone is told). */
@@ -353,6 +362,7 @@ export class ChatServer implements Context {
     const now = this.now();
     for (const session of this.sessions) session.tick(now);
     for (const [ip, counter] of this.authFailures) if (counter.count(now) === 0) this.authFailures.delete(ip);
+    this.accounts.sweep();
   }
 
   /**

@@ -76,6 +76,7 @@ export class Session implements Recipient {
   readonly connectedAt: number;
   #mode: Mode = 'pending';
   #closeReason: LeftReason | undefined;
+  #account: string | undefined;
 
   private decoder: FrameDecoder | LineDecoder | undefined;
   private readonly outbox: Outbox;
@@ -129,6 +130,16 @@ export class Session implements Recipient {
 
   get mode(): Mode {
     return this.#mode;
+  }
+
+  /** The account this session is logged in to (as registered), or undefined for a guest. */
+  get account(): string | undefined {
+    return this.#account;
+  }
+
+  /** Set by the account handlers only: at a login with a password, register, unregister. */
+  setAccount(account: string | undefined): void {
+    this.#account = account;
   }
 
   /** Why the session is closing or closed, once it is. */

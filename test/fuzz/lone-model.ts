@@ -187,6 +187,12 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         else expectMsg('topic set', (r) => r.type === 'topic' && r.room === room && r.text === m.text && r.by === me);
         return true;
       }
+      case 'register':
+      case 'passwd':
+      case 'unregister':
+        // Accounts have their own tests (test/server/accounts.test.ts); here: one answer, of these kinds.
+        expectMsg(`${m.type} answer`, (r) => r.type === 'registered' || r.type === 'notice' || r.type === 'error');
+        return true;
       case 'nick': {
         const from = me!;
         expectMsg('renamed', (r) => r.type === 'renamed' && r.from === from && r.to === m.name);

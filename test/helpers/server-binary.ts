@@ -29,6 +29,8 @@ beforeAll(() => {
 export interface ServerBinaryOptions {
   /** Environment variables to set, e.g. { CHAT_PASSWORD: '...' }. */
   env?: Record<string, string>;
+  /** Written to its stdin (a pipe, then closed); without it, stdin is empty. */
+  input?: string;
 }
 
 export interface ServerBinary {
@@ -110,7 +112,9 @@ export function waitForText(
 
 function spawnBinary(args: string[], opts: ServerBinaryOptions) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHAT_')));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // An empty pipe, ended at once, reads as /dev/null does.
+  child.stdin.end(opts.input ?? '');
   let stdout = '';
   let stderr = '';
   let output = '';

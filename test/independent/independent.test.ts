@@ -172,6 +172,15 @@ interface Scenario {
 const loggedIn = async (port: number, name = 'indie'): Promise<IndependentClient> => (await IndependentClient.login(port, name)).client;
 const opened = (port: number): Promise<IndependentClient> => IndependentClient.open(port);
 
+/** `name` registers (and so reserves) itself, then logs out: the name is free but an account. */
+async function registeredAndGone(port: number, name: string): Promise<void> {
+  const c = await loggedIn(port, name);
+  c.send({ type: 'register', password: 'correct horse' });
+  await c.nextOf('registered');
+  c.send({ type: 'logout' });
+  await c.waitClosed();
+}
+
 const SCENARIOS: Scenario[] = [
   {
     what: 'a payload that is an array, not a map',
@@ -234,6 +243,114 @@ const SCENARIOS: Scenario[] = [
       return c;
     },
   },
+  // ---- accounts ----
+  {
+    what: 'hello without auth to a name registered by someone who has since left it',
+    code: 'name_reserved',
+    closes: false,
+    provoke: async (port) => {
+      await registeredAndGone(port, 'owner');
+      const c = await opened(port);
+      c.send({ type: 'hello', name: 'owner' });
+      return c;
+    },
+  },
+  {
+    what: 'hello.auth with the wrong password',
+    code: 'login_failed',
+    closes: false,
+    provoke: async (port) => {
+      await registeredAndGone(port, 'owner');
+      const c = await opened(port);
+      c.send({ type: 'hello', name: 'owner', auth: { password: 'not the password' } });
+      return c;
+    },
+  },
+  {
+    what: 'a second wrong password where the account allows one failure',
+    code: 'login_throttled',
+    closes: false,
+    config: { loginThrottle: { address: { burst: 20, refillMs: 3_000 }, account: { burst: 1, refillMs: 600_000 }, maxKeys: 100 } },
+    provoke: async (port) => {
+      await registeredAndGone(port, 'owner');
+      const first = await opened(port);
+      first.send({ type: 'hello', name: 'owner', auth: { password: 'guess number one' } });
+      expect(await first.next((m) => m.type === 'error')).toMatchObject({ code: 'login_failed' });
+      const c = await opened(port);
+      c.send({ type: 'hello', name: 'owner', auth: { password: 'guess number two' } });
+      return c;
+    },
+  },
+  {
+    what: 'a guest hello on a server that requires accounts',
+    code: 'account_required',
+    closes: false,
+    config: { requireAccount: true },
+    provoke: async (port) => {
+      const c = await opened(port);
+      c.send({ type: 'hello', name: 'guest' });
+      return c;
+    },
+  },
+  {
+    what: 'register while logged in to an account already',
+    code: 'name_registered',
+    closes: false,
+    provoke: async (port) => {
+      const c = await loggedIn(port);
+      c.send({ type: 'register', password: 'correct horse' });
+      await c.nextOf('registered');
+      c.send({ type: 'register', password: 'correct horse' });
+      return c;
+    },
+  },
+  {
+    what: 'register on a server whose registration is closed',
+    code: 'registration_closed',
+    closes: false,
+    config: { registration: 'closed' },
+    provoke: async (port) => {
+      const c = await loggedIn(port);
+      c.send({ type: 'register', password: 'correct horse' });
+      return c;
+    },
+  },
+  {
+    what: 'register with a password of five characters',
+    code: 'weak_password',
+    closes: false,
+    provoke: async (port) => {
+      const c = await loggedIn(port);
+      c.send({ type: 'register', password: 'short' });
+      return c;
+    },
+  },
+  {
+    what: 'passwd by a guest',
+    code: 'no_account',
+    closes: false,
+    provoke: async (port) => {
+      const c = await loggedIn(port);
+      c.send({ type: 'passwd', old: 'correct horse', new: 'battery staple' });
+      return c;
+    },
+  },
+  {
+    what: 'register while another password is being hashed, on a server that hashes one at a time and queues none',
+    code: 'server_busy',
+    closes: false,
+    // A slow hash (N 2^14, p 16: about half a second) keeps the one slot busy while the second asks.
+    config: { hashConcurrency: 1, hashQueue: 0, scrypt: { N: 16_384, r: 8, p: 16, keylen: 32 } },
+    provoke: async (port) => {
+      const busy = await loggedIn(port, 'first');
+      const c = await loggedIn(port, 'second');
+      busy.send({ type: 'register', password: 'correct horse' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      c.send({ type: 'register', password: 'correct horse' });
+      return c;
+    },
+  },
+  // ---- end accounts ----
   {
     what: 'a second hello',
     code: 'already_logged_in',

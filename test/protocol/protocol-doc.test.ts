@@ -64,6 +64,7 @@ describe('docs/PROTOCOL.md', () => {
       'ping',
       'pong',
       'bye',
+      'registered',
     ];
     expect(firstColumn('## Server to client').sort()).toEqual(types.sort());
   });

@@ -3,7 +3,8 @@
  * memory.test.ts and sqlite.test.ts call runStoreCases with a factory.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PrivateMessage, RoomMessage, Store, StoredMessage } from '../../src/server/store/store.js';
+import type { PasswordHash } from '../../src/server/passwords.js';
+import type { Account, PrivateMessage, RoomMessage, Store, StoredMessage } from '../../src/server/store/store.js';
 
 export interface StoreFactory {
   /** A fresh, empty store; `pruneBatch` for the retention cases. A networked store opens asynchronously. */
@@ -356,5 +357,82 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         return texts((await store.search(query, { rooms: ['#main'], limit: 100 })).messages);
       }
     });
+
+    // ---- accounts ----
+    describe('accounts', () => {
+      const hash = (tag: number): PasswordHash => ({
+        algo: 'scrypt',
+        N: 1024,
+        r: 8,
+        p: 1,
+        keylen: 4,
+        salt: Buffer.from([tag, 1, 2, 3]),
+        hash: Buffer.from([tag, 9, 9, 9]),
+      });
+      const account = (name: string, tag = 1, createdTs = 5_000): Account => ({ name, password: hash(tag), createdTs });
+
+      it('registers a name once, found folded, with its hash parameters as stored', async () => {
+        const store = await make();
+        expect(await store.createAccount(account('Alice'))).toBe(true);
+        expect(await store.createAccount(account('ALICE', 2))).toBe(false);
+        const found = await store.findAccount('alice');
+        expect(found).toEqual(account('Alice'));
+        expect(await store.findAccount('bob')).toBeUndefined();
+      });
+
+      it('reserves the look-alikes of a registered name: found by them, and not registrable', async () => {
+        const store = await make();
+        expect(await store.createAccount(account('alice'))).toBe(true);
+        // Cyrillic а, and a capital I for the l.
+        for (const lookalike of ['\u0430lice', 'AIice']) {
+          expect((await store.findAccount(lookalike))?.name).toBe('alice');
+          expect(await store.createAccount(account(lookalike))).toBe(false);
+        }
+        expect((await store.listAccounts(undefined, 10)).map((a) => a.name)).toEqual(['alice']);
+      });
+
+      it('changes a password, and deletes an account, freeing its name and look-alikes', async () => {
+        const store = await make();
+        await store.createAccount(account('alice'));
+        expect(await store.setPassword('ALICE', hash(7))).toBe(true);
+        expect((await store.findAccount('alice'))?.password).toEqual(hash(7));
+        expect(await store.setPassword('bob', hash(7))).toBe(false);
+        expect(await store.deleteAccount('Alice')).toBe(true);
+        expect(await store.deleteAccount('alice')).toBe(false);
+        expect(await store.findAccount('\u0430lice')).toBeUndefined();
+        expect(await store.createAccount(account('\u0430lice'))).toBe(true);
+      });
+
+      it('lists accounts in folded order, a page at a time', async () => {
+        const store = await make();
+        for (const name of ['carol', 'Bob', 'alice', 'dave']) await store.createAccount(account(name));
+        const first = await store.listAccounts(undefined, 2);
+        expect(first.map((a) => a.name)).toEqual(['alice', 'Bob']);
+        expect((await store.listAccounts(first[1]!.name, 10)).map((a) => a.name)).toEqual(['carol', 'dave']);
+      });
+
+      it('reads private history and private search from notBefore / privateSince on only', async () => {
+        const store = await make();
+        const old = { ...priv(store, 'alice', 'bob', 'old secret', { fromAccount: 'alice', toAccount: 'bob' }) };
+        const fresh: PrivateMessage = {
+          kind: 'private',
+          id: store.ids.next(),
+          ts: 9_000,
+          from: 'bob',
+          to: 'alice',
+          text: 'new secret',
+          fromAccount: 'bob',
+          toAccount: 'alice',
+        };
+        store.append(fresh);
+        expect(texts((await store.privateLatest('alice', 'bob', 10)).messages)).toEqual([old.text, 'new secret']);
+        expect(texts((await store.privateLatest('alice', 'bob', 10, 5_000)).messages)).toEqual(['new secret']);
+        expect(texts((await store.privateBefore('alice', 'bob', fresh.id + 1, 10, 5_000)).messages)).toEqual(['new secret']);
+        expect(texts((await store.privateAfter('alice', 'bob', 0, 10, 5_000)).messages)).toEqual(['new secret']);
+        const found = await store.search('secret', { rooms: [], privateAccount: 'alice', privateSince: 5_000, limit: 10 });
+        expect(texts(found.messages)).toEqual(['new secret']);
+      });
+    });
+    // ---- end accounts ----
   });
 }

@@ -39,7 +39,8 @@ export function msg(ctx: Context, user: User, m: PrivateMsgMsg): void {
   const to = ctx.directory.user(m.to);
   if (to === undefined) throw new ProtocolError('no_such_user', `No user named "${m.to}" is online.`, 'msg');
   const message: PrivateMsg = { type: 'private', id: ctx.ids.next(), ts: ctx.now(), from: user.name, to, text: m.text };
-  ctx.archive.record(message);
+  // Kept for the accounts of both sides (a guest side reads none of it back).
+  ctx.archive.record(message, { from: user.account, to: ctx.users.get(to)?.account });
   const toSelf = foldName(to) === foldName(user.name);
   // One copy each, the same id; a message to oneself arrives once. Only the sender's is labelled.
   const packet = new Packet(message);

@@ -2,14 +2,15 @@
  * @module
  * History: what a member is sent on join (the latest `historyOnJoin` messages, or with `since`
  * what came after it), and `history{room|with, before|after, limit}` pages. Only a room's members
- * read its history. Private history goes only to an account that was a party; there are no
- * accounts yet, so every name is a guest and gets none (the next holder of a guest name must not
- * read the last one's messages).
+ * read its history. Private history goes only to an account that was a party, and only from the
+ * account's creation on (an account made again under a removed one's name reads none of the old
+ * one's); a guest gets none (the next holder of a guest name must not read the last one's
+ * messages). `with` names the other side's account.
  */
 import { ProtocolError, type HistoryMsg, type HistoryRequestMsg, type MessageMsg, type PrivateMsg } from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import type { Session, User } from '../session.js';
-import type { Page, StoredMessage } from '../store/store.js';
+import type { Account, Page, SearchScope, StoredMessage } from '../store/store.js';
 import { roomOf } from './rooms.js';
 
 /** A stored message as the wire carries it inside `history` and `results`. */
@@ -38,11 +39,36 @@ export async function sendJoinHistory(ctx: Context, session: Session, room: stri
   session.send(historyOf(room, page));
 }
 
+/** The account `session` is logged in to, read from the store now (undefined: a guest, or removed). */
+export async function readerAccount(ctx: Context, session: Session): Promise<Account | undefined> {
+  return session.account === undefined ? undefined : ctx.accounts.get(session.account);
+}
+
+/** The private part of a search scope for `session`: nothing for a guest. For the search handler. */
+export async function privateScope(ctx: Context, session: Session): Promise<Pick<SearchScope, 'privateAccount' | 'privateSince'>> {
+  const me = await readerAccount(ctx, session);
+  return me === undefined ? {} : { privateAccount: me.name, privateSince: me.createdTs };
+}
+
+async function privatePage(ctx: Context, user: User, m: HistoryRequestMsg, limit: number): Promise<Page> {
+  const none: Page = { messages: [], more: false };
+  const me = await readerAccount(ctx, user);
+  if (me === undefined) return none;
+  const other = await ctx.accounts.get(m.with!);
+  // A removed account's side is still the reader's conversation: read it by the name asked for.
+  const them = other?.name ?? m.with!;
+  const store = ctx.archive.store;
+  if (m.before !== undefined) return store.privateBefore(me.name, them, m.before, limit, me.createdTs);
+  if (m.after !== undefined) return store.privateAfter(me.name, them, m.after, limit, me.createdTs);
+  return store.privateLatest(me.name, them, limit, me.createdTs);
+}
+
 export async function history(ctx: Context, user: User, m: HistoryRequestMsg): Promise<void> {
   const limit = Math.max(1, Math.min(ctx.config.historyLimit, m.limit ?? ctx.config.historyLimit));
   if (m.with !== undefined) {
-    // No accounts yet: a guest was never a party to a stored conversation.
-    user.send({ type: 'history', with: m.with, messages: [], more: false });
+    const page = await privatePage(ctx, user, m, limit);
+    if (!user.active) return;
+    user.send({ type: 'history', with: m.with, messages: page.messages.map(wireMessage), more: page.more });
     return;
   }
   const room = roomOf(ctx, m.room!);

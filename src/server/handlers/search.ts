@@ -2,8 +2,9 @@
  * @module
  * Search: `search{text, room?, from?, before?, limit?}` over the store's full-text index, in the
  * rooms the user is in (or one of them), newest first, answered with `results{messages, more}`.
- * The query is plain text (the store quotes every word). Private messages are searched only for
- * an account that was a party; there are no accounts yet, so a guest's search covers rooms only.
+ * The query is plain text (the store quotes every word). Without `room`, the private messages of
+ * the user's account are searched too (from the account's creation on); a guest's search covers
+ * rooms only, so the next holder of a guest name never finds the last one's messages.
  *
  * Cost: a search reads an index and up to `limit` rows, so it costs SEARCH_COST tokens plus one per
  * hundred results asked for (commands.ts), which bounds a client to a few searches a second.
@@ -11,7 +12,8 @@
 import { DEFAULT_RESULTS, MAX_RESULTS, ProtocolError, type SearchMsg } from '../../protocol/internal.js';
 import type { Context } from '../context.js';
 import type { User } from '../session.js';
-import { wireMessage } from './history.js';
+import type { SearchScope } from '../store/store.js';
+import { privateScope, wireMessage } from './history.js';
 import { roomOf } from './rooms.js';
 
 /** Tokens one search takes from the flood budget before the per-result part. */

@@ -18,6 +18,7 @@ import {
   MAX_TEXT_BYTES,
   MAX_TOPIC_BYTES,
 } from '../../protocol/internal.js';
+import { addressGroup } from '../address.js';
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { Answer } from '../commands.js';
@@ -85,13 +86,54 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
       'hello',
     );
   }
-  const claimed = ctx.claims.claim(m.name, session.id);
-  if (claimed instanceof Promise) return claimed.then((ok) => enter(ctx, session, m, ok));
-  return enter(ctx, session, m, claimed);
+  // The account check reads the store (and may hash): the session reads no more input meanwhile.
+  return loginAccount(ctx, session, m).then(async (account) => {
+    if (!session.active) return;
+    const claimed = await ctx.claims.claim(m.name, session.id);
+    return enter(ctx, session, m, claimed, account);
+  });
+}
+
+/**
+ * Which account `hello` logs in to: undefined for a guest. A registered name (or a look-alike of
+ * one) without the right password is refused; so is a guest on a server that requires accounts.
+ */
+async function loginAccount(ctx: Context, session: Session, m: HelloMsg): Promise<string | undefined> {
+  const account = await ctx.accounts.find(m.name);
+  if (account === undefined) {
+    if (m.auth !== undefined) throw new ProtocolError('login_failed', `There is no account "${m.name}".`, 'hello');
+    if (ctx.config.requireAccount)
+      throw new ProtocolError(
+        'account_required',
+        'This server admits accounts only: log in with a registered name and its password.',
+        'hello',
+      );
+    return undefined;
+  }
+  if (foldName(account.name) !== foldName(m.name))
+    throw new ProtocolError('name_reserved', `The name "${m.name}" looks like the registered name "${account.name}".`, 'hello');
+  if (m.auth === undefined)
+    throw new ProtocolError('name_reserved', `The name "${account.name}" is registered; log in with its password.`, 'hello');
+  await ctx.accounts.check(account, addressGroup(session.ip), m.auth.password, 'hello');
+  return account.name;
+}
+
+/** name_reserved when `name` is (or looks like) an account other than the one `user` is logged in to. */
+async function checkReserved(ctx: Context, user: User, name: string, ref: string): Promise<void> {
+  const account = await ctx.accounts.find(name);
+  if (account === undefined) return;
+  if (user.account !== undefined && foldName(user.account) === foldName(account.name)) return;
+  throw new ProtocolError(
+    'name_reserved',
+    foldName(account.name) === foldName(name)
+      ? `The name "${account.name}" is registered.`
+      : `The name "${name}" looks like the registered name "${account.name}".`,
+    ref,
+  );
 }
 
 /** The rest of hello, once the name claim has been answered. */
-async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean): Promise<void> {
+async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boolean, account: string | undefined): Promise<void> {
   if (!session.active) {
     if (claimed) ctx.claims.release(m.name, session.id);
     return;
@@ -100,6 +142,7 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
     if (claimed) ctx.claims.release(m.name, session.id);
     throw nameTaken(ctx, session, m.name, 'hello');
   }
+  session.setAccount(account);
   // Every room first, so that each room's list has the newcomer; then the welcome; then the news.
   const entered: string[] = [];
   /** Rooms this login made: their topics come from the store. */
@@ -136,6 +179,7 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
     limits: { maxRooms: ctx.config.maxRoomsPerUser, historyLimit: ctx.config.historyLimit, text: MAX_TEXT_BYTES, topic: MAX_TOPIC_BYTES },
   };
   if (ctx.config.motd !== undefined) welcome.motd = ctx.config.motd;
+  if (account !== undefined) welcome.account = account;
   session.send(welcome);
   // A room the server could not make (its room limit) is refused after the welcome, as a join would be.
   for (const err of refused) session.sendError(err.code, err.message, 'join');
@@ -150,6 +194,7 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
     name: m.name,
     addr: session.address,
     mode: session.mode,
+    account,
     client: m.client,
     clients: ctx.directory.clients,
   });
@@ -169,9 +214,12 @@ export function nick(ctx: Context, user: User, m: NickMsg): Answer {
     user.send({ type: 'renamed', ts: ctx.now(), from, to: from });
     return;
   }
-  const moved = ctx.claims.move(from, m.name, user.id);
-  if (moved instanceof Promise) return moved.then((ok) => rename(ctx, user, from, m, ok));
-  rename(ctx, user, from, m, moved);
+  // A registered name is its account's: the store is read first, the session waits meanwhile.
+  return checkReserved(ctx, user, m.name, 'nick').then(async () => {
+    if (!user.active) return;
+    const moved = await ctx.claims.move(from, m.name, user.id);
+    rename(ctx, user, from, m, moved);
+  });
 }
 
 /** The rest of nick, once the claim has moved (or not). */

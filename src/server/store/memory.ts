@@ -9,11 +9,14 @@
  * same word model as FTS5 (search-text.ts), so both stores find the same messages: its cost is
  * bounded by (rooms in scope + 1) × the ring size. Ids come from a counter.
  */
-import { foldName } from '../../protocol/internal.js';
+import { foldName, lookalikeKeys } from '../../protocol/internal.js';
+import type { PasswordHash } from '../passwords.js';
 import { matchesPhrases, queryPhrases, tokens } from './search-text.js';
 import {
+  MAX_ACCOUNT_PAGE,
   MAX_PAGE_LIMIT,
   MAX_SEARCH_LIMIT,
+  type Account,
   clampLimit,
   type CommitReport,
   type IdSource,
@@ -92,6 +95,9 @@ export class MemoryStore implements Store {
   readonly ids = new Counter();
   private readonly rooms = new Map<string, RoomEntry>();
   private readonly accounts = new Map<string, Ring<StoredMessage>>();
+  /** Registered accounts, folded name → account; and look-alike key → folded name. */
+  private readonly registered = new Map<string, Account>();
+  private readonly lookalikes = new Map<string, string>();
   /** Search tokens per message, computed once. */
   private readonly words = new WeakMap<StoredMessage, string[]>();
   private readonly perRoom: number;
@@ -211,11 +217,11 @@ export class MemoryStore implements Store {
     return this.after(room, id, limit);
   }
 
-  private conversation(a: string, b: string): [Ring<StoredMessage> | undefined, (m: StoredMessage) => boolean] {
+  private conversation(a: string, b: string, notBefore = 0): [Ring<StoredMessage> | undefined, (m: StoredMessage) => boolean] {
     const x = foldName(a);
     const y = foldName(b);
     const between = (m: StoredMessage): boolean => {
-      if (m.kind !== 'private' || m.fromAccount === undefined || m.toAccount === undefined) return false;
+      if (m.kind !== 'private' || m.fromAccount === undefined || m.toAccount === undefined || m.ts < notBefore) return false;
       const f = m.fromAccount;
       const t = m.toAccount;
       return (f === x && t === y) || (f === y && t === x);
@@ -223,18 +229,18 @@ export class MemoryStore implements Store {
     return [this.accounts.get(x), between];
   }
 
-  privateLatest(a: string, b: string, limit: number): Promise<Page> {
-    const [ring, between] = this.conversation(a, b);
+  privateLatest(a: string, b: string, limit: number, notBefore?: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b, notBefore);
     return Promise.resolve(this.page(ring, undefined, undefined, limit, between));
   }
 
-  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
-    const [ring, between] = this.conversation(a, b);
+  privateBefore(a: string, b: string, id: MessageId, limit: number, notBefore?: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b, notBefore);
     return Promise.resolve(this.page(ring, id, undefined, limit, between));
   }
 
-  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
-    const [ring, between] = this.conversation(a, b);
+  privateAfter(a: string, b: string, id: MessageId, limit: number, notBefore?: number): Promise<Page> {
+    const [ring, between] = this.conversation(a, b, notBefore);
     return Promise.resolve(this.page(ring, undefined, id, limit, between));
   }
 
@@ -260,6 +266,7 @@ export class MemoryStore implements Store {
     }
     const account = scope.privateAccount === undefined ? undefined : this.accounts.get(foldName(scope.privateAccount));
     if (account) rings.add(account);
+    const privateSince = scope.privateSince ?? 0;
     // Up to n + 1 hits from each ring, newest first, then the newest n + 1 of them all.
     const hits = new Map<number, StoredMessage>();
     for (const ring of rings) {
@@ -267,6 +274,7 @@ export class MemoryStore implements Store {
       for (let i = ring.upper(before - 1) - 1; i >= 0 && found <= n; i--) {
         const m = ring.at(i);
         if (from !== undefined && foldName(m.from) !== from) continue;
+        if (m.kind === 'private' && m.ts < privateSince) continue;
         if (!matchesPhrases(this.wordsOf(m), phrases)) continue;
         hits.set(m.id, m);
         found++;
@@ -279,6 +287,52 @@ export class MemoryStore implements Store {
   getTopic(room: string): Promise<Topic | undefined> {
     return Promise.resolve(this.rooms.get(foldName(room))?.topic);
   }
+
+  // ---- accounts ----
+
+  findAccount(name: string): Promise<Account | undefined> {
+    const same = this.registered.get(foldName(name));
+    if (same) return Promise.resolve(same);
+    for (const key of lookalikeKeys(name)) {
+      const other = this.lookalikes.get(key);
+      if (other !== undefined) return Promise.resolve(this.registered.get(other));
+    }
+    return Promise.resolve(undefined);
+  }
+
+  createAccount(account: Account): Promise<boolean> {
+    const key = foldName(account.name);
+    const keys = lookalikeKeys(account.name);
+    if (this.registered.has(key) || keys.some((k) => this.lookalikes.has(k))) return Promise.resolve(false);
+    this.registered.set(key, { ...account });
+    for (const k of keys) this.lookalikes.set(k, key);
+    return Promise.resolve(true);
+  }
+
+  setPassword(name: string, password: PasswordHash): Promise<boolean> {
+    const account = this.registered.get(foldName(name));
+    if (account) account.password = password;
+    return Promise.resolve(account !== undefined);
+  }
+
+  deleteAccount(name: string): Promise<boolean> {
+    const key = foldName(name);
+    const account = this.registered.get(key);
+    if (!account) return Promise.resolve(false);
+    this.registered.delete(key);
+    for (const k of lookalikeKeys(account.name)) if (this.lookalikes.get(k) === key) this.lookalikes.delete(k);
+    return Promise.resolve(true);
+  }
+
+  listAccounts(after: string | undefined, limit: number): Promise<Account[]> {
+    const n = clampLimit(limit, MAX_ACCOUNT_PAGE);
+    const from = after === undefined ? undefined : foldName(after);
+    // Sorting every call is fine here: the memory store is for --no-store and tests.
+    const keys = [...this.registered.keys()].filter((k) => from === undefined || k > from).sort();
+    return Promise.resolve(keys.slice(0, n).map((k) => this.registered.get(k)!));
+  }
+
+  // ---- end accounts ----
 
   prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
     let budget = this.pruneBatch;
@@ -306,5 +360,7 @@ export class MemoryStore implements Store {
   close(): void {
     this.rooms.clear();
     this.accounts.clear();
+    this.registered.clear();
+    this.lookalikes.clear();
   }
 }

@@ -32,13 +32,16 @@
  * often than every `retryMs`, as the SQLite store does.
  */
 import pg from 'pg';
-import { foldName } from '../../protocol/internal.js';
+import { foldName, lookalikeKeys } from '../../protocol/internal.js';
+import type { PasswordHash } from '../passwords.js';
 import { queryPhrases, tokens } from './search-text.js';
 import {
+  MAX_ACCOUNT_PAGE,
   MAX_PAGE_LIMIT,
   MAX_SEARCH_LIMIT,
   StoreError,
   clampLimit,
+  type Account,
   type CommitReport,
   type IdSource,
   type MessageId,
@@ -99,7 +102,51 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'accounts',
+    async up(sql) {
+      // As in SQLite: `key` is foldName(name); each account's lookalikeKeys are unique in
+      // account_lookalikes, so no two accounts look alike; scrypt parameters beside every hash.
+      await sql.query(`
+        CREATE TABLE accounts (
+          key TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          algo TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          r INTEGER NOT NULL,
+          p INTEGER NOT NULL,
+          keylen INTEGER NOT NULL,
+          salt BYTEA NOT NULL,
+          hash BYTEA NOT NULL,
+          created_ts BIGINT NOT NULL
+        );
+        CREATE TABLE account_lookalikes (skeleton TEXT PRIMARY KEY, key TEXT NOT NULL REFERENCES accounts (key) ON DELETE CASCADE);
+        CREATE INDEX account_lookalikes_by_key ON account_lookalikes (key);
+      `);
+    },
+  },
 ];
+
+interface AccountRow {
+  name: string;
+  algo: string;
+  n: number;
+  r: number;
+  p: number;
+  keylen: number;
+  salt: Buffer;
+  hash: Buffer;
+  created_ts: number;
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    name: row.name,
+    createdTs: row.created_ts,
+    password: { algo: row.algo as 'scrypt', N: row.n, r: row.r, p: row.p, keylen: row.keylen, salt: row.salt, hash: row.hash },
+  };
+}
 
 export interface PostgresStoreOptions {
   /** A schema of its own in the database (created if missing); default: the connection's. */
@@ -597,34 +644,36 @@ export class PostgresStore implements Store {
     return this.after(room, id, limit);
   }
 
-  privateLatest(a: string, b: string, limit: number): Promise<Page> {
+  privateLatest(a: string, b: string, limit: number, notBefore = 0): Promise<Page> {
     return this.read(async () => {
       const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 ORDER BY m.id DESC LIMIT $2`, [pairKey(a, b), n + 1]);
-      return this.page(rows, n, true);
-    });
-  }
-
-  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
-    return this.read(async () => {
-      const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`, [
+      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.ts >= $3 ORDER BY m.id DESC LIMIT $2`, [
         pairKey(a, b),
-        id,
         n + 1,
+        notBefore,
       ]);
       return this.page(rows, n, true);
     });
   }
 
-  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+  privateBefore(a: string, b: string, id: MessageId, limit: number, notBefore = 0): Promise<Page> {
     return this.read(async () => {
       const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3`, [
-        pairKey(a, b),
-        id,
-        n + 1,
-      ]);
+      const rows = await this.rows(
+        `SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id < $2 AND m.ts >= $4 ORDER BY m.id DESC LIMIT $3`,
+        [pairKey(a, b), id, n + 1, notBefore],
+      );
+      return this.page(rows, n, true);
+    });
+  }
+
+  privateAfter(a: string, b: string, id: MessageId, limit: number, notBefore = 0): Promise<Page> {
+    return this.read(async () => {
+      const n = clampLimit(limit, MAX_PAGE_LIMIT);
+      const rows = await this.rows(
+        `SELECT ${COLUMNS} FROM ${FROM} WHERE m.pair = $1 AND m.id > $2 AND m.ts >= $4 ORDER BY m.id ASC LIMIT $3`,
+        [pairKey(a, b), id, n + 1, notBefore],
+      );
       return this.page(rows, n, false);
     });
   }
@@ -640,10 +689,19 @@ export class PostgresStore implements Store {
       const rows = await this.rows(
         `SELECT ${COLUMNS} FROM ${FROM}
          WHERE m.search @@ to_tsquery('simple', $1) AND m.id < $2
-           AND (m.room_key = ANY($3::text[]) OR ($4::text IS NOT NULL AND (m.from_account = $4 OR m.to_account = $4)))
+           AND (m.room_key = ANY($3::text[])
+                OR ($4::text IS NOT NULL AND (m.from_account = $4 OR m.to_account = $4) AND m.ts >= $7))
            AND ($5::text IS NULL OR m.from_key = $5)
          ORDER BY m.id DESC LIMIT $6`,
-        [match, scope.before ?? Number.MAX_SAFE_INTEGER, rooms, account, scope.from === undefined ? null : foldName(scope.from), n + 1],
+        [
+          match,
+          scope.before ?? Number.MAX_SAFE_INTEGER,
+          rooms,
+          account,
+          scope.from === undefined ? null : foldName(scope.from),
+          n + 1,
+          scope.privateSince ?? 0,
+        ],
       );
       return this.page(rows, n, false);
     });
@@ -657,6 +715,79 @@ export class PostgresStore implements Store {
       const row = r.rows[0] as { topic: string; topic_by: string; topic_ts: number } | undefined;
       return row ? { text: row.topic, by: row.topic_by, ts: row.topic_ts } : undefined;
     });
+  }
+
+  // ---- accounts: each change its own transaction, answered with its outcome (store.ts) ----
+
+  async findAccount(name: string): Promise<Account | undefined> {
+    const exact = await this.pool.query('SELECT * FROM accounts WHERE key = $1', [foldName(name)]);
+    if (exact.rows[0]) return toAccount(exact.rows[0] as AccountRow);
+    const like = await this.pool.query(
+      'SELECT a.* FROM account_lookalikes l JOIN accounts a ON a.key = l.key WHERE l.skeleton = ANY($1::text[]) LIMIT 1',
+      [lookalikeKeys(name)],
+    );
+    return like.rows[0] ? toAccount(like.rows[0] as AccountRow) : undefined;
+  }
+
+  async createAccount(account: Account): Promise<boolean> {
+    const key = foldName(account.name);
+    const h = account.password;
+    const sql = await this.pool.connect();
+    try {
+      await sql.query('BEGIN');
+      const inserted = await sql.query(
+        `INSERT INTO accounts (key, name, algo, n, r, p, keylen, salt, hash, created_ts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING`,
+        [key, account.name, h.algo, h.N, h.r, h.p, h.keylen, h.salt, h.hash, account.createdTs],
+      );
+      if (inserted.rowCount === 0) {
+        await sql.query('ROLLBACK');
+        return false;
+      }
+      for (const skeleton of lookalikeKeys(account.name)) {
+        const r = await sql.query('INSERT INTO account_lookalikes (skeleton, key) VALUES ($1, $2) ON CONFLICT (skeleton) DO NOTHING', [
+          skeleton,
+          key,
+        ]);
+        if (r.rowCount === 0) {
+          // A look-alike is an account already (perhaps registered on another node just now).
+          await sql.query('ROLLBACK');
+          return false;
+        }
+      }
+      await sql.query('COMMIT');
+      return true;
+    } catch (err) {
+      await sql.query('ROLLBACK').catch(() => {});
+      // Two nodes registering the same name at once: the loser's insert conflicts at commit.
+      if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    } finally {
+      sql.release();
+    }
+  }
+
+  async setPassword(name: string, password: PasswordHash): Promise<boolean> {
+    const h = password;
+    const r = await this.pool.query(
+      'UPDATE accounts SET algo = $2, n = $3, r = $4, p = $5, keylen = $6, salt = $7, hash = $8 WHERE key = $1',
+      [foldName(name), h.algo, h.N, h.r, h.p, h.keylen, h.salt, h.hash],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async deleteAccount(name: string): Promise<boolean> {
+    // The look-alikes go with it (ON DELETE CASCADE).
+    const r = await this.pool.query('DELETE FROM accounts WHERE key = $1', [foldName(name)]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async listAccounts(after: string | undefined, limit: number): Promise<Account[]> {
+    const r = await this.pool.query('SELECT * FROM accounts WHERE key > $1 ORDER BY key LIMIT $2', [
+      after === undefined ? '' : foldName(after),
+      clampLimit(limit, MAX_ACCOUNT_PAGE),
+    ]);
+    return (r.rows as AccountRow[]).map(toAccount);
   }
 
   /**

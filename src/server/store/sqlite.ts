@@ -9,8 +9,13 @@
  * synced (at a checkpoint), though the file stays consistent. `synchronous: 'full'` syncs every
  * commit, which bounds throughput at the disk's fsync rate, one per event-loop turn.
  *
- * Locking: `locking_mode=EXCLUSIVE`, taken at open, so a second server on the same data directory
- * fails at once with a clear line instead of both writing.
+ * Locking: one server per file. The server takes an exclusive lock at open on a small lock
+ * database beside it (`<file>-lock`, SQLite's own locking, released when the process dies), so a
+ * second server on the same data directory fails at once with a clear line instead of both
+ * writing. The store file itself is opened in normal locking mode, so that the operator's CLI
+ * (`chat-server accounts ...`, `{ tool: true }`, which takes no lock) can open a second connection
+ * and change accounts while the server runs (WAL: readers never block the writer; the two
+ * writers wait for each other up to `busy_timeout`).
  *
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
@@ -23,12 +28,15 @@
  * every `retryMs`, and the report says so; writes resume by themselves when space returns.
  */
 import Database from 'better-sqlite3';
-import { foldName } from '../../protocol/internal.js';
+import { foldName, lookalikeKeys } from '../../protocol/internal.js';
+import type { PasswordHash } from '../passwords.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
+  MAX_ACCOUNT_PAGE,
   MAX_PAGE_LIMIT,
   MAX_SEARCH_LIMIT,
   StoreError,
+  type Account,
   clampLimit,
   type CommitReport,
   type IdSource,
@@ -112,6 +120,30 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: 'accounts',
+    up(db) {
+      // `key` is foldName(name); `account_lookalikes` holds each account's lookalikeKeys, unique,
+      // so that no two accounts look alike. The scrypt parameters sit beside every hash.
+      db.exec(`
+        CREATE TABLE accounts (
+          key TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          algo TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          r INTEGER NOT NULL,
+          p INTEGER NOT NULL,
+          keylen INTEGER NOT NULL,
+          salt BLOB NOT NULL,
+          hash BLOB NOT NULL,
+          created_ts INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE account_lookalikes (skeleton TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX account_lookalikes_by_key ON account_lookalikes(key);
+      `);
+    },
+  },
 ];
 
 export interface SqliteStoreOptions {
@@ -131,6 +163,36 @@ export interface SqliteStoreOptions {
   maxBytes?: number;
   /** The schema to bring the file to; tests pass a prefix to make an older database. */
   migrations?: readonly Migration[];
+  /**
+   * The operator's CLI beside a running server: take no server lock, and wait longer for the
+   * server's write lock. Only accounts are meant to be changed this way.
+   */
+  tool?: boolean;
+}
+
+/** How long a writer waits for the other connection's write lock (the CLI's are tiny). */
+const SERVER_BUSY_MS = 1000;
+const TOOL_BUSY_MS = 10_000;
+
+interface AccountRow {
+  key: string;
+  name: string;
+  algo: string;
+  n: number;
+  r: number;
+  p: number;
+  keylen: number;
+  salt: Buffer;
+  hash: Buffer;
+  created_ts: number;
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    name: row.name,
+    createdTs: row.created_ts,
+    password: { algo: row.algo as 'scrypt', N: row.n, r: row.r, p: row.p, keylen: row.keylen, salt: row.salt, hash: row.hash },
+  };
 }
 
 const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
@@ -215,6 +277,9 @@ function storeError(file: string, err: unknown): StoreError {
   return new StoreError(kind, `${file}: ${what} (${detail})`, { cause: err });
 }
 
+/** Thrown inside createAccountTx to roll it back when a look-alike is registered. */
+class LookalikeTaken extends Error {}
+
 class Ids implements IdSource {
   constructor(public last: number) {}
   next(): MessageId {
@@ -235,9 +300,11 @@ interface Pending {
 /** Open (creating and migrating) the store in `file`; throws a StoreError with one clear line. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   let db: Db | undefined;
+  let lock: Db | undefined;
   try {
+    if (!options.tool) lock = takeServerLock(file);
     db = new Database(file);
-    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma(`busy_timeout = ${options.tool ? TOOL_BUSY_MS : SERVER_BUSY_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('journal_size_limit = 16777216');
@@ -246,10 +313,30 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
     }
-    return new SqliteStore(db, file, version, options);
+    return new SqliteStore(db, file, version, options, lock);
   } catch (err) {
     db?.close();
+    lock?.close();
     throw storeError(file, err);
+  }
+}
+
+/**
+ * The one-server-per-file lock: an exclusive lock on `<file>-lock`, held (locking_mode EXCLUSIVE
+ * keeps it after the first write) until the connection closes or the process dies.
+ */
+function takeServerLock(file: string): Db {
+  // No busy wait: a second server is refused at once.
+  const lock = new Database(`${file}-lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS lock (held INTEGER)');
+    lock.exec('COMMIT');
+    return lock;
+  } catch (err) {
+    lock.close();
+    throw err;
   }
 }
 
@@ -310,6 +397,8 @@ export class SqliteStore implements Store {
   private readonly opts: typeof DEFAULTS & { now: () => number; clock: () => number };
   private readonly s;
   private readonly writeBatch: (p: Pending) => void;
+  private readonly createAccountTx: (account: Account) => boolean;
+  private readonly deleteAccountTx: (key: string) => boolean;
   /** Deletes rows in order until the deadline (at least one); returns how many it deleted. */
   private readonly removeBatch: (rows: readonly Doomed[], deadline: number) => number;
 
@@ -319,6 +408,8 @@ export class SqliteStore implements Store {
     /** The schema version of the file. */
     readonly version: number,
     options: SqliteStoreOptions,
+    /** The server lock (none for the CLI). */
+    private readonly lock?: Db,
   ) {
     this.opts = {
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
@@ -353,11 +444,11 @@ export class SqliteStore implements Store {
       after: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
         WHERE m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
       pairLatest: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
-        WHERE m.pair = ? ORDER BY m.id DESC LIMIT ?`),
+        WHERE m.pair = ? AND m.ts >= ? ORDER BY m.id DESC LIMIT ?`),
       pairBefore: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
-        WHERE m.pair = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`),
+        WHERE m.pair = ? AND m.ts >= ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`),
       pairAfter: db.prepare(`SELECT ${COLUMNS} FROM messages m LEFT JOIN rooms r ON r.id = m.room_id
-        WHERE m.pair = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
+        WHERE m.pair = ? AND m.ts >= ? AND m.id > ? ORDER BY m.id ASC LIMIT ?`),
       // FTS5 walks the matches of words AND scope newest first (ORDER BY rowid DESC is its own
       // order); the SQL filters repeat the scope as a guard and add `from`, so the cost is the
       // in-scope matches scanned until `limit` of them pass.
@@ -365,7 +456,7 @@ export class SqliteStore implements Store {
         JOIN messages m ON m.id = s.rowid LEFT JOIN rooms r ON r.id = m.room_id
         WHERE messages_search MATCH @match AND s.rowid < @before
           AND (m.room_id IN (SELECT value FROM json_each(@rooms))
-               OR (@account IS NOT NULL AND (m.from_account = @account OR m.to_account = @account)))
+               OR (@account IS NOT NULL AND (m.from_account = @account OR m.to_account = @account) AND m.ts >= @since))
           AND (@from IS NULL OR m.from_key = @from)
         ORDER BY s.rowid DESC LIMIT @limit`),
       oldest: db.prepare('SELECT id, ts, room_id FROM messages ORDER BY id LIMIT ?'),
@@ -375,6 +466,17 @@ export class SqliteStore implements Store {
       deleteSearch: db.prepare('DELETE FROM messages_search WHERE rowid = ?'),
       deleteIdleRooms: db.prepare(`DELETE FROM rooms WHERE id IN
         (SELECT id FROM rooms WHERE messages = 0 AND topic IS NULL LIMIT ?)`),
+      account: db.prepare('SELECT * FROM accounts WHERE key = ?'),
+      accountLike: db.prepare('SELECT a.* FROM account_lookalikes l JOIN accounts a ON a.key = l.key WHERE l.skeleton = ?'),
+      insertAccount: db.prepare(`INSERT INTO accounts (key, name, algo, n, r, p, keylen, salt, hash, created_ts)
+        VALUES (@key, @name, @algo, @n, @r, @p, @keylen, @salt, @hash, @created_ts) ON CONFLICT (key) DO NOTHING`),
+      insertLookalike: db.prepare('INSERT INTO account_lookalikes (skeleton, key) VALUES (?, ?) ON CONFLICT (skeleton) DO NOTHING'),
+      setPassword: db.prepare(
+        'UPDATE accounts SET algo = @algo, n = @n, r = @r, p = @p, keylen = @keylen, salt = @salt, hash = @hash WHERE key = @key',
+      ),
+      deleteAccount: db.prepare('DELETE FROM accounts WHERE key = ?'),
+      deleteLookalikes: db.prepare('DELETE FROM account_lookalikes WHERE key = ?'),
+      listAccounts: db.prepare('SELECT * FROM accounts WHERE key > ? ORDER BY key LIMIT ?'),
     };
     this.s = s;
     this.ids = new Ids(Number(s.maxId.get() ?? 0));
@@ -404,6 +506,24 @@ export class SqliteStore implements Store {
       for (const { room, topic } of p.topics.values()) {
         s.setTopic.run(topic.text === '' ? null : topic.text, topic.by, topic.ts, this.ensureRoom(room));
       }
+    });
+
+    this.createAccountTx = db.transaction((account: Account): boolean => {
+      const key = foldName(account.name);
+      const h = account.password;
+      const row = { key, name: account.name, algo: h.algo, n: h.N, r: h.r, p: h.p, keylen: h.keylen, salt: h.salt, hash: h.hash };
+      if (s.insertAccount.run({ ...row, created_ts: account.createdTs }).changes === 0) return false;
+      for (const skeleton of lookalikeKeys(account.name)) {
+        if (s.insertLookalike.run(skeleton, key).changes === 0) {
+          // A look-alike is an account already: undo this one (the transaction rolls back).
+          throw new LookalikeTaken();
+        }
+      }
+      return true;
+    });
+    this.deleteAccountTx = db.transaction((key: string): boolean => {
+      s.deleteLookalikes.run(key);
+      return s.deleteAccount.run(key).changes > 0;
     });
 
     this.removeBatch = db.transaction((rows: readonly Doomed[], deadline: number) => {
@@ -549,24 +669,24 @@ export class SqliteStore implements Store {
     return this.after(room, id, limit);
   }
 
-  privateLatest(a: string, b: string, limit: number): Promise<Page> {
+  privateLatest(a: string, b: string, limit: number, notBefore = 0): Promise<Page> {
     return this.read(() => {
       const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      return this.page(this.s.pairLatest.all(pairKey(a, b), n + 1) as Row[], n, true);
+      return this.page(this.s.pairLatest.all(pairKey(a, b), notBefore, n + 1) as Row[], n, true);
     });
   }
 
-  privateBefore(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+  privateBefore(a: string, b: string, id: MessageId, limit: number, notBefore = 0): Promise<Page> {
     return this.read(() => {
       const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      return this.page(this.s.pairBefore.all(pairKey(a, b), id, n + 1) as Row[], n, true);
+      return this.page(this.s.pairBefore.all(pairKey(a, b), notBefore, id, n + 1) as Row[], n, true);
     });
   }
 
-  privateAfter(a: string, b: string, id: MessageId, limit: number): Promise<Page> {
+  privateAfter(a: string, b: string, id: MessageId, limit: number, notBefore = 0): Promise<Page> {
     return this.read(() => {
       const n = clampLimit(limit, MAX_PAGE_LIMIT);
-      return this.page(this.s.pairAfter.all(pairKey(a, b), id, n + 1) as Row[], n, false);
+      return this.page(this.s.pairAfter.all(pairKey(a, b), notBefore, id, n + 1) as Row[], n, false);
     });
   }
 
@@ -590,6 +710,7 @@ export class SqliteStore implements Store {
         before: scope.before ?? Number.MAX_SAFE_INTEGER,
         rooms: JSON.stringify(rooms),
         account: scope.privateAccount === undefined ? null : foldName(scope.privateAccount),
+        since: scope.privateSince ?? 0,
         from: scope.from === undefined ? null : foldName(scope.from),
         limit: n + 1,
       }) as Row[];
@@ -652,6 +773,53 @@ export class SqliteStore implements Store {
     });
   }
 
+  // ---- accounts ----
+
+  findAccount(name: string): Promise<Account | undefined> {
+    return this.read(() => {
+      const same = this.s.account.get(foldName(name)) as AccountRow | undefined;
+      if (same) return toAccount(same);
+      for (const key of lookalikeKeys(name)) {
+        const other = this.s.accountLike.get(key) as AccountRow | undefined;
+        if (other) return toAccount(other);
+      }
+      return undefined;
+    });
+  }
+
+  createAccount(account: Account): Promise<boolean> {
+    return this.read(() => {
+      try {
+        return this.createAccountTx(account);
+      } catch (err) {
+        if (err instanceof LookalikeTaken) return false;
+        throw err;
+      }
+    });
+  }
+
+  setPassword(name: string, h: PasswordHash): Promise<boolean> {
+    return this.read(
+      () =>
+        this.s.setPassword.run({ key: foldName(name), algo: h.algo, n: h.N, r: h.r, p: h.p, keylen: h.keylen, salt: h.salt, hash: h.hash })
+          .changes > 0,
+    );
+  }
+
+  deleteAccount(name: string): Promise<boolean> {
+    return this.read(() => this.deleteAccountTx(foldName(name)));
+  }
+
+  listAccounts(after: string | undefined, limit: number): Promise<Account[]> {
+    return this.read(() =>
+      (this.s.listAccounts.all(after === undefined ? '' : foldName(after), clampLimit(limit, MAX_ACCOUNT_PAGE)) as AccountRow[]).map(
+        toAccount,
+      ),
+    );
+  }
+
+  // ---- end accounts ----
+
   /** The file's size in pages (WAL pages not yet checkpointed included) and its free pages. */
   space(): { pageSize: number; pages: number; freePages: number } {
     return {
@@ -666,5 +834,6 @@ export class SqliteStore implements Store {
     this.commit();
     this.closed = true;
     this.db.close();
+    this.lock?.close();
   }
 }

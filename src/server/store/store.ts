@@ -1,6 +1,6 @@
 /**
  * @module
- * Store: the server's durable state behind one interface (messages, topics; accounts and bans come
+ * Store: the server's durable state behind one interface (messages, topics, accounts; bans come
  * next), with an SQLite implementation (sqlite.ts, the only module that holds SQL) and an
  * in-memory one for `--no-store` (memory.ts). A PostgreSQL implementation for a cluster is meant
  * to stand beside them under the same test suite (test/store/store.cases.ts), so the shape is the
@@ -26,10 +26,17 @@
  * - Keys: rooms, names and account names are compared folded (foldName), and stored as given for
  *   display. The store folds; callers need not.
  *
+ * - Accounts are written at once, each change in its own transaction, and answer with its outcome
+ *   (a registration must know whether the name was free). They are read from the store at every
+ *   login, never cached by the server, so an account the operator's CLI adds or removes in another
+ *   process counts from the next login on. A name reserves its look-alikes (lookalikeKeys): no two
+ *   accounts look alike.
+ *
  * Pages are oldest first (as `history` sends them) with `more` saying whether older (latest,
  * before) or newer (after, since) messages exist beyond the page. Search results are newest first.
  */
 import type { IdSource } from '../ids.js';
+import type { PasswordHash } from '../passwords.js';
 
 export type MessageId = number;
 
@@ -80,7 +87,27 @@ export interface SearchScope {
   before?: MessageId;
   /** 1..MAX_SEARCH_LIMIT; larger values are clamped. */
   limit: number;
+  /**
+   * Only private messages from this ts on: the creation of `privateAccount` (an account made
+   * again under a deleted one's name must not read the old one's messages).
+   */
+  privateSince?: number;
 }
+
+// ---- accounts ----
+
+export interface Account {
+  /** As registered (NFC), for display; compared folded. */
+  name: string;
+  password: PasswordHash;
+  /** When it was registered (ms); its private history starts here. */
+  createdTs: number;
+}
+
+/** Accounts listed per call at most. */
+export const MAX_ACCOUNT_PAGE = 1000;
+
+// ---- end accounts ----
 
 export const MAX_SEARCH_LIMIT = 100;
 /** A page read is clamped to this many messages whatever the caller asks. */
@@ -123,15 +150,31 @@ export interface Store {
   /** Catch-up after a reconnect: the oldest `limit` messages after `id` (same page as `after`). */
   since(room: string, id: MessageId, limit: number): Promise<Page>;
 
-  /** Private conversation between two accounts (in either direction). */
-  privateLatest(accountA: string, accountB: string, limit: number): Promise<Page>;
-  privateBefore(accountA: string, accountB: string, id: MessageId, limit: number): Promise<Page>;
-  privateAfter(accountA: string, accountB: string, id: MessageId, limit: number): Promise<Page>;
+  /**
+   * Private conversation between two accounts (in either direction); with `notBefore`, only the
+   * messages from that ts on (the reader's account creation).
+   */
+  privateLatest(accountA: string, accountB: string, limit: number, notBefore?: number): Promise<Page>;
+  privateBefore(accountA: string, accountB: string, id: MessageId, limit: number, notBefore?: number): Promise<Page>;
+  privateAfter(accountA: string, accountB: string, id: MessageId, limit: number, notBefore?: number): Promise<Page>;
 
   /** Plain-text search: no character of `query` is query syntax. Newest first. */
   search(query: string, scope: SearchScope): Promise<Page>;
 
   getTopic(room: string): Promise<Topic | undefined>;
+
+  // ---- accounts ----
+  /** The account named `name` (folded), else one whose name looks like it; undefined when none. */
+  findAccount(name: string): Promise<Account | undefined>;
+  /** Register; false when the name, or one that looks like it, is an account already. */
+  createAccount(account: Account): Promise<boolean>;
+  /** Replace the password of account `name`; false when there is no such account. */
+  setPassword(name: string, password: PasswordHash): Promise<boolean>;
+  /** Delete account `name`; false when there is none. Its name is free again at once. */
+  deleteAccount(name: string): Promise<boolean>;
+  /** Accounts in folded-name order after `after` (exclusive), at most `limit` (≤ MAX_ACCOUNT_PAGE). */
+  listAccounts(after: string | undefined, limit: number): Promise<Account[]>;
+  // ---- end accounts ----
 
   /**
    * Retention: remove messages older than `olderThanMs` (a ts) and the oldest ones of any room

@@ -108,6 +108,8 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
     }
     case 'notice':
       return [`*** ${message.text}`];
+    case 'registered':
+      return [`The name ${message.name} is now registered to you.`];
     case 'error':
       // The framed wording ("hello / login NAME") means nothing at telnet; say it in text-mode terms.
       if (message.code === 'not_logged_in') return [LOGIN_HINT];
