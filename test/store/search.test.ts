@@ -141,6 +141,29 @@ describe.each([
   }, 30_000);
 });
 
+describe('search of private messages', () => {
+  it("finds an account's private messages, and none for a guest", async () => {
+    const { port } = await startServer({ rate: 1000, burst: 1000 }, { store: sqlite() });
+    const alice = await RawClient.login(port, 'alice');
+    alice.send({ type: 'register', password: 'correct horse' });
+    await alice.next('registered');
+    const bob = await RawClient.login(port, 'bob');
+    bob.send({ type: 'register', password: 'battery staple' });
+    await bob.next('registered');
+    alice.send({ type: 'msg', to: 'bob', text: 'the secret rendezvous', label: 'm' });
+    await alice.next('private', (m) => m['label'] === 'm');
+    expect(texts(await search(alice, { text: 'rendezvous' }))).toEqual(['the secret rendezvous']);
+    expect(texts(await search(bob, { text: 'rendezvous' }))).toEqual(['the secret rendezvous']);
+    // Naming a room searches that room only.
+    expect(texts(await search(bob, { text: 'rendezvous', room: '#main' }))).toEqual([]);
+    // carol is a guest: her private messages are never searched (nor kept for the next "carol").
+    const carol = await RawClient.login(port, 'carol');
+    alice.send({ type: 'msg', to: 'carol', text: 'rendezvous for carol', label: 'c' });
+    await carol.next('private', (m) => m['text'] === 'rendezvous for carol');
+    expect(texts(await search(carol, { text: 'rendezvous' }))).toEqual([]);
+  });
+});
+
 describe('search requests', () => {
   it('refuses an empty, over-long or control-character query with a clear code, and keeps the connection', async () => {
     const { port } = await startServer();

@@ -24,18 +24,15 @@ export function resultsLimit(m: SearchMsg): number {
 }
 
 export async function search(ctx: Context, user: User, m: SearchMsg): Promise<void> {
-  let rooms: string[];
+  let scope: SearchScope = { rooms: [], limit: resultsLimit(m) };
   if (m.room !== undefined) {
     const room = roomOf(ctx, m.room);
     if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `Join ${room} to search it.`, 'search');
-    rooms = [room];
-  } else rooms = [...user.membership.rooms];
-  const scope = {
-    rooms,
-    limit: resultsLimit(m),
-    ...(m.from !== undefined ? { from: m.from } : {}),
-    ...(m.before !== undefined ? { before: m.before } : {}),
-  };
+    scope.rooms = [room];
+  } else scope = { ...scope, rooms: [...user.membership.rooms], ...(await privateScope(ctx, user)) };
+  if (m.from !== undefined) scope.from = m.from;
+  if (m.before !== undefined) scope.before = m.before;
+  if (!user.active) return;
   const page = await ctx.archive.store.search(m.text, scope);
   if (!user.active) return;
   user.send({ type: 'results', messages: page.messages.map(wireMessage), more: page.more });
