@@ -237,7 +237,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.opts = opts;
     this.#welcome = welcome;
     this.#name = welcome.you;
-    this.#rooms = [];
+    this.#rooms = Object.freeze([]);
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.queue = new AsyncQueue<ServerMessage>(
       10_000,
@@ -715,7 +715,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     this.pinged = false;
     const before = this.#current;
     const sinceOf = new Map(Object.entries(since ?? {}).map(([r, id]) => [foldName(r), id]));
-    this.#rooms = [];
+    this.#rooms = Object.freeze([]);
     this.seen.clear();
     this.catchingUp.clear();
     for (const { room } of welcome.rooms) {
