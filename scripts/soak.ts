@@ -7,7 +7,10 @@
  *   3. connect/disconnect cycles in four batches, RSS after each
  *   4. idle → heap snapshot; wait for RSS to come back to the baseline; a probe asks who is
  *      left; the ledger checks every delivery
- *   5. SIGTERM: the server must exit 0
+ *   5. restart: bots with `reconnect` and a talker; SIGKILL the server halfway and start it again
+ *      on the same port and store; every confirmed line reaches every bot once, in order
+ *      (scripts/soak/restart.ts). After the memory phases, so that they measure one process.
+ *   6. SIGTERM: the server must exit 0
  * Prints what it checked and the figures (--json: the result as JSON on stdout, the summary on
  * stderr). Exit code 1 on any finding, 2 on bad flags.
  */
@@ -17,6 +20,7 @@ import type { HeapFigures } from './soak/heap.js';
 import { Ledger } from './soak/ledger.js';
 import { parseSoakArgs, USAGE, UsageError, type SoakOptions } from './soak/options.js';
 import { findings, summary, type SoakResult } from './soak/report.js';
+import { restartPhase } from './soak/restart.js';
 import { Rng } from './soak/rng.js';
 import { ServerProcess } from './soak/server-process.js';
 
@@ -76,7 +80,7 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<SoakRe
   const traffic = emptyTraffic();
   const cycleStats = emptyCycleStats();
   const rooms = ROOM_NAMES.slice(0, Math.min(o.rooms, ROOM_NAMES.length));
-  const server = await ServerProcess.start();
+  let server = await ServerProcess.start();
   const memory: SoakResult['memory'] = { cycles: [], toleranceMiB: o.toleranceMiB, heapToleranceMiB: o.heapToleranceMiB };
   const seconds = { warmup: 0, chat: 0, cycles: 0, total: 0 };
   const plan = { port: server.port, clients: o.clients, interval: o.interval, rooms };
@@ -136,9 +140,20 @@ async function soak(o: SoakOptions, log: (line: string) => void): Promise<SoakRe
   } catch (err) {
     result.probeError = (err as Error).message;
   }
+  const first = server;
+  if (server.alive) {
+    log('restart: reconnecting bots, a talker, and a SIGKILL of the server halfway');
+    const restart = await restartPhase(server, { bots: Math.min(o.clients, 8), lines: 200 }, log);
+    result.restart = restart.stats;
+    server = restart.server;
+  }
   result.server.exit = await server.stop();
+  if (server !== first) {
+    result.server.errors.push(...server.errors);
+    result.server.warnings += first.warnings.length;
+  }
   if (server.died) result.server.died = server.died;
-  result.server.warnings = server.warnings.length;
+  result.server.warnings += server.warnings.length;
   seconds.total = (Date.now() - started) / 1000;
   return result;
 }

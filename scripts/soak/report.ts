@@ -18,6 +18,7 @@ import type { CycleStats, ProbeResult } from './cycles.js';
 import type { HeapFigures } from './heap.js';
 import type { Tally } from './ledger.js';
 import type { SoakOptions } from './options.js';
+import type { RestartStats } from './restart.js';
 import type { Exit, ServerProcess } from './server-process.js';
 
 const MiB = 1024 * 1024;
@@ -51,6 +52,8 @@ export interface SoakResult {
   probe?: ProbeResult;
   probeError?: string;
   memory: Memory;
+  /** The restart phase, when it ran (the server was still alive for it). */
+  restart?: RestartStats;
 }
 
 export function growthMiB(m: Memory): number | undefined {
@@ -91,6 +94,19 @@ export function findings(r: SoakResult): string[] {
     out.push(`the server still lists ${r.probe.others.length} users after everyone left (${r.probe.others.slice(0, 5).join(', ')})`);
   if (r.probe && (r.probe.rooms.length !== 1 || r.probe.rooms[0]!.room !== '#main' || r.probe.rooms[0]!.users !== 1)) {
     out.push(`the server still lists rooms after everyone left: ${JSON.stringify(r.probe.rooms.slice(0, 5))}`);
+  }
+  const rs = r.restart;
+  if (rs) {
+    if (rs.error !== undefined) out.push(`the restart phase failed: ${rs.error}`);
+    else if (rs.confirmed === 0) out.push('the restart phase confirmed no line at all');
+    for (const [key, label] of [
+      ['lost', 'lines lost across the restart'],
+      ['duplicated', 'lines delivered twice across the restart'],
+      ['outOfOrder', 'lines out of id order across the restart'],
+      ['notRejoined', 'bots not back in all their rooms after the restart'],
+    ] as const) {
+      if (rs[key] > 0) out.push(`${rs[key]} ${label} (first: ${rs.problems[0]})`);
+    }
   }
   if (r.server.errors.length > 0) out.push(`the server logged ${r.server.errors.length} errors (first: ${r.server.errors[0]})`);
   const exit = r.server.exit;
@@ -146,6 +162,11 @@ export function summary(r: SoakResult, found: string[]): string {
       (m.heapBaseline && m.heapFinal
         ? ` (${((m.heapFinal.liveBytes - m.heapBaseline.liveBytes) / MiB).toFixed(2)} MiB; tolerance ${m.heapToleranceMiB} MiB)`
         : ''),
+    `restart    ${
+      r.restart
+        ? `${r.restart.bots} reconnecting bots, SIGKILL and restart halfway: ${r.restart.delivered} of ${r.restart.confirmed} expected receipts present; lost ${r.restart.lost}, duplicated ${r.restart.duplicated}, out of order ${r.restart.outOfOrder}, not rejoined ${r.restart.notRejoined} (${r.restart.seconds.toFixed(1)} s)${r.restart.error === undefined ? '' : `; failed: ${r.restart.error}`}`
+        : 'n/a: the server had already exited'
+    }`,
     `shutdown   ${r.server.died ? 'n/a: the server had already exited' : r.server.exit ? `SIGTERM → exit code ${r.server.exit.code} in ${r.server.exit.ms} ms` : 'n/a'}`,
     `time       ${r.seconds.total.toFixed(1)} s in all`,
   ];

@@ -48,7 +48,8 @@ export class ServerProcess {
     );
   }
 
-  static async start(extraArgs: string[] = []): Promise<ServerProcess> {
+  /** `port` 0 picks a free one; the same port and arguments again restart on the same store (the data directory). */
+  static async start(extraArgs: string[] = [], port = 0): Promise<ServerProcess> {
     if (!existsSync(DIST)) throw new Error('dist/ is missing: run "npm run build" first (npm run soak does)');
     const snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'framechat-soak-'));
     const node = [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshotDir}`];
@@ -59,7 +60,7 @@ export class ServerProcess {
       '--host',
       '127.0.0.1',
       '--port',
-      '0',
+      String(port),
       '--rate',
       '0',
       '--max-conns-per-ip',
@@ -133,6 +134,14 @@ export class ServerProcess {
   /** Live heap after a full GC (takes a heap snapshot: a second or so, and it raises RSS). */
   heap(): Promise<HeapFigures> {
     return heapSnapshot(this.pid, this.snapshotDir);
+  }
+
+  /** SIGKILL, as a crash would, and wait until it is gone (not a death: we asked for it). */
+  async crash(): Promise<void> {
+    this.stopping = true;
+    if (this.alive) this.child.kill('SIGKILL');
+    await this.exited;
+    rmSync(this.snapshotDir, { recursive: true, force: true });
   }
 
   /** SIGTERM, then wait for the exit; the server promises a clean exit 0 within a few seconds. */

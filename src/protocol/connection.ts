@@ -6,6 +6,22 @@
  *
  * Writes made in one tick are coalesced: the socket is corked on the first write and uncorked in a
  * microtask, so a burst of sends leaves as one writev.
+ *
+ * History and search: `history()` and `search()` resolve with the page their label matches, and that
+ * page is NOT also delivered as an event (a bot that handles `history` events would otherwise take
+ * the pages it asked for for history it was sent). The `history` the server sends by itself (after
+ * the welcome, after each join) does arrive on the iterator and as events, as before.
+ *
+ * Reconnecting (`reconnect` in ConnectOptions): one Connection outlives its sockets. When the link
+ * drops (not after our own close/logout/destroy, not after a refusal that a retry cannot fix), the
+ * connection says `disconnected`, rejects every pending request with ConnectionError `disconnected`,
+ * and logs in again after a capped, jittered backoff with the same name, the rooms it was in
+ * (hello.rooms) and `since` = the last message id it delivered of each. Then, on the iterator and
+ * as events: the new `welcome`, one `history` per room with exactly the messages said meanwhile (the
+ * connection fetches further pages itself while the server says `more`), and only then that room's
+ * live messages. Live messages that arrive while a room's catch-up is still being fetched are held
+ * and delivered after it, minus any the pages already held (the overlap), so each message comes
+ * once and, per room, in id order. The iterator ends only on the final close.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -18,13 +34,18 @@ import {
   DEFAULT_TLS_PORT,
   MAX_FRAME_LIMIT,
   type ClientMessage,
+  type ErrorCode,
+  type HistoryMsg,
+  type HistoryRequestMsg,
   type LeftMsg,
   MAX_LABEL_BYTES,
   type MessageMsg,
   type PrivateMsg,
   type RenamedMsg,
+  type ResultsMsg,
   type RoomMsg,
   type RoomsListMsg,
+  type SearchMsg,
   type TopicMsg,
   type ServerMessage,
   type ServerMessageOf,
@@ -58,6 +79,54 @@ export interface ConnectOptions {
   pingInterval?: number;
   /** Further silence after our ping after which the server counts as dead (ms). Default 30 000. */
   pingTimeout?: number;
+  /**
+   * Catch-up at login: room → the last message id the bot has of it (hello.since). That room's
+   * `history` after the welcome is then what came after it, every page of it (see reconnect).
+   */
+  since?: Record<string, number>;
+  /**
+   * Log in again by itself when the connection drops (`true`: the defaults of ReconnectOptions).
+   * Off by default: then a drop ends the connection, as before.
+   */
+  reconnect?: boolean | ReconnectOptions;
+}
+
+/** How a connection retries after a drop: attempt n waits between half and all of min(maxDelayMs, initialDelayMs × 2^(n-1)). */
+export interface ReconnectOptions {
+  /** Default 500. */
+  initialDelayMs?: number;
+  /** Default 30 000. */
+  maxDelayMs?: number;
+  /** Give up after this many failed attempts in a row (closed() then resolves to a `reconnect_failed` ConnectionError). Default: no limit. */
+  maxAttempts?: number;
+}
+
+/** What the `reconnecting` event says, before each attempt's wait. */
+export interface ReconnectAttempt {
+  /** 1 for the first attempt after a drop. */
+  attempt: number;
+  delayMs: number;
+  /** Why the link dropped (attempt 1) or why the previous attempt failed. */
+  error: Error;
+}
+
+/** Options for history(): a page before or after an id (not both), or the latest. */
+export interface HistoryOptions extends SendOptions {
+  before?: number;
+  after?: number;
+  /** At most the server's `welcome.limits.historyLimit`. */
+  limit?: number;
+}
+
+/** Options for search(). */
+export interface SearchOptions extends SendOptions {
+  /** One of our rooms (default: all of them). */
+  room?: string;
+  /** Only what this name said. */
+  from?: string;
+  /** The next page: matches older than this id (the last id of the previous page). */
+  before?: number;
+  limit?: number;
 }
 
 /** Options for say(), me() and msg(). */
@@ -94,25 +163,45 @@ type Pending = {
   answer: ServerType;
   resolve: (m: ServerMessage) => void;
   reject: (e: Error) => void;
-  match?: (m: ServerMessage) => boolean;
+  /** The answer goes to its request only, not to the iterator and events (history, search). */
+  quiet?: boolean;
 };
+
+/** Refusals of a login that the same login cannot overcome by trying again (a taken name can be our old session). */
+const FATAL_LOGIN = new Set<ErrorCode>(['auth_failed', 'bad_name', 'bad_room', 'bad_request', 'too_many_rooms']);
+/** Catch-up pages fetched per room after one reconnect at most (with the default limit, 10 000 messages). */
+const MAX_CATCH_UP_PAGES = 50;
+
+/** A room's catch-up after a login with `since`: live messages wait here until its pages are in. */
+interface CatchUp {
+  held: MessageMsg[];
+  pages: number;
+}
 
 export interface ConnectionEvents {
   message: [ServerMessage];
+  /** The final close: after close()/logout()/destroy(), a fatal refusal, or giving up reconnecting. */
   close: [Error | undefined];
+  /** The link dropped and the connection will log in again (only with `reconnect`). */
+  disconnected: [Error];
+  /** Before each reconnect attempt's wait. */
+  reconnecting: [ReconnectAttempt];
+  /** Logged in again; the new welcome (also delivered as a message). */
+  reconnected: [WelcomeMsg];
 }
 
 /** A logged-in connection. Create it with connect(). */
 export class Connection extends EventEmitter<ConnectionEvents> implements AsyncIterable<ServerMessage> {
-  /** The server's welcome. */
-  readonly welcome: WelcomeMsg;
+  #welcome: WelcomeMsg;
   #name: string;
   /** Our rooms, as the server names them, in the order we joined them; replaced, never mutated. */
   #rooms: readonly string[];
   /** Where say() goes without a room: the last joined (set when join() is sent), else the first room. */
   #current: string | undefined;
 
-  private readonly socket: net.Socket;
+  /** The current link; replaced by a reconnect, never by anything else. */
+  private socket: net.Socket;
+  private readonly opts: ConnectOptions;
   private readonly queue: AsyncQueue<ServerMessage>;
   /** Requests waiting for an answer, by label: the only way an answer is matched to its request. */
   private readonly pending = new Map<string, Pending>();
@@ -120,44 +209,59 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   /** join() calls still waiting: while there are any, the last one sent names the current room. */
   private joining = 0;
   private corked = false;
+  /** Why the current link is going down, when we know (a socket error, a ping timeout, a bad frame). */
   private closedWith: Error | undefined;
+  /** The `bye` of the current link, if the server said one. */
+  private bye: string | undefined;
   private isClosed = false;
+  /** Set by close()/logout()/destroy(): the link going down is the end, not a drop. */
+  private closing = false;
+  /** While reconnecting: aborts the wait or the login under way when we close. */
+  private retrying: AbortController | undefined;
   private readonly closedPromise: Promise<Error | undefined>;
   private resolveClosed!: (e: Error | undefined) => void;
   private lastHeard = Date.now();
   private pinged = false;
   private readonly liveness: NodeJS.Timeout;
+  /** Folded room → the last message id delivered of it (0: none yet): the `since` of a reconnect. */
+  private readonly seen = new Map<string, number>();
+  /** The largest message id delivered, of any room or private. */
+  private maxId = 0;
+  /** Folded room → its catch-up, while one is under way. */
+  private readonly catchingUp = new Map<string, CatchUp>();
 
   /** @internal Use connect(). */
   constructor(socket: net.Socket, welcome: WelcomeMsg, opts: ConnectOptions) {
     super();
     this.socket = socket;
-    this.welcome = welcome;
+    this.opts = opts;
+    this.#welcome = welcome;
     this.#name = welcome.you;
-    this.#rooms = Object.freeze(welcome.rooms.map((r) => r.room));
-    this.#current = this.#rooms[0];
+    this.#rooms = Object.freeze([]);
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.queue = new AsyncQueue<ServerMessage>(
       10_000,
-      () => socket.pause(),
-      () => socket.resume(),
+      () => this.socket.pause(),
+      () => this.socket.resume(),
     );
-    socket.on('close', () => this.finish(this.closedWith));
-    socket.on('error', (err) => {
-      this.closedWith ??= new ConnectionError('closed', `connection lost: ${err.message}`, { cause: err });
-    });
+    this.attach(socket, welcome, opts.since);
     const interval = opts.pingInterval ?? 30_000;
     const timeout = opts.pingTimeout ?? 30_000;
     this.liveness = setInterval(() => this.checkAlive(interval, timeout), Math.min(interval, timeout) / 2);
     this.liveness.unref();
   }
 
-  /** Messages from the server, in order. One consumer at a time. */
+  /** The server's welcome: the latest one, after a reconnect. */
+  get welcome(): WelcomeMsg {
+    return this.#welcome;
+  }
+
+  /** Messages from the server, in order; across reconnects, until the final close. One consumer at a time. */
   [Symbol.asyncIterator](): AsyncIterator<ServerMessage> {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  /** Resolves when the connection has closed: to undefined after a clean close, else to the error. Never rejects. */
+  /** Resolves when the connection has closed for good: to undefined after a clean close, else to the error. Never rejects. */
   closed(): Promise<Error | undefined> {
     return this.closedPromise;
   }
@@ -166,9 +270,14 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     return !this.isClosed && !this.socket.destroyed;
   }
 
+  /** True between a drop and the next welcome (or the final close), with `reconnect` only. */
+  get isReconnecting(): boolean {
+    return this.retrying !== undefined;
+  }
+
   /** Send any client message as is. */
   send(message: ClientMessage): void {
-    if (!this.isOpen) throw new ConnectionError('closed', 'connection is closed');
+    if (!this.isOpen) throw this.notOpen();
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -261,6 +370,37 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     return this.request<RoomsListMsg>({ type: 'rooms' }, 'rooms', options.label);
   }
 
+  /**
+   * A page of history: of `{ room }` (one we are in) or of the private conversation `{ with: name }`;
+   * the latest `limit`, or those `before` or `after` an id. Resolves with the `history` (messages
+   * oldest first; `more`: older ones exist beyond it, or newer ones with `after`). The page goes to
+   * this promise only, not to the iterator and events. Rejects with ServerError: `not_in_room`,
+   * `bad_room`, `bad_name`, `bad_request`, `rate_limited`.
+   */
+  history(target: { room: string } | { with: string }, options: HistoryOptions = {}): Promise<HistoryMsg> {
+    const message: HistoryRequestMsg =
+      'room' in target ? { type: 'history', room: normalizeRoom(target.room) } : { type: 'history', with: target.with };
+    if (options.before !== undefined) message.before = options.before;
+    if (options.after !== undefined) message.after = options.after;
+    if (options.limit !== undefined) message.limit = options.limit;
+    return this.request<HistoryMsg>(message, 'history', options.label, true);
+  }
+
+  /**
+   * Search the rooms we are in (or `room`) for `text`, plain words (no character is query syntax).
+   * Resolves with `results`: newest first, `more` when older matches exist (ask again with `before`
+   * the last id). Not delivered as an event. Rejects with ServerError: `not_in_room`, `bad_room`,
+   * `bad_name`, `bad_text`, `text_too_long`, `bad_request`, `rate_limited`.
+   */
+  search(text: string, options: SearchOptions = {}): Promise<ResultsMsg> {
+    const message: SearchMsg = { type: 'search', text };
+    if (options.room !== undefined) message.room = normalizeRoom(options.room);
+    if (options.from !== undefined) message.from = options.from;
+    if (options.before !== undefined) message.before = options.before;
+    if (options.limit !== undefined) message.limit = options.limit;
+    return this.request<ResultsMsg>(message, 'results', options.label, true);
+  }
+
   /** Round trip to the server; resolves with the time it took in ms. */
   async ping(): Promise<number> {
     const start = performance.now();
@@ -299,33 +439,38 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     });
   }
 
-  /** Log out: the server answers `bye` and closes; resolves once closed. */
+  /** Log out: the server answers `bye` and closes; resolves once closed. Never reconnects afterwards. */
   async logout(reason?: string): Promise<void> {
+    this.closing = true;
     if (this.isOpen) this.send(reason === undefined ? { type: 'logout' } : { type: 'logout', reason });
+    else this.retrying?.abort();
     const timer = setTimeout(() => this.socket.destroy(), 5_000);
     await this.closedPromise;
     clearTimeout(timer);
   }
 
-  /** Close after everything already sent has been flushed: logs out, then ends the socket. */
+  /** Close after everything already sent has been flushed: logs out, then ends the socket. Stops reconnecting. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.isOpen) {
       this.send({ type: 'logout' });
       this.socket.end();
-    }
+    } else this.retrying?.abort();
     const timer = setTimeout(() => this.socket.destroy(), 5_000);
     await this.closedPromise;
     clearTimeout(timer);
   }
 
-  /** Drop the connection at once, without logging out (as a crash or a pulled cable would). */
+  /** Drop the connection at once, without logging out (as a crash or a pulled cable would). Never reconnects. */
   destroy(): void {
+    this.closing = true;
+    this.retrying?.abort();
     this.socket.destroy();
   }
 
   /** say/me/msg: throw when closed or given a bad label (as send() does); settle `done` if given. */
   private line<A extends ServerMessage>(message: ClientMessage, answer: ServerType, options: LineOptions<A>): void {
-    if (!this.isOpen) throw new ConnectionError('closed', 'connection is closed');
+    if (!this.isOpen) throw this.notOpen();
     this.checkLabel(message.type, options.label);
     const { done } = options;
     if (done === undefined) {
@@ -339,22 +484,34 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   }
 
   /** Send `message` with a label nobody is waiting on, and settle from the answer carrying it. */
-  private request<T extends ServerMessage>(message: ClientMessage, answer: ServerType, label?: string): Promise<T> {
+  private request<T extends ServerMessage>(message: ClientMessage, answer: ServerType, label?: string, quiet = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (!this.isOpen) {
-        reject(new ConnectionError('closed', 'connection is closed'));
+        reject(this.notOpen());
         return;
       }
       this.checkLabel(message.type, label);
-      const key = label ?? this.freshLabel();
-      this.pending.set(key, { answer, resolve: resolve as (m: ServerMessage) => void, reject });
-      try {
-        this.send({ ...message, label: key });
-      } catch (err) {
-        this.pending.delete(key);
-        throw err;
-      }
+      this.ask(message, { answer, resolve: resolve as (m: ServerMessage) => void, reject, quiet }, label);
     });
+  }
+
+  /** Send `message` labelled (`label` or a fresh one) and wait for its answer in `pending`. */
+  private ask(message: ClientMessage, waiting: Pending, label?: string): void {
+    const key = label ?? this.freshLabel();
+    this.pending.set(key, waiting);
+    try {
+      this.send({ ...message, label: key });
+    } catch (err) {
+      this.pending.delete(key);
+      throw err;
+    }
+  }
+
+  /** The error for a request made while there is no link: for good, or until the reconnect. */
+  private notOpen(): ConnectionError {
+    return this.retrying !== undefined && !this.isClosed
+      ? new ConnectionError('disconnected', 'not connected: the connection dropped and is reconnecting')
+      : new ConnectionError('closed', 'connection is closed');
   }
 
   private checkLabel(type: string, label: string | undefined): void {
@@ -382,7 +539,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     return this.#rooms.some((r) => foldName(r) === folded);
   }
 
-  /** @internal Called by connect()'s decoder for every message after the welcome. */
   /** Our current name (follows nick). */
   get name(): string {
     return this.#name;
@@ -414,6 +570,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
       case 'ping':
         if (this.isOpen) this.send(message.token === undefined ? { type: 'pong' } : { type: 'pong', token: message.token });
         break;
+      case 'bye':
+        this.bye = message.reason;
+        break;
       case 'renamed':
         if (foldName(message.from) === foldName(this.#name)) this.#name = message.to;
         break;
@@ -425,30 +584,109 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
       case 'left':
         if (foldName(message.name) === foldName(this.#name)) this.leave(message.room);
         break;
+      case 'message': {
+        const catchUp = this.catchingUp.get(foldName(message.room));
+        if (catchUp !== undefined) {
+          // Newer than the catch-up still being fetched: delivered once it is in (endCatchUp).
+          if (message.label !== undefined) this.settle(message.label, message);
+          catchUp.held.push(message);
+          return;
+        }
+        break;
+      }
+      case 'history':
+        // The server's own history (after welcome or room) carries no label; a requested page does.
+        if (message.label === undefined && message.room !== undefined) {
+          const room = foldName(message.room);
+          const catchUp = this.catchingUp.get(room);
+          if (catchUp !== undefined) this.catchUpPage(room, catchUp, message);
+          else this.deliver(message);
+          return;
+        }
+        break;
       default:
         break;
     }
-    if ('label' in message && message.label !== undefined) this.settle(message.label, message);
+    if ('label' in message && message.label !== undefined && this.settle(message.label, message)) return;
+    this.deliver(message);
+  }
+
+  /** To the iterator and the events; keeps the last id seen per room, for a reconnect's `since`. */
+  private deliver(message: ServerMessage): void {
+    if (message.type === 'message') this.saw(foldName(message.room), message.id);
+    else if (message.type === 'private') this.maxId = Math.max(this.maxId, message.id);
+    else if (message.type === 'history' && message.room !== undefined && message.label === undefined) {
+      const last = message.messages.at(-1);
+      // A join's history is older than what we had of the room (a re-join): the newest stays.
+      if (last !== undefined && last.id > (this.seen.get(foldName(message.room)) ?? 0)) this.saw(foldName(message.room), last.id);
+    }
     this.queue.push(message);
     this.emit('message', message);
   }
 
-  /** Settle the request labelled `label` with `message`, when it is its answer or its refusal. */
-  private settle(label: string, message: ServerMessage): void {
+  private saw(room: string, id: number): void {
+    // Only for rooms we are in (a `message` of another room cannot come; a stale page can).
+    if (this.seen.has(room)) this.seen.set(room, id);
+    this.maxId = Math.max(this.maxId, id);
+  }
+
+  /**
+   * One page of a room's catch-up: delivered without what we already have (the overlap with live
+   * messages), then the next page asked for while the server says `more` (bounded), else the end.
+   */
+  private catchUpPage(room: string, catchUp: CatchUp, page: HistoryMsg): void {
+    const after = this.seen.get(room) ?? 0;
+    const fresh = page.messages.filter((m) => m.id > after);
+    catchUp.pages++;
+    this.deliver(fresh.length === page.messages.length ? page : { ...page, messages: fresh });
+    if (!page.more || catchUp.pages >= MAX_CATCH_UP_PAGES || !this.isOpen) {
+      this.endCatchUp(room);
+      return;
+    }
+    const next: HistoryRequestMsg = { type: 'history', room: page.room!, after: this.seen.get(room) ?? after };
+    const limit = this.#welcome.limits.historyLimit;
+    if (limit !== undefined) next.limit = limit;
+    // The page is delivered by catchUpPage itself, without its label, as the server's own are.
+    this.ask(next, {
+      answer: 'history',
+      quiet: true,
+      resolve: (m) => {
+        if (this.catchingUp.get(room) === catchUp) this.catchUpPage(room, catchUp, { ...(m as HistoryMsg), label: undefined });
+      },
+      // Refused (we left the room meanwhile, rate_limited): give what we hold. A drop clears catchingUp first.
+      reject: () => {
+        if (this.catchingUp.get(room) === catchUp) this.endCatchUp(room);
+      },
+    });
+  }
+
+  /** The catch-up of `room` is complete: the live messages held meanwhile follow, each once. */
+  private endCatchUp(room: string): void {
+    const catchUp = this.catchingUp.get(room);
+    if (catchUp === undefined) return;
+    this.catchingUp.delete(room);
+    for (const m of catchUp.held) if (m.id > (this.seen.get(room) ?? 0)) this.deliver(m);
+  }
+
+  /** Settle the request labelled `label` with `message`, when it is its answer or its refusal; true when it was quiet. */
+  private settle(label: string, message: ServerMessage): boolean {
     const waiting = this.pending.get(label);
-    if (waiting === undefined) return;
+    if (waiting === undefined) return false;
     if (message.type === 'error') {
       this.pending.delete(label);
       waiting.reject(new ServerError(message.code, message.message, message.ref));
     } else if (message.type === waiting.answer) {
       this.pending.delete(label);
       waiting.resolve(message);
-    }
+    } else return false;
+    return waiting.quiet === true;
   }
 
   private enter(room: string): void {
     if (this.isIn(room)) return;
     this.#rooms = Object.freeze([...this.#rooms, room]);
+    // Ids are one counter for the whole server: nothing said here after we came is older than what we have seen.
+    this.seen.set(foldName(room), this.maxId);
     // A join another way (send()) makes the new room current too, unless a join() sent since decides.
     if (this.joining === 0) this.#current = room;
   }
@@ -456,8 +694,120 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   private leave(room: string): void {
     if (!this.isIn(room)) return;
     const folded = foldName(room);
+    this.endCatchUp(folded);
+    this.seen.delete(folded);
     this.#rooms = Object.freeze(this.#rooms.filter((r) => foldName(r) !== folded));
     if (this.#current !== undefined && foldName(this.#current) === folded) this.#current = this.#rooms.at(-1);
+  }
+
+  /**
+   * Take `socket` as the link, logged in with `welcome`. `since` (room → id): the rooms whose
+   * `history` after the welcome is a catch-up.
+   */
+  private attach(socket: net.Socket, welcome: WelcomeMsg, since: Record<string, number> | undefined): void {
+    this.socket = socket;
+    this.#welcome = welcome;
+    this.#name = welcome.you;
+    this.closedWith = undefined;
+    this.bye = undefined;
+    this.corked = false;
+    this.lastHeard = Date.now();
+    this.pinged = false;
+    const before = this.#current;
+    const sinceOf = new Map(Object.entries(since ?? {}).map(([r, id]) => [foldName(r), id]));
+    this.#rooms = Object.freeze([]);
+    this.seen.clear();
+    this.catchingUp.clear();
+    for (const { room } of welcome.rooms) {
+      this.enter(room);
+      const id = sinceOf.get(foldName(room));
+      if (id === undefined) continue;
+      this.seen.set(foldName(room), id);
+      this.catchingUp.set(foldName(room), { held: [], pages: 0 });
+    }
+    this.#current = before !== undefined && this.isIn(before) ? before : this.#rooms[0];
+    socket.on('close', () => this.linkDown(socket));
+    socket.on('error', (err) => {
+      if (socket === this.socket) this.closedWith ??= new ConnectionError('closed', `connection lost: ${err.message}`, { cause: err });
+    });
+  }
+
+  /** The link's socket closed: the end, or (with `reconnect`) a drop to recover from. */
+  private linkDown(socket: net.Socket): void {
+    if (socket !== this.socket || this.isClosed) return;
+    const err = this.closedWith;
+    if (!this.opts.reconnect || this.closing) {
+      this.finish(err);
+      return;
+    }
+    const why =
+      err ??
+      new ConnectionError('closed', this.bye === undefined ? 'the server closed the connection' : `the server said bye (${this.bye})`);
+    const retrying = new AbortController();
+    this.retrying = retrying;
+    // Held live messages are not delivered: they follow a gap the next catch-up fills from `seen`.
+    this.catchingUp.clear();
+    const lost = new ConnectionError('disconnected', `connection lost while waiting for the answer (${why.message}); reconnecting`, {
+      cause: why,
+    });
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of waiting) p.reject(lost);
+    this.emit('disconnected', why);
+    void this.reconnect(why, retrying.signal);
+  }
+
+  /** Log in again until it works, a refusal is fatal, the attempts run out, or we close. */
+  private async reconnect(why: Error, signal: AbortSignal): Promise<void> {
+    const r = typeof this.opts.reconnect === 'object' ? this.opts.reconnect : {};
+    const initial = Math.max(1, r.initialDelayMs ?? 500);
+    const cap = Math.max(initial, r.maxDelayMs ?? 30_000);
+    const max = r.maxAttempts ?? Infinity;
+    let last = why;
+    let attempt = 0;
+    // Bounded by maxAttempts, and by close() (which aborts); each turn waits at least half a delay.
+    while (attempt < max && !signal.aborted) {
+      attempt++;
+      const ceiling = Math.min(cap, initial * 2 ** Math.min(attempt - 1, 30));
+      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      this.emit('reconnecting', { attempt, delayMs, error: last });
+      await delay(delayMs, signal);
+      if (signal.aborted) break;
+      const since = this.sinceMap();
+      try {
+        await handshake(
+          { ...this.opts, name: this.#name, rooms: [...this.#rooms], since },
+          (socket, welcome) => {
+            this.retrying = undefined;
+            this.attach(socket, welcome, since);
+            this.deliver(welcome);
+            this.emit('reconnected', welcome);
+            return this;
+          },
+          signal,
+        );
+        return;
+      } catch (err) {
+        last = err as Error;
+        // Transport failures are all retried: this address was a framechat server a moment ago, and
+        // one that is half up (or a proxy in front of it) may close without a word.
+        if (err instanceof ServerError && FATAL_LOGIN.has(err.code)) break;
+      }
+    }
+    this.retrying = undefined;
+    if (signal.aborted) this.finish(undefined);
+    else if (attempt < max) this.finish(last);
+    else
+      this.finish(
+        new ConnectionError('reconnect_failed', `gave up reconnecting after ${attempt} attempts: ${last.message}`, { cause: last }),
+      );
+  }
+
+  /** hello.since for a reconnect: every room we are in, with the last id we delivered of it. */
+  private sinceMap(): Record<string, number> {
+    const since: Record<string, number> = {};
+    for (const room of this.#rooms) since[room] = this.seen.get(foldName(room)) ?? this.maxId;
+    return since;
   }
 
   private checkAlive(interval: number, timeout: number): void {
@@ -465,13 +815,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
     if (!this.pinged && silent >= interval && this.isOpen) {
       this.pinged = true;
       this.send({ type: 'ping', token: 'alive' });
-    } else if (this.pinged && silent >= interval + timeout) {
+    } else if (this.pinged && silent >= interval + timeout && this.isOpen) {
       this.closedWith = new ConnectionError('timeout', `no answer from the server for ${Math.round(silent / 1000)} s`);
       this.socket.destroy();
     }
   }
 
-  /** @internal */
   /** For connect() only (see RECEIVE). */
   [FAIL](err: Error): void {
     this.closedWith ??= err;
@@ -481,23 +830,50 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
   private finish(err: Error | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.retrying = undefined;
     clearInterval(this.liveness);
     const reason = err ?? new ConnectionError('closed', 'connection closed');
     for (const p of this.pending.values()) p.reject(reason);
     this.pending.clear();
+    this.catchingUp.clear();
     this.queue.stop(err);
     this.resolveClosed(err);
     this.emit('close', err);
   }
 }
 
+/** Wait `ms`, or less when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
 /**
  * Connect, log in and resolve with the Connection once the server's `welcome` arrives.
  * Rejects with ServerError (code from the server: `name_taken`, `bad_name`, `auth_failed`,
  * `server_full`, ...) or ConnectionError (`connect_failed`, `closed`, `timeout`, `tls_failed`,
- * `not_framechat`).
+ * `not_framechat`). With `reconnect`, only this first login can reject: later drops are retried.
  */
 export function connect(opts: ConnectOptions): Promise<Connection> {
+  return handshake(opts, (socket, welcome) => new Connection(socket, welcome, opts));
+}
+
+/**
+ * One login over a new socket. `onWelcome` is called in the same turn as the welcome is read, so
+ * that the frames after it (its `history`) go to the Connection it returns. `signal` cancels.
+ */
+function handshake(
+  opts: ConnectOptions,
+  onWelcome: (socket: net.Socket, welcome: WelcomeMsg) => Connection,
+  signal?: AbortSignal,
+): Promise<Connection> {
   const host = opts.host ?? 'localhost';
   const port = opts.port ?? (opts.tls ? DEFAULT_TLS_PORT : DEFAULT_PORT);
   const timeoutMs = opts.timeout ?? 10_000;
@@ -508,11 +884,13 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       if (err) {
         socket.destroy();
         reject(err);
       } else resolve(conn!);
     };
+    const cancel = (): void => settle(new ConnectionError('closed', 'cancelled: the connection was closed'));
     const socket: net.Socket = opts.tls
       ? tls.connect({
           host,
@@ -542,6 +920,8 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         ),
       timeoutMs,
     );
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel);
 
     const decoder = new FrameDecoder((payload) => {
       let message: ServerMessage;
@@ -561,7 +941,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
         return;
       }
       if (message.type === 'welcome') {
-        connection = new Connection(socket, message, opts);
+        connection = onWelcome(socket, message);
         settle(undefined, connection);
       } else if (message.type === 'error') {
         settle(new ServerError(message.code, message.message, message.ref));
@@ -576,6 +956,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
       if (opts.rooms !== undefined) hello.rooms = opts.rooms.map(normalizeRoom);
+      if (opts.since !== undefined) hello.since = opts.since;
       helloSent = true;
       socket.write(encode(hello));
     });

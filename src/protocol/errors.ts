@@ -47,8 +47,12 @@ export class ServerError extends Error {
  * - connect_failed: no connection (refused, unknown host, unreachable); `cause` is the socket error.
  * - not_framechat: something answered, but not a framechat server (an SSH or HTTP port, a TLS port
  *   reached without TLS, or a peer that never answers hello).
+ * - disconnected: the link dropped while a request waited (or a request was made before the
+ *   reconnect); the connection is logging in again (`reconnect`), so the request may be made anew.
+ * - reconnect_failed: `reconnect.maxAttempts` attempts in a row failed; `cause` is the last failure.
  */
-export type ConnectionErrorCode = 'connect_failed' | 'closed' | 'timeout' | 'tls_failed' | 'not_framechat';
+export type ConnectionErrorCode =
+  'connect_failed' | 'closed' | 'timeout' | 'tls_failed' | 'not_framechat' | 'disconnected' | 'reconnect_failed';
 
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';

@@ -16,8 +16,12 @@ export {
   Connection,
   type ConnectOptions,
   type ConnectionEvents,
+  type HistoryOptions,
   type LineOptions,
+  type ReconnectAttempt,
+  type ReconnectOptions,
   type SayOptions,
+  type SearchOptions,
   type SendOptions,
 } from './connection.js';
 export { ConnectionError, FrameError, ProtocolError, ServerError, type ConnectionErrorCode } from './errors.js';

@@ -36,6 +36,7 @@ describe('rooms of a connection', () => {
     expect(bot.room).toBe('#rust');
     const loner = await connect({ host: '127.0.0.1', port, name: 'loner', rooms: [] });
     expect(loner.joinedRooms).toEqual([]);
+    expect(Object.isFrozen(loner.joinedRooms)).toBe(true);
     expect(loner.room).toBeUndefined();
     expect(await errorOf(said(loner, 'anyone?'))).toMatchObject({ name: 'ServerError', code: 'not_in_room', ref: 'say' });
     expect(await errorOf(loner.look())).toMatchObject({ name: 'ServerError', code: 'not_in_room', ref: 'look' });

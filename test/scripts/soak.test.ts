@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/protocol/internal.js';
 import { Ledger, type Tally } from '../../scripts/soak/ledger.js';
+import { checkReceipts, emptyRestartStats } from '../../scripts/soak/restart.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -52,6 +53,35 @@ const findings = (t: Tally): Partial<Tally> => ({
   unanswered: t.unanswered,
 });
 const clean = { lost: 0, duplicated: 0, outOfOrder: 0, viewMismatches: 0, unanswered: 0 };
+
+describe('the restart check', () => {
+  const sent = new Map([
+    ['#main', [1, 3, 5]],
+    ['#rust', [2, 4]],
+  ]);
+  const both = [['#main', '#rust']];
+  it.each([
+    ['every line once, in order', [1, 3, 5], [2, 4], both[0]!, { lost: 0, duplicated: 0, outOfOrder: 0, notRejoined: 0, delivered: 5 }],
+    ['a line missing', [1, 5], [2, 4], both[0]!, { lost: 1, delivered: 4 }],
+    ['a line twice (the catch-up overlapping the live lines)', [1, 3, 3, 5], [2, 4], both[0]!, { duplicated: 1, delivered: 5 }],
+    ['lines out of id order', [1, 5, 3], [2, 4], both[0]!, { outOfOrder: 1, delivered: 5 }],
+    ['a room not rejoined', [1, 3, 5], [], ['#main'], { lost: 2, notRejoined: 1 }],
+  ])('finds %s', (_, main, rust, joined, found) => {
+    const stats = emptyRestartStats(1);
+    checkReceipts(
+      stats,
+      sent,
+      [
+        new Map([
+          ['#main', main],
+          ['#rust', rust],
+        ]),
+      ],
+      [joined],
+    );
+    expect(stats).toMatchObject({ confirmed: 5, ...found });
+  });
+});
 
 describe('the soak ledger', () => {
   it('finds nothing when every member got every message once, in order', () => {
@@ -151,6 +181,7 @@ describe('the soak script', () => {
       probe: { others: string[] };
       server: { exit: { code: number } };
       memory: { heapFinal: { objects: { Session: number } } };
+      restart: { confirmed: number; delivered: number };
     };
     expect(result.findings).toEqual([]);
     expect(result.pass).toBe(true);
@@ -160,7 +191,10 @@ describe('the soak script', () => {
     expect(result.probe.others).toEqual([]);
     expect(result.memory.heapFinal.objects.Session).toBe(0);
     expect(result.server.exit.code).toBe(0);
-    for (const line of ['checked', 'result', 'cycles', 'memory', 'heap', 'shutdown'])
+    expect(result.restart).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, notRejoined: 0 });
+    expect(result.restart.confirmed).toBeGreaterThan(0);
+    expect(result.restart.delivered).toBe(result.restart.confirmed);
+    for (const line of ['checked', 'result', 'cycles', 'memory', 'heap', 'restart', 'shutdown'])
       expect(run.stderr).toMatch(new RegExp(`^${line} +\\S`, 'm'));
   }, 120_000);
 
