@@ -52,6 +52,8 @@ export interface ConnectOptions {
   client?: string;
   /** Rooms to start in (default: the server's, #main). */
   rooms?: string[];
+  /** Catch-up (hello.since): room → the last message id we have of it; its history is then what came after. */
+  since?: Record<string, number>;
   /** Give up if connect + login takes longer (ms). Default 10 000. */
   timeout?: number;
   /** Silence after which we ping the server (ms). Default 30 000. */
@@ -576,6 +578,7 @@ export function connect(opts: ConnectOptions): Promise<Connection> {
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
       if (opts.rooms !== undefined) hello.rooms = opts.rooms.map(normalizeRoom);
+      if (opts.since !== undefined && Object.keys(opts.since).length > 0) hello.since = opts.since;
       helloSent = true;
       socket.write(encode(hello));
     });
