@@ -215,7 +215,12 @@ export function styleLine(line: ChatLine, opts: { seconds?: boolean; now?: numbe
   const { who, body } = parts(line);
   const style = bodyStyle(line);
   const result = 'result' in line ? line.result : undefined;
-  const head: Segment[] = result ? [{ text: `${result.n}. `, style: { bold: true } }, { text: `${result.room} `, style: {} }] : [];
+  const head: Segment[] = result
+    ? [
+        { text: `${result.n}. `, style: { bold: true } },
+        { text: `${result.room} `, style: {} },
+      ]
+    : [];
   let segments: Segment[] = [
     ...head,
     time,
@@ -223,7 +228,8 @@ export function styleLine(line: ChatLine, opts: { seconds?: boolean; now?: numbe
     { text: body, style },
   ];
   if (pending(line)) segments.push({ text: PENDING_MARK, style: STYLES.pending });
-  if ('history' in line && line.history === true && !result) segments = segments.map((s) => ({ text: s.text, style: { ...s.style, dim: true } }));
+  if ('history' in line && line.history === true && !result)
+    segments = segments.map((s) => ({ text: s.text, style: { ...s.style, dim: true } }));
   const indent = [...head, time, ...who].reduce((n, s) => n + strWidth(s.text), 0);
   return { segments, indent, ...('id' in line && line.id !== undefined ? { id: line.id } : {}) };
 }

@@ -240,7 +240,9 @@ export class Scrollback {
     let skip = this.offset;
     for (let k = this.count - 1; k >= 0 && rows.length < height; k--) {
       const lit = this.highlight !== undefined && this.lines[(this.start + k) % this.capacity]!.id === this.highlight;
-      const lineRows = lit ? this.rowsOf(k).map((row) => row.map((seg) => ({ text: seg.text, style: { ...seg.style, inverse: true } }))) : this.rowsOf(k);
+      const lineRows = lit
+        ? this.rowsOf(k).map((row) => row.map((seg) => ({ text: seg.text, style: { ...seg.style, inverse: true } })))
+        : this.rowsOf(k);
       for (let r = lineRows.length - 1; r >= 0 && rows.length < height; r--) {
         if (skip > 0) skip--;
         else rows.push(lineRows[r]!);

@@ -202,8 +202,16 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         result: { n: prev.hits.length + i + 1, room: (fresh[i] as { room: string }).room },
       }));
       const n = hits.length;
-      const head = prev.hits.length === 0 ? [line('info', n === 0 ? `No results for "${prev.text}"` : `Results for "${prev.text}", newest first:`)] : [];
-      const tail = [line('info', m.more ? `${n} shown; /more for older results, /goto N to jump to one` : n > 0 ? `${n} in all; /goto N jumps to result N` : '')].filter((l) => l.text !== '');
+      const head =
+        prev.hits.length === 0
+          ? [line('info', n === 0 ? `No results for "${prev.text}"` : `Results for "${prev.text}", newest first:`)]
+          : [];
+      const tail = [
+        line(
+          'info',
+          m.more ? `${n} shown; /more for older results, /goto N to jump to one` : n > 0 ? `${n} in all; /goto N jumps to result N` : '',
+        ),
+      ].filter((l) => l.text !== '');
       return {
         state: { ...s, requests, search: { text: prev.text, hits, more: m.more } },
         lines: quiet ? [] : [...head, ...lines, ...tail],

@@ -226,7 +226,11 @@ export function sayTarget(ws: Windows): Target {
   const w = focusedWindow(ws);
   if (w.kind === 'private') return { kind: 'private', to: w.name };
   if (w.kind === 'search')
-    return { kind: 'none', code: 'server_window', message: 'This is the search window: /goto N jumps to result N, /more shows older results' };
+    return {
+      kind: 'none',
+      code: 'server_window',
+      message: 'This is the search window: /goto N jumps to result N, /more shows older results',
+    };
   if (w.kind === 'room')
     return w.joined
       ? { kind: 'room', room: w.name }

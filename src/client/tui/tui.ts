@@ -176,7 +176,8 @@ export class Tui implements Frontend {
       this.jump = undefined;
       this.app.info(text);
     };
-    if (oldest !== undefined && id > oldest) return note('That message is not in this window (it was cleared or went before the window was opened)');
+    if (oldest !== undefined && id > oldest)
+      return note('That message is not in this window (it was cleared or went before the window was opened)');
     if (this.historyStart.has(window)) return note('That message is no longer in the history');
     if (pages >= JUMP_PAGES || pane.room === 0) return note(`That message is further back than this window keeps (${pane.capacity} lines)`);
     this.jump = { window, id, pages: pages + 1 };
