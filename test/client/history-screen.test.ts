@@ -126,7 +126,7 @@ describe('history on the full screen', () => {
     const rows = lines.map((l) => rowOf(screen, new RegExp(`robot: ${l}`)));
     for (const l of lines) expect(count(screen, new RegExp(`robot: ${l}`))).toBe(1);
     expect([...rows].sort((a, b) => a - b)).toEqual(rows);
-  });
+  }, 60_000);
 });
 
 describe('history in line mode', () => {
