@@ -31,15 +31,20 @@ import { retry, type BackoffOptions } from './reconnect.js';
 import { apply, initialState, type ChatEvent, type ChatState, type RequestType } from './state.js';
 import {
   applyWindows,
+  byId,
+  CATCH_UP_PAGES,
   close,
+  find,
   focusActive,
   focusedRoom,
+  focus,
   focusNumber,
   focusStep,
   initialWindows,
   join as joinWindow,
   people,
   query,
+  releaseHeld,
   resume,
   sayTarget,
   type Shown,
@@ -56,7 +61,15 @@ export interface Frontend {
   toggleUsers(): void;
   /** /urls: list the links the front end has shown (a no-op where lines are printed, not kept). */
   urls(): void;
+  /**
+   * /goto: show message `id` in window `window` (focused already), highlighted. The full screen
+   * pages back (app.older) until it has the line; line mode has no pane to show it in.
+   */
+  reveal?(window: number, id: number): void;
 }
+
+/** Lines of an older page asked for at most (PageUp at the top of a window). */
+export const OLDER_PAGE = 50;
 
 export interface AppOptions {
   host: string;
@@ -146,6 +159,14 @@ export class ChatApp implements CommandContext {
   private readonly origins = new Map<string, number>();
   /** Request labels: "q1", "q2", …, apart from the lines' (outgoing.ts numbers those). */
   private requestCount = 0;
+  /**
+   * Our own `history` requests waiting for their answer, by label: the window and what the page is.
+   * One per window at most (a PageUp held down asks once); a dropped connection forgets them all.
+   */
+  private readonly pages = new Map<string, { window: number; page: 'before' | 'after' }>();
+  private pageSeq = 0;
+  /** Catch-up pages asked per window on this connection (bounded by CATCH_UP_PAGES). */
+  private readonly catchUps = new Map<number, number>();
 
   constructor(private readonly opts: AppOptions) {
     this.now = opts.now ?? Date.now;
@@ -278,7 +299,69 @@ export class ChatApp implements CommandContext {
     const target = normalizeRoom(room);
     if (!isValidRoom(target)) return this.error(`"${room}" is not a valid room name: a room name is ${ROOM_RULE}`);
     // The room's window opens and takes the focus when the server answers (a refused join opens nothing).
-    if (this.request({ type: 'join', room: target })) this.setWindows(joinWindow(this.ws, target));
+    if (this.request(this.joinMessage(target))) this.setWindows(joinWindow(this.ws, target));
+  }
+
+  /** A join of a room whose window has shown messages catches up from the last of them (join.since). */
+  private joinMessage(room: string): { type: 'join'; room: string; since?: number } {
+    const w = find(this.ws, 'room', room);
+    return w && w.sinceId > 0 ? { type: 'join', room, since: w.sinceId } : { type: 'join', room };
+  }
+
+  /**
+   * PageUp at the top of a window: ask for the `limit` messages before `before` (the oldest id the
+   * window shows; undefined: it shows none, so the latest). False when nothing was asked: not a
+   * room we are in, not connected, or a page for this window is already on its way.
+   */
+  older(window: number, before: number | undefined, limit = OLDER_PAGE): boolean {
+    const w = byId(this.ws, window);
+    if (!w || w.kind !== 'room' || !w.joined || limit <= 0) return false;
+    if ([...this.pages.values()].some((p) => p.window === window)) return false;
+    const message = {
+      type: 'history' as const,
+      room: w.name,
+      limit,
+      ...(before !== undefined ? { before } : w.sinceId > 0 ? { before: w.sinceId + 1 } : {}),
+    };
+    return this.page(window, 'before', message);
+  }
+
+  private page(
+    window: number,
+    page: 'before' | 'after',
+    message: { type: 'history'; room: string; limit: number; before?: number; after?: number },
+  ): boolean {
+    // The server refuses a page longer than its historyLimit.
+    const max = this.conn?.welcome.limits?.historyLimit;
+    if (max !== undefined && message.limit > max) message = { ...message, limit: max };
+    const label = `pg${++this.pageSeq}`;
+    if (!this.request({ ...message, label }, true)) return false;
+    this.pages.set(label, { window, page });
+    return true;
+  }
+
+  /** /search TEXT: the results go to the search window, numbered for /goto. */
+  search(text: string): void {
+    this.request({ type: 'search', text, limit: 20 }, false, text);
+  }
+
+  /** /more: the next page of the last search's results. */
+  more(): void {
+    const s = this.current.search;
+    if (!s || s.hits.length === 0) return this.error('No search to continue: /search TEXT first');
+    if (!s.more) return this.info(`No older results for "${s.text}"`);
+    this.request({ type: 'search', text: s.text, before: s.hits.at(-1)!.id, limit: 20 });
+  }
+
+  /** /goto N: go to result N of the last search, in its room's window. */
+  goto(n: number): void {
+    const hit = this.current.search?.hits[n - 1];
+    if (!hit) return this.error(`There is no result ${n}${this.current.search ? '' : ': /search TEXT first'}`);
+    const w = find(this.ws, 'room', hit.room);
+    if (!w?.joined) return this.error(`You are not in ${hit.room}: /join ${hit.room}, then /goto ${n} again`);
+    this.setWindows(focus(this.ws, w.id));
+    if (this.frontend?.reveal) this.frontend.reveal(w.id, hit.id);
+    else this.info(`Result ${n} is in window ${this.ws.list.indexOf(w) + 1} (${w.name})`);
   }
 
   part(reason?: string): void {
@@ -428,7 +511,12 @@ export class ChatApp implements CommandContext {
     if (this.opts.password !== undefined) o.password = this.opts.password;
     if (this.opts.accountPassword !== undefined) o.account = { password: this.opts.accountPassword };
     // Start in every room we are in (at first the ones asked for): hello.rooms, so we never pass through #main.
-    o.rooms = this.ws.welcomed ? resume(this.ws).rooms : (this.opts.rooms ?? [this.opts.room ?? '#main']).map((r) => normalizeRoom(r));
+    // And from the last message seen in each (hello.since), so that the gap is filled, each message once.
+    if (this.ws.welcomed) {
+      const { rooms, since } = resume(this.ws);
+      o.rooms = rooms;
+      o.since = since;
+    } else o.rooms = (this.opts.rooms ?? [this.opts.room ?? '#main']).map((r) => normalizeRoom(r));
     if (this.opts.tls) o.tls = true;
     if (this.opts.ca !== undefined) o.ca = this.opts.ca;
     if (this.opts.insecure) o.insecure = true;
@@ -442,6 +530,12 @@ export class ChatApp implements CommandContext {
     const origin = event.type === 'server' ? this.originOf(event.message) : undefined;
     // Requests not yet answered are forgotten with their connection (state.ts does the same).
     if (event.type === 'status') for (const label of [...this.origins.keys()]) if (label.startsWith('q')) this.origins.delete(label);
+    const m = event.type === 'server' ? event.message : undefined;
+    const label = m?.type === 'history' ? m.label : undefined;
+    const asked = label === undefined ? undefined : this.pages.get(label);
+    if (asked) this.pages.delete(label!);
+    // A drop took every request with it: nothing will answer them now.
+    if (event.type === 'status' && event.status !== 'online') this.pages.clear();
     const r =
       event.type === 'server'
         ? applyWindows(this.ws, {
@@ -450,9 +544,11 @@ export class ChatApp implements CommandContext {
             lines,
             me: state.me,
             ...(origin === undefined ? {} : { window: origin }),
+            ...(asked ? { page: asked.page } : {}),
           })
         : applyWindows(this.ws, { type: 'local', lines, to: event.type === 'status' ? 'status' : 'focused' });
     this.ws = r.windows;
+    if (m?.type === 'history') this.continueCatchUp(r);
     // The first welcome focuses a room: "Connected …" shows there too, so that the screen says where we are.
     // So do the lines from before it (the --insecure warning): nothing is on the screen yet.
     if (event.type === 'server' && event.message.type === 'welcome' && !r.shown.some((x) => x.window === r.windows.focused)) {
@@ -482,6 +578,26 @@ export class ChatApp implements CommandContext {
     return origin;
   }
 
+  /**
+   * A catch-up longer than one page (its window holds live lines until it is whole): ask for the
+   * next page after the last id shown, up to CATCH_UP_PAGES; past that, show the held lines and
+   * say that part of the gap is missing.
+   */
+  private continueCatchUp(r: { windows: Windows; shown: Shown[] }): void {
+    for (const w of r.windows.list) {
+      if (w.held === undefined || w.kind !== 'room' || [...this.pages.values()].some((p) => p.window === w.id)) continue;
+      const n = (this.catchUps.get(w.id) ?? 0) + 1;
+      this.catchUps.set(w.id, n);
+      const limit = this.conn?.welcome.limits?.historyLimit ?? 200;
+      if (n <= CATCH_UP_PAGES && this.page(w.id, 'after', { type: 'history', room: w.name, after: w.sinceId, limit })) continue;
+      const released = releaseHeld(r.windows, w.id);
+      r.windows = released.windows;
+      const text = `More was said in ${w.name} while you were away than is fetched; some of it is not shown`;
+      r.shown.push({ window: w.id, line: { kind: 'system', ts: this.now(), text } }, ...released.shown);
+      this.ws = r.windows;
+    }
+  }
+
   /** Put on the wire what the pace lets go now, and wake when it lets the next one go. */
   private flush(): void {
     const { state, send = [], wakeAt } = apply(this.current, { type: 'flush', now: this.now() });
@@ -509,7 +625,12 @@ export class ChatApp implements CommandContext {
   private attach(conn: Connection): void {
     this.conn = conn;
     // A new connection, perhaps to a restarted server: message ids start afresh (we send no hello.since).
-    this.ws = { ...this.ws, list: this.ws.list.map((w) => (w.lastId === 0 ? w : { ...w, lastId: 0 })) };
+    // (sinceId, kept, is what hello.since carried: the catch-up is deduped against it.)
+    this.ws = {
+      ...this.ws,
+      list: this.ws.list.map((w) => (w.lastId === 0 && w.held === undefined ? w : { ...w, lastId: 0, held: undefined })),
+    };
+    this.catchUps.clear();
     this.dispatch({ type: 'server', message: conn.welcome, now: this.now() });
     this.dispatch({ type: 'status', status: 'online', now: this.now() });
     this.countTimer ??= setInterval(() => this.refreshCount(), this.opts.countRefreshMs ?? 30_000).unref();
@@ -606,8 +727,11 @@ export class ChatApp implements CommandContext {
       | { type: 'join'; room: string }
       | { type: 'part'; room: string; reason?: string }
       | { type: 'topic'; room: string; text?: string }
-      | { type: 'nick'; name: string },
+      | { type: 'nick'; name: string }
+      | { type: 'history'; room: string; before?: number; after?: number; limit: number; label: string }
+      | { type: 'search'; text: string; before?: number; limit: number },
     quiet = false,
+    search?: string,
   ): boolean {
     const conn = this.conn;
     const offline = (): false => {
@@ -624,7 +748,13 @@ export class ChatApp implements CommandContext {
     }
     this.origins.set(label, this.ws.focused);
     const request: RequestType = message.type;
-    this.dispatch({ type: 'request', request, ...(quiet ? { quiet: true } : {}), now: this.now() });
+    this.dispatch({
+      type: 'request',
+      request,
+      ...(quiet ? { quiet: true } : {}),
+      ...(search !== undefined ? { search } : {}),
+      now: this.now(),
+    });
     return true;
   }
 }

@@ -36,6 +36,12 @@ export interface CommandContext {
   quit(message?: string): void;
   /** List the links seen in the pane, each whole on its own line(s). */
   urls(): void;
+  /** Search the messages of our rooms; the results are numbered for goto(). */
+  search(text: string): void;
+  /** The next (older) page of the last search's results. */
+  more(): void;
+  /** Jump to result N of the last search, in its room's window. */
+  goto(n: number): void;
 }
 
 /** The rule for room names, as the server applies it (names.ts), for the errors that refuse one. */
@@ -71,6 +77,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (c, [n]) =>
       n === undefined ? c.close() : /^\d+$/.test(n) ? c.close(Number(n)) : c.error('Usage: /close [N]: N is a window number'),
   },
+  goto: {
+    shape: 'word',
+    usage: '/goto N',
+    help: "jump to search result N in its room's window, highlighted",
+    lineHelp: 'say which window search result N is in',
+    badArgs: 'N is a result number from /search',
+    run: (c, [n]) => (/^\d+$/.test(n!) ? c.goto(Number(n)) : c.error('Usage: /goto N: N is a result number from /search')),
+  },
   help: {
     shape: 'word?',
     usage: '/help [COMMAND]',
@@ -87,6 +101,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
+  more: { shape: 'none', usage: '/more', help: 'older results of the last /search', run: (c) => c.more() },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
   part: {
@@ -118,6 +133,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (c, [password]) => c.register(password!),
   },
   rooms: { shape: 'none', usage: '/rooms', help: 'rooms that have people in them', run: (c) => c.rooms() },
+  search: {
+    shape: 'text',
+    usage: '/search TEXT',
+    help: 'find messages in your rooms (words in any order; Chinese and Japanese too), newest first',
+    run: (c, [text]) => c.search(text!.trim()),
+  },
   topic: { shape: 'text?', usage: '/topic [TEXT]', help: "show this room's topic, or set it", run: (c, [text]) => c.topic(text) },
   urls: {
     shape: 'none',

@@ -27,6 +27,8 @@ export interface StyledLine {
   segments: Segment[];
   /** Cells to indent continuation rows by, so that wrapped text lines up under the first row's text. */
   indent: number;
+  /** The message id of a line from the server: what an older page is asked before, and what /goto finds. */
+  id?: number;
 }
 
 /**
@@ -128,6 +130,31 @@ export function clockTime(ts: number, seconds = false): string {
   return `${two(d.getHours())}:${two(d.getMinutes())}${seconds ? `:${two(d.getSeconds())}` : ''}`;
 }
 
+/** "2026-12-01" in local time. */
+export function dateText(ts: number): string {
+  const d = new Date(ts);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/**
+ * The time stamp of a line: "14:05"; a line from the store (history, a search result) has its date
+ * in front when it is not from today ("2026-11-30 14:05"), and a search result always has it.
+ */
+export function stampText(line: ChatLine, seconds = false, now = Date.now()): string {
+  const time = clockTime(line.ts, seconds);
+  const spoken = 'history' in line && line.history === true;
+  const dated = spoken && (('result' in line && line.result !== undefined) || dateText(line.ts) !== dateText(now));
+  return dated ? `${dateText(line.ts)} ${time}` : time;
+}
+
+/** "[history 2026-12-01 14:05] " or "[3] #main 2026-12-01 14:05 ": what line mode puts before a line from the store. */
+export function storedMark(line: ChatLine): string {
+  if (!('history' in line) || line.history !== true) return '';
+  const stamp = `${dateText(line.ts)} ${clockTime(line.ts)}`;
+  return line.result ? `[${line.result.n}] ${line.result.room} ${stamp} ` : `[history ${stamp}] `;
+}
+
 /** The speaker part and body of a line, without time stamp; shared by the styled and plain forms. */
 function parts(line: ChatLine): { who: Segment[]; body: string } {
   const text = sanitize(line.text);
@@ -179,19 +206,32 @@ function bodyStyle(line: ChatLine): Style {
 
 export const PENDING_MARK = ' (pending)';
 
-/** The styled form the pane draws: "14:05 alice: hello". */
-export function styleLine(line: ChatLine, opts: { seconds?: boolean } = {}): StyledLine {
-  const time: Segment = { text: `${clockTime(line.ts, opts.seconds)} `, style: STYLES.time };
+/**
+ * The styled form the pane draws: "14:05 alice: hello". History (from the store, not live) is
+ * dimmed all through and dated when not from today; a search result starts with its number and room.
+ */
+export function styleLine(line: ChatLine, opts: { seconds?: boolean; now?: number } = {}): StyledLine {
+  const time: Segment = { text: `${stampText(line, opts.seconds, opts.now)} `, style: STYLES.time };
   const { who, body } = parts(line);
   const style = bodyStyle(line);
-  const segments: Segment[] = [
+  const result = 'result' in line ? line.result : undefined;
+  const head: Segment[] = result
+    ? [
+        { text: `${result.n}. `, style: { bold: true } },
+        { text: `${result.room} `, style: {} },
+      ]
+    : [];
+  let segments: Segment[] = [
+    ...head,
     time,
     ...who.map((s) => (pending(line) ? { text: s.text, style: STYLES.pending } : s)),
     { text: body, style },
   ];
   if (pending(line)) segments.push({ text: PENDING_MARK, style: STYLES.pending });
-  const indent = strWidth(time.text) + who.reduce((n, s) => n + strWidth(s.text), 0);
-  return { segments, indent };
+  if ('history' in line && line.history === true && !result)
+    segments = segments.map((s) => ({ text: s.text, style: { ...s.style, dim: true } }));
+  const indent = [...head, time, ...who].reduce((n, s) => n + strWidth(s.text), 0);
+  return { segments, indent, ...('id' in line && line.id !== undefined ? { id: line.id } : {}) };
 }
 
 /** The plain form line mode prints: "alice: hello", "* alice waves", "-- bob joined #main". */

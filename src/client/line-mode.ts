@@ -16,7 +16,7 @@ import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { isValidName, MAX_TEXT_BYTES, textProblem } from '../protocol/internal.js';
 import type { ChatApp, Frontend } from './app.js';
-import { compareNames, plainLine } from './format.js';
+import { compareNames, plainLine, storedMark } from './format.js';
 import type { ChatLine } from './line.js';
 import type { ChatState } from './state.js';
 import { cleanInput } from './width.js';
@@ -53,7 +53,8 @@ class LinePrinter implements Frontend {
       seen.add(s.line);
       // Answers to commands and errors are about what was typed, not about a room: they go untagged.
       const tag = s.line.kind === 'info' || s.line.kind === 'error' ? '' : lineTag(windows, s.window);
-      out += `${tag}${plainLine(s.line)}\n`;
+      // A line from the store (history, a catch-up, a search result) says so, with its date and time.
+      out += `${tag}${storedMark(s.line)}${plainLine(s.line)}\n`;
     }
     this.out.write(out);
   }

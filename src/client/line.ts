@@ -21,6 +21,12 @@ interface Spoken extends Base {
   mention?: boolean;
   /** Not yet echoed by the server. */
   pending?: boolean;
+  /** The message's id (lines from the server): what dedupes, pages back and jumps. */
+  id?: number;
+  /** From the server's store (history on join, a catch-up, an older page, a search result), not live: drawn dimmed, dated. */
+  history?: boolean;
+  /** A search result: its number (for /goto N) and its room. */
+  result?: { n: number; room: string };
 }
 
 export interface MessageLine extends Spoken {

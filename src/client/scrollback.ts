@@ -125,6 +125,8 @@ export class Scrollback {
   /** Rows between the bottom of the view and the newest row; 0 = following the conversation. */
   private offset = 0;
   private unread = 0;
+  /** The message id /goto highlighted (drawn inverse), if any. */
+  private highlight: number | undefined;
 
   constructor(readonly capacity = 5_000) {
     this.lines = new Array<StyledLine | undefined>(capacity);
@@ -148,7 +150,65 @@ export class Scrollback {
     }
   }
 
+  /**
+   * Put an older page above the oldest line, in order (oldest first). The view stays where it is:
+   * the offset counts rows from the bottom. When the page does not fit in what is left of the
+   * capacity, its newest lines are kept (they join what is shown) and its oldest are dropped;
+   * `kept` says how many went in.
+   */
+  prepend(lines: readonly StyledLine[]): number {
+    const kept = lines.slice(Math.max(0, lines.length - (this.capacity - this.count)));
+    for (let i = kept.length - 1; i >= 0; i--) {
+      this.start = (this.start - 1 + this.capacity) % this.capacity;
+      this.lines[this.start] = kept[i]!;
+      this.wrapped[this.start] = undefined;
+      this.count++;
+    }
+    return kept.length;
+  }
+
+  /** Lines that can still go in without dropping any. */
+  get room(): number {
+    return this.capacity - this.count;
+  }
+
+  /** The id of the oldest line that has one (a message from the server). */
+  oldestId(): number | undefined {
+    for (let k = 0; k < this.count; k++) {
+      const id = this.lines[(this.start + k) % this.capacity]!.id;
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  }
+
+  /** Does the view show the oldest row (PageUp can go no further)? */
+  atTop(width: number, height: number): boolean {
+    this.setWidth(width);
+    return this.offset >= Math.max(0, this.totalRows() - height);
+  }
+
+  /**
+   * /goto: scroll so that the line with message id `id` is in the middle of the view, and draw it
+   * highlighted. False when no line has that id.
+   */
+  reveal(id: number, width: number, height: number): boolean {
+    this.setWidth(width);
+    let k = this.count - 1;
+    let below = 0;
+    for (; k >= 0; k--) {
+      if (this.lines[(this.start + k) % this.capacity]!.id === id) break;
+      below += this.rowsOf(k).length;
+    }
+    if (k < 0) return false;
+    this.highlight = id;
+    const rows = this.rowsOf(k).length;
+    this.offset = Math.min(Math.max(0, this.totalRows() - height), Math.max(0, below + rows - Math.ceil((height + rows) / 2)));
+    if (this.offset === 0) this.unread = 0;
+    return true;
+  }
+
   clear(): void {
+    this.highlight = undefined;
     this.start = 0;
     this.count = 0;
     this.offset = 0;
@@ -179,7 +239,10 @@ export class Scrollback {
     // Walk back from the newest line, skipping `offset` rows, collecting `height` rows.
     let skip = this.offset;
     for (let k = this.count - 1; k >= 0 && rows.length < height; k--) {
-      const lineRows = this.rowsOf(k);
+      const lit = this.highlight !== undefined && this.lines[(this.start + k) % this.capacity]!.id === this.highlight;
+      const lineRows = lit
+        ? this.rowsOf(k).map((row) => row.map((seg) => ({ text: seg.text, style: { ...seg.style, inverse: true } })))
+        : this.rowsOf(k);
       for (let r = lineRows.length - 1; r >= 0 && rows.length < height; r--) {
         if (skip > 0) skip--;
         else rows.push(lineRows[r]!);

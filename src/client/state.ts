@@ -11,13 +11,13 @@
  */
 import { foldName, type ServerMessage } from '../protocol/internal.js';
 import { compareNames, mentions } from './format.js';
-import type { ActionLine, ChatLine, ErrorLine, MessageLine, NoteLine, PrivateLine } from './line.js';
+import type { ActionLine, ChatLine, ErrorLine, MessageLine, NoteLine, PrivateLine, SpokenLine } from './line.js';
 import { connect, createOutgoing, disconnect, enqueue, next, settle, type Line, type Outgoing, type PendingSend } from './outgoing.js';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
 /** A request whose answer we wait for. The server answers a connection's requests in order. */
-export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick' | 'part' | 'topic';
+export type RequestType = 'who' | 'look' | 'rooms' | 'join' | 'nick' | 'part' | 'topic' | 'search' | 'history';
 
 export interface OpenRequest {
   type: RequestType;
@@ -55,6 +55,25 @@ export interface ChatState {
   requests: readonly OpenRequest[];
   /** What the user entered that was refused (locally, or by the server): line mode's exit code. */
   refused: number;
+  /** The last /search: its text, the results so far (newest first, numbered from 1 for /goto N), and whether older ones exist. */
+  search: SearchState | undefined;
+}
+
+export interface SearchState {
+  text: string;
+  hits: readonly { id: number; room: string; ts: number }[];
+  more: boolean;
+}
+
+/** The lines a `history` page makes: one per message, oldest first, marked as history. */
+export function historyLines(messages: readonly (ServerMessage & { type: 'message' | 'private' })[], me: string): SpokenLine[] {
+  return messages.map((m) => {
+    const base = { ts: m.ts, from: m.from, text: m.text, id: m.id, history: true as const };
+    const l: SpokenLine =
+      m.type === 'private' ? { ...base, kind: 'private', to: m.to } : { ...base, kind: m.action ? 'action' : 'message' };
+    if (same(m.from, me)) l.own = true;
+    return l;
+  });
 }
 
 export type ChatEvent =
@@ -64,7 +83,7 @@ export type ChatEvent =
   /** The controller may send: what goes now comes back in Applied.send. */
   | { type: 'flush'; now: number }
   /** The controller sent a request whose answer it waits for. */
-  | { type: 'request'; request: RequestType; quiet?: boolean; now: number }
+  | { type: 'request'; request: RequestType; quiet?: boolean; now: number; search?: string }
   /** `refusal`: an error about something the user entered (it counts in `refused`). */
   | { type: 'local'; kind: 'info' | 'error' | 'system'; text: string; refusal?: boolean; now: number };
 
@@ -97,6 +116,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     rooms: [room],
     requests: [],
     refused: 0,
+    search: undefined,
   };
 }
 
@@ -150,7 +170,12 @@ export function apply(state: ChatState, event: ChatEvent): Applied {
     }
     case 'request':
       return {
-        state: { ...state, requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }] },
+        state: {
+          ...state,
+          requests: [...state.requests, { type: event.request, ...(event.quiet ? { quiet: true } : {}) }],
+          // A new /search: its results are numbered from 1 again.
+          ...(event.search !== undefined ? { search: { text: event.search, hits: [], more: false } } : {}),
+        },
         lines: [],
       };
     case 'local':
@@ -173,9 +198,37 @@ function accountOf(welcome: object): string | undefined {
 function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
   const line = (kind: (NoteLine | ErrorLine)['kind'], text: string, ts = now): NoteLine | ErrorLine => ({ kind, ts, text });
   switch (m.type) {
-    case 'history':
-    case 'results':
-      return { state: s, lines: [] }; // the client shows history and search results in a later change
+    case 'history': {
+      // windows.ts drops what a window has shown already and says where the lines go.
+      const { requests } = answer(s.requests, ['history']);
+      return { state: requests === s.requests ? s : { ...s, requests }, lines: historyLines(m.messages, s.me) };
+    }
+    case 'results': {
+      const { requests, quiet } = answer(s.requests, ['search']);
+      // A page asked with `before` continues the numbering; a new /search starts it again (app.ts clears `search`).
+      const prev = s.search ?? { text: '', hits: [], more: false };
+      const fresh = m.messages.filter((x) => x.type === 'message' && !prev.hits.some((h) => h.id === x.id));
+      const hits = [...prev.hits, ...fresh.map((x) => ({ id: x.id, room: (x as { room: string }).room, ts: x.ts }))];
+      const lines: ChatLine[] = historyLines(fresh, s.me).map((l, i) => ({
+        ...l,
+        result: { n: prev.hits.length + i + 1, room: (fresh[i] as { room: string }).room },
+      }));
+      const n = hits.length;
+      const head =
+        prev.hits.length === 0
+          ? [line('info', n === 0 ? `No results for "${prev.text}"` : `Results for "${prev.text}", newest first:`)]
+          : [];
+      const tail = [
+        line(
+          'info',
+          m.more ? `${n} shown; /more for older results, /goto N to jump to one` : n > 0 ? `${n} in all; /goto N jumps to result N` : '',
+        ),
+      ].filter((l) => l.text !== '');
+      return {
+        state: { ...s, requests, search: { text: prev.text, hits, more: m.more } },
+        lines: quiet ? [] : [...head, ...lines, ...tail],
+      };
+    }
     case 'registered':
       return { state: s, lines: [line('system', `The name ${m.name} is now registered to you.`)] };
     case 'welcome': {
@@ -314,7 +367,9 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
           m.ref === 'join' ||
           m.ref === 'nick' ||
           m.ref === 'part' ||
-          m.ref === 'topic'
+          m.ref === 'topic' ||
+          m.ref === 'search' ||
+          m.ref === 'history'
             ? [m.ref]
             : [];
         const { requests, quiet } = answer(s.requests, types);

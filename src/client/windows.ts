@@ -20,7 +20,8 @@
 import { foldName, normalizeRoom } from '../protocol/internal.js';
 import type { ChatLine } from './line.js';
 
-export type WindowKind = 'server' | 'room' | 'private';
+/** `search`: the results of /search (one window, reused). */
+export type WindowKind = 'server' | 'room' | 'private' | 'search';
 
 /**
  * How loud a window's unseen lines are, quiet to loud (irssi's data levels): `activity` for
@@ -53,8 +54,18 @@ export interface Window {
   readonly highlights: number;
   /** Time of the newest line shown, for day-change lines. */
   readonly lastTs: number | undefined;
-  /** Highest message id shown in this conversation: ids grow within one, so anything at or below it is a repeat. */
+  /** Highest message id shown in this conversation on this connection: ids grow within one, so anything at or below it is a repeat. */
   readonly lastId: number;
+  /**
+   * Highest message id ever shown here, kept across connections: what hello.since (and join.since)
+   * carry, and what a catch-up page is deduped against (0: no message shown yet).
+   */
+  readonly sinceId: number;
+  /**
+   * While a catch-up runs past its first page (app.ts asks `history{after}` for the rest): the
+   * live lines that arrive meanwhile, held so that the gap is shown in order before them.
+   */
+  readonly held: readonly { id: number; lines: readonly ChatLine[] }[] | undefined;
 }
 
 export interface Windows {
@@ -92,7 +103,7 @@ export type WindowMessage =
   | { type: 'left'; ts: number; room: string; name: string; reason: string }
   | { type: 'renamed'; ts: number; from: string; to: string }
   | { type: 'topic'; room: string; text: string; by: string; ts: number }
-  | { type: 'history'; room?: string; with?: string; messages: readonly HasLines[] }
+  | { type: 'history'; room?: string; with?: string; messages: readonly HasLines[]; more?: boolean }
   | { type: 'notice' | 'bye' }
   | { type: 'error' | 'users' | 'rooms' | 'results' | 'registered' | 'ping' | 'pong' };
 
@@ -106,11 +117,30 @@ export type WindowMessage =
  *   the focused window, `server` to the server window, `status` (connection changes) to both.
  */
 export type WindowEvent =
-  | { type: 'server'; message: WindowMessage; lines: readonly ChatLine[]; me: string; window?: number }
+  | {
+      type: 'server';
+      message: WindowMessage;
+      lines: readonly ChatLine[];
+      me: string;
+      window?: number;
+      /** A `history` that answers our own page request: older lines (before) or the rest of a catch-up (after). */
+      page?: 'before' | 'after';
+    }
   | { type: 'local'; lines: readonly ChatLine[]; to: 'focused' | 'server' | 'status' };
 
-/** One line for one window's buffer: a chat line, or a day-change line ("── Tuesday 1 December 2026 ──"). */
-export type Shown = { window: number; line: ChatLine } | { window: number; day: string; ts: number };
+/**
+ * One line for one window's buffer: a chat line, or a divider ("── Tuesday 1 December 2026 ──", a
+ * day change; "── end of history ──" under the history on join; "── start of history ──" above
+ * the oldest page). `top`: an older page, to go above what the window shows (in order, oldest first).
+ */
+export type Shown = { window: number; line: ChatLine; top?: true } | { window: number; day: string; ts: number; top?: true };
+
+export const END_OF_HISTORY = 'end of history';
+export const START_OF_HISTORY = 'start of history';
+/** Pages of a catch-up fetched at most (app.ts); past them the held lines are shown and the rest of the gap is said to be missing. */
+export const CATCH_UP_PAGES = 20;
+/** Live lines held per window while a catch-up runs. */
+const HELD_LIMIT = 1_000;
 
 export interface WindowsApplied {
   windows: Windows;
@@ -144,6 +174,8 @@ function blank(id: number, kind: WindowKind, key: string, name: string): Window 
     highlights: 0,
     lastTs: undefined,
     lastId: 0,
+    sinceId: 0,
+    held: undefined,
   };
 }
 
@@ -177,7 +209,7 @@ export function byId(ws: Windows, id: number): Window | undefined {
   return ws.list.find((w) => w.id === id);
 }
 
-export function find(ws: Windows, kind: 'room' | 'private', name: string): Window | undefined {
+export function find(ws: Windows, kind: 'room' | 'private' | 'search', name: string): Window | undefined {
   const key = foldName(name);
   return ws.list.find((w) => w.kind === kind && w.key === key);
 }
@@ -196,6 +228,12 @@ export type Target =
 export function sayTarget(ws: Windows): Target {
   const w = focusedWindow(ws);
   if (w.kind === 'private') return { kind: 'private', to: w.name };
+  if (w.kind === 'search')
+    return {
+      kind: 'none',
+      code: 'server_window',
+      message: 'This is the search window: /goto N jumps to result N, /more shows older results',
+    };
   if (w.kind === 'room')
     return w.joined
       ? { kind: 'room', room: w.name }
@@ -237,7 +275,7 @@ export function people(ws: Windows): string[] {
 export function resume(ws: Windows): { rooms: string[]; since: Record<string, number> } {
   const rooms = ws.list.filter((w) => w.kind === 'room' && w.joined);
   const since: Record<string, number> = {};
-  for (const w of rooms) if (w.lastId > 0) since[w.name] = w.lastId;
+  for (const w of rooms) if (w.sinceId > 0) since[w.name] = w.sinceId;
   return { rooms: rooms.map((w) => w.name), since };
 }
 
@@ -320,7 +358,7 @@ export function focusActive(ws: Windows): Windows {
   return w ? focus(ws, w.id) : ws;
 }
 
-function open(ws: Windows, kind: 'room' | 'private', name: string): { windows: Windows; window: Window } {
+function open(ws: Windows, kind: 'room' | 'private' | 'search', name: string): { windows: Windows; window: Window } {
   const existing = find(ws, kind, name);
   if (existing) return { windows: ws, window: existing };
   const window = blank(ws.nextId, kind, foldName(name), name);
@@ -458,7 +496,7 @@ function update(acc: Acc, id: number, change: (w: Window) => Window): void {
   if (w) acc.ws = replace(acc.ws, change(w));
 }
 
-function openIn(acc: Acc, kind: 'room' | 'private', name: string): number {
+function openIn(acc: Acc, kind: 'room' | 'private' | 'search', name: string): number {
   const { windows, window } = open(acc.ws, kind, name);
   acc.ws = windows;
   return window.id;
@@ -468,6 +506,60 @@ function roomState(acc: Acc, r: RoomView): number {
   const id = openIn(acc, 'room', r.room);
   update(acc, id, (w) => ({ ...w, name: r.room, topic: r.topic, members: [...r.users], joined: true }));
   return id;
+}
+
+/**
+ * A `history` for window `id`. Every message is shown once: a page of the latest or a catch-up
+ * keeps what is newer than anything shown here (sinceId); an older page (`before`, asked with the
+ * oldest id the window shows) goes above it. The history on a first join is the room's past, not
+ * news, and ends with a divider; a catch-up after a reconnect is news, but never rings.
+ */
+function history(
+  acc: Acc,
+  id: number,
+  m: { messages: readonly HasLines[]; more?: boolean },
+  lines: readonly ChatLine[],
+  page: 'before' | 'after' | undefined,
+): void {
+  const w = byId(acc.ws, id)!;
+  const ids = new Map(m.messages.map((x, i) => [lines[i], x.id] as const));
+  if (page === 'before') {
+    // The page goes above what is shown, in order: the start-of-history line (no older page) on top of it.
+    if (m.more !== true) acc.shown.push({ window: id, day: START_OF_HISTORY, ts: 0, top: true });
+    for (const line of lines) acc.shown.push({ window: id, line, top: true });
+    return;
+  }
+  const fresh = lines.filter((l) => (ids.get(l) ?? Infinity) > w.sinceId);
+  const top = m.messages.reduce((n, x) => Math.max(n, x.id), w.sinceId);
+  const catchUp = w.sinceId > 0;
+  deliver(acc, id, fresh, { mark: catchUp, bell: false });
+  if (!catchUp && fresh.length > 0 && page === undefined) acc.shown.push({ window: id, day: END_OF_HISTORY, ts: fresh.at(-1)!.ts });
+  const held = w.held;
+  // More of a catch-up to come (app.ts asks for it): hold the live lines until it is all shown.
+  const going = m.more === true && catchUp;
+  update(acc, id, (x) => ({ ...x, lastId: Math.max(x.lastId, top), sinceId: top, held: going ? (held ?? []) : undefined }));
+  if (!going && held) {
+    for (const h of held) {
+      if (h.id <= top) continue;
+      update(acc, id, (x) => ({ ...x, lastId: Math.max(x.lastId, h.id), sinceId: Math.max(x.sinceId, h.id) }));
+      deliver(acc, id, h.lines);
+    }
+  }
+}
+
+/** The catch-up of window `id` stops short (too many pages): show what was held, in order. */
+export function releaseHeld(ws: Windows, id: number, offset: UtcOffset = localOffset): WindowsApplied {
+  const acc: Acc = { ws, shown: [], bell: false, offset };
+  const w = byId(ws, id);
+  if (w?.held) {
+    const held = w.held;
+    update(acc, id, (x) => ({ ...x, held: undefined }));
+    for (const h of held) {
+      update(acc, id, (x) => ({ ...x, lastId: Math.max(x.lastId, h.id), sinceId: Math.max(x.sinceId, h.id) }));
+      deliver(acc, id, h.lines);
+    }
+  }
+  return { windows: acc.ws, shown: acc.shown, bell: acc.bell };
 }
 
 export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset = localOffset): WindowsApplied {
@@ -513,7 +605,11 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       const id = openIn(acc, 'room', m.room);
       const w = byId(acc.ws, id)!;
       if (m.id <= w.lastId) break;
-      update(acc, id, (x) => ({ ...x, lastId: m.id }));
+      if (w.held !== undefined) {
+        if (w.held.length < HELD_LIMIT) update(acc, id, (x) => ({ ...x, held: [...x.held!, { id: m.id, lines }] }));
+        break;
+      }
+      update(acc, id, (x) => ({ ...x, lastId: m.id, sinceId: Math.max(x.sinceId, m.id) }));
       deliver(acc, id, lines);
       break;
     }
@@ -521,7 +617,7 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
       const id = openIn(acc, 'private', same(m.from, me) ? m.to : m.from);
       const w = byId(acc.ws, id)!;
       if (m.id <= w.lastId) break;
-      update(acc, id, (x) => ({ ...x, lastId: m.id }));
+      update(acc, id, (x) => ({ ...x, lastId: m.id, sinceId: Math.max(x.sinceId, m.id) }));
       deliver(acc, id, lines);
       break;
     }
@@ -584,11 +680,15 @@ export function applyWindows(ws: Windows, event: WindowEvent, offset: UtcOffset 
         break;
       }
       const id = openIn(acc, m.room !== undefined ? 'room' : 'private', name);
-      const w = byId(acc.ws, id)!;
-      const top = m.messages.reduce((n, x) => Math.max(n, x.id), 0);
-      // The history on a first join is the room's past, not news; a catch-up after a reconnect is news, but never rings.
-      deliver(acc, id, lines, { mark: w.lastId > 0, bell: false });
-      update(acc, id, (x) => ({ ...x, lastId: Math.max(x.lastId, top) }));
+      history(acc, id, m, lines, event.page);
+      break;
+    }
+    case 'results': {
+      // One search window, reused by every /search; it opens without taking the focus from where the user typed.
+      const id = openIn(acc, 'search', 'search');
+      const fresh = byId(ws, id) === undefined;
+      deliver(acc, id, lines, { mark: true, bell: false });
+      if (fresh || acc.ws.focused !== id) acc.ws = focus(acc.ws, id);
       break;
     }
     case 'notice':

@@ -956,7 +956,7 @@ function handshake(
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
       if (opts.rooms !== undefined) hello.rooms = opts.rooms.map(normalizeRoom);
-      if (opts.since !== undefined) hello.since = opts.since;
+      if (opts.since !== undefined && Object.keys(opts.since).length > 0) hello.since = opts.since;
       helloSent = true;
       socket.write(encode(hello));
     });

@@ -4,7 +4,7 @@
  * across renumbering and renames): what the full screen keeps of each window's lines. The model
  * says where each line goes (Shown); this only stores them, styled, and forgets closed windows.
  */
-import { styleLine } from '../format.js';
+import { styleLine, type StyledLine } from '../format.js';
 import { Scrollback } from '../scrollback.js';
 import type { Shown, Windows } from '../windows.js';
 import { dayLine } from './windowbar.js';
@@ -27,8 +27,15 @@ export class Panes {
     return sb;
   }
 
+  /** New lines go below; an older page (`top`) goes above, in order. */
   show(shown: readonly Shown[]): void {
-    for (const s of shown) this.pane(s.window).push('line' in s ? styleLine(s.line, this.style) : dayLine(s.day));
+    const above = new Map<number, StyledLine[]>();
+    for (const s of shown) {
+      const styled = 'line' in s ? styleLine(s.line, this.style) : dayLine(s.day);
+      if (s.top) above.set(s.window, [...(above.get(s.window) ?? []), styled]);
+      else this.pane(s.window).push(styled);
+    }
+    for (const [id, lines] of above) this.pane(id).prepend(lines);
   }
 
   /** Drop the lines of windows that are closed. */

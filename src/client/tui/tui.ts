@@ -6,7 +6,7 @@
  * the chat state stay in app.ts; blessed stays in screen.ts.
  */
 import { foldName } from '../../protocol/internal.js';
-import type { ChatApp, Frontend } from '../app.js';
+import { OLDER_PAGE, type ChatApp, type Frontend } from '../app.js';
 import { COMMAND_NAMES, keepInHistory } from '../commands.js';
 import { Completer, completionNames } from '../complete.js';
 import { LineEditor } from '../editor.js';
@@ -16,7 +16,7 @@ import { wrap, type Row } from '../scrollback.js';
 import type { PendingSend } from '../outgoing.js';
 import type { ChatState } from '../state.js';
 import { cleanInput, sanitize, strWidth } from '../width.js';
-import { focusedWindow, focusNumber, type Shown, type Window, type Windows } from '../windows.js';
+import { focusedWindow, focusNumber, START_OF_HISTORY, type Shown, type Window, type Windows } from '../windows.js';
 import type { InputEvent } from './input.js';
 import { areas, statusText, type Size } from './layout.js';
 import { Panes } from './panes.js';
@@ -28,6 +28,9 @@ export const PASTE_ASK_ABOVE = 5;
 /** Show the user list at start-up on terminals at least this wide. */
 const USERS_MIN_COLS = 80;
 const WHEEL_ROWS = 3;
+/** /goto fetches at most this many pages back, of JUMP_PAGE lines, to find its line. */
+const JUMP_PAGES = 20;
+const JUMP_PAGE = 200;
 /** Links remembered for /urls, the newest. */
 export const URLS_KEPT = 50;
 
@@ -79,6 +82,10 @@ export class Tui implements Frontend {
   /** Re-renders the status bar once a second while a reconnect attempt is counted down. */
   private countdown: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Windows whose oldest page the server has sent ("start of history"): PageUp asks no more. */
+  private readonly historyStart = new Set<number>();
+  /** A /goto whose line is older than the window holds: pages are fetched back until it is there (bounded). */
+  private jump: { window: number; id: number; pages: number } | undefined;
 
   constructor(
     private readonly app: ChatApp,
@@ -112,6 +119,8 @@ export class Tui implements Frontend {
   show(shown: readonly Shown[], windows: Windows, bell: boolean): void {
     this.windows = windows;
     this.panes.show(shown);
+    for (const s of shown) if ('day' in s && s.top && s.day === START_OF_HISTORY) this.historyStart.add(s.window);
+    if (this.jump && shown.some((s) => s.top && s.window === this.jump!.window)) this.reveal(this.jump.window, this.jump.id);
     const seen = new Set<ChatLine>();
     for (const s of shown) {
       // A line shown in two windows (a connection change) is one line: its links and its refused text count once.
@@ -150,6 +159,32 @@ export class Tui implements Frontend {
   }
 
   /**
+   * /goto: show message `id` in window `window`, highlighted. A line older than the window holds
+   * is fetched: a page back at a time (the same pages as PageUp, so nothing is shown twice or out
+   * of order), at most JUMP_PAGES of them and never past the scrollback's capacity.
+   */
+  reveal(window: number, id: number): void {
+    const pane = this.panes.pane(window);
+    const a = this.area();
+    if (pane.reveal(id, a.paneWidth, a.paneHeight)) {
+      this.jump = undefined;
+      return this.schedule();
+    }
+    const pages = this.jump?.window === window && this.jump.id === id ? this.jump.pages : 0;
+    const oldest = pane.oldestId();
+    const note = (text: string): void => {
+      this.jump = undefined;
+      this.app.info(text);
+    };
+    if (oldest !== undefined && id > oldest)
+      return note('That message is not in this window (it was cleared or went before the window was opened)');
+    if (this.historyStart.has(window)) return note('That message is no longer in the history');
+    if (pages >= JUMP_PAGES || pane.room === 0) return note(`That message is further back than this window keeps (${pane.capacity} lines)`);
+    this.jump = { window, id, pages: pages + 1 };
+    if (!this.app.older(window, oldest, Math.min(pane.room, JUMP_PAGE))) note('Cannot fetch that message now (not connected?)');
+  }
+
+  /**
    * A line the server refused comes back: into the input line if nothing is being typed there,
    * and always into the history, so that it can be edited and sent again. The hint goes under
    * the refusal, in `window`.
@@ -180,6 +215,7 @@ export class Tui implements Frontend {
 
   clear(): void {
     this.scrollback.clear();
+    this.historyStart.delete(this.windows.focused);
     this.links = [];
     this.schedule();
   }
@@ -246,7 +282,8 @@ export class Tui implements Frontend {
       case 'delete':
         return e.deleteForward();
       case 'pageup':
-        return this.scroll(this.pageRows());
+        this.scroll(this.pageRows());
+        return this.fetchOlder();
       case 'pagedown':
         return this.scroll(-this.pageRows());
       case 'f2':
@@ -338,6 +375,23 @@ export class Tui implements Frontend {
 
   private pageRows(): number {
     return Math.max(1, this.area().paneHeight - 1);
+  }
+
+  /**
+   * PageUp that reaches the top of a room window asks the server for the page before its oldest
+   * line (one page in flight per window: app.older). It stops at the start of the history, and
+   * when the scrollback is full: a page beyond its capacity would push out the lines it joins.
+   */
+  private fetchOlder(): void {
+    const id = this.windows.focused;
+    const w = focusedWindow(this.windows);
+    const a = this.area();
+    if (w.kind !== 'room' || this.historyStart.has(id) || !this.scrollback.atTop(a.paneWidth, a.paneHeight)) return;
+    if (this.scrollback.room === 0) {
+      this.app.info(`The scrollback is full (${this.scrollback.capacity} lines): older history is not fetched; /clear makes room`);
+      return;
+    }
+    this.app.older(id, this.scrollback.oldestId(), Math.min(this.scrollback.room, OLDER_PAGE));
   }
 
   private scroll(rows: number): void {
