@@ -121,7 +121,8 @@ export class Outbox {
    */
   write(bytes: Buffer, defer = false): boolean {
     if (!this.writable) return false;
-    if (this.queued > this.maxSendq) {
+    const queued = this.queued;
+    if (queued > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;
@@ -150,7 +151,8 @@ export class Outbox {
     } else this.socket.write(bytes);
     // Held and corked bytes count as queued although the kernel would take them at once; hand a
     // large burst over early so that the sendq bound measures the reader, not our batching.
-    if (this.queued >= this.flushAt) this.uncork();
+    // The socket is corked here, so what it holds grew by exactly these bytes (release only moved some).
+    if (queued + bytes.length >= this.flushAt) this.uncork();
     return true;
   }
 
