@@ -10,6 +10,12 @@
  *   npm run bench -- --targets framechat,relay
  *   npm run bench -- --json            the results as JSON on stdout instead of the tables
  *   npm run bench -- --profile         framechat, the relay and the load generators under --cpu-prof; prints the hot spots
+ *   npm run bench -- --only store      the store alone: write throughput, join history and search p99 at 1M messages
+ *   npm run bench -- --only store --store-messages 100000   the same at another size
+ *
+ * Targets: framechat runs with its store (a fresh temp data directory), framechat-nostore with
+ * --no-store; FRAMECHAT_BENCH_BASELINE=<a built checkout> adds framechat-base, that build, to
+ * compare two builds in one run.
  *
  * Results go to bench-results/ (git-ignored); a full default run also writes docs/bench-chart.svg.
  */
@@ -21,13 +27,15 @@ import { renderChart } from './bench/chart.js';
 import { formatHotSpots, hotSpots, mainThreadProfile } from './bench/profile.js';
 import { renderText } from './bench/report.js';
 import { runBench } from './bench/run.js';
+import { renderStore, runStoreBench } from './bench/store.js';
 import { scenarios as allScenarios } from './bench/scenarios.js';
 import { ROOT, TARGET_NAMES, type TargetName } from './bench/targets.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only NAMES] [--targets NAMES] [--json] [--profile] [--generators N]
-scenarios: ${allScenarios(false)
-  .map((s) => s.name)
-  .join(', ')}
+/** Not a client scenario: the store's own benchmark, in this process (scripts/bench/store.ts). */
+const STORE = 'store';
+
+const USAGE = `usage: npm run bench -- [--quick] [--only NAMES] [--targets NAMES] [--json] [--profile] [--generators N] [--storm-clients N] [--store-messages N]
+scenarios: ${[...allScenarios(false).map((s) => s.name), STORE].join(', ')}
 targets:   ${TARGET_NAMES.join(', ')}`;
 
 function fail(message: string): never {
@@ -44,6 +52,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     generators: { type: 'string', default: '2' },
     'storm-clients': { type: 'string' },
+    'store-messages': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -62,10 +71,16 @@ const only = list(values.only);
 const stormClients = values['storm-clients'] === undefined ? undefined : Number(values['storm-clients']);
 if (stormClients !== undefined && (!Number.isInteger(stormClients) || stormClients < 2 || stormClients > 20_000))
   fail('--storm-clients must be 2..20000');
+const storeMessages = values['store-messages'] === undefined ? (values.quick ? 100_000 : 1_000_000) : Number(values['store-messages']);
+if (!Number.isInteger(storeMessages) || storeMessages < 1000 || storeMessages > 100_000_000)
+  fail('--store-messages must be 1000..100000000');
 const scenarios = allScenarios(values.quick, stormClients).filter((s) => !only || only.includes(s.name));
-for (const name of only ?? []) if (!scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
+for (const name of only ?? []) if (name !== STORE && !scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
+const withStore = !only || only.includes(STORE);
 const targets = list(values.targets) as TargetName[] | undefined;
 for (const name of targets ?? []) if (!TARGET_NAMES.includes(name)) fail(`unknown target "${name}"`);
+if (targets?.includes('framechat-base') && !process.env['FRAMECHAT_BENCH_BASELINE'])
+  fail('framechat-base needs FRAMECHAT_BENCH_BASELINE=<root of a built checkout>');
 const generators = Number(values.generators);
 if (!Number.isInteger(generators) || generators < 1 || generators > 16) fail('--generators must be 1..16');
 
@@ -78,7 +93,12 @@ if (load > 0.5 * os.cpus().length) {
   process.stderr.write(`bench: warning: load average ${load.toFixed(2)} on ${os.cpus().length} cores; other work will skew the numbers\n`);
 }
 
-const run = await runBench({ scenarios, targets, generators, profileDir, log: (line) => process.stderr.write(line + '\n') });
+const log = (line: string): void => void process.stderr.write(line + '\n');
+const run = await runBench({ scenarios, targets, generators, profileDir, log });
+if (withStore) {
+  log(`\nstore: ${storeMessages} messages`);
+  run.store = await runStoreBench({ messages: storeMessages, log });
+}
 
 const stamp = run.startedAt.replace(/[:.]/g, '-');
 const json = JSON.stringify(run, null, 2);
@@ -90,7 +110,7 @@ writeFileSync(path.join(outDir, 'bench-chart.svg'), chart);
 if (!values.quick && !only && !targets) writeFileSync(path.join(ROOT, 'docs/bench-chart.svg'), chart);
 
 if (values.json) process.stdout.write(json + '\n');
-else process.stdout.write(renderText(run));
+else process.stdout.write(renderText(run) + (run.store ? '\n' + renderStore(run.store) + '\n' : ''));
 
 if (profileDir) {
   // The servers during each scenario's throughput phase (or their whole run), then the load generators.

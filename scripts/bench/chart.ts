@@ -9,6 +9,8 @@ import type { TargetName } from './targets.js';
 
 const COLORS: Record<TargetName, string> = {
   framechat: '#d62728',
+  'framechat-nostore': '#ff9896',
+  'framechat-base': '#8c564b',
   relay: '#7f7f7f',
   inspircd: '#1f77b4',
   ngircd: '#2ca02c',

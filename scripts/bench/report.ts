@@ -147,6 +147,16 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
       pass: ok(inspStorm) ? complete && mine <= theirs : undefined,
     });
   }
+  for (const name of ['big-room', 'small-room']) {
+    const sc = scenario(name);
+    const withStore = sc && pairRatios(sc, 'framechat', 'framechat-nostore')[0];
+    if (!withStore) continue;
+    checks.push({
+      goal: `${name} deliveries/s with the store >= 0.9x without (--no-store)`,
+      measured: fmtX(withStore.value),
+      pass: withStore.value >= 0.9,
+    });
+  }
   const idle10k = scenario('idle-10k');
   const fc10k = find(idle10k, 'framechat');
   if (idle10k) {
@@ -203,6 +213,44 @@ function table(head: string[], rows: string[][]): string {
 function lostOf(...phases: (PhaseResult | undefined)[]): string {
   const present = phases.filter((p): p is PhaseResult => p !== undefined);
   return present.length === 0 ? '-' : String(present.reduce((n, p) => n + p.lost, 0));
+}
+
+/** What a second framechat row in the same run compares with framechat's own (store off, another build). */
+const VARIANTS: { name: TargetName; label: string }[] = [
+  { name: 'framechat-nostore', label: 'store on / store off (framechat / framechat-nostore)' },
+  { name: 'framechat-base', label: 'this build / the baseline build (framechat / framechat-base)' },
+];
+
+/** `a` over `b` for the figures of the scenario's kind; empty unless both ran. */
+export function pairRatios(s: ScenarioResult, a: TargetName, b: TargetName): Ratio[] {
+  const mine = find(s, a);
+  const other = find(s, b);
+  if (!ok(mine) || !ok(other)) return [];
+  const figures: { metric: string; read: (r: TargetResult) => number | undefined }[] =
+    s.scenario.kind === 'join-storm'
+      ? [
+          { metric: 'time until all welcomed', read: (r) => r.logins.wallSec },
+          { metric: 'server CPU', read: (r) => r.serverCpuSec },
+          { metric: 'write calls (logins)', read: (r) => r.loginWrites },
+        ]
+      : s.scenario.kind === 'room' || s.scenario.kind === 'many-rooms'
+        ? [
+            { metric: 'deliveries/s', read: (r) => r.throughput?.deliveriesPerSec },
+            { metric: 'deliveries per CPU-s', read: (r) => perCoreSecond(r.throughput) },
+            { metric: 'p99 latency', read: (r) => r.latency?.p99Ms },
+          ]
+        : [
+            { metric: 'logins/s', read: (r) => r.logins.perSec },
+            { metric: 'memory per connection', read: (r) => r.memory?.perConnectionBytes },
+          ];
+  const out: Ratio[] = [];
+  for (const { metric, read } of figures) {
+    const x = read(mine);
+    const y = read(other);
+    if (x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y) && y > 0)
+      out.push({ metric, value: x / y, against: b });
+  }
+  return out;
 }
 
 /** framechat over each IRC server in the join storm, figure by figure. */
@@ -358,6 +406,10 @@ export function renderText(run: BenchRun): string {
     for (const r of s.results) if (r.note) out.push(`note: ${r.target}: ${r.note}`);
     const rs = s.scenario.kind === 'join-storm' ? joinStormRatios(s) : ratios(s);
     if (rs.length > 0) out.push('', 'framechat / ' + rs.map((r) => `${r.against} ${r.metric} ${fmtX(r.value)}`).join(', '));
+    for (const { name, label } of VARIANTS) {
+      const pr = pairRatios(s, 'framechat', name);
+      if (pr.length > 0) out.push('', `${label}: ` + pr.map((r) => `${r.metric} ${fmtX(r.value)}`).join(', '));
+    }
     if (s.scenario.kind === 'many-rooms') {
       // framechat's row may be missing (protocol v2 rooms): the IRC servers still compare.
       const [a, b] = ['inspircd', 'ngircd'].map((n) => find(s, n as TargetName));

@@ -1,115 +1,335 @@
 /**
- * Store micro-benchmark (not run in tests): `node --import tsx scripts/bench/store.ts [messages]`.
- * Measures commit throughput with batches of 1, 10 and 100 messages, then fills the database to
- * `messages` (default 1 000 000) and measures latest(50) and search latency (p50/p99 of many
- * calls), 200 prune calls (a per-room cap), and the bytes on disk per message. Writes to a temporary directory and
- * removes it at the end.
+ * @module
+ * The store's benchmark (`npm run bench -- --only store`, or on its own:
+ * `node --import tsx scripts/bench/store.ts [messages]`). In a temporary directory, removed at the end:
+ *
+ * 1. write throughput: messages committed per second with 1, 10, 100 and 1 000 messages per
+ *    commit (the server commits once per event-loop turn, so a busy turn commits many);
+ * 2. fills the database to `messages` (default 1 000 000) directly through the Store interface, in
+ *    transactions of 10 000 (not through sockets: set-up, not measurement);
+ * 3. at that size: latest(50) and search through the Store interface (store.search(), the call the
+ *    server's `search` request makes), p50/p99 of many calls;
+ * 4. the join a user sees: the built server started on that database, one client joining a room
+ *    and waiting for its `history` of 50 messages, p50/p99, next to the same join of a room with
+ *    no history, in the same server;
+ * 5. bytes on disk per stored message (database, WAL and shared-memory file together), and 200
+ *    prune calls (a per-room cap).
+ *
+ * Results are plain data; renderStore() makes the markdown tables docs/PERFORMANCE.md quotes.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode, encode, FrameDecoder } from '../../src/protocol/internal.js';
 import { openSqliteStore, type SqliteStore } from '../../src/server/store/sqlite.js';
+import { spawnWithFileLimit, stopProcess, waitForOutput } from './proc.js';
 
-const TOTAL = Number(process.argv[2] ?? 1_000_000);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ROOMS = 200;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-store-bench-'));
-const file = path.join(dir, 'bench.sqlite');
+/** Messages per transaction while filling. */
+const FILL_BATCH = 10_000;
 
-// A deterministic generator, so runs compare.
-let seed = 12345;
-function rand(n: number): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return (seed >>> 16) % n;
-}
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'to', 'vi', 'ze', 'qu', 'bar', 'fen', 'dor', 'lix'];
-const VOCAB = Array.from({ length: 5000 }, () => {
-  let w = '';
-  for (let i = 0, n = 1 + rand(3); i < n; i++) w += SYLLABLES[rand(SYLLABLES.length)];
-  return w;
-});
-const CJK = ['你好', '世界', '今天', '天气', '很好', 'こんにちは', '東京', '元気'];
-function text(): string {
-  const words: string[] = [];
-  for (let i = 0, n = 3 + rand(12); i < n; i++) words.push(rand(20) === 0 ? CJK[rand(CJK.length)]! : VOCAB[rand(VOCAB.length)]!);
-  return words.join(' ');
+export interface Latency {
+  label: string;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** What each call returned (messages), summed: proof the calls did the work. */
+  returned: number;
 }
 
-let appended = 0;
-function append(store: SqliteStore, n: number): void {
-  for (let i = 0; i < n; i++) {
-    store.append({
-      kind: 'room',
-      id: store.ids.next(),
-      ts: Date.now(),
-      room: `#room${rand(ROOMS)}`,
-      from: `user${rand(1000)}`,
-      text: text(),
+export interface StoreBenchResult {
+  messages: number;
+  commits: { batch: number; messages: number; perSec: number; commitsPerSec: number }[];
+  fill: { messages: number; seconds: number; perSec: number };
+  reads: Latency[];
+  joins: Latency[];
+  prune: Latency & { removed: number };
+  disk: { bytes: number; perMessage: number; averageTextBytes: number };
+}
+
+/** A deterministic text generator, so that runs compare. */
+class Texts {
+  private seed = 12345;
+  private static readonly SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'to', 'vi', 'ze', 'qu', 'bar', 'fen', 'dor', 'lix'];
+  static readonly CJK = ['你好', '世界', '今天', '天气', '很好', 'こんにちは', '東京', '元気'];
+  readonly vocab: string[];
+
+  constructor() {
+    this.vocab = Array.from({ length: 5000 }, () => {
+      let w = '';
+      for (let i = 0, n = 1 + this.rand(3); i < n; i++) w += Texts.SYLLABLES[this.rand(Texts.SYLLABLES.length)];
+      return w;
     });
   }
-  appended += n;
+
+  rand(n: number): number {
+    this.seed = (this.seed * 1103515245 + 12345) & 0x7fffffff;
+    return (this.seed >>> 16) % n;
+  }
+
+  text(): string {
+    const words: string[] = [];
+    for (let i = 0, n = 3 + this.rand(12); i < n; i++)
+      words.push(this.rand(20) === 0 ? Texts.CJK[this.rand(Texts.CJK.length)]! : this.vocab[this.rand(this.vocab.length)]!);
+    return words.join(' ');
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
 
-async function timeReads(label: string, calls: number, read: (i: number) => Promise<unknown>): Promise<void> {
+async function time(label: string, calls: number, call: (i: number) => Promise<number>): Promise<Latency> {
   const ms: number[] = [];
+  let returned = 0;
   for (let i = 0; i < calls; i++) {
     const t = performance.now();
-    await read(i);
+    returned += await call(i);
     ms.push(performance.now() - t);
   }
   ms.sort((a, b) => a - b);
-  console.log(
-    `${label}: p50 ${percentile(ms, 50).toFixed(3)} ms, p99 ${percentile(ms, 99).toFixed(3)} ms, max ${ms[ms.length - 1]!.toFixed(3)} ms (${calls} calls)`,
-  );
+  return { label, calls, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), maxMs: ms[ms.length - 1] ?? NaN, returned };
 }
 
-const store = openSqliteStore(file);
-for (const [batch, messages] of [
-  [1, 20_000],
-  [10, 100_000],
-  [100, 200_000],
-] as const) {
-  const t = performance.now();
-  for (let done = 0; done < messages; done += batch) {
-    append(store, batch);
-    store.commit();
+/** One framed client on the built server: sends requests, waits for the first message that matches. */
+class Client {
+  private readonly waiting: { match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
+  private readonly decoder = new FrameDecoder((payload) => this.onMessage(decode(payload) as Record<string, unknown>));
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
   }
-  const s = (performance.now() - t) / 1000;
-  console.log(`commit, batches of ${batch}: ${Math.round(messages / s)} messages/s (${Math.round(messages / batch / s)} commits/s)`);
+
+  static connect(port: number): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new Client(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private onMessage(m: Record<string, unknown>): void {
+    const i = this.waiting.findIndex((w) => w.match(m));
+    if (i >= 0) this.waiting.splice(i, 1)[0]!.resolve(m);
+  }
+
+  /** Send `message` and resolve with the first reply that `match`es (bounded: 30 s). */
+  request(message: Record<string, unknown>, match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${String(message['type'])} within 30 s`)), 30_000);
+      this.waiting.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+      this.socket.write(encode(message as never));
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
-const fillStart = performance.now();
-while (appended < TOTAL) {
-  append(store, Math.min(1000, TOTAL - appended));
-  store.commit();
+
+/** Join a room, wait for its history; then part it (not timed) so the user stays within the room limit. */
+async function joinTimes(port: number, label: string, rooms: string[], calls: number): Promise<Latency> {
+  const client = await Client.connect(port);
+  try {
+    await client.request({ type: 'hello', name: `bench${label.length}`, rooms: ['#lobby'] }, (m) => m['type'] === 'history');
+    const ms: number[] = [];
+    let returned = 0;
+    for (let i = 0; i < calls; i++) {
+      const room = rooms[i % rooms.length]!;
+      const t = performance.now();
+      const history = await client.request({ type: 'join', room }, (m) => m['type'] === 'history' && m['room'] === room);
+      ms.push(performance.now() - t);
+      returned += (history['messages'] as unknown[]).length;
+      await client.request({ type: 'part', room }, (m) => m['type'] === 'left' && m['room'] === room);
+    }
+    ms.sort((a, b) => a - b);
+    return { label, calls, p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), maxMs: ms[ms.length - 1] ?? NaN, returned };
+  } finally {
+    client.close();
+  }
 }
-console.log(`filled to ${appended} messages in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
 
-await timeReads('latest(50)', 5000, (i) => store.latest(`#room${i % ROOMS}`, 50));
-const scope = { rooms: Array.from({ length: 20 }, (_, i) => `#room${i}`), limit: 50 };
-await timeReads('search, a random word, 20 rooms', 2000, () => store.search(VOCAB[rand(VOCAB.length)]!, scope));
-await timeReads('search, 你好, 20 rooms', 200, () => store.search('你好', scope));
-await timeReads('search, a word in no room in scope', 200, () =>
-  store.search(VOCAB[rand(VOCAB.length)]!, { rooms: ['#nowhere'], limit: 50 }),
-);
-let pruned = 0;
-const cap = Math.floor(TOTAL / ROOMS) - 200;
-await timeReads('prune (per-room cap), one call', 200, async () => {
-  pruned += (await store.prune(0, cap)).removed;
-});
-console.log(`  removed ${pruned} rows in 200 calls`);
+export async function runStoreBench(options: { messages?: number; log?: (line: string) => void } = {}): Promise<StoreBenchResult> {
+  const total = options.messages ?? 1_000_000;
+  const log = options.log ?? (() => {});
+  const texts = new Texts();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-store-bench-'));
+  const file = path.join(dir, 'framechat.sqlite');
+  let appended = 0;
+  const append = (store: SqliteStore, n: number): void => {
+    for (let i = 0; i < n; i++, appended++) {
+      store.append({
+        kind: 'room',
+        id: store.ids.next(),
+        ts: Date.now(),
+        // Round robin: every room holds the same number of messages (total / ROOMS).
+        room: `#room${appended % ROOMS}`,
+        from: `user${texts.rand(1000)}`,
+        text: texts.text(),
+      });
+    }
+  };
+  try {
+    const store = openSqliteStore(file);
+    const commits: StoreBenchResult['commits'] = [];
+    // Each size writes at most a fifth of the total, so a small run stays small.
+    for (const [batch, wanted] of [
+      [1, 20_000],
+      [10, 100_000],
+      [100, 200_000],
+      [1000, 200_000],
+    ] as const) {
+      const messages = Math.max(batch, Math.min(wanted, Math.floor(total / 5 / batch) * batch));
+      const t = performance.now();
+      for (let done = 0; done < messages; done += batch) {
+        append(store, batch);
+        store.commit();
+      }
+      const s = (performance.now() - t) / 1000;
+      commits.push({ batch, messages, perSec: messages / s, commitsPerSec: messages / batch / s });
+      log(`  store: ${messages} messages in commits of ${batch}: ${Math.round(messages / s)}/s`);
+    }
+    const fillStart = performance.now();
+    const before = appended;
+    while (appended < total) {
+      append(store, Math.min(FILL_BATCH, total - appended));
+      store.commit();
+    }
+    const fillSec = (performance.now() - fillStart) / 1000;
+    log(`  store: filled to ${appended} messages in ${fillSec.toFixed(1)} s`);
 
-store.close();
-const bytes = ['', '-wal', '-shm'].reduce((sum, ext) => sum + (fs.existsSync(file + ext) ? fs.statSync(file + ext).size : 0), 0);
-console.log(
-  `on disk: ${(bytes / 1024 / 1024).toFixed(1)} MiB for ${appended} messages, ${Math.round(bytes / appended)} bytes per message (average text ${Math.round(avgText())} bytes)`,
-);
-fs.rmSync(dir, { recursive: true, force: true });
+    // A small database (the smoke test) gets fewer calls; from 100 000 messages on, all of them.
+    const calls = (n: number): number => Math.max(20, Math.round(n * Math.min(1, total / 100_000)));
+    const roomNames = Array.from({ length: ROOMS }, (_, i) => `#room${i}`);
+    const scope = { rooms: roomNames.slice(0, 20), limit: 50 };
+    const reads: Latency[] = [];
+    reads.push(
+      await time('latest(50), store call', calls(2000), async (i) => (await store.latest(roomNames[i % ROOMS]!, 50)).messages.length),
+    );
+    const words = Array.from({ length: 1000 }, () => texts.vocab[texts.rand(texts.vocab.length)]!);
+    reads.push(
+      await time('search a word in 20 rooms, store call', calls(1000), async (i) => (await store.search(words[i]!, scope)).messages.length),
+    );
+    reads.push(
+      await time('search 你好 in 20 rooms, store call', calls(200), async () => (await store.search('你好', scope)).messages.length),
+    );
+    reads.push(
+      await time(
+        'search a word in 200 rooms, store call',
+        calls(200),
+        async (i) => (await store.search(words[i]!, { rooms: roomNames, limit: 50 })).messages.length,
+      ),
+    );
+    reads.push(
+      await time(
+        'search a word, no match in scope, store call',
+        calls(200),
+        async (i) => (await store.search(words[i]!, { rooms: ['#nowhere'], limit: 50 })).messages.length,
+      ),
+    );
+    for (const r of reads) log(`  store: ${r.label}: p99 ${r.p99Ms.toFixed(2)} ms`);
+    store.close();
 
-function avgText(): number {
-  let sum = 0;
-  for (let i = 0; i < 1000; i++) sum += Buffer.byteLength(text());
-  return sum / 1000;
+    const bytes = ['', '-wal', '-shm'].reduce((sum, ext) => sum + (fs.existsSync(file + ext) ? fs.statSync(file + ext).size : 0), 0);
+    let textBytes = 0;
+    for (let i = 0; i < 1000; i++) textBytes += Buffer.byteLength(texts.text());
+
+    // The join a user sees, through the built server on this database.
+    const server = spawnWithFileLimit(
+      process.execPath,
+      [path.join(ROOT, 'bin/chat-server.js'), 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--data-dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const joins: Latency[] = [];
+    try {
+      const port = Number(await waitForOutput(server, /listening on [^\s]+:(\d+)/, 60_000));
+      server.stdout?.resume();
+      server.stderr?.resume();
+      // Each join is a room not joined before in this server (a fresh room: its topic is read too).
+      const joinCalls = calls(ROOMS - 1);
+      joins.push(await joinTimes(port, 'join with 50 history messages', roomNames, joinCalls));
+      const empty = Array.from({ length: joinCalls }, (_, i) => `#empty${i}`);
+      joins.push(await joinTimes(port, 'join with no history (same server)', empty, joinCalls));
+      for (const j of joins) log(`  store: ${j.label}: p99 ${j.p99Ms.toFixed(2)} ms`);
+    } finally {
+      await stopProcess(server);
+    }
+
+    const again = openSqliteStore(file);
+    const cap = Math.max(1, Math.floor(appended / ROOMS) - 200);
+    let removed = 0;
+    const prune = await time('prune (per-room cap), one call', calls(200), async () => {
+      const r = (await again.prune(0, cap)).removed;
+      removed += r;
+      return r;
+    });
+    again.close();
+    return {
+      messages: appended,
+      commits,
+      fill: { messages: appended - before, seconds: fillSec, perSec: (appended - before) / fillSec },
+      reads,
+      joins,
+      prune: { ...prune, removed },
+      disk: { bytes, perMessage: bytes / appended, averageTextBytes: textBytes / 1000 },
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+export function renderStore(r: StoreBenchResult): string {
+  const latency = (l: Latency): string[] => [l.label, String(l.calls), fmt(l.p50Ms), fmt(l.p99Ms), fmt(l.maxMs), fmt(l.returned / l.calls)];
+  return [
+    `## store: SQLite, ${r.messages} messages in ${ROOMS} rooms`,
+    'write throughput: messages committed per second, by messages per commit (one transaction per event-loop turn)',
+    '',
+    table(
+      ['messages per commit', 'messages', 'messages/s', 'commits/s'],
+      r.commits.map((c) => [String(c.batch), String(c.messages), fmt(c.perSec), fmt(c.commitsPerSec)]),
+    ),
+    '',
+    `filled to ${r.messages} messages in ${r.fill.seconds.toFixed(1)} s (${fmt(r.fill.perSec)} messages/s in transactions of ${FILL_BATCH})`,
+    '',
+    `reads at ${r.messages} messages ("store call": through the Store interface, in process; "join": the built server over a socket, join until its history arrives)`,
+    '',
+    table(['read', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'messages per call'], [...r.reads, ...r.joins, r.prune].map(latency)),
+    '',
+    `prune removed ${r.prune.removed} rows in ${r.prune.calls} calls`,
+    `on disk: ${(r.disk.bytes / 2 ** 20).toFixed(1)} MiB for ${r.messages} messages, **${Math.round(r.disk.perMessage)} bytes per message** ` +
+      `(average text ${Math.round(r.disk.averageTextBytes)} bytes; database, WAL and -shm files)`,
+  ].join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await runStoreBench({ messages: Number(process.argv[2] ?? 1_000_000), log: (l) => process.stderr.write(l + '\n') });
+  process.stdout.write(renderStore(result) + '\n');
 }

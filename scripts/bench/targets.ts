@@ -23,8 +23,22 @@ import { freePort, spawnWithFileLimit, stopProcess, waitForOutput, waitForPort }
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export type TargetName = 'framechat' | 'relay' | 'inspircd' | 'ngircd' | 'ircd-hybrid';
-export const TARGET_NAMES: TargetName[] = ['framechat', 'relay', 'inspircd', 'ngircd', 'ircd-hybrid'];
+export type TargetName = 'framechat' | 'framechat-nostore' | 'framechat-base' | 'relay' | 'inspircd' | 'ngircd' | 'ircd-hybrid';
+/**
+ * framechat runs as it ships, with its store (SQLite) in a fresh temporary data directory;
+ * framechat-nostore is the same server with `--no-store` (memory only), for the store-on/off ratio;
+ * framechat-base is another build of framechat (FRAMECHAT_BENCH_BASELINE names the root of a built
+ * checkout, main for instance), with its store on, to compare two builds in one run.
+ */
+export const TARGET_NAMES: TargetName[] = [
+  'framechat',
+  'framechat-nostore',
+  'framechat-base',
+  'relay',
+  'inspircd',
+  'ngircd',
+  'ircd-hybrid',
+];
 /** IRC servers in order of preference as "the IRC server people run". */
 export const IRC_TARGETS: TargetName[] = ['inspircd', 'ngircd', 'ircd-hybrid'];
 
@@ -90,33 +104,54 @@ export function profiling(profileDir: string | undefined, name: string): { folde
   return { folder, flags: ['--cpu-prof', `--cpu-prof-dir=${folder}`] };
 }
 
-function framechat(options: TargetOptions): Target {
-  const bin = path.join(ROOT, 'bin/chat-server.js');
+function framechat(options: TargetOptions, name: 'framechat' | 'framechat-nostore' | 'framechat-base'): Target {
+  const store = name !== 'framechat-nostore';
+  const root = name === 'framechat-base' ? process.env['FRAMECHAT_BENCH_BASELINE'] : ROOT;
+  const bin = path.join(root ?? ROOT, 'bin/chat-server.js');
   let unavailable: string | undefined;
-  try {
-    accessSync(path.join(ROOT, 'dist/server/cli.js'));
-  } catch {
-    unavailable = 'not built (run npm run build)';
+  if (root === undefined) unavailable = 'not configured (FRAMECHAT_BENCH_BASELINE names a built checkout)';
+  else {
+    try {
+      accessSync(path.join(root, 'dist/server/cli.js'));
+    } catch {
+      unavailable = `not built (run npm run build${root === ROOT ? '' : ` in ${root}`})`;
+    }
   }
   return {
-    name: 'framechat',
+    name,
     proto: 'framed',
     unavailable,
     // With presence deferred a login no longer costs a write per member, and many logins in flight
     // share each window: in the 2 000-client join storm 1 000 in flight took 5.5 s, 100 took 12.0 s.
     setupConcurrency: 1000,
     async start(maxClients) {
-      const prof = profiling(options.profileDir, 'framechat');
+      const prof = profiling(options.profileDir, name);
       const args = [...prof.flags, bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
       args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
+      // A fresh database per scenario, never the repository's chat-data/.
+      const dataDir = store ? mkdtempSync(path.join(os.tmpdir(), 'framechat-bench-store-')) : undefined;
+      args.push(...(dataDir ? ['--data-dir', dataDir] : ['--no-store']));
+      const removeData = (): void => {
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      };
       const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      const port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
+      let port: number;
+      try {
+        port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
+      } catch (err) {
+        await stopProcess(child);
+        removeData();
+        throw err;
+      }
       drain(child);
       return {
         pid: child.pid!,
         address: { host: '127.0.0.1', port, proto: 'framed' },
         profile: prof.folder,
-        stop: () => stopProcess(child),
+        stop: async () => {
+          await stopProcess(child);
+          removeData();
+        },
       };
     },
   };
@@ -259,5 +294,12 @@ function irc(flavour: IrcFlavour): Target {
 }
 
 export function targets(options: TargetOptions = {}): Target[] {
-  return [framechat(options), relay(options), ...FLAVOURS.map(irc)];
+  return [
+    framechat(options, 'framechat'),
+    framechat(options, 'framechat-nostore'),
+    // Only when asked for: a default run has no second build.
+    ...(process.env['FRAMECHAT_BENCH_BASELINE'] ? [framechat(options, 'framechat-base')] : []),
+    relay(options),
+    ...FLAVOURS.map(irc),
+  ];
 }

@@ -15,11 +15,14 @@
  * out as one writev.
  *
  * Deferred writes (presence: `joined`/`left` to a room's other members) may wait up to
- * DEFER_MS: while a socket holds only deferred bytes it stays corked until one process-wide timer
- * uncorks every such socket, so a join storm's hundreds of notices per member leave in one writev
- * instead of one write(2) each (n²/2 system calls for n arrivals). The first ordinary write to a
- * socket moves it to the end-of-turn flush, with what it had deferred before it: bytes are never
- * reordered, only held, so nothing a member reads changes but when.
+ * DEFER_MS: while an outbox holds only deferred bytes it keeps them itself, until one process-wide
+ * timer hands every such outbox's bytes over, so a join storm's hundreds of notices per member
+ * leave in one write(2) instead of one each (n²/2 system calls for n arrivals). They are held as a
+ * list of Buffers and handed to the socket as ONE chunk: a chunk written to a Node stream costs a
+ * buffered-request object, its accounting and an iovec, which per notice was most of the storm's
+ * JavaScript and garbage. The first ordinary write moves the outbox to the end-of-turn flush,
+ * with what it had deferred handed over before it: bytes are never reordered, only held, so
+ * nothing a member reads changes but when.
  */
 
 /** A corked burst this large is written out without waiting for the end of the turn. */
@@ -88,6 +91,9 @@ type CorkState = 'none' | 'now' | 'deferred';
 export class Outbox {
   private cork: CorkState = 'none';
   private overflowed = false;
+  /** Deferred bytes not yet given to the socket; non-empty only in state 'deferred'. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
 
   private readonly flushAt: number;
 
@@ -101,7 +107,7 @@ export class Outbox {
 
   /** Unsent bytes held for this socket. */
   get queued(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.heldBytes;
   }
 
   get writable(): boolean {
@@ -115,7 +121,8 @@ export class Outbox {
    */
   write(bytes: Buffer, defer = false): boolean {
     if (!this.writable) return false;
-    if (this.socket.writableLength > this.maxSendq) {
+    const queued = this.queued;
+    if (queued > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;
@@ -136,18 +143,36 @@ export class Outbox {
       deferred.delete(this);
       corked.push(this);
       scheduleFlush();
+      this.release();
     }
-    this.socket.write(bytes);
-    // Corked bytes count in writableLength although the kernel would take them at once; hand a
+    if (this.cork === 'deferred') {
+      this.held.push(bytes);
+      this.heldBytes += bytes.length;
+    } else this.socket.write(bytes);
+    // Held and corked bytes count as queued although the kernel would take them at once; hand a
     // large burst over early so that the sendq bound measures the reader, not our batching.
-    if (this.socket.writableLength >= this.flushAt) this.uncork();
+    // The socket is corked here, so what it holds grew by exactly these bytes (release only moved some).
+    if (queued + bytes.length >= this.flushAt) this.uncork();
     return true;
+  }
+
+  /** Give the held deferred bytes to the (corked) socket as one chunk, ahead of anything after them. */
+  private release(): void {
+    if (this.held.length === 0) return;
+    const chunk = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
+    // A socket destroyed meanwhile takes nothing more (as it would have dropped them itself).
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(chunk);
   }
 
   /** @internal Called by the shared flush. */
   uncork(): void {
     if (this.cork === 'none') return;
-    if (this.cork === 'deferred') deferred.delete(this);
+    if (this.cork === 'deferred') {
+      deferred.delete(this);
+      this.release();
+    }
     this.cork = 'none';
     // The shared flush ran the hooks already; an early flush or an end runs them here.
     if (flushScheduled) runBeforeFlush();

@@ -5,7 +5,9 @@
  * nothing here looks at a time or a rate.
  */
 import { describe, expect, it } from 'vitest';
+import { pairRatios } from '../../scripts/bench/report.js';
 import { runBench, type PhaseResult } from '../../scripts/bench/run.js';
+import { runStoreBench } from '../../scripts/bench/store.js';
 import { clientSpecs, NEEDS_V2, roomsOf, type Scenario } from '../../scripts/bench/scenarios.js';
 
 const tiny: Scenario[] = [
@@ -59,18 +61,49 @@ describe('npm run bench, smoke', () => {
     },
   );
 
-  it('many rooms: framechat without protocol v2 rooms is reported as such, not measured', { timeout: 60_000 }, async () => {
+  it('many rooms: framechat on protocol v2 (several rooms per connection) runs with nothing lost', { timeout: 60_000 }, async () => {
     const run = await runBench({ scenarios: [tinyManyRooms], targets: ['framechat'], generators: 2 });
     const result = run.scenarios[0]!.results[0]!;
-    // Once the server speaks v2 (welcome.protocol 2), the scenario must run and lose nothing.
-    if (result.status === NEEDS_V2) {
-      expect(result.throughput).toBeUndefined();
-    } else {
-      expect(result.status).toBe('ok');
-      expectComplete(result.latency);
-      expectComplete(result.throughput);
-    }
+    // The server speaks v2 (welcome.protocol 2), so it is measured, never reported as NEEDS_V2.
+    expect(result.status).not.toBe(NEEDS_V2);
+    expect(result.status).toBe('ok');
+    expectComplete(result.latency);
+    expectComplete(result.throughput);
   });
+
+  it('runs the store on next to the store off (--no-store), both complete, and reports their ratio', { timeout: 60_000 }, async () => {
+    const run = await runBench({ scenarios: [tiny[0]!], targets: ['framechat', 'framechat-nostore'], generators: 2 });
+    const results = run.scenarios[0]!.results;
+    expect(results.map((r) => [r.target, r.status])).toEqual([
+      ['framechat', 'ok'],
+      ['framechat-nostore', 'ok'],
+    ]);
+    for (const r of results) {
+      expectComplete(r.latency);
+      expectComplete(r.throughput);
+    }
+    expect(pairRatios(run.scenarios[0]!, 'framechat', 'framechat-nostore').map((r) => r.metric)).toEqual([
+      'deliveries/s',
+      'deliveries per CPU-s',
+      'p99 latency',
+    ]);
+  });
+
+  it(
+    'store bench: a small database through the Store interface and the built server, every read doing its work',
+    { timeout: 120_000 },
+    async () => {
+      const r = await runStoreBench({ messages: 5000 });
+      expect(r.messages).toBe(5000);
+      expect(r.commits.map((c) => c.batch)).toEqual([1, 10, 100, 1000]);
+      const [withHistory, without] = r.joins;
+      // 5 000 messages in 200 rooms: about 25 per room, all of them sent on join; none in a room never used.
+      expect(withHistory!.returned).toBeGreaterThan(withHistory!.calls * 10);
+      expect(without!.returned).toBe(0);
+      expect(r.reads.find((x) => x.label.includes('你好'))!.returned).toBeGreaterThan(0);
+      expect(r.disk.bytes).toBeGreaterThan(0);
+    },
+  );
 
   it('many rooms: every client in distinct rooms, every room the same size, a talker in each', () => {
     for (const [clients, rooms, perClient] of [

@@ -19,6 +19,8 @@ class FakeSocket implements OutboxSocket {
   readonly calls: string[] = [];
   /** Bytes in the order they were handed over. */
   readonly sent: Buffer[] = [];
+  /** write() calls: each is a chunk Node's stream keeps and accounts for until the kernel takes it. */
+  writes = 0;
   private corks = 0;
   private held: Buffer[] = [];
 
@@ -33,6 +35,7 @@ class FakeSocket implements OutboxSocket {
   }
 
   write(chunk: Uint8Array): boolean {
+    this.writes++;
     const bytes = Buffer.from(chunk);
     this.held.push(bytes);
     this.writableLength += bytes.length;
@@ -213,6 +216,33 @@ describe('Outbox deferred writes (presence)', () => {
     expect(boxes[2]!.socket.calls).toEqual(['cork', 'uncork', 'send 2', 'end']);
     await afterDefer();
     for (const { socket } of boxes.slice(0, 2)) expect(socket.calls).toEqual(['cork', 'uncork', 'send 2']);
+  });
+
+  it('gives the socket a window of deferred writes as one chunk, not one chunk per write', async () => {
+    const { socket, box } = outbox();
+    for (let i = 0; i < 100; i++) box.write(Buffer.from([i]), true);
+    await afterDefer();
+    // Counted, not timed: a join storm's per-notice cost was a stream chunk per notice per member.
+    expect(socket.writes).toBe(1);
+    expect([...socket.sent[0]!]).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('gives deferred writes to the socket as one chunk ahead of an ordinary write in the same turn', async () => {
+    const { socket, box } = outbox();
+    for (let i = 0; i < 10; i++) box.write(Buffer.from([i]), true);
+    box.write(Buffer.from([10]));
+    box.write(Buffer.from([11]), true);
+    await nextTurn();
+    expect(socket.writes).toBe(3);
+    expect([...socket.sent[0]!]).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('counts held deferred bytes as queued (what the sendq bound and read pausing look at)', () => {
+    const { socket, box } = outbox(1000);
+    // Below flushAt (maxSendq / 4), so nothing is handed over yet.
+    for (let i = 0; i < 2; i++) box.write(bytes(100), true);
+    expect(socket.sent).toEqual([]);
+    expect(box.queued).toBe(200);
   });
 
   it('hands a large deferred burst over early, as it does an ordinary one', () => {
