@@ -739,14 +739,16 @@ export class ChatApp implements CommandContext {
       return false;
     };
     if (!conn?.isOpen) return offline();
-    const label = `q${++this.requestCount}`;
+    // A history page keeps the label it was given (this.pages knows it by that); the rest get one here.
+    const label = 'label' in message ? message.label : `q${++this.requestCount}`;
     try {
       conn.send({ ...message, label });
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       return offline();
     }
-    this.origins.set(label, this.ws.focused);
+    // A page's window is in this.pages; the rest are answered where they were asked.
+    if (!('label' in message)) this.origins.set(label, this.ws.focused);
     const request: RequestType = message.type;
     this.dispatch({
       type: 'request',
