@@ -9,8 +9,15 @@
  * synced (at a checkpoint), though the file stays consistent. `synchronous: 'full'` syncs every
  * commit, which bounds throughput at the disk's fsync rate, one per event-loop turn.
  *
- * Locking: `locking_mode=EXCLUSIVE`, taken at open, so a second server on the same data directory
- * fails at once with a clear line instead of both writing.
+ * Locking: a second server on the same data directory fails at once with a clear line instead of
+ * both writing. The lock is a small side file, `<file>.lock`, held by a connection of its own in
+ * `locking_mode=EXCLUSIVE` (an OS lock, so a killed server leaves none behind). The database
+ * itself is in normal locking mode so that a second connection, the checkpoint worker's
+ * (checkpoint.ts), can share it.
+ *
+ * Checkpoints: `checkpoint: 'worker'` (what the server uses) turns SQLite's automatic checkpoint
+ * off on this connection and leaves the copying from the WAL to the database file to a worker
+ * thread, so no commit waits for it; `'auto'` (the default, for tools and tests) keeps SQLite's.
  *
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
@@ -22,8 +29,10 @@
  * up to `maxPending` messages (older ones beyond that are dropped and counted), retried at most
  * every `retryMs`, and the report says so; writes resume by themselves when space returns.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { foldName } from '../../protocol/internal.js';
+import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_PAGE_LIMIT,
@@ -129,6 +138,10 @@ export interface SqliteStoreOptions {
   clock?: () => number;
   /** A cap on the database's size (SQLite's max_page_count): past it, commits fail as disk full. */
   maxBytes?: number;
+  /** Who checkpoints the WAL: SQLite inside commits ('auto'), or a worker thread ('worker'). */
+  checkpoint?: 'auto' | 'worker';
+  /** The worker's timing (with checkpoint: 'worker'). */
+  checkpointOptions?: CheckpointOptions;
   /** The schema to bring the file to; tests pass a prefix to make an older database. */
   migrations?: readonly Migration[];
 }
@@ -234,10 +247,12 @@ interface Pending {
 
 /** Open (creating and migrating) the store in `file`; throws a StoreError with one clear line. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  let lock: Db | undefined;
   let db: Db | undefined;
   try {
-    db = new Database(file);
-    db.pragma('locking_mode = EXCLUSIVE');
+    lock = takeLock(file);
+    // No busy wait on the server's side but for a TRUNCATE checkpoint in progress (checkpoint.ts).
+    db = new Database(file, { timeout: 2000 });
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('journal_size_limit = 16777216');
@@ -246,10 +261,34 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
     }
-    return new SqliteStore(db, file, version, options);
+    let checkpointer: Checkpointer | undefined;
+    if (options.checkpoint === 'worker') {
+      db.pragma('wal_autocheckpoint = 0');
+      checkpointer = new Checkpointer(file, options.checkpointOptions);
+    }
+    return new SqliteStore(db, lock, checkpointer, file, version, options);
   } catch (err) {
     db?.close();
+    lock?.close();
     throw storeError(file, err);
+  }
+}
+
+/**
+ * The data directory's lock: `<file>.lock`, an empty database whose connection holds an exclusive
+ * OS lock until it is closed (or the process dies). Taken before the database is opened, so a
+ * second server touches nothing; a held lock is SQLITE_BUSY, which storeError words as "in use".
+ */
+function takeLock(file: string): Db {
+  const lock = new Database(`${file}.lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // In exclusive locking mode the lock a write transaction takes is kept after COMMIT.
+    lock.exec('BEGIN EXCLUSIVE; COMMIT');
+    return lock;
+  } catch (err) {
+    lock.close();
+    throw err;
   }
 }
 
@@ -315,6 +354,10 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly db: Db,
+    /** The data directory's lock (takeLock), closed last. */
+    private readonly lock: Db,
+    /** The checkpoint worker, with checkpoint: 'worker'. */
+    readonly checkpointer: Checkpointer | undefined,
     private readonly file: string,
     /** The schema version of the file. */
     readonly version: number,
@@ -661,10 +704,30 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Pages after which a commit checkpoints by itself (0: never, the worker does). */
+  autocheckpoint(): number {
+    return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  }
+
+  /** The WAL's size in bytes (0 when there is none). */
+  walBytes(): number {
+    try {
+      return fs.statSync(`${this.file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Commit what is pending and close. The checkpoint worker is told to stop and ends after its
+   * current pass (`checkpointer.stopped`); SQLite's locking keeps the two connections apart.
+   */
   close(): void {
     if (this.closed) return;
     this.commit();
     this.closed = true;
+    void this.checkpointer?.stop();
     this.db.close();
+    this.lock.close();
   }
 }
