@@ -49,7 +49,10 @@ describe('retention', () => {
     fill(store, '#big', 300, Date.now());
     fill(store, '#small', 30, Date.now());
     const { port, server, logs } = await startServer({ historyRoomCap: 100, historyLimit: 1000 }, { store });
-    await until(() => server.retention.passes >= 1, () => `no retention pass: ${logs.join('\n')}`);
+    await until(
+      () => server.retention.passes >= 1,
+      () => `no retention pass: ${logs.join('\n')}`,
+    );
     // 200 rows over the cap, at most 20 a call: at least ten calls, each on a turn of its own.
     expect(pruned(logs)).toEqual([{ removed: 200, calls: expect.any(Number) }]);
     expect(pruned(logs)[0]!.calls).toBeGreaterThanOrEqual(10);
@@ -90,7 +93,11 @@ describe('retention', () => {
       await writer.next('pong', (m) => m['token'] === `r${round}`, 20_000);
       // A pass that starts after this round's messages, run to its end.
       const done = server.retention.passes;
-      await until(() => server.retention.passes >= done + 2, () => `retention passes ${server.retention.passes}`, 20_000);
+      await until(
+        () => server.retention.passes >= done + 2,
+        () => `retention passes ${server.retention.passes}`,
+        20_000,
+      );
       pages.push(store.space().pages);
     }
     const h = await historyOf(port, 'reader', '#main');

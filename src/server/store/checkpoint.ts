@@ -59,6 +59,8 @@ export class Checkpointer {
   /** Passes done so far, and how many of them truncated the WAL. */
   passes = 0;
   truncates = 0;
+  /** Passes that failed (the disk full, say); the worker goes on. */
+  failures = 0;
   last: CheckpointPass | undefined;
   /** Resolves when the worker thread has exited (its connection closed). */
   readonly stopped: Promise<void>;
@@ -88,7 +90,11 @@ export class Checkpointer {
       : new Worker(new URL(self), { workerData: setup });
     // Never what keeps the process alive: a server that exits stops it anyway.
     this.worker.unref();
-    this.worker.on('message', (pass: CheckpointPass) => {
+    this.worker.on('message', (pass: CheckpointPass | { error: string }) => {
+      if ('error' in pass) {
+        this.failures++;
+        return;
+      }
       this.passes++;
       if (pass.mode === 'truncate') this.truncates++;
       this.last = pass;
@@ -129,29 +135,34 @@ function tsxLoader(from: string): string {
 /** The worker's side: passes until the stop flag is set. */
 function runWorker(setup: Setup): void {
   const flag = new Int32Array(setup.stop);
+  const running = (): boolean => Atomics.load(flag, 0) === 0;
   // The busy timeout only matters to TRUNCATE, which waits for the server's commit in progress.
   const db = new Database(setup.file, { timeout: 2000 });
+  const checkpoint = (mode: 'PASSIVE' | 'TRUNCATE'): CheckpointPass => {
+    const r = (db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[])[0]!;
+    return { mode: mode === 'PASSIVE' ? 'passive' : 'truncate', busy: r.busy !== 0, walFrames: r.log, checkpointed: r.checkpointed };
+  };
+  const pass = (): CheckpointPass => {
+    let result = checkpoint('PASSIVE');
+    if (result.walFrames <= setup.truncatePages) return result;
+    // Catch up first, without blocking anyone: each passive pass copies what came during the one
+    // before, so the TRUNCATE that holds writers off has only the last few frames to copy.
+    for (let i = 0; i < CATCH_UP_PASSES && running(); i++) {
+      const before = result.walFrames;
+      result = checkpoint('PASSIVE');
+      if (result.walFrames - before <= CAUGHT_UP_FRAMES) break;
+    }
+    return running() ? checkpoint('TRUNCATE') : result;
+  };
   try {
     db.pragma('wal_autocheckpoint = 0');
-    const checkpoint = (mode: 'PASSIVE' | 'TRUNCATE'): CheckpointPass => {
-      const row = db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[];
-      const r = row[0]!;
-      return { mode: mode === 'PASSIVE' ? 'passive' : 'truncate', busy: r.busy !== 0, walFrames: r.log, checkpointed: r.checkpointed };
-    };
-    const running = (): boolean => Atomics.load(flag, 0) === 0;
     while (running()) {
-      let pass = checkpoint('PASSIVE');
-      if (pass.walFrames > setup.truncatePages) {
-        // Catch up first, without blocking anyone: each passive pass copies what came during the
-        // one before, so the TRUNCATE that holds writers off has only the last few frames to copy.
-        for (let i = 0; i < CATCH_UP_PASSES && running(); i++) {
-          const before = pass.walFrames;
-          pass = checkpoint('PASSIVE');
-          if (pass.walFrames - before <= CAUGHT_UP_FRAMES) break;
-        }
-        if (running()) pass = checkpoint('TRUNCATE');
+      try {
+        parentPort!.postMessage(pass());
+      } catch (err) {
+        // A full disk or an I/O error: the WAL keeps what the file could not take; try again.
+        parentPort!.postMessage({ error: String((err as Error)?.message ?? err) });
       }
-      parentPort!.postMessage(pass);
       Atomics.wait(flag, 0, 0, setup.intervalMs);
     }
   } finally {
