@@ -31,9 +31,9 @@ describe('the checkpoint worker', () => {
     const store = openSqliteStore(file, { checkpoint: 'worker', checkpointOptions: { intervalMs: 5, truncatePages } });
     let written = 0;
     const walSizes: number[] = [];
-    // Write, one commit per turn with no idle time between, until the worker has truncated the
-    // WAL three times (bounded: a worker that never does fails the test at the turn limit).
-    for (let t = 0; t < 200_000 && store.checkpointer!.truncates < 3; t++) {
+    // Write 4 000 turns, one commit per turn with no idle time between, and on until the worker has
+    // truncated the WAL three times (bounded: a worker that never does fails at the turn limit).
+    for (let t = 0; t < 20_000 && (t < 4000 || store.checkpointer!.truncates < 3); t++) {
       turn(store, 20);
       written += 20;
       if (t % 50 === 0) walSizes.push(store.walBytes());
@@ -41,10 +41,15 @@ describe('the checkpoint worker', () => {
     }
     expect(store.checkpointer!.truncates).toBeGreaterThanOrEqual(3);
     const messageBytes = written * TEXT.length;
-    // Without checkpoints every message stays in the WAL (it would exceed messageBytes); the worker
-    // empties it each time it passes its bound, so the last WAL is a fraction of what was written.
-    expect(walSizes[walSizes.length - 1]!).toBeLessThan(messageBytes / 3);
-    expect(store.walBytes()).toBeLessThan(messageBytes / 3);
+    // Without checkpoints every message stays in the WAL (more than messageBytes). With the worker
+    // the WAL is a saw-tooth: emptied while the writes went on (how high a tooth gets depends on
+    // the disk's speed against the writer's), and back under its bound once they pause.
+    expect(Math.min(...walSizes.slice(walSizes.length / 2))).toBeLessThan(messageBytes / 4);
+    const passes = store.checkpointer!.passes;
+    for (let i = 0; i < 2000 && (store.checkpointer!.passes < passes + 2 || store.walBytes() > truncatePages * 4096 * 2); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(store.walBytes()).toBeLessThanOrEqual(truncatePages * 4096 * 2);
     expect((await store.latest('#r0', 1)).messages).toHaveLength(1);
     store.close();
     await store.checkpointer!.stopped;
