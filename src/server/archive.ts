@@ -23,6 +23,7 @@ export class Archive {
     private readonly log: Logger,
     /** Tell the operators something (a `notice`). */
     private readonly notify: (text: string) => void,
+    private readonly hooks: { onWriteFailed?: () => void } = {},
   ) {
     this.ids = store.ids;
     this.removeHook = onBeforeFlush(() => this.commit());
@@ -78,7 +79,9 @@ export class Archive {
       this.failing = true;
       this.log.error('store_write_failed', { code: r.error.code, error: r.error.message, pending: r.pending });
       this.notify(`History is not being saved (${r.error.code === 'disk_full' ? 'disk full' : r.error.code}); live chat goes on.`);
-    } else if (!r.error && r.pending === 0 && r.written > 0 && this.failing) {
+    }
+    if (r.error) this.hooks.onWriteFailed?.();
+    else if (!r.error && r.pending === 0 && r.written > 0 && this.failing) {
       this.failing = false;
       this.log.warn('store_recovered', { written: r.written });
       this.notify('History is being saved again.');

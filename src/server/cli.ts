@@ -32,6 +32,9 @@ const NON_NEGATIVE_FLAGS = [
   'max-clients',
   'max-conns-per-ip',
   'history-on-join',
+  'history-days',
+  'history-room-cap',
+  'store-max-bytes',
 ] as const;
 
 /** The flags that take one value; yargs makes one given twice an array. */
@@ -185,6 +188,21 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           .option('store', { type: 'boolean', default: true, describe: 'keep history on disk (--no-store: memory only, lost at exit)' })
           .option('history-on-join', { type: 'number', default: DEFAULTS.historyOnJoin, describe: 'messages of history sent on join' })
           .option('history-limit', { type: 'number', default: DEFAULTS.historyLimit, describe: 'messages in one history page at most' })
+          .option('history-days', {
+            type: 'number',
+            default: DEFAULTS.historyDays,
+            describe: 'delete messages older than this many days (0 = keep forever)',
+          })
+          .option('history-room-cap', {
+            type: 'number',
+            default: DEFAULTS.historyRoomCap,
+            describe: 'messages a room keeps at most, oldest deleted first (0 = no cap)',
+          })
+          .option('store-max-bytes', {
+            type: 'number',
+            default: DEFAULTS.storeMaxBytes,
+            describe: 'largest the database file may grow, in bytes; past it, as if the disk were full (0 = no limit)',
+          })
           .option('log-level', {
             choices: ['error', 'warn', 'info', 'debug'] as const,
             default: DEFAULTS.logLevel,
@@ -215,6 +233,9 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
             }
             for (const key of NON_NEGATIVE_FLAGS) {
               if (!Number.isFinite(a[key]) || a[key] < 0) throw new Error(`--${key} must be a number >= 0`);
+            }
+            for (const key of ['history-room-cap', 'store-max-bytes'] as const) {
+              if (!Number.isInteger(a[key])) throw new Error(`--${key} must be a whole number >= 0`);
             }
             if (!Number.isInteger(a['history-on-join']) || a['history-on-join'] > a['history-limit'])
               throw new Error('--history-on-join must be a whole number no larger than --history-limit');
@@ -281,6 +302,9 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           store: a.store,
           historyOnJoin: a['history-on-join'],
           historyLimit: a['history-limit'],
+          historyDays: a['history-days'],
+          historyRoomCap: a['history-room-cap'],
+          storeMaxBytes: a['store-max-bytes'],
           maxPayloadErrors: DEFAULTS.maxPayloadErrors,
           maxAuthFailures: DEFAULTS.maxAuthFailures,
           logLevel: a['log-level'] as LogLevel,
@@ -394,7 +418,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
 
 /** The store the config asks for: SQLite in the data directory, or memory only. */
 function openStore(config: ServerConfig): { store: Store; where: string } {
-  if (!config.store) return { store: new MemoryStore({ perRoom: config.historyLimit * 5 }), where: 'in memory only (--no-store)' };
+  if (!config.store) {
+    // The ring is the memory store's retention: never more than the cap, nor than five pages.
+    const ring = config.historyLimit * 5;
+    const perRoom = config.historyRoomCap > 0 ? Math.min(config.historyRoomCap, ring) : ring;
+    return { store: new MemoryStore({ perRoom }), where: 'in memory only (--no-store)' };
+  }
   const file = path.join(config.dataDir, 'framechat.sqlite');
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -402,7 +431,12 @@ function openStore(config: ServerConfig): { store: Store; where: string } {
     const e = err as NodeJS.ErrnoException;
     throw new StoreError('unwritable', `--data-dir ${config.dataDir}: cannot create it (${e.code ?? e.message})`);
   }
-  return { store: openSqliteStore(file), where: file };
+  const store = openSqliteStore(file, {
+    // SQLite's own checkpoint: the worker (checkpoint.ts) made the commit tail worse here (PERFORMANCE.md).
+    checkpoint: 'auto',
+    ...(config.storeMaxBytes > 0 ? { maxBytes: config.storeMaxBytes } : {}),
+  });
+  return { store, where: file };
 }
 
 function formatHost(host: string): string {

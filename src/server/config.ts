@@ -60,6 +60,12 @@ export interface ServerConfig {
   historyOnJoin: number;
   /** Messages in one `history` page at most (announced in welcome.limits.historyLimit). */
   historyLimit: number;
+  /** Messages older than this many days are pruned; 0 keeps them forever. */
+  historyDays: number;
+  /** Messages a room keeps at most, the oldest pruned first; 0 for no cap. */
+  historyRoomCap: number;
+  /** A cap on the database file in bytes (SQLite's max_page_count); 0 for none. */
+  storeMaxBytes: number;
   logLevel: LogLevel;
   // ---- accounts ----
   /** `open`: any guest may `register` its name; `closed`: only the operator's CLI makes accounts. */
@@ -100,6 +106,9 @@ export const DEFAULTS: ServerConfig = {
   store: true,
   historyOnJoin: 50,
   historyLimit: 200,
+  historyDays: 0,
+  historyRoomCap: 0,
+  storeMaxBytes: 0,
   logLevel: 'info',
   registration: 'open',
   requireAccount: false,

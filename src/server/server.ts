@@ -17,6 +17,7 @@ import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
 import { Accounts } from './accounts.js';
 import { Archive } from './archive.js';
+import { Retention } from './retention.js';
 import type { IdSource } from './ids.js';
 import { Logger } from './log.js';
 import { Packet } from './packet.js';
@@ -72,6 +73,8 @@ export interface ServerOptions {
   claims?: (local: NameClaims) => NameClaims;
   /** The store (the CLI opens SQLite in the data directory); default: in memory. Closed at shutdown. */
   store?: Store;
+  /** Time between two retention passes (default a minute); tests shorten it. */
+  retentionPeriodMs?: number;
 }
 
 export class ChatServer implements Context {
@@ -83,6 +86,7 @@ export class ChatServer implements Context {
   readonly fanout: Fanout;
   readonly ids: IdSource;
   readonly archive: Archive;
+  readonly retention: Retention;
   readonly claims: NameClaims;
   readonly accounts: Accounts;
   readonly now: () => number;
@@ -110,7 +114,18 @@ export class ChatServer implements Context {
     this.fanout = new LocalFanout(this.rooms, this.users);
     const local = new LocalClaims((name) => this.users.holder(name)?.id);
     this.claims = options.claims ? options.claims(local) : local;
-    this.archive = new Archive(options.store ?? new MemoryStore(), this.log, (text) => this.noticeAll(text));
+    const store = options.store ?? new MemoryStore();
+    this.retention = new Retention(
+      store,
+      { days: this.config.historyDays, roomCap: this.config.historyRoomCap },
+      this.log,
+      this.now,
+      options.retentionPeriodMs,
+    );
+    this.archive = new Archive(store, this.log, (text) => this.noticeAll(text), {
+      // A full disk: free at once whatever retention allows, rather than at the next period.
+      onWriteFailed: () => this.retention.run(),
+    });
     this.ids = this.archive.ids;
     const c = this.config;
     this.accounts = new Accounts(
@@ -201,6 +216,7 @@ export class ChatServer implements Context {
         this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
         this.sweepTimer.unref();
       }
+      this.retention.start();
       return info;
     } catch (err) {
       for (const l of this.listeners) l.close();
@@ -390,6 +406,7 @@ export class ChatServer implements Context {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const session of this.sessions) session.destroy('shutdown');
     await closed;
+    await this.retention.stop();
     this.archive.close();
     this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();

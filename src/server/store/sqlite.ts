@@ -17,6 +17,11 @@
  * and change accounts while the server runs (WAL: readers never block the writer; the two
  * writers wait for each other up to `busy_timeout`).
  *
+ * Checkpoints: `checkpoint: 'worker'` turns SQLite's automatic checkpoint off on this connection
+ * and leaves the copying from the WAL to the database file to a worker thread (checkpoint.ts);
+ * `'auto'` (the default, and what the server uses for now: docs/PERFORMANCE.md has the numbers
+ * where the worker made the tail worse under sustained writes) keeps SQLite's.
+ *
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
  * private messages between two accounts; `messages_search` a contentless FTS5 index of the text
@@ -27,9 +32,11 @@
  * up to `maxPending` messages (older ones beyond that are dropped and counted), retried at most
  * every `retryMs`, and the report says so; writes resume by themselves when space returns.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
+import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -161,6 +168,10 @@ export interface SqliteStoreOptions {
   clock?: () => number;
   /** A cap on the database's size (SQLite's max_page_count): past it, commits fail as disk full. */
   maxBytes?: number;
+  /** Who checkpoints the WAL: SQLite inside commits ('auto'), or a worker thread ('worker'). */
+  checkpoint?: 'auto' | 'worker';
+  /** The worker's timing (with checkpoint: 'worker'). */
+  checkpointOptions?: CheckpointOptions;
   /** The schema to bring the file to; tests pass a prefix to make an older database. */
   migrations?: readonly Migration[];
   /**
@@ -304,6 +315,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   try {
     if (!options.tool) lock = takeServerLock(file);
     db = new Database(file);
+    // The CLI waits for the server's writes; the server waits briefly (a TRUNCATE checkpoint, a CLI write).
     db.pragma(`busy_timeout = ${options.tool ? TOOL_BUSY_MS : SERVER_BUSY_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -313,7 +325,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
     }
-    return new SqliteStore(db, file, version, options, lock);
+    let checkpointer: Checkpointer | undefined;
+    if (options.checkpoint === 'worker') {
+      db.pragma('wal_autocheckpoint = 0');
+      checkpointer = new Checkpointer(file, options.checkpointOptions);
+    }
+    return new SqliteStore(db, checkpointer, file, version, options, lock);
   } catch (err) {
     db?.close();
     lock?.close();
@@ -404,6 +421,8 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly db: Db,
+    /** The checkpoint worker, with checkpoint: 'worker'. */
+    readonly checkpointer: Checkpointer | undefined,
     private readonly file: string,
     /** The schema version of the file. */
     readonly version: number,
@@ -829,10 +848,29 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Pages after which a commit checkpoints by itself (0: never, the worker does). */
+  autocheckpoint(): number {
+    return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  }
+
+  /** The WAL's size in bytes (0 when there is none). */
+  walBytes(): number {
+    try {
+      return fs.statSync(`${this.file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Commit what is pending and close. The checkpoint worker is told to stop and ends after its
+   * current pass (`checkpointer.stopped`); SQLite's locking keeps the two connections apart.
+   */
   close(): void {
     if (this.closed) return;
     this.commit();
     this.closed = true;
+    void this.checkpointer?.stop();
     this.db.close();
     this.lock?.close();
   }
