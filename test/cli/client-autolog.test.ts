@@ -4,7 +4,7 @@
  * read once the client has exited.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { fileSafe } from '../../src/client/autolog.js';
 import { EXIT } from '../../src/client/cli.js';
 import { connect, type Connection } from '../../src/protocol/index.js';
 import { startServerBinary, tempDataDir, waitForText } from '../helpers/server-binary.js';
+import { TmuxTerminal } from '../helpers/terminal.js';
 
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
@@ -219,5 +220,31 @@ describe('chat-client --log-dir', () => {
     const { status, stdout } = await c.end();
     expect(status).toBe(EXIT.ok);
     expect(count(stdout, 'Cannot write the log')).toBe(1);
+  });
+
+  it('logs from the full screen too, and closes the file on /quit', async () => {
+    const server = await startServerBinary();
+    const logs = tempDir();
+    const bob = await bot(server.port, 'bob');
+    const t = await TmuxTerminal.start([
+      process.execPath,
+      CLIENT_BIN,
+      '--no-config',
+      '--name',
+      'alice',
+      '--log-dir',
+      logs,
+      `127.0.0.1:${server.port}`,
+    ]);
+    await t.waitFor('Connected to');
+    bob.say('on the screen');
+    await t.waitFor('on the screen');
+    await t.text('/quit');
+    await t.keys('Enter');
+    const file = path.join(logs, `127.0.0.1_${server.port}`, '#main.log');
+    // Bounded wait for the client to finish writing (not a timing assertion).
+    for (let i = 0; i < 100 && !(existsSync(file) && read(file).includes('--- Log closed')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(read(file)).toMatch(new RegExp(`\\[\\d+\\] <bob> on the screen\n--- Log closed ${STAMP}\n$`));
   });
 });
