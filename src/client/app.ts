@@ -97,6 +97,8 @@ export interface AppOptions {
   pingInterval?: number;
   pingTimeout?: number;
   now?: () => number;
+  /** Every line shown, with the windows it went to (autolog.ts writes the log files from it). */
+  log?: (shown: readonly Shown[], windows: Windows) => void;
 }
 
 /**
@@ -476,6 +478,11 @@ export class ChatApp implements CommandContext {
     this.dispatch({ type: 'local', kind: 'info', text, now: this.now() });
   }
 
+  /** A line in the server window, wherever the focus is (a log file that cannot be written). */
+  serverNotice(text: string): void {
+    this.dispatch({ type: 'local', kind: 'error', text, now: this.now() }, 'server');
+  }
+
   /** Something the user entered is refused. */
   error(text: string): void {
     this.dispatch({ type: 'local', kind: 'error', text, refusal: true, now: this.now() });
@@ -523,7 +530,7 @@ export class ChatApp implements CommandContext {
     return o;
   }
 
-  private dispatch(event: ChatEvent): void {
+  private dispatch(event: ChatEvent, to?: 'server'): void {
     const outgoingBefore = this.current.outgoing;
     const { state, lines } = apply(this.current, event);
     this.current = state;
@@ -546,7 +553,7 @@ export class ChatApp implements CommandContext {
             ...(origin === undefined ? {} : { window: origin }),
             ...(asked ? { page: asked.page } : {}),
           })
-        : applyWindows(this.ws, { type: 'local', lines, to: event.type === 'status' ? 'status' : 'focused' });
+        : applyWindows(this.ws, { type: 'local', lines, to: event.type === 'status' ? 'status' : (to ?? 'focused') });
     this.ws = r.windows;
     if (m?.type === 'history') this.continueCatchUp(r);
     // The first welcome focuses a room: "Connected …" shows there too, so that the screen says where we are.
@@ -557,6 +564,7 @@ export class ChatApp implements CommandContext {
         this.backlog.push(...this.backlog.filter((x) => 'line' in x && x.window === 1).map((x) => ({ ...x, window: focused })));
       r.shown.push(...lines.map((line) => ({ window: focused, line })));
     }
+    this.opts.log?.(r.shown, r.windows);
     if (!this.frontend) {
       this.backlog.push(...r.shown);
       this.backlogBell ||= r.bell;

@@ -14,10 +14,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import yargs from 'yargs';
 import { ConnectionError, isValidName, isValidRoom, normalizeRoom, ServerError } from '../protocol/internal.js';
 import { AddressError, formatAddress, parseAddress } from './address.js';
 import { ChatApp, type AppOptions } from './app.js';
+import { Autolog, checkLogDir } from './autolog.js';
 import { runLineMode } from './line-mode.js';
 import { ConfigError, loadConfig, type FileConfig } from './config-file.js';
 import { DEFAULT_BACKOFF } from './reconnect.js';
@@ -41,7 +43,7 @@ export interface ClientConfig extends Pick<AppOptions, 'host' | 'port' | 'addres
   seconds: boolean;
   /** Longest wait between reconnect attempts, ms. */
   retryMaxMs: number;
-  /** Where conversations are to be logged (the config file's log_dir, for the coming --log-dir). */
+  /** Where each window is logged to a file (--log-dir, else the config file's log_dir; autolog.ts). */
   logDir?: string;
   /** The config file that was read, if any. */
   configFile?: string;
@@ -55,7 +57,17 @@ export class UsageError extends Error {
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** The flags that take one value; yargs makes one given twice an array. */
-const SINGLE_FLAGS = ['name', 'password', 'password-file', 'account-password-file', 'room', 'ca', 'retry-max', 'config'] as const;
+const SINGLE_FLAGS = [
+  'name',
+  'password',
+  'password-file',
+  'account-password-file',
+  'room',
+  'ca',
+  'retry-max',
+  'config',
+  'log-dir',
+] as const;
 
 /** A flag given twice is a mistake (which one did you mean?), not a list. */
 export function refuseRepeats(a: Record<string, unknown>, flags: readonly string[]): void {
@@ -175,6 +187,7 @@ export async function parseClientArgs(argv: string[], env: ClientEnv = {}): Prom
             describe: 'ring the bell on a mention or private message in another window; --no-bell for silence',
           })
           .option('seconds', { type: 'boolean', describe: 'show times with seconds (14:05:09)' })
+          .option('log-dir', { type: 'string', describe: 'write each room and private window to a log file under this folder' })
           .example('# chat as alice', '')
           .example('$0 --name alice chat.example.org:5005', '')
           .example('# say one line from a script', '')
@@ -227,7 +240,7 @@ export async function parseClientArgs(argv: string[], env: ClientEnv = {}): Prom
           ...(accountPassword === undefined || accountPassword === '' ? {} : { accountPassword }),
           ...(rooms === undefined ? {} : { rooms }),
           ...(a.ca !== undefined ? { ca: readFlagFile('ca', a.ca) } : f.ca !== undefined ? { ca: readConfigFile(file, 'ca', f.ca) } : {}),
-          ...(f.logDir === undefined ? {} : { logDir: f.logDir }),
+          ...(a['log-dir'] !== undefined ? { logDir: path.resolve(a['log-dir']) } : f.logDir === undefined ? {} : { logDir: f.logDir }),
           ...(file === undefined ? {} : { configFile: file }),
         };
       },
@@ -349,7 +362,7 @@ export function passwordToAsk(
   return undefined;
 }
 
-function newApp(config: ClientConfig, password: string | undefined, accountPassword: string | undefined): ChatApp {
+function newApp(config: ClientConfig, password: string | undefined, accountPassword: string | undefined, log?: Autolog): ChatApp {
   return new ChatApp({
     host: config.host,
     port: config.port,
@@ -362,6 +375,7 @@ function newApp(config: ClientConfig, password: string | undefined, accountPassw
     ...(accountPassword === undefined ? {} : { accountPassword }),
     ...(config.rooms === undefined ? {} : { rooms: config.rooms }),
     ...(config.ca === undefined ? {} : { ca: config.ca }),
+    ...(log === undefined ? {} : { log: (shown, windows) => log.log(shown, windows) }),
   });
 }
 
@@ -392,6 +406,16 @@ export async function main(argv: string[]): Promise<void> {
     return exit(EXIT.usage);
   }
   if (!config) return; // --help or --version was printed
+  let autolog: Autolog | undefined;
+  if (config.logDir !== undefined) {
+    try {
+      checkLogDir(config.logDir);
+    } catch (err) {
+      process.stderr.write(`chat-client: ${(err as Error).message}\n`);
+      return exit(EXIT.usage);
+    }
+    autolog = new Autolog(config.logDir, config.host, config.port);
+  }
 
   // The server password, then the account's, asked for when the server wants one that was not
   // given and there is a person at the terminal to type it (passwordToAsk decides).
@@ -400,7 +424,7 @@ export async function main(argv: string[]): Promise<void> {
   const asked = { server: 0, account: 0 };
   let app: ChatApp | undefined;
   while (!app) {
-    const candidate = newApp(config, password, accountPassword);
+    const candidate = newApp(config, password, accountPassword, autolog);
     try {
       await candidate.start();
       app = candidate;
@@ -435,14 +459,21 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
+  const logged = app;
+  if (autolog) autolog.onProblem = (text) => logged.serverNotice(text);
+  const finish = async (code: number): Promise<void> => {
+    await autolog?.close();
+    exit(code);
+  };
+
   const fullScreen = !config.line && process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (!fullScreen) {
     process.on('SIGTERM', () => app.quit());
     process.on('SIGINT', () => app.quit());
-    return exit(await runLineMode(app, process.stdin, process.stdout));
+    return finish(await runLineMode(app, process.stdin, process.stdout));
   }
   const { runTui } = await import('./tui/tui.js');
-  return exit(
+  return finish(
     await runTui(app, {
       input: process.stdin,
       output: process.stdout,

@@ -261,7 +261,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         outgoing,
         recent: own ? s.recent : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
-      const l: MessageLine | ActionLine = { kind, ts: m.ts, from: m.from, text: m.text };
+      const l: MessageLine | ActionLine = { kind, ts: m.ts, from: m.from, text: m.text, id: m.id };
       if (own) l.own = true;
       else if (mentions(m.text, s.me)) l.mention = true;
       return { state, lines: [l] };
@@ -280,7 +280,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
           ? [m.to, ...without(s.recent, m.to)].slice(0, RECENT_LIMIT)
           : [m.from, ...without(s.recent, m.from)].slice(0, RECENT_LIMIT),
       };
-      const l: PrivateLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text };
+      const l: PrivateLine = { kind: 'private', ts: m.ts, from: m.from, to: m.to, text: m.text, id: m.id };
       if (own) l.own = true;
       else l.mention = true; // a private message is addressed to us: as loud as a mention
       return { state, lines: [l] };

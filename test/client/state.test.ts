@@ -101,8 +101,8 @@ describe('client state', () => {
     const echoed = run([message(5, 'alice', 'two'), message(6, 'alice', 'one', { label: '1' })], sent.state);
     expect(pendingTexts(echoed.state)).toEqual(['two']);
     expect(echoed.lines).toEqual([
-      { kind: 'message', ts: now, from: 'alice', text: 'two', own: true },
-      { kind: 'message', ts: now, from: 'alice', text: 'one', own: true },
+      { kind: 'message', ts: now, from: 'alice', text: 'two', own: true, id: 5 },
+      { kind: 'message', ts: now, from: 'alice', text: 'one', own: true, id: 6 },
     ]);
   });
 
