@@ -19,6 +19,7 @@ import { Accounts } from './accounts.js';
 import { Archive } from './archive.js';
 import type { IdSource } from './ids.js';
 import { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { Packet } from './packet.js';
 import { MinuteCounter } from './rate-limit.js';
 import { errorBytes, Refusals, REFUSE_LINGER_MS, type Refusal, type RefusalSlot } from './refusal.js';
@@ -54,6 +55,7 @@ export interface ListenInfo {
   port: number;
   textPort?: number;
   tlsPort?: number;
+  metricsPort?: number;
 }
 
 export interface ServerOptions {
@@ -85,6 +87,7 @@ export class ChatServer implements Context {
   readonly archive: Archive;
   readonly claims: NameClaims;
   readonly accounts: Accounts;
+  readonly metrics: Metrics;
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
@@ -112,6 +115,14 @@ export class ChatServer implements Context {
     this.claims = options.claims ? options.claims(local) : local;
     this.archive = new Archive(options.store ?? new MemoryStore(), this.log, (text) => this.noticeAll(text));
     this.ids = this.archive.ids;
+    this.metrics = new Metrics({
+      sessions: () => this.sessions,
+      users: () => this.users.count,
+      rooms: () => this.rooms.count,
+      stopping: () => this.shuttingDown,
+      storeFailing: () => this.archive.storeFailing,
+    });
+    this.archive.onCommit = (ms, report) => this.metrics.committed(ms, report);
     const c = this.config;
     this.accounts = new Accounts(
       this.archive.store,
@@ -193,6 +204,9 @@ export class ChatServer implements Context {
         const front = net.createServer((raw) => this.acceptTls(raw, secure));
         info.tlsPort = await this.open(front, tlsPort);
       }
+      // Its own listener, closed last at shutdown so that /healthz answers 503 meanwhile.
+      if (this.config.metricsPort !== undefined)
+        info.metricsPort = await this.metrics.listen(this.config.metricsHost, this.config.metricsPort);
       if (this.sweepOnTimer) {
         const sweepMs = Math.max(
           10,
@@ -204,6 +218,7 @@ export class ChatServer implements Context {
       return info;
     } catch (err) {
       for (const l of this.listeners) l.close();
+      await this.metrics.close();
       throw err;
     }
   }
@@ -390,6 +405,7 @@ export class ChatServer implements Context {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const session of this.sessions) session.destroy('shutdown');
     await closed;
+    await this.metrics.close();
     this.archive.close();
     this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();
