@@ -8,6 +8,7 @@
  * turns until it can write again.
  */
 import type { MessageMsg, PrivateMsg } from '../protocol/internal.js';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from './log.js';
 import { onBeforeFlush } from './outbox.js';
 import type { CommitReport, IdSource, Store, StoredMessage } from './store/store.js';
@@ -17,6 +18,8 @@ export class Archive {
   /** True while commits fail; cleared by the first one that writes again. */
   private failing = false;
   private readonly removeHook: () => void;
+  /** Told how long each commit took and what it reported (the server's metrics). */
+  onCommit: ((ms: number, report: CommitReport) => void) | undefined;
 
   constructor(
     readonly store: Store,
@@ -52,9 +55,15 @@ export class Archive {
     this.store.setTopic(room, { text, by, ts });
   }
 
+  /** True while commits fail (history is not being saved). */
+  get storeFailing(): boolean {
+    return this.failing;
+  }
+
   /** Write what this turn enqueued; called before every flush. */
   commit(): void {
     let result: CommitReport | Promise<CommitReport>;
+    const start = performance.now();
     try {
       result = this.store.commit();
     } catch (err) {
@@ -65,15 +74,16 @@ export class Archive {
       // An asynchronous store (a cluster's database) would hold this turn's flush until it settles;
       // SQLite and memory commit synchronously, so only the report is awaited here.
       result.then(
-        (r) => this.report(r),
+        (r) => this.report(r, start),
         (err: unknown) => this.log.error('store_commit_failed', { error: String(err) }),
       );
       return;
     }
-    this.report(result);
+    this.report(result, start);
   }
 
-  private report(r: CommitReport): void {
+  private report(r: CommitReport, start: number): void {
+    this.onCommit?.(performance.now() - start, r);
     if (r.dropped > 0) this.log.error('store_dropped', { dropped: r.dropped });
     if (r.error && !this.failing) {
       this.failing = true;

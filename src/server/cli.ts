@@ -45,6 +45,8 @@ const SINGLE_FLAGS = [
   'tls-port',
   'tls-cert',
   'tls-key',
+  'metrics-port',
+  'metrics-host',
   'password',
   'password-file',
   'name',
@@ -134,6 +136,8 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           })
           .option('tls-cert', { type: 'string', describe: 'PEM certificate file for TLS' })
           .option('tls-key', { type: 'string', describe: 'PEM private key file for TLS' })
+          .option('metrics-port', { type: 'number', describe: 'serve GET /metrics (Prometheus) and /healthz over HTTP on this port' })
+          .option('metrics-host', { type: 'string', default: DEFAULTS.metricsHost, describe: 'address of the metrics port' })
           .option('password', { type: 'string', describe: 'server password required at login (prefer CHAT_PASSWORD or --password-file)' })
           .option('password-file', { type: 'string', describe: 'read the server password from this file' })
           .option('name', { type: 'string', default: DEFAULTS.name, describe: 'server name shown to clients' })
@@ -223,7 +227,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
               const v: unknown = a[flag];
               if (Array.isArray(v)) throw new Error(`--${flag} was given ${v.length === 2 ? 'twice' : `${v.length} times`}; give it once`);
             }
-            for (const key of ['port', 'text-port', 'tls-port'] as const) {
+            for (const key of ['port', 'text-port', 'tls-port', 'metrics-port'] as const) {
               const v = a[key];
               if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535))
                 throw new Error(`--${key} must be a port number (0-65535)`);
@@ -281,6 +285,8 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           tlsPort: tlsWanted ? (a['tls-port'] ?? DEFAULT_TLS_PORT) : undefined,
           tlsCert,
           tlsKey,
+          metricsPort: a['metrics-port'],
+          metricsHost: a['metrics-host'],
           password,
           name: a.name,
           motd: a.motd,
@@ -393,7 +399,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     info = await server.listen();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const where = `${config.host}:${(e as { port?: number }).port ?? config.port}`;
+    const where = `${(e as { address?: string }).address ?? config.host}:${(e as { port?: number }).port ?? config.port}`;
     const why =
       e.code === 'EADDRINUSE'
         ? `${where} is already in use (is another server running?)`
@@ -408,6 +414,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   const extra = [
     info.textPort !== undefined ? `text port ${info.textPort}` : '',
     info.tlsPort !== undefined ? `TLS port ${info.tlsPort}` : '',
+    info.metricsPort !== undefined ? `metrics on http://${formatHost(config.metricsHost)}:${info.metricsPort}/metrics` : '',
     config.password !== undefined ? 'password required' : '',
   ].filter(Boolean);
   process.stdout.write(`framechat ${VERSION} history: ${where}\n`);

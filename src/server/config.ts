@@ -20,6 +20,10 @@ export interface ServerConfig {
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** Optional port for GET /metrics and /healthz over HTTP (metrics.ts); off when unset. */
+  metricsPort?: number;
+  /** Address of the metrics port: loopback unless the operator says otherwise. */
+  metricsHost: string;
   /** Server password, compared in constant time at `hello`. */
   password?: string;
   name: string;
@@ -85,6 +89,7 @@ export interface ServerConfig {
 export const DEFAULTS: ServerConfig = {
   host: '0.0.0.0',
   port: DEFAULT_PORT,
+  metricsHost: '127.0.0.1',
   name: os.hostname(),
   maxFrame: MAX_FRAME,
   maxSendq: 1024 * 1024,

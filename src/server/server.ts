@@ -20,6 +20,7 @@ import { Archive } from './archive.js';
 import { Retention } from './retention.js';
 import type { IdSource } from './ids.js';
 import { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { Packet } from './packet.js';
 import { MinuteCounter } from './rate-limit.js';
 import { errorBytes, Refusals, REFUSE_LINGER_MS, type Refusal, type RefusalSlot } from './refusal.js';
@@ -55,6 +56,7 @@ export interface ListenInfo {
   port: number;
   textPort?: number;
   tlsPort?: number;
+  metricsPort?: number;
 }
 
 export interface ServerOptions {
@@ -89,6 +91,7 @@ export class ChatServer implements Context {
   readonly retention: Retention;
   readonly claims: NameClaims;
   readonly accounts: Accounts;
+  readonly metrics: Metrics;
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
@@ -127,6 +130,14 @@ export class ChatServer implements Context {
       onWriteFailed: () => this.retention.run(),
     });
     this.ids = this.archive.ids;
+    this.metrics = new Metrics({
+      sessions: () => this.sessions,
+      users: () => this.users.count,
+      rooms: () => this.rooms.count,
+      stopping: () => this.shuttingDown,
+      storeFailing: () => this.archive.storeFailing,
+    });
+    this.archive.onCommit = (ms, report) => this.metrics.committed(ms, report);
     const c = this.config;
     this.accounts = new Accounts(
       this.archive.store,
@@ -208,6 +219,9 @@ export class ChatServer implements Context {
         const front = net.createServer((raw) => this.acceptTls(raw, secure));
         info.tlsPort = await this.open(front, tlsPort);
       }
+      // Its own listener, closed last at shutdown so that /healthz answers 503 meanwhile.
+      if (this.config.metricsPort !== undefined)
+        info.metricsPort = await this.metrics.listen(this.config.metricsHost, this.config.metricsPort);
       if (this.sweepOnTimer) {
         const sweepMs = Math.max(
           10,
@@ -220,6 +234,7 @@ export class ChatServer implements Context {
       return info;
     } catch (err) {
       for (const l of this.listeners) l.close();
+      await this.metrics.close();
       throw err;
     }
   }
@@ -407,6 +422,7 @@ export class ChatServer implements Context {
     for (const session of this.sessions) session.destroy('shutdown');
     await closed;
     await this.retention.stop();
+    await this.metrics.close();
     this.archive.close();
     this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();

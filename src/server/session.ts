@@ -9,6 +9,7 @@
  * only by Rooms); its mode and close state are its own and read-only outside.
  */
 import type net from 'node:net';
+import tls from 'node:tls';
 import {
   decode,
   foldName,
@@ -74,6 +75,8 @@ export class Session implements Recipient {
   /** `ip:port`, or `[ip]:port` for IPv6. */
   readonly address: string;
   readonly connectedAt: number;
+  /** Arrived over TLS. */
+  readonly secure: boolean;
   #mode: Mode = 'pending';
   #closeReason: LeftReason | undefined;
   #account: string | undefined;
@@ -109,6 +112,7 @@ export class Session implements Recipient {
     const now = ctx.now();
     this.connectedAt = this.lastHeard = now;
     this.ip = normalizeIp(socket.remoteAddress);
+    this.secure = socket instanceof tls.TLSSocket;
     this.address = this.ip.includes(':') ? `[${this.ip}]:${socket.remotePort}` : `${this.ip}:${socket.remotePort}`;
     this.outbox = new Outbox(socket, ctx.config.maxSendq, () => this.overflow());
     this.limiter = new RateLimiter(ctx.config.rate, ctx.config.burst, now);
@@ -163,6 +167,7 @@ export class Session implements Recipient {
 
   /** Queue a message for this session (labelled while it answers a labelled request). */
   send(message: ServerMessage): void {
+    this.ctx.metrics.sent(message);
     this.deliver(
       new Packet(this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage)),
     );
@@ -201,7 +206,7 @@ export class Session implements Recipient {
   deliver(packet: Packet, defer = false): void {
     if (this.closing) return;
     const bytes = this.mode === 'text' ? packet.text(this.name ?? '', this.membership.size > 1) : packet.frame;
-    if (bytes !== null) this.outbox.write(bytes, defer);
+    if (bytes !== null && this.outbox.write(bytes, defer)) this.ctx.metrics.counts.deliveries++;
   }
 
   /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */
@@ -300,6 +305,7 @@ export class Session implements Recipient {
 
   private failed(err: unknown): void {
     if (err instanceof FrameError) {
+      this.ctx.metrics.counts.badFrames++;
       this.ctx.log.info('frame_error', { id: this.id, addr: this.address, code: err.code, error: err.message });
       this.close('disconnect', { type: 'error', code: err.code, message: err.message });
     } else {
@@ -400,6 +406,7 @@ export class Session implements Recipient {
     if (this.waitingLines.length >= TEXT_QUEUE_LINES) {
       this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address, waiting: this.waitingLines.length });
       this.waitingLines.length = 0;
+      this.ctx.metrics.counts.floodKicks++;
       this.sendLines(pasteOverflowLines(TEXT_QUEUE_LINES, this.ctx.config.rate));
       this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
       return;
@@ -493,6 +500,7 @@ export class Session implements Recipient {
     if (verdict === 'ok') return true;
     if (verdict === 'flood') {
       this.ctx.log.info('flood', { id: this.id, name: this.name, addr: this.address });
+      this.ctx.metrics.counts.floodKicks++;
       this.close('flood', { type: 'error', code: 'rate_limited', message: 'Flooding; disconnected.' }, { type: 'bye', reason: 'flood' });
     } else {
       const refused = payload && refusedRequest(payload);
@@ -509,6 +517,7 @@ export class Session implements Recipient {
   /** Bad frames, bad fields, bad or over-long text lines: over the limit per minute, close. */
   private countBadInput(): void {
     if (this.closing) return;
+    this.ctx.metrics.counts.badFrames++;
     if (this.payloadErrors.hit(this.ctx.now())) {
       this.ctx.log.info('too_many_errors', { id: this.id, name: this.name, addr: this.address });
       this.close('flood', { type: 'bye', reason: 'too_many_errors' });
@@ -520,6 +529,7 @@ export class Session implements Recipient {
   }
 
   private overflow(): void {
+    this.ctx.metrics.counts.sendqDrops++;
     this.ctx.log.info('sendq_exceeded', { id: this.id, name: this.name, addr: this.address, queued: this.outbox.queued });
     this.destroy('sendq_exceeded');
   }

@@ -17,6 +17,7 @@ export interface TestServer {
   port: number;
   textPort?: number;
   tlsPort?: number;
+  metricsPort?: number;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -46,6 +47,7 @@ export async function startServer(config: Partial<ServerConfig> = {}, options: O
     port: info.port,
     textPort: info.textPort,
     tlsPort: info.tlsPort,
+    metricsPort: info.metricsPort,
     logs,
     stop: async () => {
       running.delete(handle);
