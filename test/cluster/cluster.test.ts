@@ -166,4 +166,23 @@ describe('a cluster of chat-server nodes', () => {
     await alice.sync();
     expect(alice.messages.filter((m) => m.type === 'message').map((m) => m.text)).toEqual(['m7']);
   }, 60_000);
+
+  it('never numbers a message below one already used, even after Redis restarts without its data', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    const alice = await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    await alice.next('joined', (m) => m.name === 'bob');
+    alice.send({ type: 'say', text: 'before' });
+    const before = (await bob.next('message')).id as number;
+    await redis.halt();
+    await redis.resume(); // empty: no persistence in the test's Redis
+    // Once the nodes are back on the bus, the next message is numbered above the last one.
+    let after: Msg | undefined;
+    for (let tries = 0; tries < 40 && after === undefined; tries++) {
+      alice.send({ type: 'say', text: `after ${tries}` });
+      after = await bob.next('message', () => true, 500).catch(() => undefined);
+    }
+    expect(after).toBeDefined();
+    expect(after!.id as number).toBeGreaterThan(before);
+  }, 60_000);
 });

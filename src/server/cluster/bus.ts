@@ -10,8 +10,17 @@
  */
 import { createClient } from 'redis';
 
+/**
+ * ARGV[2] is the highest number the sender has seen: a Redis that restarted without its data
+ * (and so its counter) never numbers below what the cluster has already used.
+ */
 export const PUBLISH_SCRIPT = `
 local seq = redis.call('INCR', KEYS[1])
+local seen = tonumber(ARGV[2])
+if seq <= seen then
+  seq = seen + 1
+  redis.call('SET', KEYS[1], seq)
+end
 redis.call('PUBLISH', KEYS[2], seq .. ' ' .. ARGV[1])
 return seq`;
 
@@ -34,6 +43,8 @@ export class Bus {
   readonly prefix: string;
   readonly seqKey: string;
   readonly channel: string;
+  /** The highest sequence number received or set as the floor. */
+  private seen = 0;
   private constructor(
     readonly cmd: RedisConnection,
     private readonly sub: RedisConnection,
@@ -65,17 +76,20 @@ export class Bus {
     await this.sub.subscribe(this.channel, (message: string) => {
       const space = message.indexOf(' ');
       if (space <= 0) return;
-      onEvent(Number(message.slice(0, space)), message.slice(space + 1));
+      const seq = Number(message.slice(0, space));
+      if (seq > this.seen) this.seen = seq;
+      onEvent(seq, message.slice(space + 1));
     });
   }
 
   /** Publish one event; resolves with its sequence number. */
   async publish(json: string): Promise<number> {
-    return Number(await this.eval(PUBLISH_SCRIPT, [this.seqKey, this.channel], [json]));
+    return Number(await this.eval(PUBLISH_SCRIPT, [this.seqKey, this.channel], [json, String(this.seen)]));
   }
 
   /** Make the next sequence number larger than `last`. */
   async floor(last: number): Promise<number> {
+    this.seen = Math.max(this.seen, last);
     return Number(await this.eval(FLOOR_SCRIPT, [this.seqKey], [String(last)]));
   }
 
