@@ -22,7 +22,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { LeftReason, ServerMessage } from '../../protocol/internal.js';
+import { ProtocolError, type LeftReason, type ServerMessage } from '../../protocol/internal.js';
 import type { NameClaims } from '../claims.js';
 import type { Directory } from '../directory.js';
 import { deliverChat, type Chat, type Fanout, type LocalFanout } from '../fanout.js';
@@ -39,6 +39,8 @@ import { ClusterDirectory, type Delta, type Snapshot } from './directory.js';
 export const HEARTBEAT_MS = 2_000;
 export const HEARTBEAT_TTL_MS = 10_000;
 export const CLAIM_REFRESH_MS = CLAIM_TTL_MS / 4;
+/** The longest a sender waits for its message to come back from Redis. */
+export const POST_TIMEOUT_MS = 5_000;
 const NODE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function isValidNodeId(id: string): boolean {
@@ -231,10 +233,25 @@ export class ClusterNode implements ClusterPlug, Fanout {
     this.send({ n: this.id, t: 'all', m: packet.message, ...(except !== undefined ? { x: except } : {}) });
   }
 
+  /**
+   * Resolves when the message comes back on the subscription, in its place. One that does not
+   * within POST_TIMEOUT_MS (the link broke while it was on its way) is reported to the sender as
+   * an error, so the sender's session, which reads nothing while it waits, never stalls.
+   */
   post(message: Chat, except?: number): Promise<Chat> {
     const c = ++this.nonce;
-    return new Promise((resolve) => {
-      this.posting.set(c, resolve);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.posting.delete(c);
+        const ref = message.type === 'message' ? 'say' : 'msg';
+        reject(
+          new ProtocolError('internal_error', 'The cluster did not confirm your message in time; it may not have reached everyone.', ref),
+        );
+      }, POST_TIMEOUT_MS);
+      this.posting.set(c, (numbered) => {
+        clearTimeout(timer);
+        resolve(numbered);
+      });
       this.send({ n: this.id, t: 'chat', c, m: message, ...(except !== undefined ? { x: except } : {}) });
     });
   }
