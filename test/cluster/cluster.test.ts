@@ -146,6 +146,21 @@ describe('a cluster of chat-server nodes', () => {
     expect(await again!.next('message')).toMatchObject({ from: 'bob', text: 'still here' });
   }, 60_000);
 
+  it('takes the users of a killed node that restarts at once under its id as left, not as ghosts', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    await bob.next('joined', () => true).catch(() => undefined);
+    bob.send({ type: 'who' });
+    expect(await bob.next('users')).toMatchObject({ users: ['alice', 'bob'] });
+    await a.crash();
+    await node('a'); // before its old heartbeat (10 s) has expired
+    expect(await bob.next('left', (m) => m.name === 'alice', 8_000)).toMatchObject({ reason: 'timeout', clients: 1 });
+    bob.send({ type: 'who' });
+    expect(await bob.next('users')).toMatchObject({ users: ['bob'], clients: 1 });
+  }, 60_000);
+
   it('gives a client that reconnects to another node with since every message once', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
     const bob = await login(b, 'bob');

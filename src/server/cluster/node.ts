@@ -290,7 +290,11 @@ export class ClusterNode implements ClusterPlug, Fanout {
           if (!mine) this.directory.apply(e.n, e.d);
           break;
         case 'hello':
-          if (!mine) this.send({ n: this.id, t: 'state', s: this.snapshot() });
+          if (mine) break;
+          // A node that starts has no sessions: whatever was known of a node by that id (killed
+          // and restarted before its heartbeat expired) is gone.
+          this.gone(e.n, 'timeout');
+          this.send({ n: this.id, t: 'state', s: this.snapshot() });
           break;
         case 'state':
           if (!mine) this.directory.replace(e.n, e.s);
