@@ -272,8 +272,8 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
   }
   const pool = new pg.Pool({
     // An unreachable database fails a commit in seconds (and it is retried) instead of holding it.
-    connectionTimeoutMillis: 5000,
-    query_timeout: 15_000,
+    connectionTimeoutMillis: 15_000,
+    query_timeout: 30_000,
     ...config,
     max: options.poolSize ?? DEFAULTS.poolSize,
     types: TYPES,
