@@ -29,7 +29,7 @@ export class Archive {
     private readonly hooks: { onWriteFailed?: () => void } = {},
   ) {
     this.ids = store.ids;
-    this.removeHook = onBeforeFlush(() => this.commit());
+    this.removeHook = onBeforeFlush(() => this.commit(), store.async === true);
   }
 
   /**
@@ -60,8 +60,12 @@ export class Archive {
     return this.failing;
   }
 
-  /** Write what this turn enqueued; called before every flush. */
-  commit(): void {
+  /**
+   * Write what this turn enqueued; called before every flush. An asynchronous store's promise is
+   * returned, and the Outbox holds this flush's bytes until it settles, so what a client has
+   * received is in the store (a failed commit settles too: live chat goes on).
+   */
+  commit(): void | Promise<void> {
     let result: CommitReport | Promise<CommitReport>;
     const start = performance.now();
     try {
@@ -71,20 +75,26 @@ export class Archive {
       return;
     }
     if (result instanceof Promise) {
-      // An asynchronous store (a cluster's database) would hold this turn's flush until it settles;
-      // SQLite and memory commit synchronously, so only the report is awaited here.
-      result.then(
+      const settled = result.then(
         (r) => this.report(r, start),
         (err: unknown) => this.log.error('store_commit_failed', { error: String(err) }),
       );
-      return;
+      // While the store fails, live chat does not wait for it: the messages wait in the store's
+      // bounded queue for a retry instead (and what is dropped is counted and told).
+      return this.failing ? undefined : settled;
     }
     this.report(result, start);
   }
 
+  /** Messages given up on since the failure began: told when saving works again. */
+  private lost = 0;
+
   private report(r: CommitReport, start: number): void {
     this.onCommit?.(performance.now() - start, r);
-    if (r.dropped > 0) this.log.error('store_dropped', { dropped: r.dropped });
+    if (r.dropped > 0) {
+      this.lost += r.dropped;
+      this.log.error('store_dropped', { dropped: r.dropped, total: this.lost });
+    }
     if (r.error && !this.failing) {
       this.failing = true;
       this.log.error('store_write_failed', { code: r.error.code, error: r.error.message, pending: r.pending });
@@ -94,13 +104,19 @@ export class Archive {
     else if (!r.error && r.pending === 0 && r.written > 0 && this.failing) {
       this.failing = false;
       this.log.warn('store_recovered', { written: r.written });
-      this.notify('History is being saved again.');
+      this.notify(
+        this.lost > 0
+          ? `History is being saved again; ${this.lost} message${this.lost === 1 ? ' was' : 's were'} dropped from it meanwhile.`
+          : 'History is being saved again.',
+      );
+      this.lost = 0;
     }
   }
 
-  close(): void {
+  /** The last commit, then the store closed; resolves once both have settled. */
+  async close(): Promise<void> {
     this.removeHook();
-    this.commit();
-    this.store.close();
+    await this.commit();
+    await this.store.close();
   }
 }

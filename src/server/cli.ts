@@ -15,6 +15,9 @@ import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
 import { MemoryStore } from './store/memory.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { openPostgresStore, type PostgresStore } from './store/postgres.js';
+import { ClusterNode, deriveNodeId, isValidNodeId } from './cluster/node.js';
+import { Logger } from './log.js';
 import { StoreError, type Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -57,6 +60,9 @@ const SINGLE_FLAGS = [
   'data-dir',
   'history-limit',
   'registration',
+  'redis',
+  'database',
+  'node-id',
 ] as const;
 
 /** The text of a file a flag names; one that cannot be read is an error naming the flag. */
@@ -190,6 +196,12 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
             describe: 'directory for the message store (created if missing)',
           })
           .option('store', { type: 'boolean', default: true, describe: 'keep history on disk (--no-store: memory only, lost at exit)' })
+          .option('database', {
+            type: 'string',
+            describe: 'PostgreSQL connection string for the store (postgres://user@host/db; prefer CHAT_DATABASE)',
+          })
+          .option('redis', { type: 'string', describe: 'Redis URL: run as a node of a cluster (redis://host:port); needs --database' })
+          .option('node-id', { type: 'string', describe: "this node's id in the cluster (default: host name and a random suffix)" })
           .option('history-on-join', { type: 'number', default: DEFAULTS.historyOnJoin, describe: 'messages of history sent on join' })
           .option('history-limit', { type: 'number', default: DEFAULTS.historyLimit, describe: 'messages in one history page at most' })
           .option('history-days', {
@@ -245,6 +257,14 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
               throw new Error('--history-on-join must be a whole number no larger than --history-limit');
             if (!Number.isInteger(a['history-limit']) || a['history-limit'] < 1 || a['history-limit'] > 1000)
               throw new Error('--history-limit must be between 1 and 1000');
+            if (a.redis !== undefined && !a.database)
+              throw new Error('--redis needs --database: the nodes of a cluster share one PostgreSQL store');
+            if (a.redis !== undefined && !/^rediss?:\/\/./.test(a.redis)) throw new Error('--redis must be a URL: redis://host:port');
+            if (a.database !== undefined && !/^postgres(ql)?:\/\/./.test(a.database))
+              throw new Error('--database must be a connection string: postgres://user@host:port/database');
+            if (a['node-id'] !== undefined && !isValidNodeId(a['node-id']))
+              throw new Error('--node-id is 1 to 64 letters, digits, ".", "_" or "-"');
+            if (a['node-id'] !== undefined && a.redis === undefined) throw new Error('--node-id needs --redis');
             if (a['data-dir'] === '') throw new Error('--data-dir is empty; name a directory, or use --no-store');
             if (a['tls-port'] !== undefined && (!a['tls-cert'] || !a['tls-key']))
               throw new Error('--tls-port needs --tls-cert and --tls-key');
@@ -306,6 +326,9 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           exemptLoopback: !a['limit-loopback'],
           dataDir: a['data-dir'],
           store: a.store,
+          database: a.database,
+          redis: a.redis,
+          nodeId: a['node-id'],
           historyOnJoin: a['history-on-join'],
           historyLimit: a['history-limit'],
           historyDays: a['history-days'],
@@ -369,14 +392,27 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   const config = parsed;
   let store: Store;
   let where: string;
+  let cluster: ClusterNode | undefined;
   try {
-    ({ store, where } = openStore(config));
+    ({ store, where } = await openStore(config));
+    if (config.redis !== undefined) {
+      const node = config.nodeId ?? deriveNodeId();
+      cluster = await ClusterNode.start({
+        redis: config.redis,
+        node,
+        log: new Logger(config.logLevel),
+        lastId: await (store as PostgresStore).lastId(),
+      }).catch((err: unknown) => {
+        throw new Error(`--redis ${redact(config.redis!)}: cannot connect (${(err as Error).message})`);
+      });
+      where += `; cluster node ${node} on ${redact(config.redis)}`;
+    }
   } catch (err) {
     // One line and a non-zero exit: a service manager restarting us would only fail the same way.
     process.stderr.write(`chat-server: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  const server = new ChatServer(config, { store });
+  const server = new ChatServer(config, { store, ...(cluster ? { cluster } : {}) });
   process.on('uncaughtException', (err) => server.log.error('uncaught_exception', { error: String(err?.stack ?? err) }));
   process.on('unhandledRejection', (err) => server.log.error('unhandled_rejection', { error: String((err as Error)?.stack ?? err) }));
   // Before the listening line: whoever reads it may signal at once, and without a handler
@@ -423,8 +459,23 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   );
 }
 
-/** The store the config asks for: SQLite in the data directory, or memory only. */
-function openStore(config: ServerConfig): { store: Store; where: string } {
+/** A URL without its password, for log lines. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(bad URL)';
+  }
+}
+
+/** The store the config asks for: PostgreSQL, SQLite in the data directory, or memory only. */
+async function openStore(config: ServerConfig): Promise<{ store: Store; where: string }> {
+  if (config.database !== undefined) {
+    const store = await openPostgresStore(config.database);
+    return { store, where: redact(config.database) };
+  }
   if (!config.store) {
     // The ring is the memory store's retention: never more than the cap, nor than five pages.
     const ring = config.historyLimit * 5;

@@ -60,6 +60,12 @@ export interface ServerConfig {
   dataDir: string;
   /** false: memory only (`--no-store`), history from an in-memory ring. */
   store: boolean;
+  /** PostgreSQL connection string (`--database`): the store, instead of SQLite in dataDir. */
+  database?: string;
+  /** Redis URL (`--redis`): run as one node of a cluster (docs/CLUSTER.md); needs `database`. */
+  redis?: string;
+  /** This node's id in the cluster (`--node-id`); derived from the host name when not given. */
+  nodeId?: string;
   /** Messages of a room's history sent on join. */
   historyOnJoin: number;
   /** Messages in one `history` page at most (announced in welcome.limits.historyLimit). */

@@ -11,7 +11,10 @@
  * join storm costs one write(2) per member per window instead of one per arrival. Each member's
  * bytes keep their order (docs/PROTOCOL.md, "Timing of joined and left").
  */
-import type { Packet } from './packet.js';
+import { foldName, type MessageMsg, type PrivateMsg } from '../protocol/internal.js';
+import type { Archive } from './archive.js';
+import type { IdSource } from './ids.js';
+import { Packet } from './packet.js';
 import type { Member, Rooms } from './rooms.js';
 import type { Users } from './users.js';
 
@@ -29,17 +32,69 @@ export interface Fanout {
   toUser(name: string, packet: Packet): boolean;
   /** Everyone logged in but the session `except`. */
   toAll(packet: Packet, except?: number): void;
+  /**
+   * A room or private message: numbered (its `id` is set here), recorded in the store, and
+   * delivered to the room's members, or to the recipient and the sender, but the session
+   * `except` (a labelled sender, who is sent its own copy). Returns the message as numbered, at
+   * once, or (a cluster) once it has its place in the order every member sees.
+   */
+  post(message: MessageMsg | PrivateMsg, except?: number, accounts?: PartyAccounts): Chat | Promise<Chat>;
+}
+
+export type Chat = MessageMsg | PrivateMsg;
+
+/** The accounts the two parties of a private message were logged in to: who may read it back. */
+export interface PartyAccounts {
+  from?: string;
+  to?: string;
+}
+
+/** Deliver a numbered message to this process's members it is for: the room's, or the two parties. */
+export function deliverChat<T extends Recipient>(fanout: LocalFanout<T>, users: Users<T>, message: Chat, except?: number): number {
+  const packet = new Packet(message);
+  if (message.type === 'message') return fanout.countRoom(message.room, packet, except);
+  let n = 0;
+  // The recipient first, then the sender's copy; a message to oneself arrives once.
+  const names = foldName(message.to) === foldName(message.from) ? [message.to] : [message.to, message.from];
+  for (const name of names) {
+    const member = users.get(name);
+    if (member === undefined || member.id === except) continue;
+    member.deliver(packet);
+    n++;
+  }
+  return n;
 }
 
 export class LocalFanout<T extends Recipient> implements Fanout {
   constructor(
     private readonly rooms: Rooms<T>,
     private readonly users: Users<T>,
+    /** What post() numbers and records with (the server's); without them post() cannot be used. */
+    private readonly numbering?: { ids: IdSource; archive: Archive },
   ) {}
 
   toRoom(room: string, packet: Packet, except?: number): void {
+    this.countRoom(room, packet, except);
+  }
+
+  /** toRoom, counting the members reached. */
+  countRoom(room: string, packet: Packet, except?: number): number {
     const defer = packet.presence;
-    for (const member of this.rooms.members(room)) if (member.id !== except) member.deliver(packet, defer);
+    let n = 0;
+    for (const member of this.rooms.members(room)) {
+      if (member.id === except) continue;
+      member.deliver(packet, defer);
+      n++;
+    }
+    return n;
+  }
+
+  post(message: Chat, except?: number, accounts: PartyAccounts = {}): Chat {
+    if (!this.numbering) throw new Error('LocalFanout.post needs the ids and the archive');
+    message.id = this.numbering.ids.next();
+    this.numbering.archive.record(message, accounts);
+    deliverChat(this, this.users, message, except);
+    return message;
   }
 
   toRooms(rooms: Iterable<string>, packet: Packet, except?: number): void {

@@ -47,24 +47,64 @@ let flushScheduled = false;
 /** Invariant: exactly the outboxes corked with deferred bytes only (state 'deferred'). */
 const deferred = new Set<Outbox>();
 let deferTimer: NodeJS.Timeout | undefined;
-const beforeFlush = new Set<() => void>();
+const beforeFlush = new Set<() => void | Promise<unknown>>();
+
+/**
+ * Held output, for an asynchronous store (PostgreSQL): while a hook that holds is registered,
+ * write() keeps bytes in the outbox, each chunk tagged with the flush that will commit it (the
+ * next one to start); a flush's hooks answer with promises, and once they and every earlier flush
+ * have settled, every outbox writes out its chunks up to that flush. So a client never has a
+ * message the store does not, bytes never reorder, and a busy socket is never starved by the
+ * next turn's writes. Invariant: `holders` counts registered holding hooks; `started` counts
+ * flushes begun; a chunk is written once every flush up to its tag has settled.
+ */
+let holders = 0;
+let started = 0;
+let releasing: Promise<void> = Promise.resolve();
+const holding = new Set<Outbox>();
 
 /**
  * Run `hook` before any corked byte is handed to a socket (the shared flush, the deferred flush,
  * an early flush, an end): the store commits the turn's messages there, so nothing leaves before
- * it is durable. Returns the function that removes it.
+ * it is durable. `holds`: the hook answers with a promise, and the flush's bytes wait for it to
+ * settle (resolved or rejected; see "Held output"). Returns the function that removes it.
  */
-export function onBeforeFlush(hook: () => void): () => void {
+export function onBeforeFlush(hook: () => void | Promise<unknown>, holds = false): () => void {
   beforeFlush.add(hook);
-  return () => beforeFlush.delete(hook);
+  if (holds) holders++;
+  let removed = false;
+  return () => {
+    if (removed) return;
+    removed = true;
+    beforeFlush.delete(hook);
+    if (holds && --holders === 0) for (const outbox of holding) outbox.release(Infinity);
+  };
 }
 
-function runBeforeFlush(): void {
-  for (const hook of beforeFlush) hook();
+/** Run every hook; the promises of those that answer with one go into `waits`. */
+function runBeforeFlush(waits?: Promise<unknown>[]): void {
+  for (const hook of beforeFlush) {
+    const r = hook();
+    if (r instanceof Promise) waits?.push(r.catch(() => {}));
+  }
+}
+
+/** A flush of held output: its bytes go once its commits and every earlier flush have settled. */
+function flushHeld(): void {
+  const flush = ++started;
+  const waits: Promise<unknown>[] = [];
+  runBeforeFlush(waits);
+  releasing = Promise.all([releasing, ...waits]).then(() => {
+    for (const outbox of [...holding]) outbox.release(flush);
+  });
 }
 
 function flushAll(): void {
   flushScheduled = false;
+  if (holders > 0) {
+    flushHeld();
+    return;
+  }
   runBeforeFlush();
   // Uncorking may run callbacks that write again; those cork anew and schedule the next flush.
   const batch = corked.splice(0);
@@ -92,8 +132,8 @@ export class Outbox {
   private cork: CorkState = 'none';
   private overflowed = false;
   /** Deferred bytes not yet given to the socket; non-empty only in state 'deferred'. */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private deferredChunks: Buffer[] = [];
+  private deferredBytes = 0;
 
   private readonly flushAt: number;
 
@@ -105,9 +145,14 @@ export class Outbox {
     this.flushAt = Math.min(EARLY_FLUSH_BYTES, maxSendq / 4);
   }
 
-  /** Unsent bytes held for this socket. */
+  /** Held output (see "Held output"): chunks, each with the flush that commits it. */
+  private held: { flush: number; bytes: Buffer }[] = [];
+  private heldBytes = 0;
+  private ending = false;
+
+  /** Unsent bytes for this socket: in it, deferred, or held for a commit. */
   get queued(): number {
-    return this.socket.writableLength + this.heldBytes;
+    return this.socket.writableLength + this.deferredBytes + this.heldBytes;
   }
 
   get writable(): boolean {
@@ -120,12 +165,19 @@ export class Outbox {
    * with them or takes them along, never overtakes them.
    */
   write(bytes: Buffer, defer = false): boolean {
-    if (!this.writable) return false;
+    if (!this.writable || this.ending) return false;
     const queued = this.queued;
     if (queued > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;
+    }
+    if (holders > 0) {
+      this.held.push({ flush: started + 1, bytes });
+      this.heldBytes += bytes.length;
+      holding.add(this);
+      scheduleFlush();
+      return true;
     }
     if (this.cork === 'none') {
       this.socket.cork();
@@ -143,11 +195,11 @@ export class Outbox {
       deferred.delete(this);
       corked.push(this);
       scheduleFlush();
-      this.release();
+      this.releaseDeferred();
     }
     if (this.cork === 'deferred') {
-      this.held.push(bytes);
-      this.heldBytes += bytes.length;
+      this.deferredChunks.push(bytes);
+      this.deferredBytes += bytes.length;
     } else this.socket.write(bytes);
     // Held and corked bytes count as queued although the kernel would take them at once; hand a
     // large burst over early so that the sendq bound measures the reader, not our batching.
@@ -157,11 +209,11 @@ export class Outbox {
   }
 
   /** Give the held deferred bytes to the (corked) socket as one chunk, ahead of anything after them. */
-  private release(): void {
-    if (this.held.length === 0) return;
-    const chunk = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
-    this.held = [];
-    this.heldBytes = 0;
+  private releaseDeferred(): void {
+    if (this.deferredChunks.length === 0) return;
+    const chunk = this.deferredChunks.length === 1 ? this.deferredChunks[0]! : Buffer.concat(this.deferredChunks, this.deferredBytes);
+    this.deferredChunks = [];
+    this.deferredBytes = 0;
     // A socket destroyed meanwhile takes nothing more (as it would have dropped them itself).
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(chunk);
   }
@@ -171,7 +223,7 @@ export class Outbox {
     if (this.cork === 'none') return;
     if (this.cork === 'deferred') {
       deferred.delete(this);
-      this.release();
+      this.releaseDeferred();
     }
     this.cork = 'none';
     // The shared flush ran the hooks already; an early flush or an end runs them here.
@@ -179,9 +231,29 @@ export class Outbox {
     if (!this.socket.destroyed) this.socket.uncork();
   }
 
-  /** Write what is queued now and end the socket once it has been flushed. */
+  /** @internal Write the held chunks of flushes up to `flush` (their commits have settled). */
+  release(flush: number): void {
+    let n = 0;
+    while (n < this.held.length && this.held[n]!.flush <= flush) n++;
+    if (n > 0 && !this.socket.destroyed) {
+      this.socket.cork();
+      for (let i = 0; i < n; i++) this.socket.write(this.held[i]!.bytes);
+      this.socket.uncork();
+    }
+    for (let i = 0; i < n; i++) this.heldBytes -= this.held[i]!.bytes.length;
+    this.held.splice(0, n);
+    if (this.held.length > 0) return;
+    holding.delete(this);
+    if (this.ending && !this.socket.destroyed) this.socket.end();
+  }
+
+  /** Write what is queued now and end the socket once it has been flushed (held output: once released). */
   end(): void {
     this.uncork();
+    if (this.held.length > 0) {
+      this.ending = true;
+      return;
+    }
     if (!this.socket.destroyed) this.socket.end();
   }
 }

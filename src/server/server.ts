@@ -77,13 +77,31 @@ export interface ServerOptions {
   store?: Store;
   /** Time between two retention passes (default a minute); tests shorten it. */
   retentionPeriodMs?: number;
+  /** A cluster (cluster/node.ts): its own name map and rooms, then the seams it replaces. */
+  cluster?: ClusterPlug;
+}
+
+/** What a cluster gives the server: subclasses of Users and Rooms that tell it of changes, then the seams. */
+export interface ClusterPlug {
+  users: Users<Session>;
+  rooms: Rooms<Session>;
+  attach(
+    server: ChatServer,
+    local: { fanout: LocalFanout<Session>; directory: Directory; claims: NameClaims },
+  ): {
+    fanout: Fanout;
+    directory: Directory;
+    claims: NameClaims;
+  };
+  /** At the start of shutdown: the other nodes hear that this one is going. */
+  close(): Promise<void>;
 }
 
 export class ChatServer implements Context {
   readonly config: Readonly<ServerConfig>;
   readonly log: Logger;
-  readonly users = new Users<Session>();
-  readonly rooms = new Rooms<Session>();
+  readonly users: Users<Session>;
+  readonly rooms: Rooms<Session>;
   readonly directory: Directory;
   readonly fanout: Fanout;
   readonly ids: IdSource;
@@ -107,16 +125,16 @@ export class ChatServer implements Context {
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private readonly sweepOnTimer: boolean;
+  private readonly cluster: ClusterPlug | undefined;
 
   constructor(config: Partial<ServerConfig> = {}, options: ServerOptions = {}) {
     this.config = makeConfig(config);
     this.log = new Logger(this.config.logLevel, options.logSink);
     this.now = options.now ?? Date.now;
     this.sweepOnTimer = options.sweep ?? true;
-    this.directory = new LocalDirectory(this.users, this.rooms);
-    this.fanout = new LocalFanout(this.rooms, this.users);
-    const local = new LocalClaims((name) => this.users.holder(name)?.id);
-    this.claims = options.claims ? options.claims(local) : local;
+    this.cluster = options.cluster;
+    this.users = options.cluster?.users ?? new Users<Session>();
+    this.rooms = options.cluster?.rooms ?? new Rooms<Session>();
     const store = options.store ?? new MemoryStore();
     this.retention = new Retention(
       store,
@@ -130,6 +148,25 @@ export class ChatServer implements Context {
       onWriteFailed: () => this.retention.run(),
     });
     this.ids = this.archive.ids;
+    const directory = new LocalDirectory(this.users, this.rooms);
+    const fanout = new LocalFanout(this.rooms, this.users, { ids: this.ids, archive: this.archive });
+    const local = new LocalClaims((name) => this.users.holder(name)?.id);
+    const claims = options.claims ? options.claims(local) : local;
+    if (options.cluster) {
+      ({
+        fanout: this.fanout,
+        directory: this.directory,
+        claims: this.claims,
+      } = options.cluster.attach(this, {
+        fanout,
+        directory,
+        claims,
+      }));
+    } else {
+      this.fanout = fanout;
+      this.directory = directory;
+      this.claims = claims;
+    }
     this.metrics = new Metrics({
       sessions: () => this.sessions,
       users: () => this.users.count,
@@ -404,6 +441,8 @@ export class ChatServer implements Context {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     clearInterval(this.sweepTimer);
+    // The other nodes tell their rooms that this node's users left (shutdown), and stop hearing of it.
+    await this.cluster?.close();
     const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
     const notice = new Packet({ type: 'notice', text: `Server ${this.config.name} is shutting down.` });
     this.refusals.destroyAll();
@@ -423,7 +462,7 @@ export class ChatServer implements Context {
     await closed;
     await this.retention.stop();
     await this.metrics.close();
-    this.archive.close();
+    await this.archive.close();
     this.log.info('shutdown', { clients: this.directory.clients });
     this.log.flush();
   }

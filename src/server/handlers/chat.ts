@@ -2,9 +2,9 @@
  * @module
  * Handlers that carry chat: say (and /me) to the room, msg to one user.
  */
-import { foldName, ProtocolError, type MessageMsg, type PrivateMsg, type PrivateMsgMsg, type SayMsg } from '../../protocol/internal.js';
+import { ProtocolError, type MessageMsg, type PrivateMsg, type PrivateMsgMsg, type SayMsg } from '../../protocol/internal.js';
 import type { Context } from '../context.js';
-import { Packet } from '../packet.js';
+import type { Chat, PartyAccounts } from '../fanout.js';
 import type { User } from '../session.js';
 import { roomOf } from './rooms.js';
 
@@ -21,30 +21,31 @@ function sayRoom(ctx: Context, user: User, m: SayMsg): string {
   throw new ProtocolError('bad_request', 'You are in several rooms: say which (say needs "room").', 'say');
 }
 
-export function say(ctx: Context, user: User, m: SayMsg): void {
-  const room = sayRoom(ctx, user, m);
-  const message: MessageMsg = { type: 'message', id: ctx.ids.next(), ts: ctx.now(), room, from: user.name, text: m.text };
-  if (m.action) message.action = true;
-  ctx.archive.record(message);
-  if (m.label === undefined) {
-    ctx.fanout.toRoom(room, new Packet(message));
-    return;
-  }
-  // Only the sender's copy carries the label: the others share one encoding without it.
-  ctx.fanout.toRoom(room, new Packet(message), user.id);
-  user.send(message);
+/**
+ * The Fanout numbers, records and delivers it; only the sender's copy carries the label (the
+ * others share one encoding without it), sent once the message has its id.
+ */
+function post(ctx: Context, user: User, message: Chat, label: string | undefined, accounts?: PartyAccounts): void | Promise<void> {
+  const posted = ctx.fanout.post(message, label === undefined ? undefined : user.id, accounts);
+  if (label === undefined) return posted instanceof Promise ? posted.then(() => {}) : undefined;
+  if (!(posted instanceof Promise)) return user.send(posted);
+  return posted.then((numbered) => {
+    if (user.active) user.send(numbered);
+  });
 }
 
-export function msg(ctx: Context, user: User, m: PrivateMsgMsg): void {
+export function say(ctx: Context, user: User, m: SayMsg): void | Promise<void> {
+  const room = sayRoom(ctx, user, m);
+  const message: MessageMsg = { type: 'message', id: 0, ts: ctx.now(), room, from: user.name, text: m.text };
+  if (m.action) message.action = true;
+  return post(ctx, user, message, m.label);
+}
+
+export function msg(ctx: Context, user: User, m: PrivateMsgMsg): void | Promise<void> {
   const to = ctx.directory.user(m.to);
   if (to === undefined) throw new ProtocolError('no_such_user', `No user named "${m.to}" is online.`, 'msg');
-  const message: PrivateMsg = { type: 'private', id: ctx.ids.next(), ts: ctx.now(), from: user.name, to, text: m.text };
-  // Kept for the accounts of both sides (a guest side reads none of it back).
-  ctx.archive.record(message, { from: user.account, to: ctx.users.get(to)?.account });
-  const toSelf = foldName(to) === foldName(user.name);
-  // One copy each, the same id; a message to oneself arrives once. Only the sender's is labelled.
-  const packet = new Packet(message);
-  if (!toSelf) ctx.fanout.toUser(to, packet);
-  if (m.label === undefined) user.deliver(packet);
-  else user.send(message);
+  // One copy each, the same id; a message to oneself arrives once. Kept for the accounts of both
+  // sides (a guest side reads none of it back).
+  const message: PrivateMsg = { type: 'private', id: 0, ts: ctx.now(), from: user.name, to, text: m.text };
+  return post(ctx, user, message, m.label, { from: user.account, to: ctx.users.get(to)?.account });
 }

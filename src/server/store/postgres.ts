@@ -318,6 +318,9 @@ export async function openPostgresStore(connection: string | pg.PoolConfig, opti
     throw new StoreError('io', `${where}: a schema name is lower-case letters, digits and _`);
   }
   const pool = new pg.Pool({
+    // An unreachable database fails a commit in seconds (and it is retried) instead of holding it.
+    connectionTimeoutMillis: 15_000,
+    query_timeout: 30_000,
     ...config,
     max: options.poolSize ?? DEFAULTS.poolSize,
     types: TYPES,
@@ -369,6 +372,7 @@ async function migrate(pool: pg.Pool, where: string, schema: string | undefined,
 
 export class PostgresStore implements Store {
   readonly ids: BlockIds;
+  readonly async = true;
   private pending: Pending = empty();
   private carried = { written: 0, dropped: 0 };
   private retryAt = 0;
@@ -400,6 +404,15 @@ export class PostgresStore implements Store {
         throw storeError(where, err);
       }
     }, this.opts.idBlock);
+  }
+
+  /**
+   * The largest id the database has handed out or holds: a cluster's sequencer (Redis) numbers
+   * messages above it, so no id is ever given twice even if Redis lost its counter.
+   */
+  async lastId(): Promise<number> {
+    const r = await this.pool.query('SELECT GREATEST((SELECT last FROM id_counter), (SELECT COALESCE(MAX(id), 0) FROM messages)) AS last');
+    return (r.rows[0] as { last: number }).last;
   }
 
   /** Reserve the first ids; openPostgresStore calls it. */
@@ -465,7 +478,6 @@ export class PostgresStore implements Store {
 
   private async write(p: Pending): Promise<void> {
     const rooms = new Map<string, string>();
-    const counts = new Map<string, number>();
     const cols = {
       id: [] as number[],
       ts: [] as number[],
@@ -489,7 +501,6 @@ export class PostgresStore implements Store {
       if (m.kind === 'room') {
         room = foldName(m.room);
         if (!rooms.has(room)) rooms.set(room, m.room);
-        counts.set(room, (counts.get(room) ?? 0) + 1);
       } else {
         to = m.to;
         fromAccount = m.fromAccount === undefined ? null : foldName(m.fromAccount);
@@ -526,13 +537,17 @@ export class PostgresStore implements Store {
           [keys, keys.map((k) => rooms.get(k)!)],
         );
       }
+      const stored = new Map<string, number>();
       if (cols.id.length > 0) {
-        await sql.query(
+        // A message already there (another node of a cluster delivered and recorded it too) is
+        // left as it is, and not counted again.
+        const inserted = await sql.query(
           `INSERT INTO messages (id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, search)
            SELECT id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, to_tsvector('simple', words)
            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[],
                        $9::text[], $10::text[], $11::text[], $12::text[])
-             AS t(id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, words)`,
+             AS t(id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, words)
+           ON CONFLICT (id) DO NOTHING RETURNING room_key`,
           [
             cols.id,
             cols.ts,
@@ -548,11 +563,14 @@ export class PostgresStore implements Store {
             cols.words,
           ],
         );
+        for (const { room_key } of inserted.rows as { room_key: string | null }[]) {
+          if (room_key !== null) stored.set(room_key, (stored.get(room_key) ?? 0) + 1);
+        }
       }
-      if (counts.size > 0) {
+      if (stored.size > 0) {
         await sql.query(
           `UPDATE rooms r SET messages = r.messages + c.n FROM unnest($1::text[], $2::bigint[]) AS c(key, n) WHERE r.key = c.key`,
-          [[...counts.keys()], [...counts.values()]],
+          [[...stored.keys()], [...stored.values()]],
         );
       }
       if (p.topics.size > 0) {

@@ -136,6 +136,8 @@ export type { IdSource } from '../ids.js';
 
 export interface Store {
   readonly ids: IdSource;
+  /** commit() answers with a promise (a networked database): the server holds output until it settles. */
+  readonly async?: boolean;
 
   /** Enqueue a message for the next commit. Its id must come from `ids`. */
   append(message: StoredMessage): void;
@@ -183,7 +185,7 @@ export interface Store {
    */
   prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport>;
 
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 export type StoreErrorCode = 'corrupt' | 'unwritable' | 'too_new' | 'disk_full' | 'io';
