@@ -16,6 +16,7 @@ import type { Directory } from './directory.js';
 import type { Fanout } from './fanout.js';
 import type { IdSource } from './ids.js';
 import type { Logger } from './log.js';
+import type { Moderation } from './moderation.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Users } from './users.js';
@@ -33,6 +34,8 @@ export interface Context {
   readonly claims: NameClaims;
   /** Accounts: read from the store at every use, hashed through a bounded pool, throttled. */
   readonly accounts: Accounts;
+  /** Operators, founders, bans (in the store) and mutes. */
+  readonly moderation: Moderation;
   now(): number;
   /**
    * Validated message → command table (shared checks, then the handler). A promise means the

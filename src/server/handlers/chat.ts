@@ -6,6 +6,7 @@ import { foldName, ProtocolError, type MessageMsg, type PrivateMsg, type Private
 import type { Context } from '../context.js';
 import { Packet } from '../packet.js';
 import type { User } from '../session.js';
+import { untilText } from '../moderation.js';
 import { roomOf } from './rooms.js';
 
 /** The room a `say` goes to: the one it names, or the user's only room. */
@@ -23,6 +24,8 @@ function sayRoom(ctx: Context, user: User, m: SayMsg): string {
 
 export function say(ctx: Context, user: User, m: SayMsg): void {
   const room = sayRoom(ctx, user, m);
+  const muted = ctx.moderation.mutedUntil(room, user.name);
+  if (muted !== undefined) throw new ProtocolError('muted', `You are muted in ${room} ${untilText(muted)}.`, 'say');
   const message: MessageMsg = { type: 'message', id: ctx.ids.next(), ts: ctx.now(), room, from: user.name, text: m.text };
   if (m.action) message.action = true;
   ctx.archive.record(message);
