@@ -346,10 +346,14 @@ export class Session implements Recipient {
     });
   }
 
-  /** Hand a validated request to the command table, then apply backpressure. */
-  private dispatch(message: ClientMessage): void {
+  /**
+   * Hand a validated request to the command table, then apply backpressure. `after` runs once the
+   * answer is complete, before any further input is read (a join that awaits a ban check).
+   */
+  private dispatch(message: ClientMessage, after?: () => void): void {
     const pending = this.ctx.run(this, message);
-    if (pending) this.wait(pending);
+    if (pending) this.wait(after ? pending.finally(after) : pending);
+    else after?.();
     this.throttle();
   }
 
@@ -448,8 +452,7 @@ export class Session implements Recipient {
       this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
-    this.dispatch(message);
-    this.settleTextRoom(message);
+    this.dispatch(message, () => this.settleTextRoom(message));
   }
 
   /** Text mode: requests typed without a room are about the current room. */
