@@ -43,9 +43,9 @@ export function kickFromRoom(ctx: Context, target: Session, room: string, by: st
   if (!ctx.rooms.part(target, room)) return;
   const left: LeftMsg = { type: 'left', ts: ctx.now(), room, name, reason: 'kicked', by, clients: ctx.directory.clients };
   if (reason !== undefined) left.text = reason;
-  const packet = new Packet(left);
-  ctx.fanout.toRoom(room, packet);
-  target.deliver(packet);
+  ctx.fanout.toRoom(room, new Packet(left));
+  // Their own copy apart: a shared packet's text is cached as others read it ("bob was kicked").
+  target.deliver(new Packet(left));
 }
 
 /** Disconnect `target`: left{kicked} to each of its rooms, bye{reason:"kicked"} to it. */
