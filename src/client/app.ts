@@ -442,7 +442,11 @@ export class ChatApp implements CommandContext {
   moderate(request: ModerationLine): void {
     const room = focusedRoom(this.ws);
     let message: ModerationLine = request;
-    if ((request.type === 'kick' || request.type === 'mute' || request.type === 'unmute') && request.room === undefined && room !== undefined)
+    if (
+      (request.type === 'kick' || request.type === 'mute' || request.type === 'unmute') &&
+      request.room === undefined &&
+      room !== undefined
+    )
       message = { ...request, room };
     if ((message.type === 'mute' || message.type === 'unmute') && message.room === undefined)
       return this.error(`This is not a room window: /${message.type} NAME #ROOM`);

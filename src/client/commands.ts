@@ -67,7 +67,12 @@ function moderationArgs(words: string[]): { target: string; room?: string; durat
   const room = more[i]?.startsWith('#') ? more[i++] : undefined;
   const duration = more[i] === undefined ? undefined : durationOf(more[i]!);
   if (duration !== undefined) i++;
-  return { target: target!, ...(room === undefined ? {} : { room }), ...(duration === undefined ? {} : { duration }), rest: more.slice(i).join(' ') };
+  return {
+    target: target!,
+    ...(room === undefined ? {} : { room }),
+    ...(duration === undefined ? {} : { duration }),
+    rest: more.slice(i).join(' '),
+  };
 }
 
 function banTarget(word: string): { name: string } | { address: string } {
@@ -166,7 +171,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     help: 'operators and founders: NAME cannot talk in this room (or #ROOM) for DURATION or until /unmute',
     run: (c, [text]) => {
       const a = moderationArgs(text!.trim().split(/\s+/));
-      c.moderate({ type: 'mute', name: a.target, ...(a.room ? { room: a.room } : {}), ...(a.duration === undefined ? {} : { duration: a.duration }) });
+      c.moderate({
+        type: 'mute',
+        name: a.target,
+        ...(a.room ? { room: a.room } : {}),
+        ...(a.duration === undefined ? {} : { duration: a.duration }),
+      });
     },
   },
   more: { shape: 'none', usage: '/more', help: 'older results of the last /search', run: (c) => c.more() },

@@ -416,7 +416,10 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         lines: [
           line('info', `Bans on ${where} (${m.bans.length}${m.more ? ', the oldest; there are more' : ''}):`),
           ...m.bans.map((b) =>
-            line('info', `  ${b.name ?? b.address ?? ''} by ${b.by}, ${untilWords(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`),
+            line(
+              'info',
+              `  ${b.name ?? b.address ?? ''} by ${b.by}, ${untilWords(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`,
+            ),
           ),
         ],
       };

@@ -100,7 +100,13 @@ export async function runAccounts(
   }
 }
 
-async function act(store: Store, action: AccountAction, name: string | undefined, out: (line: string) => void, operOn: boolean): Promise<void> {
+async function act(
+  store: Store,
+  action: AccountAction,
+  name: string | undefined,
+  out: (line: string) => void,
+  operOn: boolean,
+): Promise<void> {
   switch (action) {
     // ---- moderation ----
     case 'oper': {

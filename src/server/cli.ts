@@ -326,7 +326,12 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           .example('# make alice an operator', '')
           .example('chat-server accounts oper alice on', ''),
       (a) => {
-        config = { action: a.action as AccountAction, name: a.name, dataDir: a['data-dir'], operOn: a.switch === undefined ? undefined : a.switch === 'on' };
+        config = {
+          action: a.action as AccountAction,
+          name: a.name,
+          dataDir: a['data-dir'],
+          operOn: a.switch === undefined ? undefined : a.switch === 'on',
+        };
       },
     )
     .fail((message, err) => {

@@ -489,7 +489,13 @@ export class Session implements Recipient {
   private inTextRoom(message: Record<string, unknown>): Record<string, unknown> {
     const type = message['type'];
     const roomless =
-      type === 'say' || type === 'topic' || type === 'part' || type === 'look' || type === 'history' || type === 'mute' || type === 'unmute';
+      type === 'say' ||
+      type === 'topic' ||
+      type === 'part' ||
+      type === 'look' ||
+      type === 'history' ||
+      type === 'mute' ||
+      type === 'unmute';
     if (!roomless || message['room'] !== undefined) return message;
     if (this.textRoom === undefined || !this.membership.has(this.textRoom)) [this.textRoom] = this.membership.rooms;
     return this.textRoom === undefined ? message : { ...message, room: this.textRoom };

@@ -37,7 +37,10 @@ describe('chat-client with accounts', () => {
   it('a wrong password from CHAT_ACCOUNT_PASSWORD is one line and exit 3', async () => {
     const { port } = await startServer({ scrypt: CHEAP_SCRYPT });
     await registeredAndGone(port, 'alice');
-    const t = await TmuxTerminal.start(['env', 'CHAT_ACCOUNT_PASSWORD=not her password', process.execPath, CLIENT_BIN, '--name', 'alice', `127.0.0.1:${port}`], { cols: 200 });
+    const t = await TmuxTerminal.start(
+      ['env', 'CHAT_ACCOUNT_PASSWORD=not her password', process.execPath, CLIENT_BIN, '--name', 'alice', `127.0.0.1:${port}`],
+      { cols: 200 },
+    );
     const screen = await t.waitFor(/\[exit \d+\]/);
     expect(screen.filter((l) => l !== '')).toEqual([
       `chat-client: 127.0.0.1:${port} refused the password for "alice": Wrong password for alice. (check --account-password-file, CHAT_ACCOUNT_PASSWORD or account_password_file)`,
@@ -49,7 +52,15 @@ describe('chat-client with accounts', () => {
     const { port } = await startServer({ scrypt: CHEAP_SCRYPT, operators: ['op'] });
     await registeredAndGone(port, 'op');
     const bob = await connect({ host: '127.0.0.1', port, name: 'bobby' });
-    const t = await TmuxTerminal.start(['env', `CHAT_ACCOUNT_PASSWORD=${PASSWORD}`, process.execPath, CLIENT_BIN, '--name', 'op', `127.0.0.1:${port}`]);
+    const t = await TmuxTerminal.start([
+      'env',
+      `CHAT_ACCOUNT_PASSWORD=${PASSWORD}`,
+      process.execPath,
+      CLIENT_BIN,
+      '--name',
+      'op',
+      `127.0.0.1:${port}`,
+    ]);
     await t.waitFor('Connected to test as op.');
     const kicked = bob.waitFor('left', (m) => m.reason === 'kicked');
     await t.text('/kick bob');

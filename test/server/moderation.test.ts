@@ -177,7 +177,14 @@ describe('moderation', () => {
   it('refuses a ban request without exactly one target, or with a bad address or duration', async () => {
     const { port } = await start();
     const op = await account(port, 'op');
-    for (const bad of [{}, { name: 'a', address: '10.0.0.1' }, { address: '10.0.0.300' }, { address: '10.0.0.1:80' }, { name: 'a', duration: 0 }, { name: 'a', duration: 1.5 }]) {
+    for (const bad of [
+      {},
+      { name: 'a', address: '10.0.0.1' },
+      { address: '10.0.0.300' },
+      { address: '10.0.0.1:80' },
+      { name: 'a', duration: 0 },
+      { name: 'a', duration: 1.5 },
+    ]) {
       op.send({ type: 'ban', ...bad });
       expect(await op.next('error')).toMatchObject({ code: 'bad_request', ref: 'ban' });
     }

@@ -122,7 +122,9 @@ describe('moderation in text mode', () => {
   });
 
   it('reads durations as seconds, or with s, m, h, d', () => {
-    expect([durationOf('90'), durationOf('30s'), durationOf('10m'), durationOf('2h'), durationOf('7D')]).toEqual([90, 30, 600, 7200, 604_800]);
+    expect([durationOf('90'), durationOf('30s'), durationOf('10m'), durationOf('2h'), durationOf('7D')]).toEqual([
+      90, 30, 600, 7200, 604_800,
+    ]);
     expect(durationOf('spam')).toBeUndefined();
     expect(durationOf('1.5h')).toBeUndefined();
   });

@@ -448,7 +448,13 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         await store.addBan({ kind: 'name', target: 'Troll', by: 'op', reason: 'spam', ts: 1_000 });
         await store.addBan({ kind: 'address', target: '2001:db8:1:2::/64', by: 'op', ts: 1_000, until: 5_000 });
         await store.addBan({ kind: 'name', target: 'bob', room: '#Rust', by: 'founder', ts: 1_000 });
-        expect(await store.findBan({ names: ['TROLL'] }, 2_000)).toEqual({ kind: 'name', target: 'Troll', by: 'op', reason: 'spam', ts: 1_000 });
+        expect(await store.findBan({ names: ['TROLL'] }, 2_000)).toEqual({
+          kind: 'name',
+          target: 'Troll',
+          by: 'op',
+          reason: 'spam',
+          ts: 1_000,
+        });
         expect(await store.findBan({ names: ['x'], address: '2001:db8:1:2::/64' }, 4_999)).toMatchObject({ kind: 'address', until: 5_000 });
         expect(await store.findBan({ names: ['x'], address: '2001:db8:1:2::/64' }, 5_000)).toBeUndefined();
         expect(await store.findBan({ names: ['x'], address: '2001:db8:1:3::/64' }, 2_000)).toBeUndefined();

@@ -124,7 +124,9 @@ export async function ban(ctx: Context, user: User, m: BanMsg): Promise<void> {
     else kickFromRoom(ctx, session, room, by, m.reason);
   }
   ctx.log.info('ban', { by, kind, target, room, until: entry.until, reason: m.reason, kicked });
-  user.send(moderated('ban', { ...(kind === 'name' ? { name: target } : { address: target }), room, until: entry.until, reason: m.reason, kicked }));
+  user.send(
+    moderated('ban', { ...(kind === 'name' ? { name: target } : { address: target }), room, until: entry.until, reason: m.reason, kicked }),
+  );
 }
 
 export async function unban(ctx: Context, user: User, m: UnbanMsg): Promise<void> {
@@ -132,7 +134,11 @@ export async function unban(ctx: Context, user: User, m: UnbanMsg): Promise<void
   await ctx.moderation.require(user.account, room, 'unban');
   const { kind, target } = banKey(m);
   if (!(await ctx.archive.store.removeBan(kind, target, room, ctx.now())))
-    throw new ProtocolError('no_such_ban', `No ban of ${target}${room === undefined ? ' on this server' : ` in ${room}`} is in force.`, 'unban');
+    throw new ProtocolError(
+      'no_such_ban',
+      `No ban of ${target}${room === undefined ? ' on this server' : ` in ${room}`} is in force.`,
+      'unban',
+    );
   ctx.log.info('unban', { by: actor(user), kind, target, room });
   if (user.active) user.send(moderated('unban', { ...(kind === 'name' ? { name: target } : { address: target }), room }));
 }
@@ -148,7 +154,12 @@ export async function bans(ctx: Context, user: User, m: BansMsg): Promise<void> 
     if (b.until !== undefined) e.until = b.until;
     return e;
   });
-  if (user.active) user.send(room === undefined ? { type: 'bans', bans: entries, more: list.length > MAX_BANS_LISTED } : { type: 'bans', room, bans: entries, more: list.length > MAX_BANS_LISTED });
+  if (user.active)
+    user.send(
+      room === undefined
+        ? { type: 'bans', bans: entries, more: list.length > MAX_BANS_LISTED }
+        : { type: 'bans', room, bans: entries, more: list.length > MAX_BANS_LISTED },
+    );
 }
 
 export async function mute(ctx: Context, user: User, m: MuteMsg): Promise<void> {

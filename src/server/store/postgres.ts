@@ -907,9 +907,10 @@ export class PostgresStore implements Store {
     const exists = await this.pool.query('SELECT 1 FROM accounts WHERE key = $1', [key]);
     if (exists.rows.length === 0) return false;
     if (on)
-      await this.pool.query('INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = $1 ON CONFLICT (key) DO NOTHING', [
-        key,
-      ]);
+      await this.pool.query(
+        'INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = $1 ON CONFLICT (key) DO NOTHING',
+        [key],
+      );
     else await this.pool.query('DELETE FROM operators WHERE key = $1', [key]);
     return true;
   }
@@ -926,10 +927,11 @@ export class PostgresStore implements Store {
 
   async claimFounder(room: string, account: string): Promise<boolean> {
     try {
-      await this.pool.query(
-        'INSERT INTO room_founders (room, account, account_key) VALUES ($1, $2, $3) ON CONFLICT (room) DO NOTHING',
-        [foldName(room), account, foldName(account)],
-      );
+      await this.pool.query('INSERT INTO room_founders (room, account, account_key) VALUES ($1, $2, $3) ON CONFLICT (room) DO NOTHING', [
+        foldName(room),
+        account,
+        foldName(account),
+      ]);
     } catch (err) {
       // No such account (removed meanwhile): no founder.
       if ((err as { code?: string }).code === '23503') return false;

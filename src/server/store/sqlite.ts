@@ -595,7 +595,9 @@ export class SqliteStore implements Store {
       removeAnyBan: db.prepare('DELETE FROM bans WHERE kind = ? AND target = ? AND room = ?'),
       findBan: db.prepare('SELECT * FROM bans WHERE kind = ? AND target = ? AND room = ? AND (until_ts IS NULL OR until_ts > ?)'),
       listBans: db.prepare('SELECT * FROM bans WHERE room = ? AND (until_ts IS NULL OR until_ts > ?) ORDER BY ts LIMIT ?'),
-      setOperator: db.prepare('INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = ? ON CONFLICT (key) DO NOTHING'),
+      setOperator: db.prepare(
+        'INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = ? ON CONFLICT (key) DO NOTHING',
+      ),
       clearOperator: db.prepare('DELETE FROM operators WHERE key = ?'),
       listOperators: db.prepare('SELECT name FROM operators ORDER BY key LIMIT ?'),
       getFounder: db.prepare('SELECT account FROM room_founders WHERE room = ?'),

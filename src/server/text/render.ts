@@ -134,8 +134,7 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
       return [
         `Bans on ${where} (${message.bans.length}${message.more ? ', the oldest; there are more' : ''}):`,
         ...message.bans.map(
-          (b) =>
-            `  ${b.name ?? b.address ?? ''} by ${b.by} ${untilText(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`,
+          (b) => `  ${b.name ?? b.address ?? ''} by ${b.by} ${untilText(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`,
         ),
       ];
     }
