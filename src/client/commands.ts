@@ -103,6 +103,27 @@ interface Command {
 
 /** Sorted by name; `/help` lists them in this order. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  ban: {
+    shape: 'text',
+    usage: '/ban NAME|ADDRESS [#ROOM] [DURATION] [REASON]',
+    help: 'operators: ban from the server (founders: from #ROOM); DURATION as 90, 30s, 10m, 2h, 7d',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({
+        type: 'ban',
+        ...banTarget(a.target),
+        ...(a.room ? { room: a.room } : {}),
+        ...(a.duration === undefined ? {} : { duration: a.duration }),
+        ...(a.rest ? { reason: a.rest } : {}),
+      });
+    },
+  },
+  bans: {
+    shape: 'word?',
+    usage: '/bans [#ROOM]',
+    help: "operators and founders: list the server's bans (or #ROOM's)",
+    run: (c, [room]) => c.moderate(room === undefined ? { type: 'bans' } : { type: 'bans', room }),
+  },
   clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', lineHelp: null, run: (c) => c.clear() },
   close: {
     shape: 'word?',
@@ -143,28 +164,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       c.moderate({ type: 'kick', name: a.target, ...(a.room ? { room: a.room } : {}), ...(a.rest ? { reason: a.rest } : {}) });
     },
   },
-  ban: {
-    shape: 'text',
-    usage: '/ban NAME|ADDRESS [#ROOM] [DURATION] [REASON]',
-    help: 'operators: ban from the server (founders: from #ROOM); DURATION as 90, 30s, 10m, 2h, 7d',
-    run: (c, [text]) => {
-      const a = moderationArgs(text!.trim().split(/\s+/));
-      c.moderate({
-        type: 'ban',
-        ...banTarget(a.target),
-        ...(a.room ? { room: a.room } : {}),
-        ...(a.duration === undefined ? {} : { duration: a.duration }),
-        ...(a.rest ? { reason: a.rest } : {}),
-      });
-    },
-  },
-  bans: {
-    shape: 'word?',
-    usage: '/bans [#ROOM]',
-    help: "operators and founders: list the server's bans (or #ROOM's)",
-    run: (c, [room]) => c.moderate(room === undefined ? { type: 'bans' } : { type: 'bans', room }),
-  },
+  look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
+  more: { shape: 'none', usage: '/more', help: 'older results of the last /search', run: (c) => c.more() },
+  msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   mute: {
     shape: 'text',
     usage: '/mute NAME [#ROOM] [DURATION]',
@@ -179,8 +182,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       });
     },
   },
-  more: { shape: 'none', usage: '/more', help: 'older results of the last /search', run: (c) => c.more() },
-  msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
   part: {
     shape: 'text?',
