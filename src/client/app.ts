@@ -25,7 +25,7 @@ import {
   type ErrorCode,
   type ServerMessage,
 } from '../protocol/internal.js';
-import { ROOM_RULE, runInput, type CommandContext, type InputMode } from './commands.js';
+import { ROOM_RULE, runInput, type CommandContext, type InputMode, type ModerationLine } from './commands.js';
 import type { Line, PendingSend } from './outgoing.js';
 import { retry, type BackoffOptions } from './reconnect.js';
 import { apply, initialState, type ChatEvent, type ChatState, type RequestType } from './state.js';
@@ -435,6 +435,31 @@ export class ChatApp implements CommandContext {
 
   register(password: string): void {
     if (this.sendAccount({ type: 'register', password })) this.info(`Asked the server to register ${this.current.me} to you`);
+  }
+
+  /**
+   * Moderation: kick, mute and unmute default to the focused room; a kick typed in a window that
+   * is no room is off the server. The server decides who may (not_operator otherwise).
+   */
+  moderate(request: ModerationLine): void {
+    const room = focusedRoom(this.ws);
+    let message: ModerationLine = request;
+    if (
+      (request.type === 'kick' || request.type === 'mute' || request.type === 'unmute') &&
+      request.room === undefined &&
+      room !== undefined
+    )
+      message = { ...request, room };
+    if ((message.type === 'mute' || message.type === 'unmute') && message.room === undefined)
+      return this.error(`This is not a room window: /${message.type} NAME #ROOM`);
+    const conn = this.conn;
+    if (!conn?.isOpen) return this.error('Not connected; try again once reconnected');
+    try {
+      conn.send(message as ClientMessage);
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      this.error('Not connected; try again once reconnected');
+    }
   }
 
   passwd(old: string, next: string): void {

@@ -29,6 +29,8 @@ export interface CommandContext {
   register(password: string): void;
   /** Change the account's password. */
   passwd(old: string, next: string): void;
+  /** A moderation request; `room` left out means the focused room where the command says so. */
+  moderate(request: ModerationLine): void;
   toggleUsers(): void;
   clear(): void;
   info(text: string): void;
@@ -42,6 +44,39 @@ export interface CommandContext {
   more(): void;
   /** Jump to result N of the last search, in its room's window. */
   goto(n: number): void;
+}
+
+/** A moderation command as typed, before the focused room is filled in. */
+export type ModerationLine =
+  | { type: 'kick'; name: string; room?: string; reason?: string }
+  | { type: 'ban' | 'unban'; name?: string; address?: string; room?: string; duration?: number; reason?: string }
+  | { type: 'bans'; room?: string }
+  | { type: 'mute' | 'unmute'; name: string; room?: string; duration?: number };
+
+/** 90, 30s, 10m, 2h, 7d → seconds; anything else is no duration. */
+export function durationOf(word: string): number | undefined {
+  const m = /^(\d{1,9})([smhd]?)$/i.exec(word);
+  if (!m) return undefined;
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
+}
+
+/** NAME|ADDRESS [#ROOM] [DURATION] [REASON] → its parts (an address has a dot or colon and digits only). */
+function moderationArgs(words: string[]): { target: string; room?: string; duration?: number; rest: string } {
+  const [target, ...more] = words;
+  let i = 0;
+  const room = more[i]?.startsWith('#') ? more[i++] : undefined;
+  const duration = more[i] === undefined ? undefined : durationOf(more[i]!);
+  if (duration !== undefined) i++;
+  return {
+    target: target!,
+    ...(room === undefined ? {} : { room }),
+    ...(duration === undefined ? {} : { duration }),
+    rest: more.slice(i).join(' '),
+  };
+}
+
+function banTarget(word: string): { name: string } | { address: string } {
+  return /^[0-9.]+$/.test(word) || word.includes(':') ? { address: word } : { name: word };
 }
 
 /** The rule for room names, as the server applies it (names.ts), for the errors that refuse one. */
@@ -68,6 +103,27 @@ interface Command {
 
 /** Sorted by name; `/help` lists them in this order. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  ban: {
+    shape: 'text',
+    usage: '/ban NAME|ADDRESS [#ROOM] [DURATION] [REASON]',
+    help: 'operators: ban from the server (founders: from #ROOM); DURATION as 90, 30s, 10m, 2h, 7d',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({
+        type: 'ban',
+        ...banTarget(a.target),
+        ...(a.room ? { room: a.room } : {}),
+        ...(a.duration === undefined ? {} : { duration: a.duration }),
+        ...(a.rest ? { reason: a.rest } : {}),
+      });
+    },
+  },
+  bans: {
+    shape: 'word?',
+    usage: '/bans [#ROOM]',
+    help: "operators and founders: list the server's bans (or #ROOM's)",
+    run: (c, [room]) => c.moderate(room === undefined ? { type: 'bans' } : { type: 'bans', room }),
+  },
   clear: { shape: 'none', usage: '/clear', help: 'clear the message pane', lineHelp: null, run: (c) => c.clear() },
   close: {
     shape: 'word?',
@@ -99,10 +155,33 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     badArgs: `a room name is ${ROOM_RULE}`,
     run: (c, [room]) => c.join(room!),
   },
+  kick: {
+    shape: 'text',
+    usage: '/kick NAME [#ROOM] [REASON]',
+    help: 'operators and founders: take NAME out of this room (or #ROOM); from a window that is no room, off the server',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({ type: 'kick', name: a.target, ...(a.room ? { room: a.room } : {}), ...(a.rest ? { reason: a.rest } : {}) });
+    },
+  },
   look: { shape: 'none', usage: '/look', help: 'who is in this room', run: (c) => c.look() },
   me: { shape: 'text', usage: '/me TEXT', help: 'say an action: "* you TEXT"', run: (c, [text]) => c.me(text!) },
   more: { shape: 'none', usage: '/more', help: 'older results of the last /search', run: (c) => c.more() },
   msg: { shape: 'word text', usage: '/msg NAME TEXT', help: 'send a private message', run: (c, [to, text]) => c.msg(to!, text!) },
+  mute: {
+    shape: 'text',
+    usage: '/mute NAME [#ROOM] [DURATION]',
+    help: 'operators and founders: NAME cannot talk in this room (or #ROOM) for DURATION or until /unmute',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({
+        type: 'mute',
+        name: a.target,
+        ...(a.room ? { room: a.room } : {}),
+        ...(a.duration === undefined ? {} : { duration: a.duration }),
+      });
+    },
+  },
   nick: { shape: 'word', usage: '/nick NAME', help: 'change your name', run: (c, [name]) => c.nick(name!) },
   part: {
     shape: 'text?',
@@ -140,6 +219,24 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (c, [text]) => c.search(text!.trim()),
   },
   topic: { shape: 'text?', usage: '/topic [TEXT]', help: "show this room's topic, or set it", run: (c, [text]) => c.topic(text) },
+  unban: {
+    shape: 'text',
+    usage: '/unban NAME|ADDRESS [#ROOM]',
+    help: 'operators and founders: lift a ban',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({ type: 'unban', ...banTarget(a.target), ...(a.room ? { room: a.room } : {}) });
+    },
+  },
+  unmute: {
+    shape: 'text',
+    usage: '/unmute NAME [#ROOM]',
+    help: 'operators and founders: let NAME talk again in this room (or #ROOM)',
+    run: (c, [text]) => {
+      const a = moderationArgs(text!.trim().split(/\s+/));
+      c.moderate({ type: 'unmute', name: a.target, ...(a.room ? { room: a.room } : {}) });
+    },
+  },
   urls: {
     shape: 'none',
     usage: '/urls',

@@ -9,7 +9,7 @@
  * waits in `outgoing` (drawn dimmed, marked pending) until the echo carrying its label arrives.
  * outgoing.ts owns that value; apply() hands it the events that concern it.
  */
-import { foldName, type ServerMessage } from '../protocol/internal.js';
+import { foldName, type ModeratedMsg, type ServerMessage } from '../protocol/internal.js';
 import { compareNames, mentions } from './format.js';
 import type { ActionLine, ChatLine, ErrorLine, MessageLine, NoteLine, PrivateLine, SpokenLine } from './line.js';
 import { connect, createOutgoing, disconnect, enqueue, next, settle, type Line, type Outgoing, type PendingSend } from './outgoing.js';
@@ -303,6 +303,12 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
       };
     }
     case 'left': {
+      if (m.reason === 'kicked') {
+        const by = m.by === undefined ? '' : ` by ${m.by}`;
+        const said = m.text === undefined ? '' : `: ${m.text}`;
+        const text = same(m.name, s.me) ? `You were kicked from ${m.room}${by}${said}` : `${m.name} was kicked from ${m.room}${by}${said}`;
+        return { state: { ...s, clients: m.clients }, lines: [line('system', text, m.ts)] };
+      }
       const why =
         m.reason === 'logout'
           ? ''
@@ -399,5 +405,48 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
     case 'ping':
     case 'pong':
       return { state: s, lines: [] };
+    // ---- moderation ----
+    case 'moderated':
+      return { state: s, lines: [line('info', moderatedText(m))] };
+    case 'bans': {
+      const where = m.room ?? 'the server';
+      if (m.bans.length === 0) return { state: s, lines: [line('info', `No bans in force on ${where}`)] };
+      return {
+        state: s,
+        lines: [
+          line('info', `Bans on ${where} (${m.bans.length}${m.more ? ', the oldest; there are more' : ''}):`),
+          ...m.bans.map((b) =>
+            line(
+              'info',
+              `  ${b.name ?? b.address ?? ''} by ${b.by}, ${untilWords(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`,
+            ),
+          ),
+        ],
+      };
+    }
+    // ---- end moderation ----
   }
 }
+
+// ---- moderation ----
+function untilWords(until: number | undefined): string {
+  return until === undefined ? 'until lifted' : `until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function moderatedText(m: ModeratedMsg): string {
+  const who = m.name ?? m.address ?? '';
+  const where = m.room ?? 'the server';
+  switch (m.action) {
+    case 'kick':
+      return m.room === undefined ? `${who} is kicked off the server` : `${who} is kicked from ${m.room}`;
+    case 'ban':
+      return `${who} is banned from ${where}, ${untilWords(m.until)}${m.kicked ? ` (${m.kicked} kicked)` : ''}`;
+    case 'unban':
+      return `${who} is no longer banned from ${where}`;
+    case 'mute':
+      return `${who} is muted in ${where}, ${untilWords(m.until)}`;
+    case 'unmute':
+      return `${who} is no longer muted in ${where}`;
+  }
+}
+// ---- end moderation ----

@@ -105,7 +105,7 @@ export type WindowMessage =
   | { type: 'topic'; room: string; text: string; by: string; ts: number }
   | { type: 'history'; room?: string; with?: string; messages: readonly HasLines[]; more?: boolean }
   | { type: 'notice' | 'bye' }
-  | { type: 'error' | 'users' | 'rooms' | 'results' | 'registered' | 'ping' | 'pong' };
+  | { type: 'error' | 'users' | 'rooms' | 'results' | 'registered' | 'ping' | 'pong' | 'moderated' | 'bans' };
 
 /**
  * - server: a server message, with the lines state.ts made of it; `window` (an id): the window the

@@ -36,6 +36,9 @@ import {
   type ClientMessage,
   type ErrorCode,
   type HistoryMsg,
+  type BansListMsg,
+  type ModeratedMsg,
+  type RegisteredMsg,
   type HistoryRequestMsg,
   type LeftMsg,
   MAX_LABEL_BYTES,
@@ -62,7 +65,10 @@ export interface ConnectOptions {
   /** Default 5005, or 5006 with `tls` (the ports a server with a certificate listens on). */
   port?: number;
   name: string;
+  /** The server's password, if it has one. */
   password?: string;
+  /** Log in to the account registered under `name` (hello.auth). */
+  account?: { password: string };
   /** Connect with TLS. The server certificate is verified unless `insecure` is set. */
   tls?: boolean;
   /** PEM CA certificate(s) to trust instead of the system store (a private CA or a self-signed cert). */
@@ -154,6 +160,13 @@ export interface SayOptions extends LineOptions<MessageMsg> {
 /** Auto labels start with this, so that they read as ours in a capture. */
 const AUTO_LABEL = 'fc.';
 
+/** `base` with the fields of `extra` that are defined. */
+function withDefined<T extends ClientMessage>(base: T, extra: Record<string, unknown>): T {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined && value !== '') out[key] = value;
+  return out as T;
+}
+
 /** Module-private: what connect() feeds a Connection with; not part of the bot API. */
 const RECEIVE = Symbol('receive');
 const FAIL = Symbol('fail');
@@ -168,7 +181,17 @@ type Pending = {
 };
 
 /** Refusals of a login that the same login cannot overcome by trying again (a taken name can be our old session). */
-const FATAL_LOGIN = new Set<ErrorCode>(['auth_failed', 'bad_name', 'bad_room', 'bad_request', 'too_many_rooms']);
+const FATAL_LOGIN = new Set<ErrorCode>([
+  'auth_failed',
+  'bad_name',
+  'bad_room',
+  'bad_request',
+  'too_many_rooms',
+  'login_failed',
+  'name_reserved',
+  'account_required',
+  'banned',
+]);
 /** Catch-up pages fetched per room after one reconnect at most (with the default limit, 10 000 messages). */
 const MAX_CATCH_UP_PAGES = 50;
 
@@ -348,6 +371,76 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncI
       text === undefined ? { type: 'topic', room: normalizeRoom(room) } : { type: 'topic', room: normalizeRoom(room), text };
     return this.request<TopicMsg>(message, 'topic', options.label);
   }
+
+  // ---- accounts and moderation ----
+
+  /**
+   * Register our current name as an account (and log in to it). Rejects with ServerError:
+   * `weak_password`, `name_registered`, `registration_closed`, `server_busy`.
+   */
+  register(password: string, options: SendOptions = {}): Promise<RegisteredMsg> {
+    return this.request<RegisteredMsg>({ type: 'register', password }, 'registered', options.label);
+  }
+
+  /**
+   * Kick `name` out of `room`, or without `room` off the server (operators). Resolves with the
+   * `moderated` answer; rejects with ServerError: `not_operator`, `no_such_user`, `not_in_room`.
+   */
+  kick(name: string, options: SendOptions & { room?: string; reason?: string } = {}): Promise<ModeratedMsg> {
+    return this.request<ModeratedMsg>(
+      withDefined({ type: 'kick', name }, { room: options.room && normalizeRoom(options.room), reason: options.reason }),
+      'moderated',
+      options.label,
+    );
+  }
+
+  /** Ban a name or an address from `room` or the server, for `duration` seconds or until lifted. */
+  ban(
+    target: { name: string } | { address: string },
+    options: SendOptions & { room?: string; duration?: number; reason?: string } = {},
+  ): Promise<ModeratedMsg> {
+    return this.request<ModeratedMsg>(
+      withDefined(
+        { type: 'ban', ...target },
+        { room: options.room && normalizeRoom(options.room), duration: options.duration, reason: options.reason },
+      ),
+      'moderated',
+      options.label,
+    );
+  }
+
+  /** Lift a ban; rejects with ServerError `no_such_ban` when none is in force. */
+  unban(target: { name: string } | { address: string }, options: SendOptions & { room?: string } = {}): Promise<ModeratedMsg> {
+    return this.request<ModeratedMsg>(
+      withDefined({ type: 'unban', ...target }, { room: options.room && normalizeRoom(options.room) }),
+      'moderated',
+      options.label,
+    );
+  }
+
+  /** The bans in force on the server (or in `room`), at most 100. */
+  bans(options: SendOptions & { room?: string } = {}): Promise<BansListMsg> {
+    return this.request<BansListMsg>(
+      withDefined({ type: 'bans' }, { room: options.room && normalizeRoom(options.room) }),
+      'bans',
+      options.label,
+    );
+  }
+
+  /** `name` may not say anything in `room` for `duration` seconds (or until unmute). */
+  mute(room: string, name: string, options: SendOptions & { duration?: number } = {}): Promise<ModeratedMsg> {
+    return this.request<ModeratedMsg>(
+      withDefined({ type: 'mute', room: normalizeRoom(room), name }, { duration: options.duration }),
+      'moderated',
+      options.label,
+    );
+  }
+
+  unmute(room: string, name: string, options: SendOptions = {}): Promise<ModeratedMsg> {
+    return this.request<ModeratedMsg>({ type: 'unmute', room: normalizeRoom(room), name }, 'moderated', options.label);
+  }
+
+  // ---- end accounts and moderation ----
 
   /** Change our name; resolves when the server has announced it. */
   nick(name: string, options: SendOptions = {}): Promise<RenamedMsg> {
@@ -955,6 +1048,7 @@ function handshake(
     socket.on(opts.tls ? 'secureConnect' : 'connect', () => {
       const hello: ClientMessage = { type: 'hello', name: opts.name, client: opts.client ?? 'framechat-bot/0.1' };
       if (opts.password !== undefined) hello.password = opts.password;
+      if (opts.account !== undefined) hello.auth = { password: opts.account.password };
       if (opts.rooms !== undefined) hello.rooms = opts.rooms.map(normalizeRoom);
       if (opts.since !== undefined && Object.keys(opts.since).length > 0) hello.since = opts.since;
       helloSent = true;

@@ -54,6 +54,12 @@ export const ERROR_CODES = [
   'no_account',
   'server_busy',
   // ---- end accounts ----
+  // ---- moderation ----
+  'not_operator',
+  'banned',
+  'muted',
+  'no_such_ban',
+  // ---- end moderation ----
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -196,6 +202,55 @@ export type AccountRequest = RegisterMsg | PasswdMsg | UnregisterMsg;
 
 // ---- end accounts (client → server) ---------------------------------------------------------
 
+// ---- moderation (client → server) --------------------------------------------------------
+
+/** A ban or mute lasts at most this many seconds (ten years); without `duration`, until lifted. */
+export const MAX_BAN_SECONDS = 10 * 365 * 24 * 3600;
+/** A `bans` answer lists at most this many bans. */
+export const MAX_BANS_LISTED = 100;
+
+/** Out of `room` (operators and the room's founder), or without it off the server (operators). */
+export interface KickMsg extends Labelled {
+  type: 'kick';
+  name: string;
+  room?: string;
+  reason?: string;
+}
+/** Exactly one of `name` and `address`; with `room` a ban from that room, else from the server. */
+export interface BanMsg extends Labelled {
+  type: 'ban';
+  name?: string;
+  address?: string;
+  room?: string;
+  /** Seconds; absent: until lifted. */
+  duration?: number;
+  reason?: string;
+}
+export interface UnbanMsg extends Labelled {
+  type: 'unban';
+  name?: string;
+  address?: string;
+  room?: string;
+}
+export interface BansMsg extends Labelled {
+  type: 'bans';
+  room?: string;
+}
+export interface MuteMsg extends Labelled {
+  type: 'mute';
+  room: string;
+  name: string;
+  duration?: number;
+}
+export interface UnmuteMsg extends Labelled {
+  type: 'unmute';
+  room: string;
+  name: string;
+}
+export type ModerationRequest = KickMsg | BanMsg | UnbanMsg | BansMsg | MuteMsg | UnmuteMsg;
+
+// ---- end moderation (client → server) ------------------------------------------------------
+
 export type ClientMessage =
   | HelloMsg
   | SayMsg
@@ -212,7 +267,8 @@ export type ClientMessage =
   | LogoutMsg
   | HistoryRequestMsg
   | SearchMsg
-  | AccountRequest;
+  | AccountRequest
+  | ModerationRequest;
 export type ClientType = ClientMessage['type'];
 
 // ---- server → client ----------------------------------------------------------------------
@@ -287,6 +343,8 @@ export interface LeftMsg extends Labelled {
   name: string;
   reason: LeftReason;
   text?: string;
+  /** For `kicked`: who kicked (or banned) them. */
+  by?: string;
   clients: number;
 }
 /** A room's topic: the answer to a topic query, and to every member when it changes. */
@@ -358,6 +416,8 @@ export interface ServerPongMsg extends Labelled {
 export interface ByeMsg extends Labelled {
   type: 'bye';
   reason: string;
+  /** Why, in words (a kick's or a ban's reason). */
+  text?: string;
 }
 
 // ---- accounts (server → client) ----------------------------------------------------------
@@ -369,6 +429,40 @@ export interface RegisteredMsg extends Labelled {
 }
 
 // ---- end accounts (server → client) ---------------------------------------------------------
+
+// ---- moderation (server → client) --------------------------------------------------------
+
+/** One ban as `bans` lists it: a name or an address (group), from a room or the server. */
+export interface BanEntry {
+  name?: string;
+  address?: string;
+  room?: string;
+  by: string;
+  reason?: string;
+  ts: number;
+  /** When it ends (ms); absent: until lifted. */
+  until?: number;
+}
+/** The answer to kick, ban, unban, mute and unmute: what was done. */
+export interface ModeratedMsg extends Labelled {
+  type: 'moderated';
+  action: 'kick' | 'ban' | 'unban' | 'mute' | 'unmute';
+  name?: string;
+  address?: string;
+  room?: string;
+  until?: number;
+  reason?: string;
+  /** Sessions this action kicked (a ban kicks who it matches). */
+  kicked?: number;
+}
+export interface BansListMsg extends Labelled {
+  type: 'bans';
+  room?: string;
+  bans: BanEntry[];
+  more: boolean;
+}
+
+// ---- end moderation (server → client) ------------------------------------------------------
 
 export type ServerMessage =
   | WelcomeMsg
@@ -388,7 +482,9 @@ export type ServerMessage =
   | ServerPingMsg
   | ServerPongMsg
   | ByeMsg
-  | RegisteredMsg;
+  | RegisteredMsg
+  | ModeratedMsg
+  | BansListMsg;
 export type ServerType = ServerMessage['type'];
 
 /** Narrow a ServerMessage union by its `type`. */

@@ -4,6 +4,7 @@
  * (unknown) and returns a fresh, typed object holding only the known fields, or throws
  * ProtocolError with the code PROTOCOL.md names. Unknown extra fields are ignored.
  */
+import { isIP } from 'node:net';
 import { ProtocolError } from './errors.js';
 import {
   LEFT_REASONS,
@@ -13,7 +14,10 @@ import {
   MAX_PASSWORD_BYTES,
   MAX_TEXT_BYTES,
   MAX_TOPIC_BYTES,
+  MAX_BAN_SECONDS,
+  type BanEntry,
   type ClientMessage,
+  type ModeratedMsg,
   type ErrorCode,
   type LeftReason,
   type MessageMsg,
@@ -268,6 +272,13 @@ function parseRequest(type: string, v: Fields): ClientMessage {
     case 'passwd':
     case 'unregister':
       return parseAccountRequest(type, v);
+    case 'kick':
+    case 'ban':
+    case 'unban':
+    case 'bans':
+    case 'mute':
+    case 'unmute':
+      return parseModerationRequest(type, v);
     default:
       throw new ProtocolError('unknown_type', `unknown message type "${type.slice(0, 32)}"`, type.slice(0, 32));
   }
@@ -305,6 +316,72 @@ function parseAccountRequest(type: 'register' | 'passwd' | 'unregister', v: Fiel
 
 // ---- end accounts ---------------------------------------------------------------------------
 
+// ---- moderation -----------------------------------------------------------------------------
+
+function optionalName(v: Fields, field: string, ref: string): string | undefined {
+  return v[field] === undefined || v[field] === null ? undefined : name(v, field, ref);
+}
+
+/** A reason: at most 256 characters of text rules (no control characters). */
+function reasonField(v: Fields, ref: string): string | undefined {
+  const reason = optionalString(v, 'reason', ref);
+  if (reason !== undefined && textProblem(reason)) fail('bad_text', 'reason must be text without control characters', ref);
+  return reason;
+}
+
+/** Seconds: a whole number from 1 to MAX_BAN_SECONDS. */
+function durationField(v: Fields, ref: string): number | undefined {
+  const value = v['duration'];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_BAN_SECONDS)
+    fail('bad_request', `duration must be a whole number of seconds from 1 to ${MAX_BAN_SECONDS}`, ref);
+  return value;
+}
+
+/** An IPv4 or IPv6 address (no port, no zone); the server bans its group (an IPv6 /64). */
+function addressField(v: Fields, ref: string): string | undefined {
+  const value = v['address'];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > 45 || isIP(value) === 0)
+    fail('bad_request', 'address must be an IPv4 or IPv6 address, such as 192.0.2.7 or 2001:db8::1', ref);
+  return value;
+}
+
+/** A ban's target: exactly one of `name` and `address`. */
+function banTarget(v: Fields, ref: string): { name: string } | { address: string } {
+  const who = optionalName(v, 'name', ref);
+  const address = addressField(v, ref);
+  if ((who === undefined) === (address === undefined)) fail('bad_request', `${ref} needs exactly one of name and address`, ref);
+  return who !== undefined ? { name: who } : { address: address! };
+}
+
+function withOptional<T extends object>(base: T, extra: Record<string, unknown>): T {
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) (base as Record<string, unknown>)[key] = value;
+  return base;
+}
+
+function parseModerationRequest(type: 'kick' | 'ban' | 'unban' | 'bans' | 'mute' | 'unmute', v: Fields): ClientMessage {
+  switch (type) {
+    case 'kick':
+      return withOptional({ type, name: name(v, 'name', type) }, { room: optionalRoom(v, type), reason: reasonField(v, type) });
+    case 'ban':
+      return withOptional(
+        { type, ...banTarget(v, type) },
+        { room: optionalRoom(v, type), duration: durationField(v, type), reason: reasonField(v, type) },
+      );
+    case 'unban':
+      return withOptional({ type, ...banTarget(v, type) }, { room: optionalRoom(v, type) });
+    case 'bans':
+      return withOptional({ type }, { room: optionalRoom(v, type) });
+    case 'mute':
+      return withOptional({ type, room: room(v, type), name: name(v, 'name', type) }, { duration: durationField(v, type) });
+    case 'unmute':
+      return { type, room: room(v, type), name: name(v, 'name', type) };
+  }
+}
+
+// ---- end moderation -------------------------------------------------------------------------
+
 // ---- server → client: the client trusts the server less than blindly ------------------------
 
 function str(v: Fields, field: string, ref: string): string {
@@ -325,6 +402,10 @@ function strings(v: Fields, field: string, ref: string): string[] {
     fail('bad_request', `server ${ref}.${field} must be a list of strings`, ref);
   }
   return value as string[];
+}
+
+function optionalStr(v: Fields, field: string): string | undefined {
+  return typeof v[field] === 'string' ? v[field] : undefined;
 }
 
 /** Validate a message the server sent to a client (used by the protocol module's Connection). */
@@ -354,6 +435,8 @@ const LABELLED_REPLIES: ReadonlySet<string> = new Set([
   'bye',
   'registered',
   'notice',
+  'moderated',
+  'bans',
 ]);
 
 function parseServerBody(type: string, v: Fields): ServerMessage {
@@ -431,6 +514,7 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
         clients: num(v, 'clients', type),
       };
       if (typeof v['text'] === 'string') msg.text = v['text'];
+      if (typeof v['by'] === 'string') msg.by = v['by'];
       return msg;
     }
     case 'topic':
@@ -506,8 +590,52 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
     }
     case 'registered':
       return { type, name: str(v, 'name', type) };
-    case 'bye':
-      return { type, reason: typeof v['reason'] === 'string' ? v['reason'] : 'logout' };
+    case 'bye': {
+      const msg: ServerMessage = { type, reason: typeof v['reason'] === 'string' ? v['reason'] : 'logout' };
+      if (typeof v['text'] === 'string') msg.text = v['text'];
+      return msg;
+    }
+    // ---- moderation ----
+    case 'moderated': {
+      const action = str(v, 'action', type);
+      if (!['kick', 'ban', 'unban', 'mute', 'unmute'].includes(action)) fail('bad_request', 'server moderated.action is unknown', type);
+      return withOptional(
+        { type, action: action as ModeratedMsg['action'] },
+        {
+          name: optionalStr(v, 'name'),
+          address: optionalStr(v, 'address'),
+          room: optionalStr(v, 'room'),
+          until: typeof v['until'] === 'number' ? v['until'] : undefined,
+          reason: optionalStr(v, 'reason'),
+          kicked: typeof v['kicked'] === 'number' ? v['kicked'] : undefined,
+        },
+      );
+    }
+    case 'bans': {
+      const list = v['bans'];
+      if (!Array.isArray(list)) fail('bad_request', 'server bans.bans must be a list', type);
+      return withOptional(
+        {
+          type,
+          bans: list.map((b: unknown): BanEntry => {
+            if (!isMap(b)) fail('bad_request', 'server bans entry must be a map', type);
+            return withOptional(
+              { by: str(b, 'by', type), ts: num(b, 'ts', type) },
+              {
+                name: optionalStr(b, 'name'),
+                address: optionalStr(b, 'address'),
+                room: optionalStr(b, 'room'),
+                reason: optionalStr(b, 'reason'),
+                until: typeof b['until'] === 'number' ? b['until'] : undefined,
+              },
+            );
+          }),
+          more: v['more'] === true,
+        },
+        { room: optionalStr(v, 'room') },
+      );
+    }
+    // ---- end moderation ----
     default:
       throw new ProtocolError('unknown_type', `unknown server message type "${type.slice(0, 32)}"`, type.slice(0, 32));
   }

@@ -17,7 +17,7 @@ import { openSqliteStore } from './store/sqlite.js';
 import { MAX_ACCOUNT_PAGE, type Store } from './store/store.js';
 import { MAX_PASSWORD_BYTES } from '../protocol/messages.js';
 
-export type AccountAction = 'add' | 'remove' | 'list' | 'passwd';
+export type AccountAction = 'add' | 'remove' | 'list' | 'passwd' | 'oper';
 
 export class CliError extends Error {
   constructor(
@@ -87,19 +87,36 @@ export async function runAccounts(
   name: string | undefined,
   dataDir: string,
   out: (line: string) => void,
+  operOn?: boolean,
 ): Promise<void> {
+  if (action === 'oper' && operOn === undefined) throw new CliError('accounts oper needs NAME and on or off: accounts oper alice on', 2);
   if (action !== 'list' && (name === undefined || !isValidName(name)))
     throw new CliError(`accounts ${action} needs a NAME: 1-32 letters, digits, "_", "-" or "."`, 2);
   const store = openSqliteStore(path.join(dataDir, 'framechat.sqlite'), { tool: true });
   try {
-    await act(store, action, name?.normalize('NFC'), out);
+    await act(store, action, name?.normalize('NFC'), out, operOn ?? false);
   } finally {
     store.close();
   }
 }
 
-async function act(store: Store, action: AccountAction, name: string | undefined, out: (line: string) => void): Promise<void> {
+async function act(
+  store: Store,
+  action: AccountAction,
+  name: string | undefined,
+  out: (line: string) => void,
+  operOn: boolean,
+): Promise<void> {
   switch (action) {
+    // ---- moderation ----
+    case 'oper': {
+      const account = await store.findAccount(name!);
+      if (!account || foldName(account.name) !== foldName(name!) || !(await store.setOperator(account.name, operOn)))
+        throw new CliError(`no account "${name}"`, 1);
+      out(operOn ? `${account.name} is an operator` : `${account.name} is no longer an operator`);
+      return;
+    }
+    // ---- end moderation ----
     case 'list': {
       let after: string | undefined;
       for (;;) {

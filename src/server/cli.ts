@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_PORT, DEFAULT_TLS_PORT, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/internal.js';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT, isValidName, MAX_FRAME, MAX_FRAME_LIMIT } from '../protocol/internal.js';
 import { CliError, runAccounts, type AccountAction } from './accounts-cli.js';
 import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
@@ -63,6 +63,7 @@ const SINGLE_FLAGS = [
   'redis',
   'database',
   'node-id',
+  'operators',
 ] as const;
 
 /** The text of a file a flag names; one that cannot be read is an error naming the flag. */
@@ -113,6 +114,17 @@ export interface AccountsCommand {
   action: AccountAction;
   name: string | undefined;
   dataDir: string;
+  /** For `oper`: on or off. */
+  operOn?: boolean;
+}
+
+/** `--operators alice,bob` (or CHAT_OPERATORS): the names, NFC, empty entries dropped. */
+function operatorList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((n) => n.trim().normalize('NFC'))
+    .filter((n) => n !== '');
 }
 
 /** Parse argv into a config (pure apart from reading the files it names). Throws on bad input. */
@@ -234,7 +246,13 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
             default: DEFAULTS.requireAccount,
             describe: 'refuse guests: every login needs an account and its password',
           })
+          .option('operators', {
+            type: 'string',
+            describe: 'accounts that are operators, comma-separated (also "chat-server accounts oper NAME on")',
+          })
           .check((a) => {
+            for (const name of operatorList(a.operators))
+              if (!isValidName(name)) throw new Error(`--operators: "${name}" is not a valid name`);
             for (const flag of SINGLE_FLAGS) {
               const v: unknown = a[flag];
               if (Array.isArray(v)) throw new Error(`--${flag} was given ${v.length === 2 ? 'twice' : `${v.length} times`}; give it once`);
@@ -343,21 +361,30 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           hashConcurrency: DEFAULTS.hashConcurrency,
           hashQueue: DEFAULTS.hashQueue,
           loginThrottle: DEFAULTS.loginThrottle,
+          operators: operatorList(a.operators),
         };
       },
     )
     .command(
-      'accounts <action> [name]',
+      'accounts <action> [name] [switch]',
       'add, remove, list accounts or set a password (works while the server runs)',
       (y) =>
         y
-          .positional('action', { choices: ['add', 'remove', 'list', 'passwd'] as const, describe: 'what to do' })
+          .positional('action', { choices: ['add', 'remove', 'list', 'passwd', 'oper'] as const, describe: 'what to do' })
           .positional('name', { type: 'string', describe: 'the account name (not for list)' })
+          .positional('switch', { choices: ['on', 'off'] as const, describe: 'for oper: make the account an operator, or not' })
           .option('data-dir', { type: 'string', default: DEFAULTS.dataDir, describe: "the server's data directory" })
           .example('# add an account; the password is asked for without echo (or read from a pipe)', '')
-          .example('chat-server accounts add alice --data-dir /var/lib/framechat', ''),
+          .example('chat-server accounts add alice --data-dir /var/lib/framechat', '')
+          .example('# make alice an operator', '')
+          .example('chat-server accounts oper alice on', ''),
       (a) => {
-        config = { action: a.action as AccountAction, name: a.name, dataDir: a['data-dir'] };
+        config = {
+          action: a.action as AccountAction,
+          name: a.name,
+          dataDir: a['data-dir'],
+          operOn: a.switch === undefined ? undefined : a.switch === 'on',
+        };
       },
     )
     .fail((message, err) => {
@@ -380,9 +407,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   }
   if (!parsed) return; // --help or --version was printed
   if ('action' in parsed) {
-    const { action, name, dataDir } = parsed;
+    const { action, name, dataDir, operOn } = parsed;
     try {
-      await runAccounts(action, name, dataDir, (line) => process.stdout.write(`${line}\n`));
+      await runAccounts(action, name, dataDir, (line) => process.stdout.write(`${line}\n`), operOn);
     } catch (err) {
       process.stderr.write(`chat-server accounts: ${(err as Error).message}\n`);
       process.exit(err instanceof CliError ? err.exitCode : 1);

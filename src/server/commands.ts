@@ -7,10 +7,11 @@
  * Any other exception is a bug: logged with context, answered with `internal_error`, and the
  * process goes on serving everyone else.
  */
-import { ProtocolError, type ClientMessage, type ClientType } from '../protocol/internal.js';
+import { MAX_BANS_LISTED, ProtocolError, type ClientMessage, type ClientType } from '../protocol/internal.js';
 import type { Context } from './context.js';
 import { join, look, part, roomOf, rooms, topic, who } from './handlers/rooms.js';
 import { passwd, register, unregister } from './handlers/accounts.js';
+import { ban, bans, kick, mute, unban, unmute } from './handlers/moderation.js';
 import { msg, say } from './handlers/chat.js';
 import { history } from './handlers/history.js';
 import { resultsLimit, search, SEARCH_COST } from './handlers/search.js';
@@ -80,6 +81,14 @@ export const COMMANDS: Table = {
   topic: { beforeLogin: false, cost: 1, run: topic },
   unregister: { beforeLogin: false, cost: PASSWORD_COST, run: unregister },
   who: { beforeLogin: false, cost: (ctx) => listCost(ctx.users.count), run: who },
+  // ---- moderation ----
+  kick: { beforeLogin: false, cost: 1, run: kick },
+  ban: { beforeLogin: false, cost: 1, run: ban },
+  unban: { beforeLogin: false, cost: 1, run: unban },
+  bans: { beforeLogin: false, cost: listCost(MAX_BANS_LISTED), run: bans },
+  mute: { beforeLogin: false, cost: 1, run: mute },
+  unmute: { beforeLogin: false, cost: 1, run: unmute },
+  // ---- end moderation ----
 };
 
 export function runCommand(ctx: Context, session: Session, message: ClientMessage): Answer {

@@ -90,6 +90,9 @@ export interface ServerConfig {
   hashQueue: number;
   /** Failed password checks per address group and per account (login-throttle.ts). */
   loginThrottle: ThrottleRules;
+  // ---- moderation ----
+  /** Accounts that are operators (besides those the CLI marks in the store). */
+  operators: string[];
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -127,6 +130,7 @@ export const DEFAULTS: ServerConfig = {
   hashConcurrency: 2,
   hashQueue: 16,
   loginThrottle: DEFAULT_THROTTLE,
+  operators: [],
 };
 
 export function makeConfig(overrides: Partial<ServerConfig> = {}): Readonly<ServerConfig> {

@@ -17,6 +17,7 @@ import type { Fanout } from './fanout.js';
 import type { IdSource } from './ids.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import type { Moderation } from './moderation.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Users } from './users.js';
@@ -36,6 +37,8 @@ export interface Context {
   readonly accounts: Accounts;
   /** Counts sessions bump (one increment each; metrics.ts). */
   readonly metrics: Metrics;
+  /** Operators, founders, bans (in the store) and mutes. */
+  readonly moderation: Moderation;
   now(): number;
   /**
    * Validated message → command table (shared checks, then the handler). A promise means the

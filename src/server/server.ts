@@ -16,6 +16,7 @@ import { LocalDirectory, type Directory } from './directory.js';
 import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
 import { Accounts } from './accounts.js';
+import { Moderation } from './moderation.js';
 import { Archive } from './archive.js';
 import { Retention } from './retention.js';
 import type { IdSource } from './ids.js';
@@ -110,6 +111,7 @@ export class ChatServer implements Context {
   readonly claims: NameClaims;
   readonly accounts: Accounts;
   readonly metrics: Metrics;
+  readonly moderation: Moderation;
   readonly now: () => number;
 
   private readonly sessions = new Set<Session>();
@@ -182,6 +184,7 @@ export class ChatServer implements Context {
       this.log,
       this.now,
     );
+    this.moderation = new Moderation(this.archive.store, c.operators, this.log, this.now);
   }
 
   /** A `notice` to everyone logged in (there are no operator accounts yet: everyone is told). */
@@ -431,6 +434,7 @@ export class ChatServer implements Context {
     for (const session of this.sessions) session.tick(now);
     for (const [ip, counter] of this.authFailures) if (counter.count(now) === 0) this.authFailures.delete(ip);
     this.accounts.sweep();
+    this.moderation.sweep();
   }
 
   /**

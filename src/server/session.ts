@@ -33,7 +33,7 @@ import { Packet } from './packet.js';
 import { busyMs } from './loop-lag.js';
 import { MinuteCounter, RateLimiter } from './rate-limit.js';
 import { modeOf, type Mode } from './sniff.js';
-import { parseTextLine, passwordLine, type TextInput } from './text/commands.js';
+import { accountPrompt, parseTextLine, passwordLine, type TextInput } from './text/commands.js';
 import { LineDecoder } from './text/line-decoder.js';
 import { greetingLines, lineRefusedLines, pasteOverflowLines } from './text/render.js';
 
@@ -101,8 +101,12 @@ export class Session implements Recipient {
   private linesTimer: NodeJS.Timeout | undefined;
   /** Text mode: the room plain lines are said in (the last joined or switched to). */
   private textRoom: string | undefined;
-  /** Text mode: `login NAME` on a server with a password; the next line is the password. */
-  private passwordFor: string | undefined;
+  /**
+   * Text mode: the next line is a password, whole and never echoed: the server's (`login NAME` on
+   * a server with one), an account's (`login NAME` of a registered name), or a new account's
+   * (`register`).
+   */
+  private secret: { kind: 'login'; name: string } | { kind: 'account'; hello: Record<string, unknown> } | { kind: 'register' } | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -352,10 +356,14 @@ export class Session implements Recipient {
     });
   }
 
-  /** Hand a validated request to the command table, then apply backpressure. */
-  private dispatch(message: ClientMessage): void {
+  /**
+   * Hand a validated request to the command table, then apply backpressure. `after` runs once the
+   * answer is complete, before any further input is read (a join that awaits a ban check).
+   */
+  private dispatch(message: ClientMessage, after?: () => void): void {
     const pending = this.ctx.run(this, message);
-    if (pending) this.wait(pending);
+    if (pending) this.wait(after ? pending.finally(after) : pending);
+    else after?.();
     this.throttle();
   }
 
@@ -437,14 +445,17 @@ export class Session implements Recipient {
 
   private runLine(line: string): void {
     let input: TextInput;
-    if (this.passwordFor !== undefined) {
-      input = passwordLine(this.passwordFor, line);
-      this.passwordFor = undefined;
-    } else {
-      input = parseTextLine(line, this.loggedIn, this.ctx.config.password !== undefined);
-    }
-    if (input.kind === 'password') this.passwordFor = input.name;
-    if (input.kind === 'reply' || input.kind === 'password') this.sendLines(input.lines);
+    const secret = this.secret;
+    this.secret = undefined;
+    if (secret?.kind === 'login') input = passwordLine(secret.name, line);
+    else if (secret !== undefined && line === '')
+      input = { kind: 'reply', lines: [secret.kind === 'register' ? 'Registration cancelled.' : 'Login cancelled.'] };
+    else if (secret?.kind === 'account') input = { kind: 'send', message: { ...secret.hello, auth: { password: line } } };
+    else if (secret?.kind === 'register') input = { kind: 'send', message: { type: 'register', password: line } };
+    else input = parseTextLine(line, this.loggedIn, this.ctx.config.password !== undefined);
+    if (input.kind === 'password') this.secret = { kind: 'login', name: input.name };
+    if (input.kind === 'register') this.secret = { kind: 'register' };
+    if (input.kind === 'reply' || input.kind === 'password' || input.kind === 'register') this.sendLines(input.lines);
     if (input.kind === 'switch') this.switchRoom(input.room);
     if (input.kind !== 'send') return;
     let message: ClientMessage;
@@ -455,14 +466,43 @@ export class Session implements Recipient {
       this.payloadError(err); // a bad line counts as a bad frame does
       return;
     }
-    this.dispatch(message);
-    this.settleTextRoom(message);
+    if (message.type === 'hello' && message.auth === undefined && !this.loggedIn) {
+      this.helloOrPrompt(message, input.message);
+      return;
+    }
+    this.dispatch(message, () => this.settleTextRoom(message));
+  }
+
+  /**
+   * Text mode's `login NAME` of a registered name asks for the account's password on the next
+   * line instead of sending a hello that can only be refused (name_reserved). Input waits while
+   * the store is read.
+   */
+  private helloOrPrompt(message: ClientMessage & { type: 'hello' }, typed: Record<string, unknown>): void {
+    const pending = this.ctx.accounts
+      .get(message.name)
+      .then((account) => {
+        if (this.closing) return;
+        if (account === undefined) return this.ctx.run(this, message) ?? undefined;
+        this.secret = { kind: 'account', hello: typed };
+        this.sendLines([accountPrompt(account.name)]);
+        return undefined;
+      })
+      .catch((err: unknown) => this.failed(err));
+    this.wait(pending.finally(() => this.settleTextRoom(message)));
   }
 
   /** Text mode: requests typed without a room are about the current room. */
   private inTextRoom(message: Record<string, unknown>): Record<string, unknown> {
     const type = message['type'];
-    const roomless = type === 'say' || type === 'topic' || type === 'part' || type === 'look' || type === 'history';
+    const roomless =
+      type === 'say' ||
+      type === 'topic' ||
+      type === 'part' ||
+      type === 'look' ||
+      type === 'history' ||
+      type === 'mute' ||
+      type === 'unmute';
     if (!roomless || message['room'] !== undefined) return message;
     if (this.textRoom === undefined || !this.membership.has(this.textRoom)) [this.textRoom] = this.membership.rooms;
     return this.textRoom === undefined ? message : { ...message, room: this.textRoom };

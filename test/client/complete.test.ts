@@ -7,7 +7,7 @@ const sources: CompletionSources = { names: ['bob', 'alice', 'Bea', '小明'], c
 describe('tab completion', () => {
   it.each<[string, string, boolean, string[]]>([
     ['commands at the start of the line', '/j', true, ['/join ']],
-    ['several commands share a prefix', '/m', true, ['/me ', '/more ', '/msg ']],
+    ['several commands share a prefix', '/m', true, ['/me ', '/more ', '/msg ', '/mute ']],
     ['every command after a lone slash', '/', true, COMMAND_NAMES.map((c) => `/${c} `)],
     ['a name at the start gets a colon', 'al', true, ['alice: ']],
     ['a name later in the line gets a space', 'al', false, ['alice ']],

@@ -193,6 +193,15 @@ export function checkLoneConversation(pieces: Piece[], received: ServerMessage[]
         // Accounts have their own tests (test/server/accounts.test.ts); here: one answer, of these kinds.
         expectMsg(`${m.type} answer`, (r) => r.type === 'registered' || r.type === 'notice' || r.type === 'error');
         return true;
+      case 'kick':
+      case 'ban':
+      case 'unban':
+      case 'bans':
+      case 'mute':
+      case 'unmute':
+        // A lone client is an operator of nothing (test/server/moderation.test.ts has the rest).
+        expectError('not_operator');
+        return true;
       case 'nick': {
         const from = me!;
         expectMsg('renamed', (r) => r.type === 'renamed' && r.from === from && r.to === m.name);

@@ -181,6 +181,14 @@ async function registeredAndGone(port: number, name: string): Promise<void> {
   await c.waitClosed();
 }
 
+/** `name` (an operator in the scenario's config) registered and so logged in to its account. */
+async function operator(port: number, name = 'op'): Promise<IndependentClient> {
+  const c = await loggedIn(port, name);
+  c.send({ type: 'register', password: 'correct horse' });
+  await c.nextOf('registered');
+  return c;
+}
+
 const SCENARIOS: Scenario[] = [
   {
     what: 'a payload that is an array, not a map',
@@ -351,6 +359,72 @@ const SCENARIOS: Scenario[] = [
     },
   },
   // ---- end accounts ----
+  // ---- moderation ----
+  {
+    what: 'kick by a guest',
+    code: 'not_operator',
+    closes: false,
+    provoke: async (port) => {
+      await loggedIn(port, 'bob');
+      const c = await loggedIn(port);
+      c.send({ type: 'kick', name: 'bob', room: '#main' });
+      return c;
+    },
+  },
+  {
+    what: 'hello with a name an operator banned from the server',
+    code: 'banned',
+    closes: true,
+    config: { operators: ['op'] },
+    provoke: async (port) => {
+      const op = await operator(port);
+      op.send({ type: 'ban', name: 'troll', reason: 'spam' });
+      await op.nextOf('moderated');
+      const c = await opened(port);
+      c.send({ type: 'hello', name: 'troll' });
+      return c;
+    },
+  },
+  {
+    what: 'join of a room an operator banned you from',
+    code: 'banned',
+    closes: false,
+    config: { operators: ['op'] },
+    provoke: async (port) => {
+      const op = await operator(port);
+      op.send({ type: 'ban', name: 'indie', room: '#rust' });
+      await op.nextOf('moderated');
+      const c = await loggedIn(port);
+      c.send({ type: 'join', room: '#rust' });
+      return c;
+    },
+  },
+  {
+    what: 'say while muted in the room',
+    code: 'muted',
+    closes: false,
+    config: { operators: ['op'] },
+    provoke: async (port) => {
+      const op = await operator(port);
+      const c = await loggedIn(port);
+      op.send({ type: 'mute', room: '#main', name: 'indie', duration: 60 });
+      await op.nextOf('moderated');
+      c.send({ type: 'say', room: '#main', text: 'can you hear me?' });
+      return c;
+    },
+  },
+  {
+    what: 'unban of a name nobody banned',
+    code: 'no_such_ban',
+    closes: false,
+    config: { operators: ['indie'] },
+    provoke: async (port) => {
+      const c = await operator(port, 'indie');
+      c.send({ type: 'unban', name: 'nobody' });
+      return c;
+    },
+  },
+  // ---- end moderation ----
   {
     what: 'a second hello',
     code: 'already_logged_in',

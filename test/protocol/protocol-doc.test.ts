@@ -65,6 +65,8 @@ describe('docs/PROTOCOL.md', () => {
       'pong',
       'bye',
       'registered',
+      'moderated',
+      'bans',
     ];
     expect(firstColumn('## Server to client').sort()).toEqual(types.sort());
   });

@@ -434,5 +434,73 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
       });
     });
     // ---- end accounts ----
+
+    // ---- moderation ----
+    describe('moderation', () => {
+      const account = (name: string): Account => ({
+        name,
+        password: { algo: 'scrypt', N: 1024, r: 8, p: 1, keylen: 4, salt: Buffer.from([1]), hash: Buffer.from([2]) },
+        createdTs: 1,
+      });
+
+      it('finds a name ban folded and an address ban exactly, per room, until it expires', async () => {
+        const store = await make();
+        await store.addBan({ kind: 'name', target: 'Troll', by: 'op', reason: 'spam', ts: 1_000 });
+        await store.addBan({ kind: 'address', target: '2001:db8:1:2::/64', by: 'op', ts: 1_000, until: 5_000 });
+        await store.addBan({ kind: 'name', target: 'bob', room: '#Rust', by: 'founder', ts: 1_000 });
+        expect(await store.findBan({ names: ['TROLL'] }, 2_000)).toEqual({
+          kind: 'name',
+          target: 'Troll',
+          by: 'op',
+          reason: 'spam',
+          ts: 1_000,
+        });
+        expect(await store.findBan({ names: ['x'], address: '2001:db8:1:2::/64' }, 4_999)).toMatchObject({ kind: 'address', until: 5_000 });
+        expect(await store.findBan({ names: ['x'], address: '2001:db8:1:2::/64' }, 5_000)).toBeUndefined();
+        expect(await store.findBan({ names: ['x'], address: '2001:db8:1:3::/64' }, 2_000)).toBeUndefined();
+        // A room ban is not a server ban, and the other way round.
+        expect(await store.findBan({ names: ['bob'] }, 2_000)).toBeUndefined();
+        expect(await store.findBan({ names: ['bob'], room: '#rust' }, 2_000)).toMatchObject({ room: '#rust', by: 'founder' });
+        expect(await store.findBan({ names: ['troll'], room: '#rust' }, 2_000)).toBeUndefined();
+      });
+
+      it('replaces a ban of the same target, lists those in force oldest first, and lifts them', async () => {
+        const store = await make();
+        await store.addBan({ kind: 'name', target: 'a', by: 'op', ts: 1_000 });
+        await store.addBan({ kind: 'name', target: 'b', by: 'op', ts: 2_000, until: 3_000 });
+        await store.addBan({ kind: 'name', target: 'A', by: 'op2', ts: 2_500, reason: 'again' });
+        expect((await store.listBans(undefined, 2_600, 10)).map((b) => [b.target, b.by])).toEqual([
+          ['b', 'op'],
+          ['A', 'op2'],
+        ]);
+        expect((await store.listBans(undefined, 3_000, 10)).map((b) => b.target)).toEqual(['A']);
+        expect(await store.listBans(undefined, 2_600, 1)).toHaveLength(1);
+        expect(await store.listBans('#main', 2_600, 10)).toEqual([]);
+        expect(await store.removeBan('name', 'a', undefined, 4_000)).toBe(true);
+        expect(await store.removeBan('name', 'a', undefined, 4_000)).toBe(false);
+        // An expired ban is not lifted (there was none in force).
+        expect(await store.removeBan('name', 'b', undefined, 4_000)).toBe(false);
+        expect(await store.listBans(undefined, 0, 10)).toEqual([]);
+      });
+
+      it('marks operators among accounts, and forgets them and their rooms with the account', async () => {
+        const store = await make();
+        await store.createAccount(account('Alice'));
+        expect(await store.setOperator('bob', true)).toBe(false);
+        expect(await store.setOperator('alice', true)).toBe(true);
+        expect(await store.listOperators()).toEqual(['Alice']);
+        expect(await store.claimFounder('#Rust', 'Alice')).toBe(true);
+        expect(await store.claimFounder('#rust', 'carol')).toBe(false);
+        expect(await store.getFounder('#RUST')).toBe('Alice');
+        expect(await store.setOperator('ALICE', false)).toBe(true);
+        expect(await store.listOperators()).toEqual([]);
+        await store.setOperator('alice', true);
+        await store.deleteAccount('alice');
+        await store.createAccount(account('alice'));
+        expect(await store.listOperators()).toEqual([]);
+        expect(await store.getFounder('#rust')).toBeUndefined();
+      });
+    });
+    // ---- end moderation ----
   });
 }

@@ -6,6 +6,7 @@ import { ProtocolError, type MessageMsg, type PrivateMsg, type PrivateMsgMsg, ty
 import type { Context } from '../context.js';
 import type { Chat, PartyAccounts } from '../fanout.js';
 import type { User } from '../session.js';
+import { untilText } from '../moderation.js';
 import { roomOf } from './rooms.js';
 
 /** The room a `say` goes to: the one it names, or the user's only room. */
@@ -36,6 +37,8 @@ function post(ctx: Context, user: User, message: Chat, label: string | undefined
 
 export function say(ctx: Context, user: User, m: SayMsg): void | Promise<void> {
   const room = sayRoom(ctx, user, m);
+  const muted = ctx.moderation.mutedUntil(room, user.name);
+  if (muted !== undefined) throw new ProtocolError('muted', `You are muted in ${room} ${untilText(muted)}.`, 'say');
   const message: MessageMsg = { type: 'message', id: 0, ts: ctx.now(), room, from: user.name, text: m.text };
   if (m.action) message.action = true;
   return post(ctx, user, message, m.label);

@@ -15,7 +15,10 @@ import {
   type TopicMsg,
   type TopicRequestMsg,
 } from '../../protocol/internal.js';
+import { addressGroup } from '../address.js';
 import type { Context } from '../context.js';
+import type { Ban } from '../store/store.js';
+import { bannedText } from './moderation.js';
 import { Packet } from '../packet.js';
 import type { Session, User } from '../session.js';
 import { sendJoinHistory } from './history.js';
@@ -52,13 +55,24 @@ export function enterRoom(ctx: Context, user: User | Session, name: string, room
   ctx.fanout.toRoom(room, new Packet(joined), user.id);
 }
 
+/** A ban from `room` that holds `session` out (operators are never held out), or undefined. */
+export async function roomBanOf(ctx: Context, session: Session, room: string): Promise<Ban | undefined> {
+  if (await ctx.moderation.isOperator(session.account)) return undefined;
+  return ctx.moderation.roomBan(room, session.name ?? '', session.account, addressGroup(session.ip));
+}
+
 export async function join(ctx: Context, user: User, m: JoinMsg): Promise<void> {
   const room = roomOf(ctx, m.room);
   if (!user.membership.has(room)) {
     checkRoomLimits(ctx, user, room);
+    const ban = await roomBanOf(ctx, user, room);
+    if (ban !== undefined) throw new ProtocolError('banned', bannedText(ban), 'join');
+    if (!user.active || user.membership.has(room)) return;
+    checkRoomLimits(ctx, user, room);
     const fresh = !ctx.directory.hasRoom(room);
     enterRoom(ctx, user, user.name, room, ctx.now());
     if (fresh) await restoreTopic(ctx, room);
+    if (fresh) await ctx.moderation.founded(room, user.account);
     if (!user.active) return;
   }
   user.send({ type: 'room', ...roomState(ctx, room) });
@@ -81,18 +95,27 @@ export function part(ctx: Context, user: User, m: PartMsg): void {
   user.send(message);
 }
 
-export function topic(ctx: Context, user: User, m: TopicRequestMsg): void {
+export function topic(ctx: Context, user: User, m: TopicRequestMsg): void | Promise<void> {
   const room = roomOf(ctx, m.room);
   if (m.text === undefined) {
     const current = ctx.directory.topic(room);
     user.send({ type: 'topic', room, text: current.text, by: current.by, ts: current.ts });
     return;
   }
-  if (!user.membership.has(room)) throw new ProtocolError('not_in_room', `Join ${room} to set its topic.`, 'topic');
-  const changed: TopicMsg = { type: 'topic', room, text: m.text, by: user.name, ts: ctx.now() };
+  if (user.membership.has(room)) return setTopic(ctx, user, room, m);
+  // Operators, and the founder, may set the topic of a room they are not in.
+  return ctx.moderation.right(user.account, room).then((right) => {
+    if (right === undefined) throw new ProtocolError('not_in_room', `Join ${room} to set its topic.`, 'topic');
+    if (user.active) setTopic(ctx, user, room, m);
+  });
+}
+
+function setTopic(ctx: Context, user: User, room: string, m: TopicRequestMsg & { text?: string }): void {
+  const changed: TopicMsg = { type: 'topic', room, text: m.text ?? '', by: user.name, ts: ctx.now() };
   ctx.rooms.setTopic(room, { text: changed.text, by: changed.by, ts: changed.ts });
   ctx.archive.setTopic(room, changed.text, changed.by, changed.ts);
-  if (m.label === undefined) ctx.fanout.toRoom(room, new Packet(changed));
+  // A member's copy comes with the room's; one set from outside (an operator) is sent on its own.
+  if (m.label === undefined && user.membership.has(room)) ctx.fanout.toRoom(room, new Packet(changed));
   else {
     ctx.fanout.toRoom(room, new Packet(changed), user.id);
     user.send(changed);

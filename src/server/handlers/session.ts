@@ -25,7 +25,8 @@ import type { Answer } from '../commands.js';
 import type { Session, User } from '../session.js';
 import { SOFTWARE, VERSION } from '../version.js';
 import { sendJoinHistory } from './history.js';
-import { checkRoomLimits, restoreTopic, roomOf, roomState } from './rooms.js';
+import { bannedText } from './moderation.js';
+import { checkRoomLimits, restoreTopic, roomBanOf, roomOf, roomState } from './rooms.js';
 
 /**
  * Constant-time password check: both sides are hashed to 32 bytes first, so neither the
@@ -89,6 +90,7 @@ export function hello(ctx: Context, session: Session, m: HelloMsg): Answer {
   // The account check reads the store (and may hash): the session reads no more input meanwhile.
   return loginAccount(ctx, session, m).then(async (account) => {
     if (!session.active) return;
+    if (await refusedBanned(ctx, session, m.name, account)) return;
     const claimed = await ctx.claims.claim(m.name, session.id);
     return enter(ctx, session, m, claimed, account);
   });
@@ -116,6 +118,20 @@ async function loginAccount(ctx: Context, session: Session, m: HelloMsg): Promis
     throw new ProtocolError('name_reserved', `The name "${account.name}" is registered; log in with its password.`, 'hello');
   await ctx.accounts.check(account, addressGroup(session.ip), m.auth.password, 'hello');
   return account.name;
+}
+
+/**
+ * A server ban on the name, the account or the address: `banned` (with the reason and its end),
+ * and the connection is closed. Operators are never held out by a ban (another operator's address
+ * ban of a shared network, say).
+ */
+async function refusedBanned(ctx: Context, session: Session, name: string, account: string | undefined): Promise<boolean> {
+  if (await ctx.moderation.isOperator(account)) return false;
+  const ban = await ctx.moderation.serverBan(name, account, addressGroup(session.ip));
+  if (ban === undefined || !session.active) return false;
+  ctx.log.info('banned', { id: session.id, name, account, addr: session.address, kind: ban.kind, target: ban.target, until: ban.until });
+  session.close('disconnect', { type: 'error', code: 'banned', message: bannedText(ban), ref: 'hello' });
+  return true;
 }
 
 /** name_reserved when `name` is (or looks like) an account other than the one `user` is logged in to. */
@@ -158,12 +174,18 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
       refused.push(err);
       continue;
     }
+    const ban = await roomBanOf(ctx, session, where);
+    if (ban !== undefined) {
+      refused.push(new ProtocolError('banned', bannedText(ban), 'join'));
+      continue;
+    }
     const fresh = !ctx.directory.hasRoom(where);
     ctx.rooms.join(session, where);
     entered.push(where);
     if (fresh) made.push(where);
   }
   for (const room of made) await restoreTopic(ctx, room);
+  for (const room of made) await ctx.moderation.founded(room, account);
   if (!session.active) return;
   const welcome: WelcomeMsg = {
     type: 'welcome',
@@ -217,6 +239,8 @@ export function nick(ctx: Context, user: User, m: NickMsg): Answer {
   // A registered name is its account's: the store is read first, the session waits meanwhile.
   return checkReserved(ctx, user, m.name, 'nick').then(async () => {
     if (!user.active) return;
+    const ban = (await ctx.moderation.isOperator(user.account)) ? undefined : await ctx.moderation.serverBan(m.name, undefined, '');
+    if (ban !== undefined) throw new ProtocolError('banned', `The name "${m.name}" is banned from this server.`, 'nick');
     const moved = await ctx.claims.move(from, m.name, user.id);
     rename(ctx, user, from, m, moved);
   });
@@ -233,6 +257,7 @@ function rename(ctx: Context, user: User, from: string, m: NickMsg, moved: boole
     throw nameTaken(ctx, user, m.name, 'nick');
   }
   ctx.rooms.renamed(user, from);
+  ctx.moderation.renamed(from, m.name);
   const renamed: RenamedMsg = { type: 'renamed', ts: ctx.now(), from, to: m.name };
   // Everyone who shares a room with the user hears of it, and the user (labelled, if asked).
   ctx.fanout.toRooms(user.membership.rooms, new Packet(renamed), user.id);

@@ -17,6 +17,9 @@ import {
   MAX_PAGE_LIMIT,
   MAX_SEARCH_LIMIT,
   type Account,
+  type Ban,
+  type BanQuery,
+  MAX_BAN_PAGE,
   clampLimit,
   type CommitReport,
   type IdSource,
@@ -91,6 +94,19 @@ class Counter implements IdSource {
   }
 }
 
+// ---- moderation ----
+/** Bans the memory store keeps at most. */
+const MAX_MEMORY_BANS = 10_000;
+
+function banKey(kind: Ban['kind'], target: string, room: string | undefined): string {
+  return `${kind}\u0000${kind === 'name' ? foldName(target) : target}\u0000${room === undefined ? '' : foldName(room)}`;
+}
+
+export function inForce(ban: Ban, now: number): boolean {
+  return ban.until === undefined || ban.until > now;
+}
+// ---- end moderation ----
+
 export class MemoryStore implements Store {
   readonly ids = new Counter();
   private readonly rooms = new Map<string, RoomEntry>();
@@ -98,6 +114,13 @@ export class MemoryStore implements Store {
   /** Registered accounts, folded name → account; and look-alike key → folded name. */
   private readonly registered = new Map<string, Account>();
   private readonly lookalikes = new Map<string, string>();
+  // ---- moderation ----
+  private readonly bans = new Map<string, Ban>();
+  /** Folded account name → the name as registered. */
+  private readonly operators = new Map<string, string>();
+  /** Folded room → founding account. */
+  private readonly founders = new Map<string, string>();
+  // ---- end moderation ----
   /** Search tokens per message, computed once. */
   private readonly words = new WeakMap<StoredMessage, string[]>();
   private readonly perRoom: number;
@@ -321,6 +344,9 @@ export class MemoryStore implements Store {
     if (!account) return Promise.resolve(false);
     this.registered.delete(key);
     for (const k of lookalikeKeys(account.name)) if (this.lookalikes.get(k) === key) this.lookalikes.delete(k);
+    // A new account of the name is not an operator nor a founder by inheritance.
+    this.operators.delete(key);
+    for (const [room, founder] of this.founders) if (foldName(founder) === key) this.founders.delete(room);
     return Promise.resolve(true);
   }
 
@@ -333,6 +359,78 @@ export class MemoryStore implements Store {
   }
 
   // ---- end accounts ----
+
+  // ---- moderation ----
+
+  addBan(ban: Ban): Promise<void> {
+    this.dropExpiredBans(ban.ts);
+    const key = banKey(ban.kind, ban.target, ban.room);
+    this.bans.delete(key);
+    this.bans.set(key, { ...ban, ...(ban.room === undefined ? {} : { room: foldName(ban.room) }) });
+    // Bounded: past the cap the oldest ban goes (the memory store is for --no-store and tests).
+    if (this.bans.size > MAX_MEMORY_BANS) this.bans.delete(this.bans.keys().next().value!);
+    return Promise.resolve();
+  }
+
+  removeBan(kind: Ban['kind'], target: string, room: string | undefined, now: number): Promise<boolean> {
+    const key = banKey(kind, target, room);
+    const ban = this.bans.get(key);
+    this.bans.delete(key);
+    return Promise.resolve(ban !== undefined && inForce(ban, now));
+  }
+
+  findBan(query: BanQuery, now: number): Promise<Ban | undefined> {
+    const keys = [
+      ...query.names.map((n) => banKey('name', n, query.room)),
+      ...(query.address === undefined ? [] : [banKey('address', query.address, query.room)]),
+    ];
+    for (const key of keys) {
+      const ban = this.bans.get(key);
+      if (ban && inForce(ban, now)) return Promise.resolve(ban);
+    }
+    return Promise.resolve(undefined);
+  }
+
+  listBans(room: string | undefined, now: number, limit: number): Promise<Ban[]> {
+    const n = clampLimit(limit, MAX_BAN_PAGE);
+    const where = room === undefined ? undefined : foldName(room);
+    const out: Ban[] = [];
+    for (const ban of this.bans.values()) {
+      if (out.length >= n) break;
+      if (ban.room === where && inForce(ban, now)) out.push(ban);
+    }
+    return Promise.resolve(out.sort((a, b) => a.ts - b.ts));
+  }
+
+  setOperator(name: string, on: boolean): Promise<boolean> {
+    const key = foldName(name);
+    const account = this.registered.get(key);
+    if (!account) return Promise.resolve(false);
+    if (on) this.operators.set(key, account.name);
+    else this.operators.delete(key);
+    return Promise.resolve(true);
+  }
+
+  listOperators(): Promise<string[]> {
+    return Promise.resolve([...this.operators.values()].slice(0, MAX_BAN_PAGE));
+  }
+
+  getFounder(room: string): Promise<string | undefined> {
+    return Promise.resolve(this.founders.get(foldName(room)));
+  }
+
+  claimFounder(room: string, account: string): Promise<boolean> {
+    const key = foldName(room);
+    const founder = this.founders.get(key);
+    if (founder === undefined && this.founders.size < this.maxRooms) this.founders.set(key, account);
+    return Promise.resolve(foldName(this.founders.get(key) ?? '') === foldName(account));
+  }
+
+  private dropExpiredBans(now: number): void {
+    for (const [key, ban] of this.bans) if (!inForce(ban, now)) this.bans.delete(key);
+  }
+
+  // ---- end moderation ----
 
   prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
     let budget = this.pruneBatch;

@@ -42,6 +42,9 @@ import {
   StoreError,
   clampLimit,
   type Account,
+  type Ban,
+  type BanQuery,
+  MAX_BAN_PAGE,
   type CommitReport,
   type IdSource,
   type MessageId,
@@ -126,7 +129,63 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       `);
     },
   },
+  // ---- moderation ----
+  {
+    version: 3,
+    name: 'moderation',
+    async up(sql) {
+      // As in SQLite: `target` a folded name or an address group, `room` folded or '' for the server.
+      await sql.query(`
+        CREATE TABLE bans (
+          kind TEXT NOT NULL,
+          target TEXT NOT NULL,
+          room TEXT NOT NULL,
+          display TEXT NOT NULL,
+          by_name TEXT NOT NULL,
+          reason TEXT,
+          ts BIGINT NOT NULL,
+          until_ts BIGINT,
+          PRIMARY KEY (kind, target, room)
+        );
+        CREATE INDEX bans_by_room ON bans (room, ts);
+        CREATE TABLE operators (key TEXT PRIMARY KEY REFERENCES accounts (key) ON DELETE CASCADE, name TEXT NOT NULL);
+        CREATE TABLE room_founders (room TEXT PRIMARY KEY, account TEXT NOT NULL,
+          account_key TEXT NOT NULL REFERENCES accounts (key) ON DELETE CASCADE);
+        CREATE INDEX room_founders_by_account ON room_founders (account_key);
+      `);
+    },
+  },
+  // ---- end moderation ----
 ];
+
+// ---- moderation ----
+interface BanRow {
+  kind: string;
+  target: string;
+  room: string;
+  display: string;
+  by_name: string;
+  reason: string | null;
+  ts: string | number;
+  until_ts: string | number | null;
+}
+
+function banTarget(kind: Ban['kind'], target: string): string {
+  return kind === 'name' ? foldName(target) : target;
+}
+
+function toBan(row: BanRow): Ban {
+  return {
+    kind: row.kind as Ban['kind'],
+    target: row.display,
+    ...(row.room === '' ? {} : { room: row.room }),
+    by: row.by_name,
+    ...(row.reason === null ? {} : { reason: row.reason }),
+    ts: Number(row.ts),
+    ...(row.until_ts === null ? {} : { until: Number(row.until_ts) }),
+  };
+}
+// ---- end moderation ----
 
 interface AccountRow {
   name: string;
@@ -807,6 +866,100 @@ export class PostgresStore implements Store {
     ]);
     return (r.rows as AccountRow[]).map(toAccount);
   }
+
+  // ---- moderation: each change its own statement, read at every use (no cache) ----
+
+  async addBan(ban: Ban): Promise<void> {
+    await this.pool.query('DELETE FROM bans WHERE until_ts IS NOT NULL AND until_ts <= $1', [ban.ts]);
+    await this.pool.query(
+      `INSERT INTO bans (kind, target, room, display, by_name, reason, ts, until_ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (kind, target, room) DO UPDATE SET display = EXCLUDED.display, by_name = EXCLUDED.by_name,
+         reason = EXCLUDED.reason, ts = EXCLUDED.ts, until_ts = EXCLUDED.until_ts`,
+      [
+        ban.kind,
+        banTarget(ban.kind, ban.target),
+        ban.room === undefined ? '' : foldName(ban.room),
+        ban.target,
+        ban.by,
+        ban.reason ?? null,
+        ban.ts,
+        ban.until ?? null,
+      ],
+    );
+  }
+
+  async removeBan(kind: Ban['kind'], target: string, room: string | undefined, now: number): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM bans WHERE kind = $1 AND target = $2 AND room = $3 RETURNING until_ts', [
+      kind,
+      banTarget(kind, target),
+      room === undefined ? '' : foldName(room),
+    ]);
+    return (r.rows as { until_ts: string | null }[]).some((row) => row.until_ts === null || Number(row.until_ts) > now);
+  }
+
+  async findBan(query: BanQuery, now: number): Promise<Ban | undefined> {
+    const targets = [
+      ...query.names.map((n) => ({ kind: 'name', target: foldName(n) })),
+      ...(query.address === undefined ? [] : [{ kind: 'address', target: query.address }]),
+    ];
+    if (targets.length === 0) return undefined;
+    const r = await this.pool.query(
+      `SELECT * FROM bans WHERE room = $1 AND (until_ts IS NULL OR until_ts > $2)
+         AND (kind, target) IN (SELECT * FROM unnest($3::text[], $4::text[])) LIMIT 1`,
+      [query.room === undefined ? '' : foldName(query.room), now, targets.map((t) => t.kind), targets.map((t) => t.target)],
+    );
+    return r.rows[0] ? toBan(r.rows[0] as BanRow) : undefined;
+  }
+
+  async listBans(room: string | undefined, now: number, limit: number): Promise<Ban[]> {
+    const r = await this.pool.query('SELECT * FROM bans WHERE room = $1 AND (until_ts IS NULL OR until_ts > $2) ORDER BY ts LIMIT $3', [
+      room === undefined ? '' : foldName(room),
+      now,
+      clampLimit(limit, MAX_BAN_PAGE),
+    ]);
+    return (r.rows as BanRow[]).map(toBan);
+  }
+
+  async setOperator(name: string, on: boolean): Promise<boolean> {
+    const key = foldName(name);
+    const exists = await this.pool.query('SELECT 1 FROM accounts WHERE key = $1', [key]);
+    if (exists.rows.length === 0) return false;
+    if (on)
+      await this.pool.query(
+        'INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = $1 ON CONFLICT (key) DO NOTHING',
+        [key],
+      );
+    else await this.pool.query('DELETE FROM operators WHERE key = $1', [key]);
+    return true;
+  }
+
+  async listOperators(): Promise<string[]> {
+    const r = await this.pool.query('SELECT name FROM operators ORDER BY key LIMIT $1', [MAX_BAN_PAGE]);
+    return (r.rows as { name: string }[]).map((row) => row.name);
+  }
+
+  async getFounder(room: string): Promise<string | undefined> {
+    const r = await this.pool.query('SELECT account FROM room_founders WHERE room = $1', [foldName(room)]);
+    return (r.rows[0] as { account: string } | undefined)?.account;
+  }
+
+  async claimFounder(room: string, account: string): Promise<boolean> {
+    try {
+      await this.pool.query('INSERT INTO room_founders (room, account, account_key) VALUES ($1, $2, $3) ON CONFLICT (room) DO NOTHING', [
+        foldName(room),
+        account,
+        foldName(account),
+      ]);
+    } catch (err) {
+      // No such account (removed meanwhile): no founder.
+      if ((err as { code?: string }).code === '23503') return false;
+      throw err;
+    }
+    const founder = await this.getFounder(room);
+    return founder !== undefined && foldName(founder) === foldName(account);
+  }
+
+  // ---- end moderation ----
 
   /**
    * At most `pruneBatch` rows a call: first messages older than the cut-off (by `ts`, not by id:

@@ -44,6 +44,9 @@ import {
   MAX_SEARCH_LIMIT,
   StoreError,
   type Account,
+  type Ban,
+  type BanQuery,
+  MAX_BAN_PAGE,
   clampLimit,
   type CommitReport,
   type IdSource,
@@ -151,6 +154,34 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  // ---- moderation ----
+  {
+    version: 4,
+    name: 'moderation',
+    up(db) {
+      // A ban's `target` is a folded name or an address group, `room` a folded room or '' for the
+      // server; `until_ts` NULL means until lifted. Operators and founders are by account key.
+      db.exec(`
+        CREATE TABLE bans (
+          kind TEXT NOT NULL,
+          target TEXT NOT NULL,
+          room TEXT NOT NULL,
+          display TEXT NOT NULL,
+          by_name TEXT NOT NULL,
+          reason TEXT,
+          ts INTEGER NOT NULL,
+          until_ts INTEGER,
+          PRIMARY KEY (kind, target, room)
+        ) WITHOUT ROWID;
+        CREATE INDEX bans_by_room ON bans(room, ts);
+        CREATE INDEX bans_by_until ON bans(until_ts) WHERE until_ts IS NOT NULL;
+        CREATE TABLE operators (key TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE room_founders (room TEXT PRIMARY KEY, account TEXT NOT NULL, account_key TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX room_founders_by_account ON room_founders(account_key);
+      `);
+    },
+  },
+  // ---- end moderation ----
 ];
 
 export interface SqliteStoreOptions {
@@ -205,6 +236,36 @@ function toAccount(row: AccountRow): Account {
     password: { algo: row.algo as 'scrypt', N: row.n, r: row.r, p: row.p, keylen: row.keylen, salt: row.salt, hash: row.hash },
   };
 }
+
+// ---- moderation ----
+interface BanRow {
+  kind: string;
+  target: string;
+  room: string;
+  display: string;
+  by_name: string;
+  reason: string | null;
+  ts: number;
+  until_ts: number | null;
+}
+
+/** The key a ban is stored under: a folded name, or the address group as given. */
+function banTarget(kind: Ban['kind'], target: string): string {
+  return kind === 'name' ? foldName(target) : target;
+}
+
+function toBan(row: BanRow): Ban {
+  return {
+    kind: row.kind as Ban['kind'],
+    target: row.display,
+    ...(row.room === '' ? {} : { room: row.room }),
+    by: row.by_name,
+    ...(row.reason === null ? {} : { reason: row.reason }),
+    ts: row.ts,
+    ...(row.until_ts === null ? {} : { until: row.until_ts }),
+  };
+}
+// ---- end moderation ----
 
 const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
 /** The room-id cache is cleared when it grows past this (rooms come and go over months). */
@@ -416,6 +477,8 @@ export class SqliteStore implements Store {
   private readonly writeBatch: (p: Pending) => void;
   private readonly createAccountTx: (account: Account) => boolean;
   private readonly deleteAccountTx: (key: string) => boolean;
+  /** Moderation statements (bans, operators, founders). */
+  private readonly mod;
   /** Deletes rows in order until the deadline (at least one); returns how many it deleted. */
   private readonly removeBatch: (rows: readonly Doomed[], deadline: number) => number;
 
@@ -540,8 +603,33 @@ export class SqliteStore implements Store {
       }
       return true;
     });
+    // ---- moderation ----
+    const mod = {
+      dropExpired: db.prepare('DELETE FROM bans WHERE until_ts IS NOT NULL AND until_ts <= ?'),
+      putBan: db.prepare(`INSERT INTO bans (kind, target, room, display, by_name, reason, ts, until_ts)
+        VALUES (@kind, @target, @room, @display, @by, @reason, @ts, @until)
+        ON CONFLICT (kind, target, room) DO UPDATE SET display = excluded.display, by_name = excluded.by_name,
+          reason = excluded.reason, ts = excluded.ts, until_ts = excluded.until_ts`),
+      removeBan: db.prepare('DELETE FROM bans WHERE kind = ? AND target = ? AND room = ? AND (until_ts IS NULL OR until_ts > ?)'),
+      removeAnyBan: db.prepare('DELETE FROM bans WHERE kind = ? AND target = ? AND room = ?'),
+      findBan: db.prepare('SELECT * FROM bans WHERE kind = ? AND target = ? AND room = ? AND (until_ts IS NULL OR until_ts > ?)'),
+      listBans: db.prepare('SELECT * FROM bans WHERE room = ? AND (until_ts IS NULL OR until_ts > ?) ORDER BY ts LIMIT ?'),
+      setOperator: db.prepare(
+        'INSERT INTO operators (key, name) SELECT key, name FROM accounts WHERE key = ? ON CONFLICT (key) DO NOTHING',
+      ),
+      clearOperator: db.prepare('DELETE FROM operators WHERE key = ?'),
+      listOperators: db.prepare('SELECT name FROM operators ORDER BY key LIMIT ?'),
+      getFounder: db.prepare('SELECT account FROM room_founders WHERE room = ?'),
+      claimFounder: db.prepare('INSERT INTO room_founders (room, account, account_key) VALUES (?, ?, ?) ON CONFLICT (room) DO NOTHING'),
+      clearFounders: db.prepare('DELETE FROM room_founders WHERE account_key = ?'),
+    };
+    this.mod = mod;
+    // ---- end moderation ----
     this.deleteAccountTx = db.transaction((key: string): boolean => {
       s.deleteLookalikes.run(key);
+      // A new account of the name is not an operator nor a founder by inheritance.
+      mod.clearOperator.run(key);
+      mod.clearFounders.run(key);
       return s.deleteAccount.run(key).changes > 0;
     });
 
@@ -838,6 +926,82 @@ export class SqliteStore implements Store {
   }
 
   // ---- end accounts ----
+
+  // ---- moderation ----
+
+  addBan(ban: Ban): Promise<void> {
+    return this.read(() => {
+      this.mod.dropExpired.run(ban.ts);
+      this.mod.putBan.run({
+        kind: ban.kind,
+        target: banTarget(ban.kind, ban.target),
+        room: ban.room === undefined ? '' : foldName(ban.room),
+        display: ban.target,
+        by: ban.by,
+        reason: ban.reason ?? null,
+        ts: ban.ts,
+        until: ban.until ?? null,
+      });
+    });
+  }
+
+  removeBan(kind: Ban['kind'], target: string, room: string | undefined, now: number): Promise<boolean> {
+    return this.read(() => {
+      const args = [kind, banTarget(kind, target), room === undefined ? '' : foldName(room)] as const;
+      const live = this.mod.removeBan.run(...args, now).changes > 0;
+      this.mod.removeAnyBan.run(...args);
+      return live;
+    });
+  }
+
+  findBan(query: BanQuery, now: number): Promise<Ban | undefined> {
+    return this.read(() => {
+      const room = query.room === undefined ? '' : foldName(query.room);
+      const tries: [Ban['kind'], string][] = [
+        ...query.names.map((n): [Ban['kind'], string] => ['name', foldName(n)]),
+        ...(query.address === undefined ? [] : [['address', query.address] as [Ban['kind'], string]]),
+      ];
+      for (const [kind, target] of tries) {
+        const row = this.mod.findBan.get(kind, target, room, now) as BanRow | undefined;
+        if (row) return toBan(row);
+      }
+      return undefined;
+    });
+  }
+
+  listBans(room: string | undefined, now: number, limit: number): Promise<Ban[]> {
+    return this.read(() =>
+      (this.mod.listBans.all(room === undefined ? '' : foldName(room), now, clampLimit(limit, MAX_BAN_PAGE)) as BanRow[]).map(toBan),
+    );
+  }
+
+  setOperator(name: string, on: boolean): Promise<boolean> {
+    return this.read(() => {
+      const key = foldName(name);
+      if (this.s.account.get(key) === undefined) return false;
+      if (on) this.mod.setOperator.run(key);
+      else this.mod.clearOperator.run(key);
+      return true;
+    });
+  }
+
+  listOperators(): Promise<string[]> {
+    return this.read(() => (this.mod.listOperators.all(MAX_BAN_PAGE) as { name: string }[]).map((r) => r.name));
+  }
+
+  getFounder(room: string): Promise<string | undefined> {
+    return this.read(() => (this.mod.getFounder.get(foldName(room)) as { account: string } | undefined)?.account);
+  }
+
+  claimFounder(room: string, account: string): Promise<boolean> {
+    return this.read(() => {
+      this.mod.claimFounder.run(foldName(room), account, foldName(account));
+      const founder = (this.mod.getFounder.get(foldName(room)) as { account: string } | undefined)?.account;
+      return founder !== undefined && foldName(founder) === foldName(account);
+    });
+  }
+
+  // ---- end moderation ----
 
   /** The file's size in pages (WAL pages not yet checkpointed included) and its free pages. */
   space(): { pageSize: number; pages: number; freePages: number } {

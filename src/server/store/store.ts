@@ -1,7 +1,7 @@
 /**
  * @module
- * Store: the server's durable state behind one interface (messages, topics, accounts; bans come
- * next), with an SQLite implementation (sqlite.ts, the only module that holds SQL) and an
+ * Store: the server's durable state behind one interface (messages, topics, accounts, bans,
+ * operators and room founders), with an SQLite implementation (sqlite.ts, the only module that holds SQL) and an
  * in-memory one for `--no-store` (memory.ts). A PostgreSQL implementation for a cluster is meant
  * to stand beside them under the same test suite (test/store/store.cases.ts), so the shape is the
  * one a networked, asynchronous database can honour too:
@@ -109,6 +109,40 @@ export const MAX_ACCOUNT_PAGE = 1000;
 
 // ---- end accounts ----
 
+// ---- moderation ----
+
+/**
+ * A ban: of a name (compared folded; it also bars the account of that name) or of an address
+ * group (addressGroup: an IPv4 address, an IPv6 /64), from one room or (no `room`) the server.
+ * One ban per (kind, target, room): banning again replaces it.
+ */
+export interface Ban {
+  kind: 'name' | 'address';
+  /** The name as given (NFC), or the address group. */
+  target: string;
+  /** The room (folded), or undefined for the whole server. */
+  room?: string;
+  /** Who banned (the operator's or founder's account). */
+  by: string;
+  reason?: string;
+  /** When it was made (ms). */
+  ts: number;
+  /** When it ends (ms); undefined: until lifted. A ban whose `until` has passed counts as gone. */
+  until?: number;
+}
+
+/** Which bans `findBan` looks for: any that matches the name or the address, in `room` (or the server). */
+export interface BanQuery {
+  names: readonly string[];
+  address?: string;
+  room?: string;
+}
+
+/** Bans listed per call at most, and operators read at most. */
+export const MAX_BAN_PAGE = 1000;
+
+// ---- end moderation ----
+
 export const MAX_SEARCH_LIMIT = 100;
 /** A page read is clamped to this many messages whatever the caller asks. */
 export const MAX_PAGE_LIMIT = 1000;
@@ -177,6 +211,25 @@ export interface Store {
   /** Accounts in folded-name order after `after` (exclusive), at most `limit` (≤ MAX_ACCOUNT_PAGE). */
   listAccounts(after: string | undefined, limit: number): Promise<Account[]>;
   // ---- end accounts ----
+
+  // ---- moderation ----
+  /** Make or replace a ban; bans past their `until` are removed meanwhile. */
+  addBan(ban: Ban): Promise<void>;
+  /** Lift the ban of that kind, target and room; false when there was none in force. */
+  removeBan(kind: Ban['kind'], target: string, room: string | undefined, now: number): Promise<boolean>;
+  /** A ban in force at `now` that matches the query, or undefined. */
+  findBan(query: BanQuery, now: number): Promise<Ban | undefined>;
+  /** Bans in force at `now` of `room` (undefined: the server's), oldest first, at most `limit` (≤ MAX_BAN_PAGE). */
+  listBans(room: string | undefined, now: number, limit: number): Promise<Ban[]>;
+  /** Mark account `name` an operator (or not); false when there is no such account. */
+  setOperator(name: string, on: boolean): Promise<boolean>;
+  /** Accounts marked operators (as registered), at most MAX_BAN_PAGE. */
+  listOperators(): Promise<string[]>;
+  /** The account that founded `room`, if any. */
+  getFounder(room: string): Promise<string | undefined>;
+  /** Record `account` as the founder of `room` unless it has one; true when it is now `account`'s. */
+  claimFounder(room: string, account: string): Promise<boolean>;
+  // ---- end moderation ----
 
   /**
    * Retention: remove messages older than `olderThanMs` (a ts) and the oldest ones of any room

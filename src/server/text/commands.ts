@@ -12,6 +12,7 @@
  * refused (names have no spaces), not a login as "bad". On a server with one, `login NAME` asks
  * for it and the next line is the password; `login NAME PASSWORD` still works, for scripts.
  */
+import { isIP } from 'node:net';
 import { isValidName, normalizeRoom } from '../../protocol/internal.js';
 
 export type TextInput =
@@ -19,6 +20,8 @@ export type TextInput =
   | { kind: 'reply'; lines: string[] }
   /** Show `lines` (the prompt); the next line is the password for logging in as `name`. */
   | { kind: 'password'; name: string; lines: string[] }
+  /** Show `lines` (the prompt); the next line is the password of a new account (register). */
+  | { kind: 'register'; lines: string[] }
   /** Make `room` the current room (the one plain lines are said in). */
   | { kind: 'switch'; room: string }
   | { kind: 'none' };
@@ -125,7 +128,97 @@ export const TEXT_COMMANDS: Record<string, TextCommand> = {
     build: (_, rest) => (rest === '' ? { type: 'topic' } : { type: 'topic', text: rest === '-' ? '' : rest }),
   },
   who: { usage: 'who', help: 'everyone on the server', args: [0, 0], build: () => ({ type: 'who' }) },
+  // ---- accounts ----
+  register: {
+    usage: 'register',
+    help: 'make your name an account; the password is asked for on the next line',
+    args: [0, 0],
+    build: () => ({ type: 'register' }),
+  },
+  // ---- moderation (operators and room founders; only with the "/") ----
+  kick: {
+    usage: 'kick NAME [#ROOM] [REASON]',
+    help: 'take NAME out of #ROOM, or without #ROOM off the server',
+    args: [1, Infinity],
+    bare: () => false,
+    build: ([who, ...more]) => {
+      const { room, rest } = roomArg(more);
+      const reason = rest.join(' ');
+      return { type: 'kick', name: who, ...(room === undefined ? {} : { room }), ...(reason === '' ? {} : { reason }) };
+    },
+  },
+  ban: {
+    usage: 'ban NAME|ADDRESS [#ROOM] [DURATION] [REASON]',
+    help: 'ban from #ROOM or the server; DURATION as 90, 30s, 10m, 2h or 7d (default: until lifted)',
+    args: [1, Infinity],
+    bare: () => false,
+    build: ([who, ...more]) => {
+      const { room, rest } = roomArg(more);
+      const duration = rest[0] === undefined ? undefined : durationOf(rest[0]);
+      const reason = (duration === undefined ? rest : rest.slice(1)).join(' ');
+      return {
+        type: 'ban',
+        ...target(who!),
+        ...(room === undefined ? {} : { room }),
+        ...(duration === undefined ? {} : { duration }),
+        ...(reason === '' ? {} : { reason }),
+      };
+    },
+  },
+  unban: {
+    usage: 'unban NAME|ADDRESS [#ROOM]',
+    help: 'lift a ban',
+    args: [1, 2],
+    bare: () => false,
+    build: ([who, room]) => ({ type: 'unban', ...target(who!), ...(room === undefined ? {} : { room: normalizeRoom(room) }) }),
+  },
+  bans: {
+    usage: 'bans [#ROOM]',
+    help: "list the server's bans (or #ROOM's)",
+    args: [0, 1],
+    bare: (args) => args.length === 0 || args[0]!.startsWith('#'),
+    build: ([room]) => (room === undefined ? { type: 'bans' } : { type: 'bans', room: normalizeRoom(room) }),
+  },
+  mute: {
+    usage: 'mute NAME [#ROOM] [DURATION]',
+    help: 'NAME cannot talk in this room (or #ROOM) until DURATION ends or unmute',
+    args: [1, 3],
+    bare: () => false,
+    build: ([who, ...more]) => {
+      const { room, rest } = roomArg(more);
+      const duration = rest[0] === undefined ? undefined : (durationOf(rest[0]) ?? rest[0]);
+      return { type: 'mute', name: who, ...(room === undefined ? {} : { room }), ...(duration === undefined ? {} : { duration }) };
+    },
+  },
+  unmute: {
+    usage: 'unmute NAME [#ROOM]',
+    help: 'let NAME talk again in this room (or #ROOM)',
+    args: [1, 2],
+    bare: () => false,
+    build: ([who, room]) => ({ type: 'unmute', name: who, ...(room === undefined ? {} : { room: normalizeRoom(room) }) }),
+  },
+  // ---- end moderation ----
 };
+
+// ---- moderation ----
+/** A leading "#room" among the arguments, and the rest. */
+function roomArg(args: string[]): { room: string | undefined; rest: string[] } {
+  return args[0]?.startsWith('#') ? { room: normalizeRoom(args[0]), rest: args.slice(1) } : { room: undefined, rest: args };
+}
+
+/** 90, 30s, 10m, 2h, 7d → seconds; anything else is no duration. */
+export function durationOf(word: string): number | undefined {
+  const m = /^(\d{1,9})([smhd]?)$/i.exec(word);
+  if (!m) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+/** An IP address is banned as an address, anything else as a name. */
+function target(word: string): { name: string } | { address: string } {
+  return isIP(word) !== 0 ? { address: word } : { name: word };
+}
+// ---- end moderation ----
 
 /** `history` without a count shows this many lines: a screenful, not the server's page limit. */
 export const TEXT_HISTORY_LINES = 20;
@@ -162,6 +255,13 @@ export const LOGIN_HINT = 'Please log in first: login NAME';
 
 export const PASSWORD_PROMPT = 'Password (the whole next line; an empty line cancels):';
 
+/** Asked after `login NAME` when NAME is a registered account. */
+export function accountPrompt(name: string): string {
+  return `${name} is a registered name. Its password (the whole next line; an empty line cancels):`;
+}
+
+export const REGISTER_PROMPT = 'Password for your new account (the whole next line, at least 8 characters; an empty line cancels):';
+
 export const NO_PASSWORD_LINE = 'Names have no spaces, and this server needs no password: login NAME';
 
 /** The line typed after the password prompt: the whole line, spaces and all, is the password. */
@@ -187,6 +287,8 @@ export function parseTextLine(raw: string, loggedIn: boolean, needsPassword = fa
 
   if (command && fits) {
     if (command === TEXT_COMMANDS['help']) return { kind: 'reply', lines: helpLines() };
+    if (command === TEXT_COMMANDS['register'])
+      return loggedIn ? { kind: 'register', lines: [REGISTER_PROMPT] } : { kind: 'reply', lines: [LOGIN_HINT] };
     if (command === TEXT_COMMANDS['login'] && !loggedIn) {
       if (!needsPassword && args.length > 1) return { kind: 'reply', lines: [NO_PASSWORD_LINE] };
       // An invalid name is refused by validation (bad_name) before a password is asked for.

@@ -3,7 +3,8 @@
  * Text mode's view of server messages: the one place that turns a ServerMessage into the lines a
  * telnet or nc user reads. Handlers never know which mode a session is in.
  */
-import { foldName, type ServerMessage } from '../../protocol/internal.js';
+import { foldName, type ModeratedMsg, type ServerMessage } from '../../protocol/internal.js';
+import { untilText } from '../moderation.js';
 import { LOGIN_HINT } from './commands.js';
 
 /**
@@ -69,6 +70,12 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
     case 'joined':
       return [`${message.name} has entered the room.`];
     case 'left': {
+      if (message.reason === 'kicked') {
+        const by = message.by === undefined ? '' : ` by ${message.by}`;
+        const said = message.text === undefined ? '.' : `: ${message.text}`;
+        if (foldName(message.name) === foldName(viewer)) return [`You were kicked from ${message.room}${by}${said}`];
+        return [`${message.name} was kicked from the room${by}${said}`];
+      }
       const why =
         message.reason === 'logout' || message.reason === 'disconnect' || message.reason === 'part'
           ? ''
@@ -116,7 +123,22 @@ function renderLines(message: ServerMessage, viewer: string): string[] {
       if (message.code === 'auth_failed') return [message.message, 'This server needs a password: login NAME PASSWORD'];
       return [message.message];
     case 'bye':
+      if (message.reason === 'kicked') return [message.text ?? 'Kicked.', 'Goodbye.'];
       return [message.reason === 'shutdown' ? 'The server is shutting down. Goodbye.' : 'Goodbye.'];
+    // ---- moderation ----
+    case 'moderated':
+      return [moderatedLine(message)];
+    case 'bans': {
+      const where = message.room ?? 'the server';
+      if (message.bans.length === 0) return [`No bans in force on ${where}.`];
+      return [
+        `Bans on ${where} (${message.bans.length}${message.more ? ', the oldest; there are more' : ''}):`,
+        ...message.bans.map(
+          (b) => `  ${b.name ?? b.address ?? ''} by ${b.by} ${untilText(b.until)}${b.reason === undefined ? '' : `: ${b.reason}`}`,
+        ),
+      ];
+    }
+    // ---- end moderation ----
     case 'pong':
       return message.token === undefined ? ['pong'] : [`pong ${message.token}`];
     case 'ping':
@@ -147,3 +169,24 @@ export function lineRefusedLines(limit: number): string[] {
 export function pasteOverflowLines(limit: number, rate: number): string[] {
   return [`More than ${limit} lines were waiting to be sent (the server takes ${rate} a second); the rest is dropped.`];
 }
+
+// ---- moderation ----
+function moderatedLine(m: ModeratedMsg): string {
+  const who = m.name ?? m.address ?? '';
+  const where = m.room === undefined ? '' : ` in ${m.room}`;
+  switch (m.action) {
+    case 'kick':
+      return m.room === undefined ? `${who} is kicked off the server.` : `${who} is kicked from ${m.room}.`;
+    case 'ban': {
+      const kicked = m.kicked ? ` (${m.kicked} kicked)` : '';
+      return `${who} is banned from ${m.room ?? 'the server'} ${untilText(m.until)}${kicked}.`;
+    }
+    case 'unban':
+      return `${who} is no longer banned from ${m.room ?? 'the server'}.`;
+    case 'mute':
+      return `${who} is muted${where} ${untilText(m.until)}.`;
+    case 'unmute':
+      return `${who} is no longer muted${where}.`;
+  }
+}
+// ---- end moderation ----
