@@ -4,18 +4,8 @@
  * removed at the next login, without a restart. The password comes from stdin when piped.
  */
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
+import { hello, PASSWORD } from '../helpers/accounts.js';
 import { runServerBinary, startServerBinary, tempDataDir } from '../helpers/server-binary.js';
-
-const PASSWORD = 'correct horse battery';
-
-async function hello(port: number, message: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const client = await RawClient.connect(port);
-  client.send({ type: 'hello', ...message });
-  const answer = await client.next(undefined, (m) => m.type === 'welcome' || m.type === 'error');
-  client.close();
-  return answer;
-}
 
 describe('chat-server accounts', () => {
   it('adds, lists, changes and removes accounts while the server runs, which sees each at the next login', async () => {

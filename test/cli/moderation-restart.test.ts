@@ -4,18 +4,9 @@
  * the same directory (bans are in the store, not in memory).
  */
 import { describe, expect, it } from 'vitest';
+import { hello, PASSWORD } from '../helpers/accounts.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { runServerBinary, startServerBinary, tempDataDir } from '../helpers/server-binary.js';
-
-const PASSWORD = 'correct horse battery';
-
-async function hello(port: number, message: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const client = await RawClient.connect(port);
-  client.send({ type: 'hello', ...message });
-  const answer = await client.next(undefined, (m) => m.type === 'welcome' || m.type === 'error');
-  client.close();
-  return answer;
-}
 
 async function operatorAtNc(port: number): Promise<TextClient> {
   const op = await TextClient.connect(port);

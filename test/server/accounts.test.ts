@@ -7,28 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/server/config.js';
-import { CHEAP_SCRYPT } from '../helpers/accounts.js';
+import { CHEAP_SCRYPT, helloOn as hello, PASSWORD, registered } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 
-const PASSWORD = 'correct horse battery';
-
 function start(config: Partial<ServerConfig> = {}): ReturnType<typeof startServer> {
   return startServer({ scrypt: CHEAP_SCRYPT, ...config });
-}
-
-async function registered(port: number, name: string, password = PASSWORD): Promise<RawClient> {
-  const c = await RawClient.login(port, name);
-  c.send({ type: 'register', password });
-  await c.next('registered');
-  return c;
-}
-
-async function hello(port: number, message: Record<string, unknown>): Promise<{ client: RawClient; answer: Record<string, unknown> }> {
-  const client = await RawClient.connect(port);
-  client.send({ type: 'hello', ...message });
-  const answer = await client.next(undefined, (m) => m.type === 'welcome' || m.type === 'error');
-  return { client, answer };
 }
 
 describe('accounts', () => {

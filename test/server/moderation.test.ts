@@ -6,30 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/server/config.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
-import { CHEAP_SCRYPT } from '../helpers/accounts.js';
+import { CHEAP_SCRYPT, helloOn as hello, PASSWORD, registered } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw.js';
 import { startClockedServer, startServer } from '../helpers/server.js';
-
-const PASSWORD = 'correct horse battery';
 
 function start(config: Partial<ServerConfig> = {}): ReturnType<typeof startServer> {
   return startServer({ scrypt: CHEAP_SCRYPT, operators: ['op'], ...config });
 }
 
 /** `name` logged in and registered (an account now, logged in to it). */
-async function account(port: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
-  const c = await RawClient.login(port, name, extra);
-  c.send({ type: 'register', password: PASSWORD });
-  await c.next('registered');
-  return c;
-}
-
-async function hello(port: number, message: Record<string, unknown>): Promise<{ client: RawClient; answer: Record<string, unknown> }> {
-  const client = await RawClient.connect(port);
-  client.send({ type: 'hello', ...message });
-  const answer = await client.next(undefined, (m) => m.type === 'welcome' || m.type === 'error');
-  return { client, answer };
-}
+const account = (port: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> =>
+  registered(port, name, PASSWORD, extra);
 
 describe('moderation', () => {
   it('an operator kicks from a room: left{kicked} to the room and to the one kicked, who stays online', async () => {

@@ -9,17 +9,7 @@ import { MemoryStore } from '../../src/server/store/memory.js';
 import { RawClient } from '../helpers/raw.js';
 import { startClockedServer, startServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
-import { CHEAP_SCRYPT } from '../helpers/accounts.js';
-
-const PASSWORD = 'correct horse battery';
-
-async function hello(port: number, message: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const client = await RawClient.connect(port);
-  client.send({ type: 'hello', ...message });
-  const answer = await client.next(undefined, (m) => m.type === 'welcome' || m.type === 'error');
-  client.close();
-  return answer;
-}
+import { CHEAP_SCRYPT, hello, PASSWORD } from '../helpers/accounts.js';
 
 describe('password hashes', () => {
   it('verify with the parameters stored beside them, default ones included', async () => {

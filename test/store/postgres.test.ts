@@ -180,17 +180,21 @@ describe('postgres store on a real server', () => {
       await other.query(`SELECT key FROM rooms WHERE key = '#a' FOR UPDATE`);
       say(store, 'second', { room: '#b' });
       say(store, 'second', { room: '#a' });
+      let settled: unknown;
       const committing = store.commit();
+      void committing.then((r) => (settled = r));
       let waiting = 0;
-      // Bounded by the test's timeout: a loaded machine may take seconds to open the connection.
-      for (let i = 0; i < 1200 && waiting === 0; i++) {
+      // Bounded (50 s, inside the test's timeout): a loaded machine may take seconds to open the
+      // pool's connection. A commit that settles without ever waiting is the failure to report.
+      const deadline = Date.now() + 50_000;
+      while (waiting === 0 && settled === undefined && Date.now() < deadline) {
         const r = await other.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO rooms%'`,
         );
         waiting = (r.rows[0] as { n: number }).n;
         if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      expect(waiting).toBe(1);
+      expect(waiting, `the commit settled without waiting for #a: ${JSON.stringify(settled)}`).toBe(1);
       await expect(other.query(`SELECT key FROM rooms WHERE key = '#b' FOR UPDATE NOWAIT`)).resolves.toMatchObject({ rowCount: 1 });
       await other.query('COMMIT');
       expect(await committing).toMatchObject({ written: 2, pending: 0 });

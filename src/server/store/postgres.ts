@@ -34,6 +34,7 @@
 import pg from 'pg';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
+import { type AccountRow, toAccount } from './account-row.js';
 import { queryPhrases, tokens } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -187,25 +188,6 @@ function toBan(row: BanRow): Ban {
 }
 // ---- end moderation ----
 
-interface AccountRow {
-  name: string;
-  algo: string;
-  n: number;
-  r: number;
-  p: number;
-  keylen: number;
-  salt: Buffer;
-  hash: Buffer;
-  created_ts: number;
-}
-
-function toAccount(row: AccountRow): Account {
-  return {
-    name: row.name,
-    createdTs: row.created_ts,
-    password: { algo: row.algo as 'scrypt', N: row.n, r: row.r, p: row.p, keylen: row.keylen, salt: row.salt, hash: row.hash },
-  };
-}
 
 export interface PostgresStoreOptions {
   /** A schema of its own in the database (created if missing); default: the connection's. */

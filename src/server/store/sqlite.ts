@@ -37,6 +37,7 @@ import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
+import { type AccountRow, toAccount } from './account-row.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -216,26 +217,6 @@ export interface SqliteStoreOptions {
 const SERVER_BUSY_MS = 1000;
 const TOOL_BUSY_MS = 10_000;
 
-interface AccountRow {
-  key: string;
-  name: string;
-  algo: string;
-  n: number;
-  r: number;
-  p: number;
-  keylen: number;
-  salt: Buffer;
-  hash: Buffer;
-  created_ts: number;
-}
-
-function toAccount(row: AccountRow): Account {
-  return {
-    name: row.name,
-    createdTs: row.created_ts,
-    password: { algo: row.algo as 'scrypt', N: row.n, r: row.r, p: row.p, keylen: row.keylen, salt: row.salt, hash: row.hash },
-  };
-}
 
 // ---- moderation ----
 interface BanRow {
