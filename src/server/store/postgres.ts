@@ -188,7 +188,6 @@ function toBan(row: BanRow): Ban {
 }
 // ---- end moderation ----
 
-
 export interface PostgresStoreOptions {
   /** A schema of its own in the database (created if missing); default: the connection's. */
   schema?: string;

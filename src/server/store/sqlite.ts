@@ -217,7 +217,6 @@ export interface SqliteStoreOptions {
 const SERVER_BUSY_MS = 1000;
 const TOOL_BUSY_MS = 10_000;
 
-
 // ---- moderation ----
 interface BanRow {
   kind: string;
