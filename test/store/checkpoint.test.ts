@@ -40,11 +40,9 @@ describe('the checkpoint worker', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(store.checkpointer!.truncates).toBeGreaterThanOrEqual(3);
-    const messageBytes = written * TEXT.length;
-    // Without checkpoints every message stays in the WAL (more than messageBytes). With the worker
-    // the WAL is a saw-tooth: emptied while the writes went on (how high a tooth gets depends on
-    // the disk's speed against the writer's), and back under its bound once they pause.
-    expect(Math.min(...walSizes.slice(walSizes.length / 2))).toBeLessThan(messageBytes / 4);
+    // How high the WAL climbs between truncates depends on the disk's speed against the writer's
+    // (a loaded CI disk let it reach 30 MB once), so the bound is asserted once the writes pause:
+    // three truncates while writing, then back under twice the threshold.
     const passes = store.checkpointer!.passes;
     for (let i = 0; i < 2000 && (store.checkpointer!.passes < passes + 2 || store.walBytes() > truncatePages * 4096 * 2); i++) {
       await new Promise((r) => setTimeout(r, 10));
