@@ -34,7 +34,7 @@
 import pg from 'pg';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
-import { type AccountRow, toAccount } from './account-row.js';
+import { type AccountRow, type BanRow, banTarget, toAccount, toBan } from './rows.js';
 import { queryPhrases, tokens } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -160,32 +160,6 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
 ];
 
 // ---- moderation ----
-interface BanRow {
-  kind: string;
-  target: string;
-  room: string;
-  display: string;
-  by_name: string;
-  reason: string | null;
-  ts: string | number;
-  until_ts: string | number | null;
-}
-
-function banTarget(kind: Ban['kind'], target: string): string {
-  return kind === 'name' ? foldName(target) : target;
-}
-
-function toBan(row: BanRow): Ban {
-  return {
-    kind: row.kind as Ban['kind'],
-    target: row.display,
-    ...(row.room === '' ? {} : { room: row.room }),
-    by: row.by_name,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    ts: Number(row.ts),
-    ...(row.until_ts === null ? {} : { until: Number(row.until_ts) }),
-  };
-}
 // ---- end moderation ----
 
 export interface PostgresStoreOptions {

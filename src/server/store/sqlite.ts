@@ -37,7 +37,7 @@ import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
-import { type AccountRow, toAccount } from './account-row.js';
+import { type AccountRow, type BanRow, banTarget, toAccount, toBan } from './rows.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -218,33 +218,6 @@ const SERVER_BUSY_MS = 1000;
 const TOOL_BUSY_MS = 10_000;
 
 // ---- moderation ----
-interface BanRow {
-  kind: string;
-  target: string;
-  room: string;
-  display: string;
-  by_name: string;
-  reason: string | null;
-  ts: number;
-  until_ts: number | null;
-}
-
-/** The key a ban is stored under: a folded name, or the address group as given. */
-function banTarget(kind: Ban['kind'], target: string): string {
-  return kind === 'name' ? foldName(target) : target;
-}
-
-function toBan(row: BanRow): Ban {
-  return {
-    kind: row.kind as Ban['kind'],
-    target: row.display,
-    ...(row.room === '' ? {} : { room: row.room }),
-    by: row.by_name,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    ts: row.ts,
-    ...(row.until_ts === null ? {} : { until: row.until_ts }),
-  };
-}
 // ---- end moderation ----
 
 const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
