@@ -19,8 +19,18 @@ import type { Member, Rooms } from './rooms.js';
 import type { Users } from './users.js';
 
 export interface Recipient extends Member {
-  /** `defer`: the bytes may wait a little for more (presence); never reordered. */
+  /** `defer`: the bytes may wait a little for more (presence); never reordered. Counted as a delivery. */
   deliver(packet: Packet, defer?: boolean): void;
+  /**
+   * deliver() without counting it: true when the bytes were queued. A fan-out counts what its
+   * loop queued once per batch, not once per member (the hot path of a big room).
+   */
+  take(packet: Packet, defer?: boolean): boolean;
+}
+
+/** Where a fan-out adds the deliveries it made (the server's metrics counts). */
+export interface DeliveryCount {
+  deliveries: number;
 }
 
 export interface Fanout {
@@ -71,6 +81,8 @@ export class LocalFanout<T extends Recipient> implements Fanout {
     private readonly users: Users<T>,
     /** What post() numbers and records with (the server's); without them post() cannot be used. */
     private readonly numbering?: { ids: IdSource; archive: Archive },
+    /** Where each loop adds the deliveries it made, once per batch. */
+    private readonly counts: DeliveryCount = { deliveries: 0 },
   ) {}
 
   toRoom(room: string, packet: Packet, except?: number): void {
@@ -81,11 +93,13 @@ export class LocalFanout<T extends Recipient> implements Fanout {
   countRoom(room: string, packet: Packet, except?: number): number {
     const defer = packet.presence;
     let n = 0;
+    let queued = 0;
     for (const member of this.rooms.members(room)) {
       if (member.id === except) continue;
-      member.deliver(packet, defer);
+      if (member.take(packet, defer)) queued++;
       n++;
     }
+    this.counts.deliveries += queued;
     return n;
   }
 
@@ -100,13 +114,15 @@ export class LocalFanout<T extends Recipient> implements Fanout {
   toRooms(rooms: Iterable<string>, packet: Packet, except?: number): void {
     const seen = new Set<number>();
     if (except !== undefined) seen.add(except);
+    let queued = 0;
     for (const room of rooms) {
       for (const member of this.rooms.members(room)) {
         if (seen.has(member.id)) continue;
         seen.add(member.id);
-        member.deliver(packet);
+        if (member.take(packet)) queued++;
       }
     }
+    this.counts.deliveries += queued;
   }
 
   toUser(name: string, packet: Packet): boolean {
@@ -116,6 +132,8 @@ export class LocalFanout<T extends Recipient> implements Fanout {
   }
 
   toAll(packet: Packet, except?: number): void {
-    for (const member of this.users.all()) if (member.id !== except) member.deliver(packet);
+    let queued = 0;
+    for (const member of this.users.all()) if (member.id !== except && member.take(packet)) queued++;
+    this.counts.deliveries += queued;
   }
 }

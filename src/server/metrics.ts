@@ -4,9 +4,10 @@
  * read by an optional HTTP listener (`--metrics-port`) that answers `GET /metrics` (Prometheus
  * text) and `GET /healthz` (JSON) and nothing else.
  *
- * Cost on the hot paths is one property increment: sessions bump plain numbers in `counts`, and
- * the registry turns them into counters when it is scraped (collect()), so no label is hashed
- * and no prom-client call is made per delivery. Gauges (connections, users, rooms) are read from
+ * Cost on the hot paths is one property increment: sessions bump plain numbers in `counts` (a
+ * room's fan-out adds its whole batch of deliveries once, fanout.ts), and the registry turns them
+ * into counters when it is scraped (collect()), so no label is hashed and no prom-client call is
+ * made per delivery. Gauges (connections, users, rooms) are read from
  * the server at scrape time, never kept up to date on the way. A metric that is not measured is
  * not exported: cluster metrics (Redis link, publish lag) belong to the cluster's code, which
  * registers them on `registry`.
@@ -34,7 +35,7 @@ const MAX_HEADER_BYTES = 8 * 1024;
 
 /** Plain counts the sessions bump on their hot paths; read (never reset) at scrape time. */
 export interface Counts {
-  /** Frames and lines handed to a client's outbox by deliver(): broadcasts and replies. */
+  /** Frames and lines handed to a client's outbox: broadcasts (added once per fan-out) and replies. */
   deliveries: number;
   /** Clients dropped for not reading (sendq_exceeded). */
   sendqDrops: number;

@@ -165,13 +165,27 @@ export class Outbox {
    * with them or takes them along, never overtakes them.
    */
   write(bytes: Buffer, defer = false): boolean {
-    if (!this.writable || this.ending) return false;
-    const queued = this.queued;
+    // The hot path of every delivery: the `writable` and `queued` getters written out, and a
+    // socket already corked for this turn takes the bytes at once (cost: docs/PERFORMANCE.md).
+    const socket = this.socket;
+    if (this.overflowed || this.ending || !socket.writable || socket.destroyed) return false;
+    const queued = socket.writableLength + this.deferredBytes + this.heldBytes;
     if (queued > this.maxSendq) {
       this.overflowed = true;
       this.onOverflow();
       return false;
     }
+    if (this.cork !== 'now' || holders > 0) return this.writeCorking(bytes, defer, queued);
+    socket.write(bytes);
+    // Held and corked bytes count as queued although the kernel would take them at once; hand a
+    // large burst over early so that the sendq bound measures the reader, not our batching.
+    // The socket is corked here, so what it holds grew by exactly these bytes.
+    if (queued + bytes.length >= this.flushAt) this.uncork();
+    return true;
+  }
+
+  /** write() when the bytes are held, deferred, or the first of this turn (the socket corks). */
+  private writeCorking(bytes: Buffer, defer: boolean, queued: number): boolean {
     if (holders > 0) {
       this.held.push({ flush: started + 1, bytes });
       this.heldBytes += bytes.length;
@@ -201,9 +215,7 @@ export class Outbox {
       this.deferredChunks.push(bytes);
       this.deferredBytes += bytes.length;
     } else this.socket.write(bytes);
-    // Held and corked bytes count as queued although the kernel would take them at once; hand a
-    // large burst over early so that the sendq bound measures the reader, not our batching.
-    // The socket is corked here, so what it holds grew by exactly these bytes (release only moved some).
+    // As in write(); releasing the deferred bytes only moved them into the socket.
     if (queued + bytes.length >= this.flushAt) this.uncork();
     return true;
   }

@@ -151,7 +151,14 @@ export class ChatServer implements Context {
     });
     this.ids = this.archive.ids;
     const directory = new LocalDirectory(this.users, this.rooms);
-    const fanout = new LocalFanout(this.rooms, this.users, { ids: this.ids, archive: this.archive });
+    this.metrics = new Metrics({
+      sessions: () => this.sessions,
+      users: () => this.users.count,
+      rooms: () => this.rooms.count,
+      stopping: () => this.shuttingDown,
+      storeFailing: () => this.archive.storeFailing,
+    });
+    const fanout = new LocalFanout(this.rooms, this.users, { ids: this.ids, archive: this.archive }, this.metrics.counts);
     const local = new LocalClaims((name) => this.users.holder(name)?.id);
     const claims = options.claims ? options.claims(local) : local;
     if (options.cluster) {
@@ -169,13 +176,6 @@ export class ChatServer implements Context {
       this.directory = directory;
       this.claims = claims;
     }
-    this.metrics = new Metrics({
-      sessions: () => this.sessions,
-      users: () => this.users.count,
-      rooms: () => this.rooms.count,
-      stopping: () => this.shuttingDown,
-      storeFailing: () => this.archive.storeFailing,
-    });
     this.archive.onCommit = (ms, report) => this.metrics.committed(ms, report);
     const c = this.config;
     this.accounts = new Accounts(

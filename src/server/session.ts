@@ -208,9 +208,14 @@ export class Session implements Recipient {
   }
 
   deliver(packet: Packet, defer = false): void {
-    if (this.closing) return;
+    if (this.take(packet, defer)) this.ctx.metrics.counts.deliveries++;
+  }
+
+  /** deliver() without counting: a fan-out counts its whole batch once (fanout.ts). */
+  take(packet: Packet, defer = false): boolean {
+    if (this.closing) return false;
     const bytes = this.mode === 'text' ? packet.text(this.name ?? '', this.membership.size > 1) : packet.frame;
-    if (bytes !== null && this.outbox.write(bytes, defer)) this.ctx.metrics.counts.deliveries++;
+    return bytes !== null && this.outbox.write(bytes, defer);
   }
 
   /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */

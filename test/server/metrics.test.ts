@@ -91,6 +91,41 @@ describe('metrics port', () => {
     expect(sample(text, 'framechat_deliveries_total')! - before).toBe(2 * 10 + 1);
   });
 
+  it('counts a broadcast once per fan-out, not once per member (the same in rooms of 3 and 12)', async () => {
+    const { server, port, metricsPort } = await startServer({ metricsPort: 0 });
+    const people = await Promise.all(Array.from({ length: 12 }, (_, i) => RawClient.login(port, `p${i}`)));
+    for (const [i, p] of people.entries()) {
+      p.send({ type: 'join', room: '#big' });
+      if (i < 3) p.send({ type: 'join', room: '#small' });
+    }
+    for (const p of people) await p.sync();
+    // Every write of the counter on the way, whatever the value written.
+    const counts = server.metrics.counts;
+    let value = counts.deliveries;
+    let writes = 0;
+    Object.defineProperty(counts, 'deliveries', {
+      get: () => value,
+      set: (v: number) => {
+        value = v;
+        writes++;
+      },
+    });
+    const oneSay = async (room: string, members: RawClient[]): Promise<{ writes: number; delivered: number }> => {
+      const [w, v] = [writes, value];
+      people[0]!.send({ type: 'say', room, text: `to ${room}` });
+      for (const m of members) await m.next('message', (x) => x.room === room);
+      return { writes: writes - w, delivered: value - v };
+    };
+    const small = await oneSay('#small', people.slice(0, 3));
+    const big = await oneSay('#big', people);
+    expect(small.delivered).toBe(3);
+    expect(big.delivered).toBe(12);
+    expect(big.writes).toBe(small.writes);
+    expect(big.writes).toBeLessThanOrEqual(1);
+    const text = await scrape(metricsPort!);
+    expect(sample(text, 'framechat_deliveries_total')).toBe(value);
+  });
+
   it('tells TLS connections from plain ones', async () => {
     const certs = makeCerts();
     try {

@@ -23,8 +23,12 @@ function member(): Member {
     membership: new Membership(),
     got: [],
     deliver(packet: Packet) {
+      m.take(packet);
+    },
+    take(packet: Packet) {
       const msg = packet.message;
       m.got.push(msg.type === 'notice' ? msg.text : msg.type);
+      return true;
     },
   };
   return m;
