@@ -33,7 +33,7 @@ export interface TestPostgres {
 
 const SUPERUSER = 'postgres';
 
-function binDir(): string {
+export function postgresBinDir(): string {
   const candidates: string[] = [];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(dir);
   candidates.push('/usr/local/bin');
@@ -101,7 +101,7 @@ async function ready(url: string, child: ChildProcess, log: () => string): Promi
 }
 
 export async function startPostgres(): Promise<TestPostgres> {
-  const bin = binDir();
+  const bin = postgresBinDir();
   const user = runAs();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-pg-'));
   const data = path.join(root, 'data');
