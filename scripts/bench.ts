@@ -8,6 +8,7 @@
  *   npm run bench -- --quick           a short profile of the same
  *   npm run bench -- --only big-room   some scenarios (comma-separated names)
  *   npm run bench -- --targets framechat,relay
+ *   npm run bench -- --only big-room --targets framechat,framechat-pg,framechat-cluster2,framechat-cluster3
  *   npm run bench -- --json            the results as JSON on stdout instead of the tables
  *   npm run bench -- --profile         framechat, the relay and the load generators under --cpu-prof; prints the hot spots
  *   npm run bench -- --only store      the store alone: write throughput, join history and search p99 at 1M messages
@@ -15,7 +16,9 @@
  *
  * Targets: framechat runs with its store (a fresh temp data directory), framechat-nostore with
  * --no-store; FRAMECHAT_BENCH_BASELINE=<a built checkout> adds framechat-base, that build, to
- * compare two builds in one run.
+ * compare two builds in one run. framechat-pg (one node on PostgreSQL) and framechat-cluster2/3 (2
+ * and 3 nodes on Redis and PostgreSQL, each started fresh) run in the big room unless --targets
+ * names them; their "cluster" table sets the Redis hop against the single node.
  *
  * Results go to bench-results/ (git-ignored); a full default run also writes docs/bench-chart.svg.
  */

@@ -45,6 +45,8 @@ export abstract class BenchClient {
   nextSeq = new Int32Array(0);
   /** Whether some talker in this generator waits for its messages to arrive here. */
   observer = false;
+  /** Which of a cluster's nodes it is connected to (0 on a single server). */
+  node = 0;
 
   constructor(
     spec: ClientSpec,

@@ -44,7 +44,8 @@ export interface TalkPlan {
 export type Request =
   | {
       op: 'connect';
-      target: TargetAddress;
+      /** The server's address, or a cluster's nodes: the k-th client of this share goes to node k mod N. */
+      targets: TargetAddress[];
       clients: ClientSpec[];
       talkers: number;
       concurrency: number;
@@ -65,6 +66,8 @@ export type Request =
 export interface ConnectResult {
   op: 'connected';
   ok: number;
+  /** Logins completed on each of the targets, in the order given. */
+  okPerTarget: number[];
   failed: number;
   errors: string[];
   /** Monotonic µs of the first connect() and of the last completed login. */

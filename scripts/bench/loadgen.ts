@@ -114,19 +114,23 @@ class Generator implements Sink {
 
   // ---- requests -----------------------------------------------------------------------------
 
-  private async connect({ target, clients: specs, talkers, concurrency, timeoutMs, budgetMs }: ConnectRequest): Promise<Reply> {
+  private async connect({ targets, clients: specs, talkers, concurrency, timeoutMs, budgetMs }: ConnectRequest): Promise<Reply> {
     this.disconnect();
     this.talkerCount = talkers;
     const startUs = nowUs();
     const stopUs = startUs + budgetMs * 1000;
     let endUs = startUs;
     let ok = 0;
+    const okPerTarget = targets.map(() => 0);
     const errors: string[] = [];
     let next = 0;
     // Keep `concurrency` logins in progress until every client has had its turn.
     const worker = async (): Promise<void> => {
       while (next < specs.length && nowUs() < stopUs) {
-        const client = createClient(specs[next++]!, target, this);
+        // Round-robin over a cluster's nodes, within this share: every node has members here.
+        const node = next % targets.length;
+        const client = createClient(specs[next++]!, targets[node]!, this);
+        client.node = node;
         this.clients.push(client);
         let timer: NodeJS.Timeout | undefined;
         try {
@@ -137,6 +141,7 @@ class Generator implements Sink {
             }),
           ]);
           ok++;
+          okPerTarget[node]!++;
           endUs = nowUs();
         } catch (err) {
           if (errors.length < 5) errors.push((err as Error).message);
@@ -148,7 +153,7 @@ class Generator implements Sink {
     await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
     if (next < specs.length) errors.unshift(`${specs.length - next} logins not started: set-up took over ${budgetMs / 1000} s`);
     this.arrange();
-    return { op: 'connected', ok, failed: specs.length - ok, errors, startUs, endUs };
+    return { op: 'connected', ok, okPerTarget, failed: specs.length - ok, errors, startUs, endUs };
   }
 
   /** After login: the talkers this process drives, their observers, and the receivers' counters. */
@@ -165,7 +170,9 @@ class Generator implements Sink {
     for (const client of this.clients) {
       if (client.talker < 0) continue;
       const members = byRoom.get(client.room) ?? [];
-      const observer = members.find((m) => m.talker < 0) ?? members.find((m) => m !== client);
+      // On a cluster, an observer on another node: the window then covers the hop between nodes.
+      const listeners = members.filter((m) => m.talker < 0);
+      const observer = listeners.find((m) => m.node !== client.node) ?? listeners[0] ?? members.find((m) => m !== client);
       const talker: Talker = { client, index: client.talker, observer, seq: 0, acked: 0 };
       this.talkers.push(talker);
       if (observer) {

@@ -5,7 +5,7 @@
  * and resident memory, find a free port, wait for a line of output or an open port.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** Clock ticks per second for /proc/PID/stat times (USER_HZ, 100 on Linux). */
@@ -39,6 +39,47 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * CPU seconds of a process and all its descendants, live ones read from /proc and reaped ones from
+ * the process's own cutime and cstime: PostgreSQL's work is in its backends, children of the
+ * postmaster that come and go. NaN once the process is gone. Bounded by the process tree.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      if (p === pid) return NaN;
+      continue; // exited since it was listed: its time is in its parent's cutime now
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime are fields 14-17.
+    total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+    for (const child of childrenOf(p)) stack.push(child);
+  }
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (list) for (const c of list.split(' ')) out.push(Number(c));
+    }
+  } catch {
+    // gone
+  }
+  return out;
 }
 
 /** write-family system calls the process has made (syscw in /proc/PID/io), or NaN when unreadable. */

@@ -72,6 +72,112 @@ export function ratios(s: ScenarioResult): Ratio[] {
   return out;
 }
 
+/** The cluster targets, and the single nodes they compare with (the process as it ships, one node on PostgreSQL). */
+export const CLUSTER_TARGETS: TargetName[] = ['framechat-cluster2', 'framechat-cluster3'];
+const SINGLE_TARGETS: TargetName[] = ['framechat', 'framechat-pg'];
+/** The issue's bound: the cross-node p99 at the fixed offered load within 2x the single node's. */
+export const CLUSTER_P99_BOUND = 2;
+
+export interface ClusterRow {
+  target: TargetName;
+  nodes: number;
+  deliveriesPerSec: number;
+  /** Latency phase (the fixed offered load). */
+  p50Ms: number;
+  p99Ms: number;
+  lost: number;
+  /** Cores busy during the throughput phase (CPU seconds over its wall time), servers summed. */
+  serverCores: number;
+  redisCores?: number;
+  /** Redis's cores at the fixed offered load. */
+  redisCoresAtLoad?: number;
+  /** Room messages published per Redis CPU-second in the throughput phase. */
+  messagesPerRedisCpuSec?: number;
+  postgresCores?: number;
+  /** p99 over framechat's and over framechat-pg's, in the same run. */
+  p99VsSingle?: number;
+  p99VsPg?: number;
+  deliveriesVsSingle?: number;
+}
+
+const cores = (cpuSec: number | undefined, p: PhaseResult): number | undefined =>
+  cpuSec !== undefined && p.wallSec > 0 ? cpuSec / p.wallSec : undefined;
+
+/** One row per single node and cluster that ran in a room scenario; empty when no cluster target ran. */
+export function clusterRows(s: ScenarioResult): ClusterRow[] {
+  if (s.scenario.kind !== 'room' && s.scenario.kind !== 'many-rooms') return [];
+  if (!s.results.some((r) => CLUSTER_TARGETS.includes(r.target) || r.target === 'framechat-pg')) return [];
+  const single = find(s, 'framechat');
+  const pg = find(s, 'framechat-pg');
+  const ratio = (mine: number, other: TargetResult | undefined, read: (r: TargetResult) => number): number | undefined =>
+    ok(other) && read(other) > 0 ? mine / read(other) : undefined;
+  const rows: ClusterRow[] = [];
+  for (const name of [...SINGLE_TARGETS, ...CLUSTER_TARGETS]) {
+    const r = find(s, name);
+    if (!ok(r)) continue;
+    const t = r.throughput!;
+    const l = r.latency!;
+    const redis = t.serviceCpuSec?.redis;
+    rows.push({
+      target: name,
+      nodes: r.nodes,
+      deliveriesPerSec: t.deliveriesPerSec,
+      p50Ms: l.p50Ms,
+      p99Ms: l.p99Ms,
+      lost: l.lost + t.lost,
+      serverCores: cores(t.serverCpuSec, t) ?? NaN,
+      redisCores: cores(redis, t),
+      redisCoresAtLoad: cores(l.serviceCpuSec?.redis, l),
+      messagesPerRedisCpuSec: redis !== undefined && redis > 0 ? t.sent / redis : undefined,
+      postgresCores: cores(t.serviceCpuSec?.postgres, t),
+      p99VsSingle: name === 'framechat' ? undefined : ratio(l.p99Ms, single, (x) => x.latency!.p99Ms),
+      p99VsPg: name === 'framechat' || name === 'framechat-pg' ? undefined : ratio(l.p99Ms, pg, (x) => x.latency!.p99Ms),
+      deliveriesVsSingle: name === 'framechat' ? undefined : ratio(t.deliveriesPerSec, single, (x) => x.throughput!.deliveriesPerSec),
+    });
+  }
+  return rows;
+}
+
+function clusterTable(s: ScenarioResult): string | undefined {
+  const rows = clusterRows(s);
+  if (!rows.some((r) => CLUSTER_TARGETS.includes(r.target) || r.target === 'framechat-pg')) return undefined;
+  const c = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(2));
+  return table(
+    [
+      'target',
+      'nodes',
+      'deliveries/s',
+      'p50 ms',
+      'p99 ms',
+      'lost',
+      'server cores',
+      'Redis cores',
+      'Redis cores (fixed load)',
+      'messages per Redis CPU-s',
+      'PostgreSQL cores',
+      'p99 / framechat',
+      'p99 / framechat-pg',
+      'deliveries/s / framechat',
+    ],
+    rows.map((r) => [
+      r.target,
+      String(r.nodes),
+      fmtRate(r.deliveriesPerSec),
+      fmtMs(r.p50Ms),
+      fmtMs(r.p99Ms),
+      String(r.lost),
+      c(r.serverCores),
+      c(r.redisCores),
+      c(r.redisCoresAtLoad),
+      fmtRate(r.messagesPerRedisCpuSec),
+      c(r.postgresCores),
+      fmtX(r.p99VsSingle),
+      fmtX(r.p99VsPg),
+      fmtX(r.deliveriesVsSingle),
+    ]),
+  );
+}
+
 export function checkTargets(run: BenchRun): TargetCheck[] {
   const scenario = (name: string): ScenarioResult | undefined => run.scenarios.find((s) => s.scenario.name === name);
   const checks: TargetCheck[] = [];
@@ -114,6 +220,16 @@ export function checkTargets(run: BenchRun): TargetCheck[] {
           `at ${fmtRate(fcBig.latency!.offeredPerSec ?? 0)} deliveries/s offered; relay ${ok(relay) ? `${relay.latency!.p99Ms.toFixed(1)} ms` : '-'}`
         : 'no IRC server measured',
       pass: ircLatency ? fcBig.latency!.p99Ms <= ircLatency.latency!.p99Ms : undefined,
+    });
+  }
+  for (const row of big ? clusterRows(big).filter((r) => CLUSTER_TARGETS.includes(r.target)) : []) {
+    const l = find(big, row.target)!.latency!;
+    checks.push({
+      goal: `big room on ${row.nodes} nodes: p99 at ${fmtRate(l.offeredPerSec ?? 0)} deliveries/s offered <= ${CLUSTER_P99_BOUND}x the single node's, nothing lost`,
+      measured:
+        `${fmtMs(row.p99Ms)} ms, ${fmtX(row.p99VsSingle)} framechat, ${fmtX(row.p99VsPg)} framechat-pg; lost ${row.lost}; ` +
+        `${fmtRate(row.deliveriesPerSec)} deliveries/s (${fmtX(row.deliveriesVsSingle)} framechat)`,
+      pass: row.p99VsSingle === undefined ? undefined : row.p99VsSingle <= CLUSTER_P99_BOUND && row.lost === 0,
     });
   }
   for (const name of ['idle-10k', 'idle-5k']) {
@@ -404,6 +520,17 @@ export function renderText(run: BenchRun): string {
   for (const s of run.scenarios) {
     out.push('', `## ${s.scenario.title}`, describe(s), '', scenarioTable(s));
     for (const r of s.results) if (r.note) out.push(`note: ${r.target}: ${r.note}`);
+    const cluster = clusterTable(s);
+    if (cluster) {
+      out.push(
+        '',
+        '### cluster',
+        'clients round-robin over the nodes; cores = CPU seconds over the wall time of the throughput phase (Redis also at the fixed load); ' +
+          'p50/p99 at the fixed offered load; PostgreSQL counted with its backends',
+        '',
+        cluster,
+      );
+    }
     const rs = s.scenario.kind === 'join-storm' ? joinStormRatios(s) : ratios(s);
     if (rs.length > 0) out.push('', 'framechat / ' + rs.map((r) => `${r.against} ${r.metric} ${fmtX(r.value)}`).join(', '));
     for (const { name, label } of VARIANTS) {

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Histogram } from './histogram.js';
 import type { ClientSpec, ConnectResult, PhaseStats, Progress, Reply, Request, TalkPlan, TalkResult } from './ipc.js';
-import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess, writeCalls } from './proc.js';
+import { cpuSeconds, fileLimits, memory, spawnWithFileLimit, stopProcess, treeCpuSeconds, writeCalls } from './proc.js';
 import { clientSpecs, expectedDeliveries, NEEDS_V2, type Scenario } from './scenarios.js';
-import { profiling, ROOT, targets as allTargets, type Running, type Target, type TargetName } from './targets.js';
+import { profiling, ROOT, targets as allTargets, type Running, type Service, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
 import type { StoreBenchResult } from './store.js';
 
@@ -41,7 +41,10 @@ export interface PhaseResult {
   /** When the phase began and its last delivery arrived, in monotonic µs (the clock of CPU profiles). */
   startUs: number;
   endUs: number;
+  /** Summed over a cluster's nodes. */
   serverCpuSec: number;
+  /** CPU seconds of a cluster's Redis and PostgreSQL (with its backends) during the phase. */
+  serviceCpuSec?: ServiceCpu;
   /** Server CPU per delivery, in µs: the machine-independent cost of a delivery. */
   serverUsPerDelivery: number;
   generatorCpuSec: number;
@@ -49,8 +52,12 @@ export interface PhaseResult {
   dropped: number;
 }
 
+export type ServiceCpu = Partial<Record<Service['name'], number>>;
+
 export interface TargetResult {
   target: TargetName;
+  /** Server processes: a cluster's node count, else 1. */
+  nodes: number;
   /** "ok", or why there is no result ("not installed", an error). */
   status: string;
   /** Something about how the server ran that a reader should know. */
@@ -59,7 +66,17 @@ export interface TargetResult {
   profile?: string;
   clients: number;
   /** wallSec: from the first connect to the last completed login (the join storm's figure). */
-  logins: { ok: number; failed: number; perSec: number; wallSec?: number; startUs?: number; endUs?: number; errors: string[] };
+  logins: {
+    ok: number;
+    /** On a cluster: the logins each node took. */
+    perNode?: number[];
+    failed: number;
+    perSec: number;
+    wallSec?: number;
+    startUs?: number;
+    endUs?: number;
+    errors: string[];
+  };
   /** Server CPU seconds while the clients logged in (the join storm). */
   loginCpuSec?: number;
   /** Server write system calls (syscw) while the clients logged in, and in all. */
@@ -70,6 +87,7 @@ export interface TargetResult {
   broadcast?: PhaseResult;
   memory?: { baselineBytes: number; loadedBytes: number; perConnectionBytes: number; peakBytes: number };
   serverCpuSec?: number;
+  serviceCpuSec?: ServiceCpu;
 }
 
 export interface ScenarioResult {
@@ -141,6 +159,52 @@ class GeneratorProcess {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+interface CpuReading {
+  server: number;
+  services?: ServiceCpu;
+}
+
+/** /proc readings over a target's server processes (summed over a cluster's nodes) and its services. */
+class Meter {
+  readonly servers: number[];
+  private readonly services: Service[];
+
+  constructor(running: Running) {
+    this.servers = running.nodes?.map((n) => n.pid) ?? [running.pid];
+    this.services = running.services ?? [];
+  }
+
+  cpu(): CpuReading {
+    const server = this.sum(cpuSeconds);
+    if (this.services.length === 0) return { server };
+    const services: ServiceCpu = {};
+    for (const s of this.services) services[s.name] = s.tree ? treeCpuSeconds(s.pid) : cpuSeconds(s.pid);
+    return { server, services };
+  }
+
+  since(start: CpuReading): CpuReading {
+    const now = this.cpu();
+    if (!now.services) return { server: now.server - start.server };
+    const services: ServiceCpu = {};
+    for (const s of this.services) services[s.name] = now.services[s.name]! - start.services![s.name]!;
+    return { server: now.server - start.server, services };
+  }
+
+  writes(): number {
+    return this.sum(writeCalls);
+  }
+
+  /** Resident and peak memory, added over the nodes. */
+  memory(): { rss: number; peak: number } {
+    const all = this.servers.map(memory);
+    return { rss: all.reduce((n, m) => n + m.rss, 0), peak: all.reduce((n, m) => n + m.peak, 0) };
+  }
+
+  private sum(read: (pid: number) => number): number {
+    return this.servers.reduce((n, pid) => n + read(pid), 0);
+  }
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => {});
   const wanted = new Set(options.targets ?? allTargets().map((t) => t.name));
@@ -167,6 +231,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       log(`\n${scenario.title}`);
       const results: TargetResult[] = [];
       for (const target of targets) {
+        // Asked for by name, a target runs everywhere; otherwise only where it has something to say.
+        if (!options.targets && target.defaultScenarios && !target.defaultScenarios.includes(scenario.name)) continue;
         const result = await runTarget(scenario, target, generators, limit, log);
         results.push(result);
       }
@@ -179,7 +245,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
 }
 
 function emptyResult(scenario: Scenario, target: Target, status: string): TargetResult {
-  return { target: target.name, status, clients: scenario.clients, logins: { ok: 0, failed: 0, perSec: 0, errors: [] } };
+  return { target: target.name, status, nodes: 1, clients: scenario.clients, logins: { ok: 0, failed: 0, perSec: 0, errors: [] } };
 }
 
 async function runTarget(
@@ -224,12 +290,13 @@ async function measure(
   gens: GeneratorProcess[],
   log: (line: string) => void,
 ): Promise<TargetResult> {
-  const { pid } = running;
+  const meter = new Meter(running);
   await sleep(300);
-  const baseline = memory(pid).rss;
-  const cpuStart = cpuSeconds(pid);
-  const writesStart = writeCalls(pid);
+  const baseline = meter.memory().rss;
+  const cpuStart = meter.cpu();
+  const writesStart = meter.writes();
   const result = emptyResult(scenario, target, 'ok');
+  result.nodes = meter.servers.length;
   if (running.note) result.note = running.note;
   if (running.profile) result.profile = running.profile;
 
@@ -245,7 +312,7 @@ async function measure(
     gens.map((g, i) =>
       g.request<ConnectResult>({
         op: 'connect',
-        target: running.address,
+        targets: running.nodes?.map((n) => n.address) ?? [running.address],
         clients: shares[i]!,
         talkers: specs.filter((s) => s.talker >= 0).length,
         concurrency,
@@ -259,6 +326,7 @@ async function measure(
   const loginUs = Math.max(...connected.map((c) => c.endUs)) - Math.min(...connected.map((c) => c.startUs));
   result.logins = {
     ok,
+    ...(running.nodes ? { perNode: running.nodes.map((_, i) => connected.reduce((n, c) => n + c.okPerTarget[i]!, 0)) } : {}),
     failed: connected.reduce((n, c) => n + c.failed, 0),
     perSec: loginUs > 0 ? ok / (loginUs / 1e6) : 0,
     wallSec: loginUs / 1e6,
@@ -266,8 +334,8 @@ async function measure(
     endUs: Math.max(...connected.map((c) => c.endUs)),
     errors: connected.flatMap((c) => c.errors).slice(0, 5),
   };
-  result.loginCpuSec = cpuSeconds(pid) - cpuStart;
-  result.loginWrites = writeCalls(pid) - writesStart;
+  result.loginCpuSec = meter.cpu().server - cpuStart.server;
+  result.loginWrites = meter.writes() - writesStart;
   await collect(gens); // login traffic is not part of any phase
   if (result.logins.failed > 0) {
     const failed = `${result.logins.failed} of ${specs.length} logins failed: ${result.logins.errors[0] ?? ''}`;
@@ -292,30 +360,32 @@ async function measure(
       durationMs,
       window: scenario.window,
     });
-    result.latency = await phase(specs, gens, pid, plan('rate', scenario.latencyMs));
+    result.latency = await phase(specs, gens, meter, plan('rate', scenario.latencyMs));
     result.latency.offeredPerSec = expectedDeliveries(
       specs,
       specs.map(() => scenario.rate),
     );
-    result.throughput = await phase(specs, gens, pid, plan('saturate', scenario.throughputMs));
+    result.throughput = await phase(specs, gens, meter, plan('saturate', scenario.throughputMs));
   } else if (scenario.kind === 'join-storm') {
     // The broadcast reaches those logged in: with every login through, every other client.
-    result.broadcast = await sayOnce(gens, pid, (sent) =>
+    result.broadcast = await sayOnce(gens, meter, (sent) =>
       result.logins.failed === 0 ? expectedDeliveries(specs, sent) : Math.max(0, ok - 1) * sent[0]!,
     );
   } else if (scenario.kind === 'idle') {
     await sleep(scenario.settleMs);
-    const loaded = memory(pid).rss;
+    const loaded = meter.memory().rss;
     result.memory = { baselineBytes: baseline, loadedBytes: loaded, perConnectionBytes: (loaded - baseline) / ok, peakBytes: 0 };
-    if (target.proto === 'framed') result.broadcast = await broadcast(scenario.clients, gens, pid);
+    if (target.proto === 'framed') result.broadcast = await broadcast(scenario.clients, gens, meter);
   }
-  const peak = memory(pid).peak;
+  const peak = meter.memory().peak;
   result.memory = {
-    ...(result.memory ?? { baselineBytes: baseline, loadedBytes: memory(pid).rss, perConnectionBytes: NaN }),
+    ...(result.memory ?? { baselineBytes: baseline, loadedBytes: meter.memory().rss, perConnectionBytes: NaN }),
     peakBytes: peak,
   };
-  result.serverCpuSec = cpuSeconds(pid) - cpuStart;
-  result.serverWrites = writeCalls(pid) - writesStart;
+  const used = meter.since(cpuStart);
+  result.serverCpuSec = used.server;
+  if (used.services) result.serviceCpuSec = used.services;
+  result.serverWrites = meter.writes() - writesStart;
   log(`  ${target.name}: ${summary(result)}`);
   return result;
 }
@@ -345,40 +415,40 @@ function sentByTalker(talked: TalkResult[]): number[] {
   return sent;
 }
 
-async function phase(specs: ClientSpec[], gens: GeneratorProcess[], pid: number, plan: TalkPlan): Promise<PhaseResult> {
-  const cpu0 = cpuSeconds(pid);
+async function phase(specs: ClientSpec[], gens: GeneratorProcess[], meter: Meter, plan: TalkPlan): Promise<PhaseResult> {
+  const cpu0 = meter.cpu();
   const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'talk', plan })));
   const perTalker = sentByTalker(talked);
   const sent = perTalker.reduce((a, b) => a + b, 0);
   const expected = expectedDeliveries(specs, perTalker);
   await drain(gens, expected);
-  const cpu = cpuSeconds(pid) - cpu0;
+  const cpu = meter.since(cpu0);
   const startUs = Math.min(...talked.map((t) => t.startUs));
-  return summarize(await collect(gens), { sent, expected, startUs, serverCpuSec: cpu });
+  return summarize(await collect(gens), { sent, expected, startUs, cpu });
 }
 
 /** One message from talker 0 to its room: how long until every member has it. */
-async function sayOnce(gens: GeneratorProcess[], pid: number, expectedFor: (sent: number[]) => number): Promise<PhaseResult> {
-  const cpu0 = cpuSeconds(pid);
+async function sayOnce(gens: GeneratorProcess[], meter: Meter, expectedFor: (sent: number[]) => number): Promise<PhaseResult> {
+  const cpu0 = meter.cpu();
   const talked = await Promise.all(gens.map((g) => g.request<TalkResult>({ op: 'say-once' })));
   const sent = sentByTalker(talked);
   const expected = expectedFor(sent);
   // The message queues behind the storm's last JOIN lines at every client: give it time to get through.
   await drain(gens, expected, BROADCAST_STALL_MS);
   const startUs = Math.min(...talked.map((t) => t.startUs));
-  return summarize(await collect(gens), { sent: sent.reduce((a, b) => a + b, 0), expected, startUs, serverCpuSec: cpuSeconds(pid) - cpu0 });
+  return summarize(await collect(gens), { sent: sent.reduce((a, b) => a + b, 0), expected, startUs, cpu: meter.since(cpu0) });
 }
 
-async function broadcast(clients: number, gens: GeneratorProcess[], pid: number): Promise<PhaseResult> {
-  const cpu0 = cpuSeconds(pid);
+async function broadcast(clients: number, gens: GeneratorProcess[], meter: Meter): Promise<PhaseResult> {
+  const cpu0 = meter.cpu();
   const startUs = nowUs();
   await gens[0]!.request({ op: 'broadcast' });
   const expected = clients - 1;
   await drain(gens, expected);
-  return summarize(await collect(gens), { sent: 1, expected, startUs, serverCpuSec: cpuSeconds(pid) - cpu0 });
+  return summarize(await collect(gens), { sent: 1, expected, startUs, cpu: meter.since(cpu0) });
 }
 
-function summarize(stats: PhaseStats[], phase: { sent: number; expected: number; startUs: number; serverCpuSec: number }): PhaseResult {
+function summarize(stats: PhaseStats[], phase: { sent: number; expected: number; startUs: number; cpu: CpuReading }): PhaseResult {
   const latency = new Histogram();
   for (const s of stats) latency.add(s.latency);
   const received = stats.reduce((n, s) => n + s.received, 0);
@@ -397,8 +467,9 @@ function summarize(stats: PhaseStats[], phase: { sent: number; expected: number;
     wallSec,
     startUs: phase.startUs,
     endUs: Math.max(lastUs, phase.startUs),
-    serverCpuSec: phase.serverCpuSec,
-    serverUsPerDelivery: received > 0 ? (phase.serverCpuSec * 1e6) / received : NaN,
+    serverCpuSec: phase.cpu.server,
+    ...(phase.cpu.services ? { serviceCpuSec: phase.cpu.services } : {}),
+    serverUsPerDelivery: received > 0 ? (phase.cpu.server * 1e6) / received : NaN,
     generatorCpuSec: stats.reduce((n, s) => n + s.cpuUs, 0) / 1e6,
     dropped: stats.reduce((n, s) => n + s.dropped, 0),
   };

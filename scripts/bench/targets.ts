@@ -20,20 +20,41 @@ import type { Proto, TargetAddress } from './ipc.js';
 import { startDnsStub, type DnsStub } from './dns-stub.js';
 import { hybridConfig, inspircdConfig, ngircdConfig, OPER_PASSWORD, type IrcConfigInput } from './irc-configs.js';
 import { freePort, spawnWithFileLimit, stopProcess, waitForOutput, waitForPort } from './proc.js';
+import { postgresBinDir, startPostgres } from '../services/postgres.js';
+import { startRedis } from '../services/redis.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export type TargetName = 'framechat' | 'framechat-nostore' | 'framechat-base' | 'relay' | 'inspircd' | 'ngircd' | 'ircd-hybrid';
+export type TargetName =
+  | 'framechat'
+  | 'framechat-nostore'
+  | 'framechat-base'
+  | 'framechat-pg'
+  | 'framechat-cluster2'
+  | 'framechat-cluster3'
+  | 'relay'
+  | 'inspircd'
+  | 'ngircd'
+  | 'ircd-hybrid';
 /**
  * framechat runs as it ships, with its store (SQLite) in a fresh temporary data directory;
  * framechat-nostore is the same server with `--no-store` (memory only), for the store-on/off ratio;
  * framechat-base is another build of framechat (FRAMECHAT_BENCH_BASELINE names the root of a built
  * checkout, main for instance), with its store on, to compare two builds in one run.
+ *
+ * framechat-pg is one node on PostgreSQL (`--database`, no Redis); framechat-cluster2 and -cluster3
+ * are 2 and 3 nodes on one Redis and that PostgreSQL (docs/CLUSTER.md), each with a fresh
+ * redis-server and PostgreSQL of its own (scripts/services). The clients are spread round-robin
+ * over the nodes, so (N-1)/N of the deliveries cross a node. framechat-pg next to the clusters
+ * isolates the Redis hop; framechat next to framechat-pg shows what the store costs.
  */
 export const TARGET_NAMES: TargetName[] = [
   'framechat',
   'framechat-nostore',
   'framechat-base',
+  'framechat-pg',
+  'framechat-cluster2',
+  'framechat-cluster3',
   'relay',
   'inspircd',
   'ngircd',
@@ -42,9 +63,21 @@ export const TARGET_NAMES: TargetName[] = [
 /** IRC servers in order of preference as "the IRC server people run". */
 export const IRC_TARGETS: TargetName[] = ['inspircd', 'ngircd', 'ircd-hybrid'];
 
+/** A process whose CPU the result reports beside the servers' (a cluster's Redis and PostgreSQL). */
+export interface Service {
+  name: 'redis' | 'postgres';
+  pid: number;
+  /** Count its descendants too (PostgreSQL's backends). */
+  tree: boolean;
+}
+
 export interface Running {
+  /** The server, or a cluster's first node. */
   pid: number;
   address: TargetAddress;
+  /** A cluster's nodes, the first one's too: clients spread over them, their CPU and memory add up. */
+  nodes?: { pid: number; address: TargetAddress }[];
+  services?: Service[];
   /** Something a reader of the results should know about how this server ran. */
   note?: string;
   /** Where its CPU profile goes, when profiling. */
@@ -59,6 +92,11 @@ export interface Target {
   unavailable: string | undefined;
   /** Logins in flight at once during set-up, over all load generators. */
   setupConcurrency: number;
+  /**
+   * The only scenarios it runs in when no --targets names it: a cluster costs a Redis and a
+   * PostgreSQL per scenario and answers one question, asked in the big room.
+   */
+  defaultScenarios?: string[];
   start(maxClients: number): Promise<Running>;
 }
 
@@ -125,34 +163,122 @@ function framechat(options: TargetOptions, name: 'framechat' | 'framechat-nostor
     // share each window: in the 2 000-client join storm 1 000 in flight took 5.5 s, 100 took 12.0 s.
     setupConcurrency: 1000,
     async start(maxClients) {
-      const prof = profiling(options.profileDir, name);
-      const args = [...prof.flags, bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
-      args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn');
       // A fresh database per scenario, never the repository's chat-data/.
       const dataDir = store ? mkdtempSync(path.join(os.tmpdir(), 'framechat-bench-store-')) : undefined;
-      args.push(...(dataDir ? ['--data-dir', dataDir] : ['--no-store']));
       const removeData = (): void => {
         if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       };
-      const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let port: number;
       try {
-        port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
+        const node = await startNode(
+          bin,
+          maxClients,
+          dataDir ? ['--data-dir', dataDir] : ['--no-store'],
+          profiling(options.profileDir, name),
+        );
+        return {
+          ...node,
+          stop: async () => {
+            await node.stop();
+            removeData();
+          },
+        };
       } catch (err) {
-        await stopProcess(child);
         removeData();
         throw err;
       }
-      drain(child);
-      return {
-        pid: child.pid!,
-        address: { host: '127.0.0.1', port, proto: 'framed' },
-        profile: prof.folder,
-        stop: async () => {
-          await stopProcess(child);
-          removeData();
-        },
+    },
+  };
+}
+
+/** One chat-server from `bin` with the bench's settings and `extra` flags, on a port of its choosing. */
+async function startNode(bin: string, maxClients: number, extra: string[], prof: { folder?: string; flags: string[] }): Promise<Running> {
+  const args = [...prof.flags, bin, 'start', '--host', '127.0.0.1', '--port', '0', '--rate', '0', '--max-conns-per-ip', '0'];
+  args.push('--max-clients', String(Math.max(20_000, maxClients)), '--log-level', 'warn', ...extra);
+  const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let port: number;
+  try {
+    port = Number(await waitForOutput(child, /listening on [^\s]+:(\d+)/, START_TIMEOUT_MS));
+  } catch (err) {
+    await stopProcess(child);
+    throw err;
+  }
+  drain(child);
+  return {
+    pid: child.pid!,
+    address: { host: '127.0.0.1', port, proto: 'framed' },
+    profile: prof.folder,
+    stop: () => stopProcess(child),
+  };
+}
+
+/** Why Redis or PostgreSQL cannot start here, or undefined when both can. */
+function servicesMissing(redis: boolean): string | undefined {
+  const missing: string[] = [];
+  if (redis && !findBinary('redis-server')) missing.push('redis-server');
+  try {
+    postgresBinDir();
+  } catch {
+    missing.push('PostgreSQL (initdb, postgres)');
+  }
+  return missing.length > 0 ? `not installed: ${missing.join(', ')}` : undefined;
+}
+
+/**
+ * framechat-pg (nodes 1, no Redis) or a cluster of `nodes` on one Redis, all on one fresh
+ * PostgreSQL. The nodes start one after the other: the first creates the schema.
+ */
+function cluster(options: TargetOptions, name: 'framechat-pg' | 'framechat-cluster2' | 'framechat-cluster3', nodes: number): Target {
+  const bin = path.join(ROOT, 'bin/chat-server.js');
+  const redisToo = name !== 'framechat-pg';
+  let unavailable = servicesMissing(redisToo);
+  try {
+    accessSync(path.join(ROOT, 'dist/server/cli.js'));
+  } catch {
+    unavailable = 'not built (run npm run build)';
+  }
+  return {
+    name,
+    proto: 'framed',
+    unavailable,
+    setupConcurrency: 1000,
+    defaultScenarios: ['big-room'],
+    async start(maxClients) {
+      const stops: (() => Promise<void>)[] = [];
+      const stopAll = async (): Promise<void> => {
+        // Nodes first (they say `gone` on a Redis that is still there), then Redis and PostgreSQL.
+        for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
       };
+      try {
+        const pg = await startPostgres();
+        stops.push(() => pg.stop());
+        const services: Service[] = [{ name: 'postgres', pid: pg.pid, tree: true }];
+        const flags = ['--database', pg.url()];
+        if (redisToo) {
+          const redis = await startRedis();
+          stops.push(() => redis.stop());
+          services.unshift({ name: 'redis', pid: redis.pid, tree: false });
+          flags.push('--redis', redis.url);
+        }
+        const started: Running[] = [];
+        for (let i = 1; i <= nodes; i++) {
+          const nodeFlags = redisToo ? [...flags, '--node-id', `n${i}`] : flags;
+          const node = await startNode(bin, maxClients, nodeFlags, profiling(options.profileDir, `${name}-n${i}`));
+          stops.push(node.stop);
+          started.push(node);
+        }
+        const first = started[0]!;
+        return {
+          pid: first.pid,
+          address: first.address,
+          nodes: started.map((n) => ({ pid: n.pid, address: n.address })),
+          services,
+          ...(first.profile ? { profile: first.profile } : {}),
+          stop: stopAll,
+        };
+      } catch (err) {
+        await stopAll();
+        throw err;
+      }
     },
   };
 }
@@ -299,6 +425,9 @@ export function targets(options: TargetOptions = {}): Target[] {
     framechat(options, 'framechat-nostore'),
     // Only when asked for: a default run has no second build.
     ...(process.env['FRAMECHAT_BENCH_BASELINE'] ? [framechat(options, 'framechat-base')] : []),
+    cluster(options, 'framechat-pg', 1),
+    cluster(options, 'framechat-cluster2', 2),
+    cluster(options, 'framechat-cluster3', 3),
     relay(options),
     ...FLAVOURS.map(irc),
   ];

@@ -5,7 +5,7 @@
  * nothing here looks at a time or a rate.
  */
 import { describe, expect, it } from 'vitest';
-import { pairRatios } from '../../scripts/bench/report.js';
+import { clusterRows, pairRatios } from '../../scripts/bench/report.js';
 import { runBench, type PhaseResult } from '../../scripts/bench/run.js';
 import { runStoreBench } from '../../scripts/bench/store.js';
 import { clientSpecs, NEEDS_V2, roomsOf, type Scenario } from '../../scripts/bench/scenarios.js';
@@ -88,6 +88,30 @@ describe('npm run bench, smoke', () => {
       'p99 latency',
     ]);
   });
+
+  it(
+    'a cluster of two nodes on Redis and PostgreSQL: clients on both, nothing lost, Redis and PostgreSQL CPU read, the cluster ratios reported',
+    { timeout: 90_000 },
+    async () => {
+      const run = await runBench({ scenarios: [tiny[0]!], targets: ['framechat', 'framechat-cluster2'], generators: 2 });
+      const s = run.scenarios[0]!;
+      expect(s.results.map((r) => [r.target, r.status, r.nodes])).toEqual([
+        ['framechat', 'ok', 1],
+        ['framechat-cluster2', 'ok', 2],
+      ]);
+      const cluster = s.results[1]!;
+      // Round-robin within each generator's share: 3 clients per generator, on nodes 0, 1, 0 and 0, 1, 0.
+      expect(cluster.logins.perNode).toEqual([4, 2]);
+      for (const phase of [cluster.latency, cluster.throughput]) {
+        expectComplete(phase);
+        expect(Object.keys(phase!.serviceCpuSec ?? {}).sort()).toEqual(['postgres', 'redis']);
+        for (const cpu of Object.values(phase!.serviceCpuSec!)) expect(cpu).toBeGreaterThanOrEqual(0);
+      }
+      const rows = clusterRows(s);
+      expect(rows.map((r) => r.target)).toEqual(['framechat', 'framechat-cluster2']);
+      expect(rows[1]!.p99VsSingle).toBeGreaterThan(0);
+    },
+  );
 
   it(
     'store bench: a small database through the Store interface and the built server, every read doing its work',
