@@ -906,10 +906,7 @@ export class PostgresStore implements Store {
       // One writer per room at a time (two nodes muting in one room at once), so the count holds.
       await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mutes:${room}`]);
       await sql.query('DELETE FROM mutes WHERE until_ts IS NOT NULL AND until_ts <= $1', [mute.ts]);
-      const r = await sql.query(
-        'SELECT COUNT(*) FILTER (WHERE target <> $2) AS others FROM mutes WHERE room = $1',
-        [room, target],
-      );
+      const r = await sql.query('SELECT COUNT(*) FILTER (WHERE target <> $2) AS others FROM mutes WHERE room = $1', [room, target]);
       if (Number((r.rows[0] as { others: string }).others) >= maxPerRoom) {
         await sql.query('ROLLBACK');
         return false;
@@ -932,7 +929,10 @@ export class PostgresStore implements Store {
   }
 
   async removeMute(room: string, name: string, now: number): Promise<boolean> {
-    const r = await this.pool.query('DELETE FROM mutes WHERE room = $1 AND target = $2 RETURNING until_ts', [foldName(room), foldName(name)]);
+    const r = await this.pool.query('DELETE FROM mutes WHERE room = $1 AND target = $2 RETURNING until_ts', [
+      foldName(room),
+      foldName(name),
+    ]);
     return (r.rows as { until_ts: string | null }[]).some((row) => row.until_ts === null || Number(row.until_ts) > now);
   }
 
