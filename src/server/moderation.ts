@@ -36,12 +36,12 @@ export interface KickOrder {
  * in the store before it is relayed.
  */
 export interface ModerationRelay {
-  /** Kick `order.name` where they are. */
-  kick(order: KickOrder): void;
+  /** Kick `order.name` where they are; resolves once it is on its way (as muted and unmuted do). */
+  kick(order: KickOrder): Promise<void>;
   /** The other nodes remove whoever `ban` matches; resolves with how many they removed. */
   ban(ban: Ban): Promise<number>;
-  muted(room: string, name: string, until: number | undefined): void;
-  unmuted(room: string, name: string): void;
+  muted(room: string, name: string, until: number | undefined): Promise<void>;
+  unmuted(room: string, name: string): Promise<void>;
   renamed(from: string, to: string): void;
 }
 
@@ -127,14 +127,14 @@ export class Moderation {
     if (!(await this.store.addMute(mute, MAX_MUTES_PER_ROOM)))
       throw new ProtocolError('bad_request', `${room} has ${MAX_MUTES_PER_ROOM} mutes, the most it may hold; lift one first.`, 'mute');
     this.put(room, name, until);
-    this.relay?.muted(room, name, until);
+    await this.relay?.muted(room, name, until);
   }
 
   /** False when `name` was not muted in `room`. */
   async unmute(room: string, name: string): Promise<boolean> {
     const had = await this.store.removeMute(room, name, this.now());
     this.drop(room, name);
-    this.relay?.unmuted(room, name);
+    await this.relay?.unmuted(room, name);
     return had;
   }
 

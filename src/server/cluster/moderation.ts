@@ -43,14 +43,15 @@ export class ClusterModeration implements ModerationRelay {
 
   constructor(
     private readonly node: string,
-    private readonly send: (event: ModerationEvent) => void,
+    /** Resolves once the bus has taken the event: what is answered was sent before the answer. */
+    private readonly send: (event: ModerationEvent) => Promise<void>,
     /** The other nodes this one knows of. */
     private readonly others: () => Iterable<string>,
     private readonly server: ChatServer,
   ) {}
 
-  kick(order: KickOrder): void {
-    this.send({ n: this.node, t: 'kick', k: order });
+  kick(order: KickOrder): Promise<void> {
+    return this.send({ n: this.node, t: 'kick', k: order });
   }
 
   ban(ban: Ban): Promise<number> {
@@ -68,21 +69,21 @@ export class ClusterModeration implements ModerationRelay {
       };
       const timer = setTimeout(wait.finish, BAN_REPLY_MS);
       this.waiting.set(c, wait);
-      this.send({ n: this.node, t: 'ban', c, b: ban });
+      void this.send({ n: this.node, t: 'ban', c, b: ban });
       if (left.size === 0) wait.finish();
     });
   }
 
-  muted(room: string, name: string, until: number | undefined): void {
-    this.send({ n: this.node, t: 'mute', room, name, ...(until === undefined ? {} : { u: until }) });
+  muted(room: string, name: string, until: number | undefined): Promise<void> {
+    return this.send({ n: this.node, t: 'mute', room, name, ...(until === undefined ? {} : { u: until }) });
   }
 
-  unmuted(room: string, name: string): void {
-    this.send({ n: this.node, t: 'unmute', room, name });
+  unmuted(room: string, name: string): Promise<void> {
+    return this.send({ n: this.node, t: 'unmute', room, name });
   }
 
   renamed(from: string, to: string): void {
-    this.send({ n: this.node, t: 'mrename', from, to });
+    void this.send({ n: this.node, t: 'mrename', from, to });
   }
 
   /** An event from the bus; this node's own were done when they were made. */
@@ -96,7 +97,7 @@ export class ClusterModeration implements ModerationRelay {
       case 'ban': {
         const kicked = applyBan(ctx, e.b);
         if (kicked > 0) ctx.log.info('ban', { by: e.b.by, kind: e.b.kind, target: e.b.target, room: e.b.room, kicked, relayed: true });
-        this.send({ n: this.node, t: 'banned', to: e.n, c: e.c, k: kicked });
+        void this.send({ n: this.node, t: 'banned', to: e.n, c: e.c, k: kicked });
         break;
       }
       case 'banned':

@@ -194,7 +194,7 @@ export class ClusterNode implements ClusterPlug, Fanout {
     this.log.info('cluster_node', { node: this.id });
     this.moderation = new ClusterModeration(
       this.id,
-      (e) => this.send(e),
+      (e) => this.sendModeration(e),
       () => this.directory.views.keys(),
       server,
     );
@@ -225,6 +225,15 @@ export class ClusterNode implements ClusterPlug, Fanout {
           this.log.warn('cluster_link_up', {});
         }
       },
+      (err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Moderation's events: as send(), but resolving once Redis has taken the event (or it failed). */
+  private sendModeration(event: ModerationEvent): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return this.bus.publish(JSON.stringify(event)).then(
+      () => {},
       (err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))),
     );
   }

@@ -78,15 +78,15 @@ export async function kick(ctx: Context, user: User, m: KickMsg): Promise<void> 
 }
 
 /** A kick of a user on another node (the directory knows who is where): that node kicks them. */
-function kickElsewhere(ctx: Context, user: User, m: KickMsg, room: string | undefined, by: string): void {
+async function kickElsewhere(ctx: Context, user: User, m: KickMsg, room: string | undefined, by: string): Promise<void> {
   const name = ctx.directory.user(m.name);
   const relay = ctx.moderation.relay;
   if (name === undefined || relay === undefined) throw new ProtocolError('no_such_user', `No user named "${m.name}" is online.`, 'kick');
   if (room !== undefined && !ctx.directory.roomUsers(room).some((n) => foldName(n) === foldName(name)))
     throw new ProtocolError('not_in_room', `${name} is not in ${room}.`, 'kick');
-  relay.kick({ name, by, ...(room === undefined ? {} : { room }), ...(m.reason === undefined ? {} : { reason: m.reason }) });
+  await relay.kick({ name, by, ...(room === undefined ? {} : { room }), ...(m.reason === undefined ? {} : { reason: m.reason }) });
   ctx.log.info('kick', { by, target: name, room, reason: m.reason, remote: true });
-  user.send(moderated('kick', { name, room, reason: m.reason }));
+  if (user.active) user.send(moderated('kick', { name, room, reason: m.reason }));
 }
 
 /** A kick another node relayed: done here if this node holds the user (still in that room). */
