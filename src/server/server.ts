@@ -16,7 +16,7 @@ import { LocalDirectory, type Directory } from './directory.js';
 import { LocalFanout, type Fanout } from './fanout.js';
 import { addressGroup, isLoopback } from './address.js';
 import { Accounts } from './accounts.js';
-import { Moderation } from './moderation.js';
+import { Moderation, type ModerationRelay } from './moderation.js';
 import { Archive } from './archive.js';
 import { Retention } from './retention.js';
 import type { IdSource } from './ids.js';
@@ -93,6 +93,8 @@ export interface ClusterPlug {
     fanout: Fanout;
     directory: Directory;
     claims: NameClaims;
+    /** Kicks, bans and mutes to and from the other nodes. */
+    moderation?: ModerationRelay;
   };
   /** At the start of shutdown: the other nodes hear that this one is going. */
   close(): Promise<void>;
@@ -161,11 +163,13 @@ export class ChatServer implements Context {
     const fanout = new LocalFanout(this.rooms, this.users, { ids: this.ids, archive: this.archive }, this.metrics.counts);
     const local = new LocalClaims((name) => this.users.holder(name)?.id);
     const claims = options.claims ? options.claims(local) : local;
+    let relay: ModerationRelay | undefined;
     if (options.cluster) {
       ({
         fanout: this.fanout,
         directory: this.directory,
         claims: this.claims,
+        moderation: relay,
       } = options.cluster.attach(this, {
         fanout,
         directory,
@@ -184,7 +188,7 @@ export class ChatServer implements Context {
       this.log,
       this.now,
     );
-    this.moderation = new Moderation(this.archive.store, c.operators, this.log, this.now);
+    this.moderation = new Moderation(this.archive.store, c.operators, this.log, this.now, relay);
   }
 
   /** A `notice` to everyone logged in (there are no operator accounts yet: everyone is told). */
@@ -237,6 +241,8 @@ export class ChatServer implements Context {
   /** Start every configured listener. Rejects (and closes what was opened) if any fails. */
   async listen(): Promise<ListenInfo> {
     const { host, port, textPort, tlsPort, tlsCert, tlsKey } = this.config;
+    // Mutes in force are checked at every `say`, from memory: read before anyone can speak.
+    await this.moderation.load();
     try {
       const main = net.createServer((socket) => this.accept(socket, {}));
       const info: ListenInfo = { host, port: await this.open(main, port) };

@@ -1,7 +1,8 @@
 /**
  * The built chat-server on a data directory: an operator marked with `chat-server accounts oper`
  * kicks and bans from nc, and the ban still holds after the server is stopped and started again on
- * the same directory (bans are in the store, not in memory).
+ * the same directory (bans are in the store, not in memory); so does a mute, and one with a
+ * duration still ends.
  */
 import { describe, expect, it } from 'vitest';
 import { hello, PASSWORD } from '../helpers/accounts.js';
@@ -52,6 +53,45 @@ describe('moderation with the server binary', () => {
     op.line('/unban troll');
     await op.expect('troll is no longer banned from the server.');
     expect(await hello(server.port, { name: 'troll' })).toMatchObject({ type: 'welcome' });
+  }, 60_000);
+
+  it('a mute survives a SIGKILL and a restart on the same directory; unmute lifts it', async () => {
+    const dir = tempDataDir();
+    await runServerBinary(['accounts', 'add', 'op', '--data-dir', dir], { input: `${PASSWORD}\n` });
+    await runServerBinary(['accounts', 'oper', 'op', 'on', '--data-dir', dir]);
+    let server = await startServerBinary(['--data-dir', dir]);
+    let op = await operatorAtNc(server.port);
+    op.line('/mute carol');
+    await op.expect('carol is muted in #main until lifted.');
+    op.line('/mute dave #main 1h');
+    await op.expect(/^dave is muted in #main until \d{4}-/);
+
+    await server.crash();
+    server = await startServerBinary(['--data-dir', dir]);
+    const carol = await RawClient.login(server.port, 'carol');
+    carol.send({ type: 'say', text: 'still muted?' });
+    expect(await carol.next('error')).toMatchObject({ code: 'muted', ref: 'say', message: 'You are muted in #main until lifted.' });
+    const dave = await RawClient.login(server.port, 'dave');
+    dave.send({ type: 'say', text: 'me too?' });
+    expect((await dave.next('error')).message).toMatch(/^You are muted in #main until \d{4}-/);
+    // A rename carries the stored mute too: after another restart, the new name is muted.
+    carol.send({ type: 'nick', name: 'caroline' });
+    await carol.next('renamed');
+
+    op = await operatorAtNc(server.port);
+    op.line('/unmute dave');
+    await op.expect('dave is no longer muted in #main.');
+    dave.send({ type: 'say', text: 'thanks' });
+    expect(await dave.next('message')).toMatchObject({ text: 'thanks' });
+
+    await server.crash();
+    server = await startServerBinary(['--data-dir', dir]);
+    const again = await RawClient.login(server.port, 'caroline');
+    again.send({ type: 'say', text: 'and now?' });
+    expect(await again.next('error')).toMatchObject({ code: 'muted' });
+    const dave2 = await RawClient.login(server.port, 'dave');
+    dave2.send({ type: 'say', text: 'free' });
+    expect(await dave2.next('message')).toMatchObject({ text: 'free' });
   }, 60_000);
 
   it('--operators names operators at start (CHAT_OPERATORS too), and refuses an invalid name', async () => {

@@ -483,6 +483,51 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         expect(await store.listBans(undefined, 0, 10)).toEqual([]);
       });
 
+      it('keeps a mute per room and name, folded, until it expires or is lifted', async () => {
+        const store = await make();
+        expect(await store.addMute({ room: '#Rust', name: 'Bob', by: 'op', ts: 1_000 }, 10)).toBe(true);
+        expect(await store.addMute({ room: '#main', name: 'carol', by: 'op', ts: 2_000, until: 5_000 }, 10)).toBe(true);
+        expect(await store.listMutes(4_999, 10)).toEqual([
+          { room: '#rust', name: 'Bob', by: 'op', ts: 1_000 },
+          { room: '#main', name: 'carol', by: 'op', ts: 2_000, until: 5_000 },
+        ]);
+        expect(await store.listMutes(5_000, 10)).toEqual([{ room: '#rust', name: 'Bob', by: 'op', ts: 1_000 }]);
+        expect(await store.listMutes(0, 1)).toHaveLength(1);
+        // Muting again replaces the mute.
+        expect(await store.addMute({ room: '#rust', name: 'BOB', by: 'op2', ts: 3_000, until: 9_000 }, 10)).toBe(true);
+        expect(await store.listMutes(5_000, 10)).toEqual([{ room: '#rust', name: 'BOB', by: 'op2', ts: 3_000, until: 9_000 }]);
+        expect(await store.removeMute('#RUST', 'bob', 5_000)).toBe(true);
+        expect(await store.removeMute('#rust', 'bob', 5_000)).toBe(false);
+        // An expired mute is not lifted (there was none in force).
+        expect(await store.removeMute('#main', 'carol', 6_000)).toBe(false);
+        expect(await store.listMutes(0, 10)).toEqual([]);
+      });
+
+      it('refuses a mute past the room bound but replaces one within it; a rename carries mutes', async () => {
+        const store = await make();
+        expect(await store.addMute({ room: '#a', name: 'x', by: 'op', ts: 1 }, 2)).toBe(true);
+        expect(await store.addMute({ room: '#a', name: 'y', by: 'op', ts: 2 }, 2)).toBe(true);
+        expect(await store.addMute({ room: '#a', name: 'z', by: 'op', ts: 3 }, 2)).toBe(false);
+        expect(await store.addMute({ room: '#a', name: 'X', by: 'op', ts: 4, until: 10 }, 2)).toBe(true);
+        expect(await store.addMute({ room: '#b', name: 'z', by: 'op', ts: 5 }, 2)).toBe(true);
+        // Once x's mute has ended, its place is free.
+        expect(await store.addMute({ room: '#a', name: 'z', by: 'op', ts: 11 }, 2)).toBe(true);
+        await store.renameMutes('Y', 'Yves');
+        expect((await store.listMutes(11, 10)).map((m) => [m.room, m.name]).sort()).toEqual([
+          ['#a', 'Yves'],
+          ['#a', 'z'],
+          ['#b', 'z'],
+        ]);
+        // A rename onto a muted name replaces its mute in that room.
+        await store.renameMutes('z', 'yves');
+        expect((await store.listMutes(11, 10)).map((m) => [m.room, m.name]).sort()).toEqual([
+          ['#a', 'yves'],
+          ['#b', 'yves'],
+        ]);
+        await store.renameMutes('nobody', 'else');
+        expect(await store.listMutes(11, 10)).toHaveLength(2);
+      });
+
       it('marks operators among accounts, and forgets them and their rooms with the account', async () => {
         const store = await make();
         await store.createAccount(account('Alice'));

@@ -14,6 +14,7 @@
  *   the presence deltas each node publishes about its own sessions (ClusterUsers and ClusterRooms
  *   below see every change) and from snapshots a node publishes when another one starts.
  * - NameClaims: RedisClaims, refreshed every CLAIM_REFRESH_MS.
+ * - Moderation's relay: ClusterModeration (cluster/moderation.ts), kicks, bans and mutes to every node.
  *
  * Heartbeats: every HEARTBEAT_MS a node sets `node:<id>` with a TTL of HEARTBEAT_TTL_MS. Each node
  * checks the nodes it has a view of; one whose key is gone is declared `gone` on the bus (so every
@@ -35,6 +36,7 @@ import { Users } from '../users.js';
 import { Bus } from './bus.js';
 import { CLAIM_TTL_MS, RedisClaims } from './claims.js';
 import { ClusterDirectory, type Delta, type Snapshot } from './directory.js';
+import { ClusterModeration, type ModerationEvent } from './moderation.js';
 
 export const HEARTBEAT_MS = 2_000;
 export const HEARTBEAT_TTL_MS = 10_000;
@@ -66,7 +68,8 @@ type Event =
   | { n: string; t: 'p'; d: Delta }
   | { n: string; t: 'hello' }
   | { n: string; t: 'state'; s: Snapshot }
-  | { n: string; t: 'gone'; node: string; reason: LeftReason };
+  | { n: string; t: 'gone'; node: string; reason: LeftReason }
+  | ModerationEvent;
 
 /** Users that tell the node of every name added, changed and removed. */
 class ClusterUsers extends Users<Session> {
@@ -143,6 +146,8 @@ export class ClusterNode implements ClusterPlug, Fanout {
   private local!: LocalFanout<Session>;
   private directory!: ClusterDirectory;
   private claims!: RedisClaims;
+  /** Kicks, bans and mutes across nodes (cluster/moderation.ts). */
+  private moderation!: ClusterModeration;
   /** Messages this node posted, by nonce, waiting for their place in the stream. */
   private readonly posting = new Map<number, (message: Chat) => void>();
   private nonce = 0;
@@ -187,7 +192,18 @@ export class ClusterNode implements ClusterPlug, Fanout {
     );
     for (const t of this.timers) t.unref();
     this.log.info('cluster_node', { node: this.id });
-    return { fanout: this as Fanout, directory: this.directory as Directory, claims: this.claims as NameClaims };
+    this.moderation = new ClusterModeration(
+      this.id,
+      (e) => this.sendModeration(e),
+      () => this.directory.views.keys(),
+      server,
+    );
+    return {
+      fanout: this as Fanout,
+      directory: this.directory as Directory,
+      claims: this.claims as NameClaims,
+      moderation: this.moderation,
+    };
   }
 
   private *held(): Iterable<[string, number]> {
@@ -209,6 +225,15 @@ export class ClusterNode implements ClusterPlug, Fanout {
           this.log.warn('cluster_link_up', {});
         }
       },
+      (err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Moderation's events: as send(), but resolving once Redis has taken the event (or it failed). */
+  private sendModeration(event: ModerationEvent): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return this.bus.publish(JSON.stringify(event)).then(
+      () => {},
       (err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))),
     );
   }
@@ -312,6 +337,8 @@ export class ClusterNode implements ClusterPlug, Fanout {
             if (!this.closing) this.send({ n: this.id, t: 'state', s: this.snapshot() });
           } else this.gone(e.node, e.reason);
           break;
+        default:
+          this.moderation.receive(e, mine);
       }
     } catch (err) {
       this.log.error('cluster_event_failed', { type: e.t, error: String((err as Error)?.stack ?? err) });
@@ -354,6 +381,7 @@ export class ClusterNode implements ClusterPlug, Fanout {
 
   /** `node` is gone: its users leave their rooms, as this node's members see it. */
   private gone(node: string, reason: LeftReason): void {
+    this.moderation.gone(node);
     const view = this.directory.drop(node);
     if (!view) return;
     const ts = this.server.now();

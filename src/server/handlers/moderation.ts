@@ -3,6 +3,8 @@
  * Handlers for moderation: kick, ban, unban, bans, mute, unmute. Rights come from Moderation
  * (operators everywhere, a founder in their room); bans are written to the store before anyone is
  * kicked, so a ban that is answered is durable. Every action is logged with who did what to whom.
+ * In a cluster, kicks, bans and mutes reach every node through Moderation's relay; applyKick and
+ * applyBan are what a node does with one relayed to it.
  */
 import {
   MAX_BANS_LISTED,
@@ -20,7 +22,7 @@ import {
 } from '../../protocol/internal.js';
 import { addressGroup } from '../address.js';
 import type { Context } from '../context.js';
-import { untilText } from '../moderation.js';
+import { untilText, type KickOrder } from '../moderation.js';
 import { Packet } from '../packet.js';
 import type { Session, User } from '../session.js';
 import type { Ban } from '../store/store.js';
@@ -29,12 +31,6 @@ import { roomOf } from './rooms.js';
 /** The account acting: rights need one (Moderation.require refuses a guest). */
 function actor(user: User): string {
   return user.account ?? user.name;
-}
-
-function onlineUser(ctx: Context, name: string, ref: string): Session {
-  const target = ctx.users.get(name);
-  if (target === undefined || target.name === undefined) throw new ProtocolError('no_such_user', `No user named "${name}" is online.`, ref);
-  return target;
 }
 
 /** Take `target` out of `room`: left{kicked} to the room and to them. */
@@ -67,8 +63,10 @@ export async function kick(ctx: Context, user: User, m: KickMsg): Promise<void> 
   const room = m.room === undefined ? undefined : roomOf(ctx, m.room);
   await ctx.moderation.require(user.account, room, 'kick');
   if (!user.active) return;
-  const target = onlineUser(ctx, m.name, 'kick');
   const by = actor(user);
+  const local = ctx.users.get(m.name);
+  if (local === undefined || local.name === undefined) return kickElsewhere(ctx, user, m, room, by);
+  const target = local;
   if (room !== undefined) {
     if (!target.membership.has(room)) throw new ProtocolError('not_in_room', `${target.name} is not in ${room}.`, 'kick');
     kickFromRoom(ctx, target, room, by, m.reason);
@@ -77,6 +75,51 @@ export async function kick(ctx: Context, user: User, m: KickMsg): Promise<void> 
   }
   ctx.log.info('kick', { by, target: target.name, account: target.account, addr: target.address, room, reason: m.reason });
   user.send(moderated('kick', { name: target.name!, room, reason: m.reason }));
+}
+
+/** A kick of a user on another node (the directory knows who is where): that node kicks them. */
+async function kickElsewhere(ctx: Context, user: User, m: KickMsg, room: string | undefined, by: string): Promise<void> {
+  const name = ctx.directory.user(m.name);
+  const relay = ctx.moderation.relay;
+  if (name === undefined || relay === undefined) throw new ProtocolError('no_such_user', `No user named "${m.name}" is online.`, 'kick');
+  if (room !== undefined && !ctx.directory.roomUsers(room).some((n) => foldName(n) === foldName(name)))
+    throw new ProtocolError('not_in_room', `${name} is not in ${room}.`, 'kick');
+  await relay.kick({ name, by, ...(room === undefined ? {} : { room }), ...(m.reason === undefined ? {} : { reason: m.reason }) });
+  ctx.log.info('kick', { by, target: name, room, reason: m.reason, remote: true });
+  if (user.active) user.send(moderated('kick', { name, room, reason: m.reason }));
+}
+
+/** A kick another node relayed: done here if this node holds the user (still in that room). */
+export function applyKick(ctx: Context, order: KickOrder): boolean {
+  const target = ctx.users.get(order.name);
+  if (target === undefined || target.name === undefined) return false;
+  if (order.room === undefined) kickFromServer(ctx, target, order.by, kickedText(order.by, order.reason));
+  else if (target.membership.has(order.room)) kickFromRoom(ctx, target, order.room, order.by, order.reason);
+  else return false;
+  ctx.log.info('kick', {
+    by: order.by,
+    target: target.name,
+    account: target.account,
+    addr: target.address,
+    room: order.room,
+    reason: order.reason,
+    relayed: true,
+  });
+  return true;
+}
+
+/** Remove whoever `entry` matches here, as a ban does (not `except`, the one banning); how many. */
+export function applyBan(ctx: Context, entry: Ban, except?: Session): number {
+  const room = entry.room;
+  const online = room === undefined ? [...ctx.users.all()] : [...ctx.rooms.members(room)];
+  let kicked = 0;
+  for (const session of online) {
+    if (session === except || !matches(entry, session)) continue;
+    kicked++;
+    if (room === undefined) kickFromServer(ctx, session, entry.by, bannedText(entry));
+    else kickFromRoom(ctx, session, room, entry.by, entry.reason);
+  }
+  return kicked;
 }
 
 function moderated(action: ModeratedMsg['action'], fields: Omit<ModeratedMsg, 'type' | 'action'>): ModeratedMsg {
@@ -114,15 +157,12 @@ export async function ban(ctx: Context, user: User, m: BanMsg): Promise<void> {
   if (m.duration !== undefined) entry.until = now + m.duration * 1000;
   await ctx.archive.store.addBan(entry);
   if (!user.active) return;
-  // Whoever the ban matches goes now (not the one banning: an address ban of one's own network).
-  const online = room === undefined ? [...ctx.users.all()] : [...ctx.rooms.members(room)];
-  let kicked = 0;
-  for (const session of online) {
-    if (session === user || !matches(entry, session)) continue;
-    kicked++;
-    if (room === undefined) kickFromServer(ctx, session, by, bannedText(entry));
-    else kickFromRoom(ctx, session, room, by, m.reason);
-  }
+  // Whoever the ban matches goes now, on every node (not the one banning: an address ban of one's
+  // own network); new logins and joins anywhere read the ban from the store.
+  const elsewhere = ctx.moderation.relay?.ban(entry);
+  let kicked = applyBan(ctx, entry, user);
+  if (elsewhere !== undefined) kicked += await elsewhere;
+  if (!user.active) return;
   ctx.log.info('ban', { by, kind, target, room, until: entry.until, reason: m.reason, kicked });
   user.send(
     moderated('ban', { ...(kind === 'name' ? { name: target } : { address: target }), room, until: entry.until, reason: m.reason, kicked }),
@@ -166,18 +206,20 @@ export async function mute(ctx: Context, user: User, m: MuteMsg): Promise<void> 
   const room = roomOf(ctx, m.room);
   await ctx.moderation.require(user.account, room, 'mute');
   const until = m.duration === undefined ? undefined : ctx.now() + m.duration * 1000;
-  ctx.moderation.mute(room, m.name, until);
   const by = actor(user);
+  await ctx.moderation.mute(room, m.name, until, by);
   ctx.log.info('mute', { by, target: m.name, room, until });
-  const target = ctx.users.get(m.name);
-  if (target !== undefined && target !== user) target.send({ type: 'notice', text: `${by} muted you in ${room} ${untilText(until)}.` });
+  // Told wherever they are (another node too); not the one muting themselves.
+  const target = ctx.directory.user(m.name);
+  if (target !== undefined && foldName(target) !== foldName(user.name))
+    ctx.fanout.toUser(target, new Packet({ type: 'notice', text: `${by} muted you in ${room} ${untilText(until)}.` }));
   if (user.active) user.send(moderated('mute', { name: m.name, room, until }));
 }
 
 export async function unmute(ctx: Context, user: User, m: UnmuteMsg): Promise<void> {
   const room = roomOf(ctx, m.room);
   await ctx.moderation.require(user.account, room, 'unmute');
-  const was = ctx.moderation.unmute(room, m.name);
+  const was = await ctx.moderation.unmute(room, m.name);
   ctx.log.info('unmute', { by: actor(user), target: m.name, room, was });
   if (user.active) user.send(moderated('unmute', { name: m.name, room }));
 }

@@ -19,6 +19,8 @@ import {
   type Account,
   type Ban,
   type BanQuery,
+  type Mute,
+  MAX_MUTE_PAGE,
   MAX_BAN_PAGE,
   clampLimit,
   type CommitReport,
@@ -102,7 +104,7 @@ function banKey(kind: Ban['kind'], target: string, room: string | undefined): st
   return `${kind}\u0000${kind === 'name' ? foldName(target) : target}\u0000${room === undefined ? '' : foldName(room)}`;
 }
 
-export function inForce(ban: Ban, now: number): boolean {
+export function inForce(ban: { until?: number }, now: number): boolean {
   return ban.until === undefined || ban.until > now;
 }
 // ---- end moderation ----
@@ -116,6 +118,9 @@ export class MemoryStore implements Store {
   private readonly lookalikes = new Map<string, string>();
   // ---- moderation ----
   private readonly bans = new Map<string, Ban>();
+  /** Folded room → folded name → mute; at most MAX_MUTE_PAGE in all. */
+  private readonly mutes = new Map<string, Map<string, Mute>>();
+  private muteCount = 0;
   /** Folded account name → the name as registered. */
   private readonly operators = new Map<string, string>();
   /** Folded room → founding account. */
@@ -424,6 +429,59 @@ export class MemoryStore implements Store {
     const founder = this.founders.get(key);
     if (founder === undefined && this.founders.size < this.maxRooms) this.founders.set(key, account);
     return Promise.resolve(foldName(this.founders.get(key) ?? '') === foldName(account));
+  }
+
+  addMute(mute: Mute, maxPerRoom: number): Promise<boolean> {
+    this.dropExpiredMutes(mute.ts);
+    const room = foldName(mute.room);
+    const key = foldName(mute.name);
+    let muted = this.mutes.get(room);
+    if (!muted?.has(key) && (muted?.size ?? 0) >= maxPerRoom) return Promise.resolve(false);
+    // Bounded in all: a new mute past the cap is refused as a full room is.
+    if (!muted?.has(key) && this.muteCount >= MAX_MUTE_PAGE) return Promise.resolve(false);
+    if (!muted) this.mutes.set(room, (muted = new Map()));
+    if (!muted.has(key)) this.muteCount++;
+    muted.set(key, { ...mute, room });
+    return Promise.resolve(true);
+  }
+
+  removeMute(room: string, name: string, now: number): Promise<boolean> {
+    const muted = this.mutes.get(foldName(room));
+    const mute = muted?.get(foldName(name));
+    if (!muted || !mute) return Promise.resolve(false);
+    this.deleteMute(foldName(room), muted, foldName(name));
+    return Promise.resolve(inForce(mute, now));
+  }
+
+  renameMutes(from: string, to: string): Promise<void> {
+    const a = foldName(from);
+    const b = foldName(to);
+    if (a === b) return Promise.resolve();
+    for (const muted of this.mutes.values()) {
+      const mute = muted.get(a);
+      if (!mute) continue;
+      // The room keeps at least this one entry, so it stays in the map.
+      muted.delete(a);
+      if (muted.has(b)) this.muteCount--;
+      muted.set(b, { ...mute, name: to });
+    }
+    return Promise.resolve();
+  }
+
+  listMutes(now: number, limit: number): Promise<Mute[]> {
+    const out: Mute[] = [];
+    for (const muted of this.mutes.values()) for (const mute of muted.values()) if (inForce(mute, now)) out.push(mute);
+    return Promise.resolve(out.sort((a, b) => a.ts - b.ts).slice(0, clampLimit(limit, MAX_MUTE_PAGE)));
+  }
+
+  private deleteMute(room: string, muted: Map<string, Mute>, key: string): void {
+    if (!muted.delete(key)) return;
+    this.muteCount--;
+    if (muted.size === 0) this.mutes.delete(room);
+  }
+
+  private dropExpiredMutes(now: number): void {
+    for (const [room, muted] of this.mutes) for (const [key, mute] of muted) if (!inForce(mute, now)) this.deleteMute(room, muted, key);
   }
 
   private dropExpiredBans(now: number): void {

@@ -34,7 +34,7 @@
 import pg from 'pg';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
-import { type AccountRow, type BanRow, banTarget, toAccount, toBan } from './rows.js';
+import { type AccountRow, type BanRow, type MuteRow, banTarget, toAccount, toBan, toMute } from './rows.js';
 import { queryPhrases, tokens } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -46,6 +46,8 @@ import {
   type Ban,
   type BanQuery,
   MAX_BAN_PAGE,
+  MAX_MUTE_PAGE,
+  type Mute,
   type CommitReport,
   type IdSource,
   type MessageId,
@@ -153,6 +155,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         CREATE TABLE room_founders (room TEXT PRIMARY KEY, account TEXT NOT NULL,
           account_key TEXT NOT NULL REFERENCES accounts (key) ON DELETE CASCADE);
         CREATE INDEX room_founders_by_account ON room_founders (account_key);
+      `);
+    },
+  },
+  {
+    version: 4,
+    name: 'mutes',
+    async up(sql) {
+      // As in SQLite: `room` folded, `target` the folded name, `display` as given.
+      await sql.query(`
+        CREATE TABLE mutes (
+          room TEXT NOT NULL,
+          target TEXT NOT NULL,
+          display TEXT NOT NULL,
+          by_name TEXT NOT NULL,
+          ts BIGINT NOT NULL,
+          until_ts BIGINT,
+          PRIMARY KEY (room, target)
+        );
+        CREATE INDEX mutes_by_target ON mutes (target);
       `);
     },
   },
@@ -873,6 +894,68 @@ export class PostgresStore implements Store {
       clampLimit(limit, MAX_BAN_PAGE),
     ]);
     return (r.rows as BanRow[]).map(toBan);
+  }
+
+  async addMute(mute: Mute, maxPerRoom: number): Promise<boolean> {
+    const room = foldName(mute.room);
+    const target = foldName(mute.name);
+    const sql = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await sql.query('BEGIN');
+      // One writer per room at a time (two nodes muting in one room at once), so the count holds.
+      await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mutes:${room}`]);
+      await sql.query('DELETE FROM mutes WHERE until_ts IS NOT NULL AND until_ts <= $1', [mute.ts]);
+      const r = await sql.query('SELECT COUNT(*) FILTER (WHERE target <> $2) AS others FROM mutes WHERE room = $1', [room, target]);
+      if (Number((r.rows[0] as { others: string }).others) >= maxPerRoom) {
+        await sql.query('ROLLBACK');
+        return false;
+      }
+      await sql.query(
+        `INSERT INTO mutes (room, target, display, by_name, ts, until_ts) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (room, target) DO UPDATE SET display = EXCLUDED.display, by_name = EXCLUDED.by_name,
+           ts = EXCLUDED.ts, until_ts = EXCLUDED.until_ts`,
+        [room, target, mute.name, mute.by, mute.ts, mute.until ?? null],
+      );
+      await sql.query('COMMIT');
+      return true;
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      await sql.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      sql.release(broken);
+    }
+  }
+
+  async removeMute(room: string, name: string, now: number): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM mutes WHERE room = $1 AND target = $2 RETURNING until_ts', [
+      foldName(room),
+      foldName(name),
+    ]);
+    return (r.rows as { until_ts: string | null }[]).some((row) => row.until_ts === null || Number(row.until_ts) > now);
+  }
+
+  async renameMutes(from: string, to: string): Promise<void> {
+    const a = foldName(from);
+    const b = foldName(to);
+    if (a === b) return;
+    // One statement: the old rows go and the new ones replace any the new name had.
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM mutes WHERE target = $1 RETURNING room, by_name, ts, until_ts)
+       INSERT INTO mutes (room, target, display, by_name, ts, until_ts) SELECT room, $2, $3, by_name, ts, until_ts FROM gone
+       ON CONFLICT (room, target) DO UPDATE SET display = EXCLUDED.display, by_name = EXCLUDED.by_name,
+         ts = EXCLUDED.ts, until_ts = EXCLUDED.until_ts`,
+      [a, b, to],
+    );
+  }
+
+  async listMutes(now: number, limit: number): Promise<Mute[]> {
+    const r = await this.pool.query('SELECT * FROM mutes WHERE until_ts IS NULL OR until_ts > $1 ORDER BY ts LIMIT $2', [
+      now,
+      clampLimit(limit, MAX_MUTE_PAGE),
+    ]);
+    return (r.rows as MuteRow[]).map(toMute);
   }
 
   async setOperator(name: string, on: boolean): Promise<boolean> {

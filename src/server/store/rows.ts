@@ -1,10 +1,11 @@
 /**
  * @module
  * Rows both SQL stores keep under the same column names (SQLite and PostgreSQL), read back into
- * the Store's types: an account (the scrypt parameters in columns beside the hash) and a ban.
+ * the Store's types: an account (the scrypt parameters in columns beside the hash), a ban and a
+ * mute.
  */
 import { foldName } from '../../protocol/internal.js';
-import type { Account, Ban } from './store.js';
+import type { Account, Ban, Mute } from './store.js';
 
 export interface AccountRow {
   name: string;
@@ -50,6 +51,24 @@ export function toBan(row: BanRow): Ban {
     ...(row.room === '' ? {} : { room: row.room }),
     by: row.by_name,
     ...(row.reason === null ? {} : { reason: row.reason }),
+    ts: Number(row.ts),
+    ...(row.until_ts === null ? {} : { until: Number(row.until_ts) }),
+  };
+}
+
+export interface MuteRow {
+  room: string;
+  display: string;
+  by_name: string;
+  ts: string | number;
+  until_ts: string | number | null;
+}
+
+export function toMute(row: MuteRow): Mute {
+  return {
+    room: row.room,
+    name: row.display,
+    by: row.by_name,
     ts: Number(row.ts),
     ...(row.until_ts === null ? {} : { until: Number(row.until_ts) }),
   };

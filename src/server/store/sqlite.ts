@@ -37,7 +37,7 @@ import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
-import { type AccountRow, type BanRow, banTarget, toAccount, toBan } from './rows.js';
+import { type AccountRow, type BanRow, type MuteRow, banTarget, toAccount, toBan, toMute } from './rows.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
   MAX_ACCOUNT_PAGE,
@@ -48,6 +48,8 @@ import {
   type Ban,
   type BanQuery,
   MAX_BAN_PAGE,
+  MAX_MUTE_PAGE,
+  type Mute,
   clampLimit,
   type CommitReport,
   type IdSource,
@@ -179,6 +181,26 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE operators (key TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE room_founders (room TEXT PRIMARY KEY, account TEXT NOT NULL, account_key TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX room_founders_by_account ON room_founders(account_key);
+      `);
+    },
+  },
+  {
+    version: 5,
+    name: 'mutes',
+    up(db) {
+      // `room` folded, `target` the folded name, `display` as given; `until_ts` NULL: until lifted.
+      db.exec(`
+        CREATE TABLE mutes (
+          room TEXT NOT NULL,
+          target TEXT NOT NULL,
+          display TEXT NOT NULL,
+          by_name TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          until_ts INTEGER,
+          PRIMARY KEY (room, target)
+        ) WITHOUT ROWID;
+        CREATE INDEX mutes_by_target ON mutes(target);
+        CREATE INDEX mutes_by_until ON mutes(until_ts) WHERE until_ts IS NOT NULL;
       `);
     },
   },
@@ -430,8 +452,10 @@ export class SqliteStore implements Store {
   private readonly writeBatch: (p: Pending) => void;
   private readonly createAccountTx: (account: Account) => boolean;
   private readonly deleteAccountTx: (key: string) => boolean;
-  /** Moderation statements (bans, operators, founders). */
+  /** Moderation statements (bans, mutes, operators, founders). */
   private readonly mod;
+  private readonly addMuteTx: (mute: Mute, maxPerRoom: number) => boolean;
+  private readonly renameMutesTx: (from: string, to: string) => void;
   /** Deletes rows in order until the deadline (at least one); returns how many it deleted. */
   private readonly removeBatch: (rows: readonly Doomed[], deadline: number) => number;
 
@@ -575,8 +599,34 @@ export class SqliteStore implements Store {
       getFounder: db.prepare('SELECT account FROM room_founders WHERE room = ?'),
       claimFounder: db.prepare('INSERT INTO room_founders (room, account, account_key) VALUES (?, ?, ?) ON CONFLICT (room) DO NOTHING'),
       clearFounders: db.prepare('DELETE FROM room_founders WHERE account_key = ?'),
+      dropExpiredMutes: db.prepare('DELETE FROM mutes WHERE until_ts IS NOT NULL AND until_ts <= ?'),
+      hasMute: db.prepare('SELECT 1 FROM mutes WHERE room = ? AND target = ?'),
+      countMutes: db.prepare('SELECT COUNT(*) AS n FROM mutes WHERE room = ?'),
+      putMute: db.prepare(`INSERT INTO mutes (room, target, display, by_name, ts, until_ts)
+        VALUES (@room, @target, @display, @by, @ts, @until)
+        ON CONFLICT (room, target) DO UPDATE SET display = excluded.display, by_name = excluded.by_name,
+          ts = excluded.ts, until_ts = excluded.until_ts`),
+      removeMute: db.prepare('DELETE FROM mutes WHERE room = ? AND target = ? RETURNING until_ts'),
+      renameMutes: db.prepare(`INSERT INTO mutes (room, target, display, by_name, ts, until_ts)
+        SELECT room, @to, @display, by_name, ts, until_ts FROM mutes WHERE target = @from
+        ON CONFLICT (room, target) DO UPDATE SET display = excluded.display, by_name = excluded.by_name,
+          ts = excluded.ts, until_ts = excluded.until_ts`),
+      dropMutesOf: db.prepare('DELETE FROM mutes WHERE target = ?'),
+      listMutes: db.prepare('SELECT * FROM mutes WHERE until_ts IS NULL OR until_ts > ? ORDER BY ts LIMIT ?'),
     };
     this.mod = mod;
+    this.addMuteTx = db.transaction((mute: Mute, maxPerRoom: number): boolean => {
+      mod.dropExpiredMutes.run(mute.ts);
+      const room = foldName(mute.room);
+      const target = foldName(mute.name);
+      if (mod.hasMute.get(room, target) === undefined && (mod.countMutes.get(room) as { n: number }).n >= maxPerRoom) return false;
+      mod.putMute.run({ room, target, display: mute.name, by: mute.by, ts: mute.ts, until: mute.until ?? null });
+      return true;
+    });
+    this.renameMutesTx = db.transaction((from: string, to: string): void => {
+      mod.renameMutes.run({ from, to: foldName(to), display: to });
+      mod.dropMutesOf.run(from);
+    });
     // ---- end moderation ----
     this.deleteAccountTx = db.transaction((key: string): boolean => {
       s.deleteLookalikes.run(key);
@@ -926,6 +976,27 @@ export class SqliteStore implements Store {
     return this.read(() =>
       (this.mod.listBans.all(room === undefined ? '' : foldName(room), now, clampLimit(limit, MAX_BAN_PAGE)) as BanRow[]).map(toBan),
     );
+  }
+
+  addMute(mute: Mute, maxPerRoom: number): Promise<boolean> {
+    return this.read(() => this.addMuteTx(mute, maxPerRoom));
+  }
+
+  removeMute(room: string, name: string, now: number): Promise<boolean> {
+    return this.read(() => {
+      const row = this.mod.removeMute.get(foldName(room), foldName(name)) as { until_ts: number | null } | undefined;
+      return row !== undefined && (row.until_ts === null || row.until_ts > now);
+    });
+  }
+
+  renameMutes(from: string, to: string): Promise<void> {
+    const a = foldName(from);
+    if (a === foldName(to)) return Promise.resolve();
+    return this.read(() => this.renameMutesTx(a, to));
+  }
+
+  listMutes(now: number, limit: number): Promise<Mute[]> {
+    return this.read(() => (this.mod.listMutes.all(now, clampLimit(limit, MAX_MUTE_PAGE)) as MuteRow[]).map(toMute));
   }
 
   setOperator(name: string, on: boolean): Promise<boolean> {

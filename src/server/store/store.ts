@@ -1,6 +1,6 @@
 /**
  * @module
- * Store: the server's durable state behind one interface (messages, topics, accounts, bans,
+ * Store: the server's durable state behind one interface (messages, topics, accounts, bans, mutes,
  * operators and room founders), with an SQLite implementation (sqlite.ts, the only module that holds SQL) and an
  * in-memory one for `--no-store` (memory.ts). A PostgreSQL implementation for a cluster is meant
  * to stand beside them under the same test suite (test/store/store.cases.ts), so the shape is the
@@ -141,6 +141,26 @@ export interface BanQuery {
 /** Bans listed per call at most, and operators read at most. */
 export const MAX_BAN_PAGE = 1000;
 
+/**
+ * A mute: `name` (compared folded) may not speak in `room` until `until`. One per (room, name):
+ * muting again replaces it. Kept in the store so it holds after a restart and on every node.
+ */
+export interface Mute {
+  /** The room (folded). */
+  room: string;
+  /** The name as given (NFC). */
+  name: string;
+  /** Who muted (the operator's or founder's account). */
+  by: string;
+  /** When it was made (ms). */
+  ts: number;
+  /** When it ends (ms); undefined: until lifted. A mute whose `until` has passed counts as gone. */
+  until?: number;
+}
+
+/** Mutes listed per call at most (a server reads every mute in force at start). */
+export const MAX_MUTE_PAGE = 100_000;
+
 // ---- end moderation ----
 
 export const MAX_SEARCH_LIMIT = 100;
@@ -221,6 +241,17 @@ export interface Store {
   findBan(query: BanQuery, now: number): Promise<Ban | undefined>;
   /** Bans in force at `now` of `room` (undefined: the server's), oldest first, at most `limit` (≤ MAX_BAN_PAGE). */
   listBans(room: string | undefined, now: number, limit: number): Promise<Ban[]>;
+  /**
+   * Make or replace a mute; false (nothing written) when `mute.room` already holds `maxPerRoom`
+   * other mutes in force. Mutes past their `until` are removed meanwhile.
+   */
+  addMute(mute: Mute, maxPerRoom: number): Promise<boolean>;
+  /** Lift `name`'s mute in `room`; false when there was none in force. */
+  removeMute(room: string, name: string, now: number): Promise<boolean>;
+  /** A muted user renamed: their mutes go with the new name (replacing any it had). */
+  renameMutes(from: string, to: string): Promise<void>;
+  /** Every mute in force at `now`, oldest first, at most `limit` (≤ MAX_MUTE_PAGE). */
+  listMutes(now: number, limit: number): Promise<Mute[]>;
   /** Mark account `name` an operator (or not); false when there is no such account. */
   setOperator(name: string, on: boolean): Promise<boolean>;
   /** Accounts marked operators (as registered), at most MAX_BAN_PAGE. */
