@@ -327,7 +327,16 @@ export class ClusterNode implements ClusterPlug, Fanout {
     if (!mine) return;
     const resolve = this.posting.get(e.c);
     this.posting.delete(e.c);
+    // The labelled sender's copy goes now, in its place (Fanout.post): from the promise's callback
+    // it would follow the events after it in the same read from Redis. Only while the sender still
+    // waits for it: its session labels what send() writes with the say or msg it is answering.
+    if (resolve && e.x !== undefined) this.waitingSender(message.from, e.x)?.send(message);
     resolve?.(message);
+  }
+
+  private waitingSender(name: string, id: number): Session | undefined {
+    const session = this.users.get(name);
+    return session !== undefined && session.id === id && session.active ? session : undefined;
   }
 
   /** Does `message` go to any session of this node? */
