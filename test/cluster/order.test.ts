@@ -3,6 +3,7 @@
  * everyone else's (found by the cluster soak: a node handed several events from one Redis read
  * to its sessions before the sender's copy, which waited for a promise, went out).
  */
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { RawClient } from '../helpers/raw.js';
@@ -58,4 +59,42 @@ it('gives a labelled sender its own copy in id order among the others’ lines, 
     expect(ids.filter((id, i) => i > 0 && id <= ids[i - 1]!)).toEqual([]);
     expect(said(p).filter((m) => m.label !== undefined).length).toBe(lines);
   }
+}, 90_000);
+
+it('gives a client that logs in with since to a node with nobody in the room what was said just before', async () => {
+  const [a, b] = await Promise.all([node('a'), node('b')]);
+  const bob = await login(a, 'bob');
+  let alice = await login(a, 'alice');
+  bob.send({ type: 'say', text: 'm1' });
+  const last = (await alice.next('message')).id as number;
+  alice.send({ type: 'logout' });
+  await alice.waitClosed();
+  // dave is on b in no room: b has nobody in #main. Without the fix dave's private proves that b
+  // has read m2; with it, b holds dave's output behind its commit of m2, which waits for the lock.
+  const dave = await RawClient.login(b.port, 'dave', { rooms: [] });
+  clients.push(dave);
+  await bob.next('joined', () => true, 1_000).catch(() => undefined);
+  const db = new pg.Client({ connectionString: database });
+  await db.connect();
+  try {
+    // Hold a's commit of m2 (a room message's commit locks its room row first); b writes privates.
+    await db.query('BEGIN');
+    await db.query("SELECT key FROM rooms WHERE key = '#main' FOR UPDATE");
+    bob.send({ type: 'say', text: 'm2' });
+    bob.send({ type: 'msg', to: 'dave', text: 'after m2' });
+    await dave.next('private', () => true, 3_000).catch(() => undefined);
+    alice = await RawClient.connect(b.port);
+    clients.push(alice);
+    alice.send({ type: 'hello', name: 'alice', since: { '#main': last } });
+    // Long enough for b to read alice's catch-up while m2 is not committed yet; a slower b reads
+    // it after the commit below, and the test passes either way with the fix.
+    await new Promise((r) => setTimeout(r, 1_000));
+  } finally {
+    await db.query('COMMIT');
+    await db.end();
+  }
+  const history = await alice.next('history', () => true, 15_000);
+  expect((history.messages as { text: string }[]).map((m) => m.text)).toEqual(['m2']);
+  await alice.sync();
+  expect(alice.messages.filter((m) => m.type === 'message')).toEqual([]);
 }, 90_000);
