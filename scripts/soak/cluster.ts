@@ -358,7 +358,9 @@ export async function clusterSoak(plan: ClusterPlan, rng: Rng, log: (line: strin
     const killer = async (): Promise<void> => {
       if (!plan.kill || plan.nodes < 2) return;
       await sleep(Math.max(0, killAt - Date.now()));
-      victim = rng.int(plan.nodes);
+      // The node with the most bots, so that there are bots to rescue.
+      const load = cluster.ports.map((_, i) => bots.filter((b) => b.node === i).length);
+      victim = load.indexOf(Math.max(...load));
       const on = bots.filter((b) => b.node === victim).length;
       log(`cluster: SIGKILL node n${victim} (${on} bots on it)`);
       await cluster.kill(victim);
