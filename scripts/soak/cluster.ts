@@ -201,8 +201,11 @@ class Bot {
   node = -1;
   private says = 0;
   private msgs = 0;
-  /** The last id of each room's stream: the `since` of the next login. */
-  private readonly last = new Map<string, number>();
+  /**
+   * The last id of each room's stream: the `since` of the next login. 0 before any: the store is
+   * the run's own and the bots are in before the first line, so all of a room is owed.
+   */
+  private readonly last = new Map<string, number>(CLUSTER_ROOMS.map((r) => [r, 0]));
 
   constructor(readonly index: number) {}
 
@@ -216,7 +219,8 @@ class Bot {
     for (let attempt = 0; attempt < LOGIN_ATTEMPTS; attempt++) {
       const target = (node + attempt) % n;
       if (!cluster.alive(target)) continue;
-      const since = this.last.size > 0 ? Object.fromEntries(this.last) : undefined;
+      // Every room, also one with nothing received yet (without it, that room's latest 50 would come again).
+      const since = Object.fromEntries(this.last);
       try {
         const conn = await connect({
           host: '127.0.0.1',
@@ -224,7 +228,7 @@ class Bot {
           name: this.name,
           rooms: CLUSTER_ROOMS,
           client: 'soak-cluster',
-          ...(since ? { since } : {}),
+          since,
         });
         this.conn = conn;
         this.node = target;
