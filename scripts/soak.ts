@@ -11,10 +11,12 @@
  *      on the same port and store; every confirmed line reaches every bot once, in order
  *      (scripts/soak/restart.ts). After the memory phases, so that they measure one process.
  *   6. SIGTERM: the server must exit 0
+ * With --cluster N: only the cluster soak (scripts/soak/cluster.ts), its own services and nodes.
  * Prints what it checked and the figures (--json: the result as JSON on stdout, the summary on
  * stderr). Exit code 1 on any finding, 2 on bad flags.
  */
 import { chat, emptyTraffic } from './soak/actors.js';
+import { clusterFindings, clusterSoak, clusterSummary } from './soak/cluster.js';
 import { cycles, emptyCycleStats, probe } from './soak/cycles.js';
 import type { HeapFigures } from './soak/heap.js';
 import { Ledger } from './soak/ledger.js';
@@ -173,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const t0 = Date.now();
   const log = (line: string): void => void process.stderr.write(`soak: ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}\n`);
+  if (options.cluster > 0) return runCluster(options, log);
   const result = await soak(options, log);
   const found = findings(result);
   const text = summary(result, found);
@@ -182,6 +185,22 @@ async function main(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(text);
   }
+  return found.length === 0 ? 0 : 1;
+}
+
+/** Bots in the cluster soak at most: each is in every room, so deliveries grow with its square. */
+const MAX_CLUSTER_BOTS = 24;
+
+async function runCluster(o: SoakOptions, log: (line: string) => void): Promise<number> {
+  const plan = { nodes: o.cluster, bots: Math.min(o.clients, MAX_CLUSTER_BOTS), seconds: o.seconds, interval: o.interval, kill: true };
+  log(`cluster soak: seed ${o.seed}`);
+  const stats = await clusterSoak(plan, new Rng(o.seed), log);
+  const found = clusterFindings(stats);
+  const text = clusterSummary(stats, found);
+  if (o.json) {
+    process.stderr.write(text);
+    process.stdout.write(`${JSON.stringify({ options: o, cluster: stats, findings: found, pass: found.length === 0 })}\n`);
+  } else process.stdout.write(text);
   return found.length === 0 ? 0 : 1;
 }
 

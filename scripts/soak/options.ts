@@ -25,11 +25,13 @@ export interface SoakOptions {
   /** Allowed growth of the live heap (after full GC) from baseline to the end, in MiB. */
   heapToleranceMiB: number;
   rooms: number;
+  /** Nodes of the cluster soak (scripts/soak/cluster.ts); 0: the single-process soak. */
+  cluster: number;
   seed: number;
   json: boolean;
 }
 
-const PROFILES: Record<SoakOptions['profile'], Omit<SoakOptions, 'profile' | 'seed' | 'json'>> = {
+const PROFILES: Record<SoakOptions['profile'], Omit<SoakOptions, 'profile' | 'cluster' | 'seed' | 'json'>> = {
   short: {
     clients: 24,
     seconds: 6,
@@ -60,11 +62,16 @@ const PROFILES: Record<SoakOptions['profile'], Omit<SoakOptions, 'profile' | 'se
 
 export const USAGE = `Usage: npm run soak -- [--profile short|long] [--clients N] [--seconds T] [--cycles N]
                       [--interval MS] [--concurrency N] [--rooms N] [--seed N] [--json]
+       npm run soak -- --cluster N [--clients N] [--seconds T] [--interval MS] [--seed N] [--json]
 
 Starts the built server, has N clients chat for T seconds (joins, says, msgs, nicks, reconnects,
 abrupt disconnects), then runs connect/disconnect cycles. Verifies that every member received
 every message said in its room while it was there, exactly once and in id order, and that the
-server's memory returned to its baseline. Exit code 1 on any finding, 2 on bad flags.`;
+server's memory returned to its baseline. Exit code 1 on any finding, 2 on bad flags.
+
+--cluster N starts a Redis, a PostgreSQL and N nodes instead, and has the clients (at most 24)
+talk in three rooms and privately while they move between nodes with since; one node is
+SIGKILLed halfway and started again. Every bot must have every line once, in order.`;
 
 export class UsageError extends Error {}
 
@@ -91,6 +98,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions | undefined {
         concurrency: { type: 'string' },
         rooms: { type: 'string' },
         seed: { type: 'string' },
+        cluster: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -102,6 +110,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions | undefined {
   const profile = values.profile;
   if (profile !== 'short' && profile !== 'long') throw new UsageError('--profile must be short or long');
   const base = PROFILES[profile];
+  const cluster = count('cluster', values.cluster, 0, 0);
+  if (cluster === 1 || cluster > 9) throw new UsageError('--cluster must be 2 to 9 nodes (a move needs another node)');
   return {
     ...base,
     profile,
@@ -111,6 +121,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions | undefined {
     cycles: count('cycles', values.cycles, base.cycles, 0),
     concurrency: count('concurrency', values.concurrency, base.concurrency, 1),
     rooms: count('rooms', values.rooms, base.rooms, 1),
+    cluster,
     seed: count('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0),
     json: values.json,
   };

@@ -57,6 +57,7 @@ export function checkReceipts(
   sent: ReadonlyMap<string, readonly number[]>,
   got: readonly ReadonlyMap<string, readonly number[]>[],
   joined: readonly (readonly string[])[],
+  botName: (b: number) => string = (b) => `rb${b}`,
 ): void {
   const problem = (text: string): void => void (stats.problems.length < MAX_PROBLEMS && stats.problems.push(text));
   for (const [b, ids] of got.entries()) {
@@ -69,22 +70,22 @@ export function checkReceipts(
         const c = count.get(id) ?? 0;
         if (c === 0) {
           stats.lost++;
-          problem(`bot rb${b} never got id ${id} in ${room}`);
+          problem(`bot ${botName(b)} never got id ${id} in ${room}`);
         } else stats.delivered++;
         if (c > 1) {
           stats.duplicated++;
-          problem(`bot rb${b} got id ${id} in ${room} ${c} times`);
+          problem(`bot ${botName(b)} got id ${id} in ${room} ${c} times`);
         }
       }
       for (let i = 1; i < mine.length; i++)
         if (mine[i]! < mine[i - 1]!) {
           stats.outOfOrder++;
-          problem(`bot rb${b} got id ${mine[i]} after ${mine[i - 1]} in ${room}`);
+          problem(`bot ${botName(b)} got id ${mine[i]} after ${mine[i - 1]} in ${room}`);
         }
     }
     if ([...sent.keys()].some((r) => !joined[b]!.includes(r))) {
       stats.notRejoined++;
-      problem(`bot rb${b} is in ${joined[b]!.join(', ') || 'no room'} after the restart`);
+      problem(`bot ${botName(b)} is in ${joined[b]!.join(', ') || 'no room'} after the restart`);
     }
   }
 }

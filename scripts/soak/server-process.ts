@@ -13,7 +13,8 @@ import { heapSnapshot, SNAPSHOT_SIGNAL, type HeapFigures } from './heap.js';
 
 const BIN = fileURLToPath(new URL('../../bin/chat-server.js', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
+/** Generous: a cluster soak starts nodes while the others and its bots keep the CPU busy. */
+const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export interface Exit {

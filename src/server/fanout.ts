@@ -46,7 +46,10 @@ export interface Fanout {
    * A room or private message: numbered (its `id` is set here), recorded in the store, and
    * delivered to the room's members, or to the recipient and the sender, but the session
    * `except` (a labelled sender, who is sent its own copy). Returns the message as numbered, at
-   * once, or (a cluster) once it has its place in the order every member sees.
+   * once (the caller then sends `except` its copy), or (a cluster) once it has its place in the
+   * order every member sees: such a Fanout sends `except` its copy itself, in that place, through
+   * the session's send() (which labels it), since a copy sent once the promise settles could come
+   * after messages numbered later.
    */
   post(message: MessageMsg | PrivateMsg, except?: number, accounts?: PartyAccounts): Chat | Promise<Chat>;
 }

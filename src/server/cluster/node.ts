@@ -7,9 +7,9 @@
  *   delivered by every node, this one too, to its own sessions when the event comes back from
  *   Redis. One stream, one order: every member of a conversation, on any node, sees the same
  *   order, and a room or private message's id is its place in it (ids increase in that order, so
- *   `since` works on any node). Each node that delivers a message to one of its sessions records
- *   it in the store (the origin always does; a duplicate insert is ignored), and the Archive holds
- *   that delivery until the commit settles: what a client received is in the store.
+ *   `since` works on any node). Every node records every message in the store (a duplicate
+ *   insert is ignored), and the Archive holds its deliveries until the commit settles: what a
+ *   client received is in the store, and a `since` read on a node sees all it had read.
  * - Directory: ClusterDirectory, this node's Users and Rooms plus a view of the others, kept from
  *   the presence deltas each node publishes about its own sessions (ClusterUsers and ClusterRooms
  *   below see every change) and from snapshots a node publishes when another one starts.
@@ -347,20 +347,24 @@ export class ClusterNode implements ClusterPlug, Fanout {
 
   private chat(seq: number, e: Extract<Event, { t: 'chat' }>, mine: boolean): void {
     const message: Chat = { ...e.m, id: seq };
-    const reached = mine || this.reaches(message);
-    // Every node that delivers records it (the store ignores a second copy), with its parties' accounts.
-    if (reached) this.server.archive.record(message, e.a ?? {});
+    // Every node records it (the store ignores a second copy), with its parties' accounts, also one
+    // with nobody to deliver it to: a client that logs in here next with `since` must find it in
+    // this node's reads, which come after its own commits, though the others' have not landed yet.
+    this.server.archive.record(message, e.a ?? {});
     deliverChat(this.local, this.users, message, mine ? e.x : undefined);
     if (!mine) return;
     const resolve = this.posting.get(e.c);
     this.posting.delete(e.c);
+    // The labelled sender's copy goes now, in its place (Fanout.post): from the promise's callback
+    // it would follow the events after it in the same read from Redis. Only while the sender still
+    // waits for it: its session labels what send() writes with the say or msg it is answering.
+    if (resolve && e.x !== undefined) this.waitingSender(message.from, e.x)?.send(message);
     resolve?.(message);
   }
 
-  /** Does `message` go to any session of this node? */
-  private reaches(message: Chat): boolean {
-    if (message.type === 'message') return this.rooms.members(message.room).size > 0;
-    return this.users.get(message.to) !== undefined || this.users.get(message.from) !== undefined;
+  private waitingSender(name: string, id: number): Session | undefined {
+    const session = this.users.get(name);
+    return session !== undefined && session.id === id && session.active ? session : undefined;
   }
 
   private snapshot(): Snapshot {

@@ -30,9 +30,8 @@ function post(ctx: Context, user: User, message: Chat, label: string | undefined
   const posted = ctx.fanout.post(message, label === undefined ? undefined : user.id, accounts);
   if (label === undefined) return posted instanceof Promise ? posted.then(() => {}) : undefined;
   if (!(posted instanceof Promise)) return user.send(posted);
-  return posted.then((numbered) => {
-    if (user.active) user.send(numbered);
-  });
+  // The Fanout sent the copy itself, in its place in the order (Fanout.post).
+  return posted.then(() => {});
 }
 
 export function say(ctx: Context, user: User, m: SayMsg): void | Promise<void> {
