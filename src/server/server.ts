@@ -96,6 +96,8 @@ export interface ClusterPlug {
   };
   /** At the start of shutdown: the other nodes hear that this one is going. */
   close(): Promise<void>;
+  /** The link to the other nodes is up (metrics and /healthz). */
+  readonly linkUp?: boolean;
 }
 
 export class ChatServer implements Context {
@@ -175,6 +177,7 @@ export class ChatServer implements Context {
       rooms: () => this.rooms.count,
       stopping: () => this.shuttingDown,
       storeFailing: () => this.archive.storeFailing,
+      ...(this.cluster ? { clusterLink: () => this.cluster!.linkUp !== false } : {}),
     });
     this.archive.onCommit = (ms, report) => this.metrics.committed(ms, report);
     const c = this.config;
