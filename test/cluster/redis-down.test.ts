@@ -129,6 +129,10 @@ async function outage(a: { server: ServerBinary; metrics: number }, b: { server:
   clashDown.send({ type: 'hello', name: 'alice' });
   expect(await clashDown.next(undefined, (m) => m.type === 'welcome' || m.type === 'error', 10_000)).toMatchObject({ code: 'name_taken' });
   expect(said(bob).map(([t]) => t)).toEqual(['before', 'b1', 'b2']);
+  // Logins while the link is down are provisional: dave (on B only) keeps his name; zed, taken
+  // on both nodes meanwhile, goes to one of the two at the return and the other is told.
+  const dave = await login(b.server, 'dave');
+  const zeds = [await login(a.server, 'zed'), await login(b.server, 'zed')];
 
   await redis.resume(); // same port, empty (no persistence): every claim and heartbeat is lost
   for (const c of [alice, carol, bob]) await c.next('notice', (m) => /cluster link is back/.test(String(m.text)), 30_000);
@@ -138,10 +142,16 @@ async function outage(a: { server: ServerBinary; metrics: number }, b: { server:
   expect(await health(a.metrics)).toMatchObject({ status: 'ok', cluster: 'up' });
   expect(await linkMetric(a.metrics)).toBe('1');
 
+  // Who came meanwhile is told as joined; exactly one zed is closed with name_taken.
+  expect(await alice.next('joined', (m) => m.name === 'dave', 10_000)).toMatchObject({ room: '#main' });
+  const lost = await Promise.race(zeds.map((z, i) => z.next('error', (m) => m.code === 'name_taken', 15_000).then(() => i)));
+  const kept = zeds[1 - lost]!;
+  kept.send({ type: 'say', text: 'zed here' });
+  await received(dave, ['zed here'], 10_000);
   // `who` on both nodes lists everyone.
   for (const c of [alice, bob]) {
     c.send({ type: 'who' });
-    expect(await c.next('users', () => true, 10_000)).toMatchObject({ users: ['alice', 'bob', 'carol'], clients: 3 });
+    expect(await c.next('users', () => true, 10_000)).toMatchObject({ users: ['alice', 'bob', 'carol', 'dave', 'zed'], clients: 5 });
   }
   // A name held on A before the outage is claimed again in Redis: B refuses it.
   const clash = await RawClient.connect(b.server.port);
@@ -157,7 +167,7 @@ async function outage(a: { server: ServerBinary; metrics: number }, b: { server:
 
   // Everyone has every line exactly once; the gap arrived in id order; ids are unique.
   for (const c of [alice, carol, bob]) {
-    const got = said(c);
+    const got = said(c).filter(([t]) => t !== 'zed here');
     expect(got.map(([t]) => t).sort()).toEqual(['a1', 'a2', 'a3', 'after', 'b1', 'b2', 'before']);
     const ids = got.map(([, id]) => id);
     expect(new Set(ids).size).toBe(ids.length);
