@@ -19,6 +19,10 @@
  * checks the nodes it has a view of; one whose key is gone is declared `gone` on the bus (so every
  * node handles it at the same place in the stream): its users leave their rooms with reason
  * `timeout`. Its names come free as their claims expire (CLAIM_TTL_MS).
+ *
+ * Redis outages (the "outage" methods below): while the link is down the node serves its own
+ * sessions alone, numbering messages from the store; at the return it floors the counter, takes
+ * its names again, trades snapshots (`sync`, `state`) and fills the gap from the store by id.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -148,7 +152,7 @@ export interface ClusterOptions {
   prefix?: string;
   /** The largest message id the store holds: the bus numbers above it. */
   lastId: number;
-  /** Ids from the store, for the link's outages (PostgresStore.takeId and lastId). */
+  /** Ids from the store while the Redis link is down, and the floor at its return (PostgresStore.takeId). */
   ids?: { take(floor: number, reserve?: number): Promise<number> };
 }
 
