@@ -429,6 +429,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
         node,
         log: new Logger(config.logLevel),
         lastId: await (store as PostgresStore).lastId(),
+        ids: { take: (floor, reserve) => (store as PostgresStore).takeId(floor, reserve) },
       }).catch((err: unknown) => {
         throw new Error(`--redis ${redact(config.redis!)}: cannot connect (${(err as Error).message})`);
       });

@@ -54,6 +54,8 @@ export interface MetricsSource {
   stopping(): boolean;
   /** The last store commit failed (history is not being saved). */
   storeFailing(): boolean;
+  /** A cluster node: its Redis link is up. Absent on a single process. */
+  clusterLink?(): boolean;
 }
 
 export interface Health {
@@ -62,6 +64,8 @@ export interface Health {
   uptime: number;
   connections: number;
   store: 'ok' | 'failing';
+  /** A cluster node's Redis link (absent on a single process). */
+  cluster?: 'up' | 'down';
 }
 
 export class Metrics {
@@ -138,6 +142,17 @@ export class Metrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    if (source.clusterLink) {
+      const up = source.clusterLink.bind(source);
+      new Gauge({
+        name: `${METRIC_PREFIX}cluster_link_up`,
+        help: "1 while this node's Redis link is up, 0 while it is down (the node serves its own users alone).",
+        registers,
+        collect() {
+          this.set(up() ? 1 : 0);
+        },
+      });
+    }
     this.storePending = new Gauge({
       name: `${METRIC_PREFIX}store_pending`,
       help: 'Messages waiting for the store to write them again after a failed commit.',
@@ -159,13 +174,15 @@ export class Metrics {
 
   health(): Health {
     const failing = this.source.storeFailing();
+    const link = this.source.clusterLink?.();
     let connections = 0;
     for (const _ of this.source.sessions()) connections++;
     return {
-      status: this.source.stopping() ? 'shutting_down' : failing ? 'degraded' : 'ok',
+      status: this.source.stopping() ? 'shutting_down' : failing || link === false ? 'degraded' : 'ok',
       uptime: Math.round((performance.now() - this.startedAt) / 1000),
       connections,
       store: failing ? 'failing' : 'ok',
+      ...(link !== undefined ? { cluster: link ? 'up' : 'down' } : {}),
     };
   }
 

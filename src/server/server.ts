@@ -98,6 +98,8 @@ export interface ClusterPlug {
   };
   /** At the start of shutdown: the other nodes hear that this one is going. */
   close(): Promise<void>;
+  /** The link to the other nodes is up (metrics and /healthz). */
+  readonly linkUp?: boolean;
 }
 
 export class ChatServer implements Context {
@@ -159,6 +161,7 @@ export class ChatServer implements Context {
       rooms: () => this.rooms.count,
       stopping: () => this.shuttingDown,
       storeFailing: () => this.archive.storeFailing,
+      ...(this.cluster ? { clusterLink: () => this.cluster!.linkUp !== false } : {}),
     });
     const fanout = new LocalFanout(this.rooms, this.users, { ids: this.ids, archive: this.archive }, this.metrics.counts);
     const local = new LocalClaims((name) => this.users.holder(name)?.id);

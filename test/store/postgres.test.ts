@@ -111,6 +111,33 @@ describe('postgres store on a real server', () => {
     expect((await b.after('#main', 0, 1000)).messages).toEqual(all.messages);
   });
 
+  it('numbers outage ids above the floor, the counter and the stored ids, unique across nodes at once', async () => {
+    const schema = freshSchema();
+    const a = await open(schema, { idBlock: 4 });
+    const b = await open(schema, { idBlock: 4 });
+    // A message stored under an id no block handed out (a Redis-numbered one) is never reused.
+    a.append({ kind: 'room', id: 5_000, ts: Date.now(), room: '#main', from: 'alice', text: 'from the bus' });
+    await a.commit();
+    expect(await a.takeId(0)).toBe(5_001);
+    expect(await b.takeId(9_000)).toBe(9_001);
+    // Two nodes asking at once, many times: every id once, each node's in increasing order.
+    const fromA: Promise<number>[] = [];
+    const fromB: Promise<number>[] = [];
+    for (let i = 0; i < 50; i++) {
+      fromA.push(a.takeId(0));
+      fromB.push(b.takeId(0));
+    }
+    const [ia, ib] = [await Promise.all(fromA), await Promise.all(fromB)];
+    expect(new Set([...ia, ...ib]).size).toBe(100);
+    expect(Math.min(...ia, ...ib)).toBe(9_002);
+    expect(Math.max(...ia, ...ib)).toBe(9_101);
+    // A reserve sets that many ids aside after the one returned: the next starts above them.
+    const base = await a.takeId(0, 1_000);
+    expect(base).toBe(9_102);
+    expect(await b.takeId(0)).toBe(10_103);
+    expect(await a.lastId()).toBe(10_103);
+  });
+
   it('keeps ids increasing over a restart of the node and of the database server', async () => {
     const schema = freshSchema();
     let store = await openPostgresStore(url, { schema });

@@ -55,12 +55,22 @@ export class Bus {
     this.channel = `${prefix}bus`;
   }
 
-  /** Connect both connections; `onError` hears of link trouble (node-redis reconnects itself). */
-  static async connect(options: BusOptions, onError: (err: Error) => void): Promise<Bus> {
-    const cmd = createClient({ url: options.url, socket: { connectTimeout: 5000 } });
-    cmd.on('error', onError);
+  /**
+   * Connect both connections. `link.error` hears of link trouble (an error, a reconnect, an end
+   * on either connection); `link.ready` of each connection that is ready again after one
+   * (node-redis reconnects itself, and resubscribes before it says ready). No offline queue: a
+   * command while the link is down fails at once instead of waiting to be sent late, after the
+   * node has moved on (an event published late would be numbered out of its place).
+   */
+  static async connect(options: BusOptions, link: { error: (err: Error) => void; ready?: () => void }): Promise<Bus> {
+    const cmd = createClient({ url: options.url, disableOfflineQueue: true, socket: { connectTimeout: 5000 } });
     const sub = cmd.duplicate();
-    sub.on('error', onError);
+    for (const c of [cmd, sub]) {
+      c.on('error', link.error);
+      c.on('reconnecting', () => link.error(new Error('reconnecting to Redis')));
+      c.on('end', () => link.error(new Error('the Redis connection ended')));
+      if (link.ready) c.on('ready', link.ready);
+    }
     await cmd.connect();
     try {
       await sub.connect();
@@ -80,6 +90,16 @@ export class Bus {
       if (seq > this.seen) this.seen = seq;
       onEvent(seq, message.slice(space + 1));
     });
+  }
+
+  /** The highest sequence number this node has received (or floored to). */
+  get lastSeen(): number {
+    return this.seen;
+  }
+
+  /** Both connections are up (the subscription renewed). */
+  get ready(): boolean {
+    return this.cmd.isReady && this.sub.isReady;
   }
 
   /** Publish one event; resolves with its sequence number. */

@@ -49,13 +49,28 @@ for _, k in ipairs(KEYS) do
 end
 return n`;
 
+/** What RedisClaims asks its node while the Redis link is down. */
+export interface OfflineClaims {
+  /** The link is down: decide on this node's names and its view of the others. */
+  down(): boolean;
+  /** Someone on another node holds `name`, as far as this node's view knows. */
+  elsewhere(name: string): boolean;
+}
+
 export class RedisClaims implements NameClaims {
+  /**
+   * Sessions whose name was taken while the link was down (session → name): not in Redis yet,
+   * taken there at the return after the names held before the outage (retake()).
+   */
+  readonly provisional = new Map<number, string>();
+
   constructor(
     private readonly bus: Bus,
     private readonly node: string,
     /** This process's own map first: a clash with a local session needs no round trip. */
     private readonly local: NameClaims,
     private readonly onError: (what: string, err: unknown) => void,
+    private readonly offline: OfflineClaims = { down: () => false, elsewhere: () => false },
   ) {}
 
   keys(name: string): string[] {
@@ -69,17 +84,21 @@ export class RedisClaims implements NameClaims {
 
   claim(name: string, holder: number): boolean | Promise<boolean> {
     if (!this.local.claim(name, holder)) return false;
+    if (this.offline.down()) return this.takeOffline(name, holder);
     return this.ask(CLAIM, this.keys(name), [this.holder(holder), String(CLAIM_TTL_MS)]);
   }
 
   move(from: string, to: string, holder: number): boolean | Promise<boolean> {
     const local = this.local.move(from, to, holder);
     if (local === false) return false;
+    if (this.offline.down()) return foldName(from) === foldName(to) || this.takeOffline(to, holder);
     const old = this.keys(from);
     return this.ask(MOVE, [...old, ...this.keys(to)], [this.holder(holder), String(CLAIM_TTL_MS), String(old.length)]);
   }
 
   release(name: string, holder: number): void {
+    this.provisional.delete(holder);
+    if (this.offline.down()) return; // Redis lost it, or its TTL frees it
     this.bus.eval(RELEASE, this.keys(name), [this.holder(holder)]).catch((err: unknown) => this.onError('release', err));
   }
 
@@ -89,6 +108,28 @@ export class RedisClaims implements NameClaims {
     for (const [name, session] of held) calls.push(this.bus.eval(REFRESH, this.keys(name), [this.holder(session), String(CLAIM_TTL_MS)]));
     const results = await Promise.allSettled(calls);
     for (const r of results) if (r.status === 'rejected') this.onError('refresh', r.reason);
+  }
+
+  private takeOffline(name: string, holder: number): boolean {
+    if (this.offline.elsewhere(name)) return false;
+    this.provisional.set(holder, name);
+    return true;
+  }
+
+  /**
+   * After an outage: take `name` for `holder` again in Redis (a Redis that restarted lost every
+   * claim). False when someone else holds it now; a link that breaks again counts as kept (the
+   * next return tries again).
+   */
+  async retake(name: string, holder: number): Promise<boolean> {
+    try {
+      const r = await this.bus.eval(CLAIM, this.keys(name), [this.holder(holder), String(CLAIM_TTL_MS)]);
+      if (Number(r) === 1) this.provisional.delete(holder);
+      return Number(r) === 1;
+    } catch (err) {
+      this.onError('retake', err);
+      return true;
+    }
   }
 
   private async ask(script: string, keys: string[], args: string[]): Promise<boolean> {

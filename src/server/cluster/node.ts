@@ -20,15 +20,21 @@
  * checks the nodes it has a view of; one whose key is gone is declared `gone` on the bus (so every
  * node handles it at the same place in the stream): its users leave their rooms with reason
  * `timeout`. Its names come free as their claims expire (CLAIM_TTL_MS).
+ *
+ * Redis outages (the "outage" methods below): while the link is down the node serves its own
+ * sessions alone, numbering messages from the store; at the return it floors the counter, takes
+ * its names again, trades snapshots (`sync`, `state`) and fills the gap from the store by id.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ProtocolError, type LeftReason, type ServerMessage } from '../../protocol/internal.js';
+import { ProtocolError, type LeftReason, type MessageMsg, type ServerMessage } from '../../protocol/internal.js';
 import type { NameClaims } from '../claims.js';
 import type { Directory } from '../directory.js';
 import { deliverChat, type Chat, type Fanout, type LocalFanout, type PartyAccounts } from '../fanout.js';
 import type { Logger } from '../log.js';
 import { Packet } from '../packet.js';
+import { wireMessage } from '../handlers/history.js';
+import { MAX_PAGE_LIMIT } from '../store/store.js';
 import { Rooms, type Topic } from '../rooms.js';
 import type { ChatServer, ClusterPlug } from '../server.js';
 import type { Session } from '../session.js';
@@ -43,6 +49,17 @@ export const HEARTBEAT_TTL_MS = 10_000;
 export const CLAIM_REFRESH_MS = CLAIM_TTL_MS / 4;
 /** The longest a sender waits for its message to come back from Redis. */
 export const POST_TIMEOUT_MS = 5_000;
+/** After the link returns, names taken while it was down are claimed this much after the others. */
+export const PROVISIONAL_DELAY_MS = 1_000;
+/** Pages of MAX_PAGE_LIMIT read per room when filling a gap; beyond, the users are told to page back. */
+export const GAP_PAGES = 20;
+/** Chat ids remembered as delivered (the gap fill's dedupe); the oldest are forgotten beyond. */
+export const SEEN_IDS = 100_000;
+/**
+ * Ids set aside for Redis at a return: the store's counter jumps this far above the floor, so a
+ * node still cut off (numbering from the store) cannot hand out an id Redis is handing out.
+ */
+export const REDIS_RESERVE = 1_000_000;
 const NODE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function isValidNodeId(id: string): boolean {
@@ -67,7 +84,8 @@ type Event =
   | { n: string; t: 'chat'; c: number; m: Chat; x?: number; a?: PartyAccounts }
   | { n: string; t: 'p'; d: Delta }
   | { n: string; t: 'hello' }
-  | { n: string; t: 'state'; s: Snapshot }
+  | { n: string; t: 'state'; s: Snapshot; r?: 1 }
+  | { n: string; t: 'sync'; since: number }
   | { n: string; t: 'gone'; node: string; reason: LeftReason }
   | ModerationEvent;
 
@@ -137,6 +155,8 @@ export interface ClusterOptions {
   prefix?: string;
   /** The largest message id the store holds: the bus numbers above it. */
   lastId: number;
+  /** Ids from the store while the Redis link is down, and the floor at its return (PostgresStore.takeId). */
+  ids?: { take(floor: number, reserve?: number): Promise<number> };
 }
 
 export class ClusterNode implements ClusterPlug, Fanout {
@@ -153,13 +173,23 @@ export class ClusterNode implements ClusterPlug, Fanout {
   private nonce = 0;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
-  private linkDown = false;
+  /** down: Redis unreachable, this node serves its own users alone (see "outage" below). */
+  private link: 'up' | 'down' = 'up';
+  /** The highest bus number seen when the link went down: the gap to fill starts there. */
+  private downSince = 0;
+  /** Until then no other node is declared gone: their heartbeats were lost with Redis too. */
+  private graceUntil = 0;
+  /** Outage ids are taken one after the other, so messages are delivered in id order. */
+  private idChain: Promise<unknown> = Promise.resolve();
+  /** Chat ids delivered here (bus, outage posts, gap fills), oldest first, at most SEEN_IDS. */
+  private readonly seen = new Set<number>();
   private readonly log: Logger;
 
   private constructor(
     private readonly bus: Bus,
     readonly id: string,
     log: Logger,
+    private readonly ids: ClusterOptions['ids'],
   ) {
     this.log = log;
     const emit = (d: Delta): void => this.send({ n: this.id, t: 'p', d });
@@ -170,8 +200,11 @@ export class ClusterNode implements ClusterPlug, Fanout {
   /** Connect to Redis, raise the id counter above the store's, subscribe. */
   static async start(options: ClusterOptions): Promise<ClusterNode> {
     const ref: { node?: ClusterNode } = {};
-    const bus = await Bus.connect({ url: options.redis, prefix: options.prefix }, (err) => ref.node?.linkError(err));
-    const node = (ref.node = new ClusterNode(bus, options.node, options.log));
+    const bus = await Bus.connect(
+      { url: options.redis, prefix: options.prefix },
+      { error: (err) => ref.node?.linkError(err), ready: () => ref.node?.linkReady() },
+    );
+    const node = (ref.node = new ClusterNode(bus, options.node, options.log, options.ids));
     await bus.floor(options.lastId);
     await bus.subscribe((seq, json) => node.receive(seq, json));
     return node;
@@ -181,14 +214,23 @@ export class ClusterNode implements ClusterPlug, Fanout {
     this.server = server;
     this.local = local.fanout;
     this.directory = new ClusterDirectory(this.users, this.rooms);
-    this.claims = new RedisClaims(this.bus, this.id, local.claims, (what, err) =>
-      this.log.warn('cluster_claim_error', { what, error: String(err) }),
+    this.claims = new RedisClaims(
+      this.bus,
+      this.id,
+      local.claims,
+      (what, err) => this.log.warn('cluster_claim_error', { what, error: String(err) }),
+      {
+        down: () => this.link === 'down',
+        elsewhere: (name) => this.users.get(name) === undefined && this.directory.user(name) !== undefined,
+      },
     );
     void this.beat();
     this.send({ n: this.id, t: 'hello' });
     this.timers.push(
       setInterval(() => void this.beat(), HEARTBEAT_MS),
-      setInterval(() => void this.claims.refresh(this.held()), CLAIM_REFRESH_MS),
+      setInterval(() => {
+        if (this.link === 'up') void this.claims.refresh(this.held());
+      }, CLAIM_REFRESH_MS),
     );
     for (const t of this.timers) t.unref();
     this.log.info('cluster_node', { node: this.id });
@@ -210,23 +252,13 @@ export class ClusterNode implements ClusterPlug, Fanout {
     for (const s of this.users.all()) if (s.identity.name !== undefined) yield [s.identity.name, s.id];
   }
 
-  private linkError(err: Error): void {
-    if (this.linkDown) return;
-    this.linkDown = true;
-    this.log.error('cluster_link_error', { error: err.message });
-  }
-
   private send(event: Event): void {
     if (this.closing && event.t !== 'gone') return;
-    this.bus.publish(JSON.stringify(event)).then(
-      () => {
-        if (this.linkDown) {
-          this.linkDown = false;
-          this.log.warn('cluster_link_up', {});
-        }
-      },
-      (err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))),
-    );
+    if (this.link === 'down') {
+      this.whileDown(event);
+      return;
+    }
+    this.bus.publish(JSON.stringify(event)).catch((err: unknown) => this.linkError(err instanceof Error ? err : new Error(String(err))));
   }
 
   /** Moderation's events: as send(), but resolving once Redis has taken the event (or it failed). */
@@ -264,6 +296,7 @@ export class ClusterNode implements ClusterPlug, Fanout {
    * an error, so the sender's session, which reads nothing while it waits, never stalls.
    */
   post(message: Chat, except?: number, accounts?: PartyAccounts): Promise<Chat> {
+    if (this.link === 'down') return this.postWhileDown(message, except, accounts);
     const c = ++this.nonce;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -277,13 +310,20 @@ export class ClusterNode implements ClusterPlug, Fanout {
         clearTimeout(timer);
         resolve(numbered);
       });
-      this.send({
+      const event: Event = {
         n: this.id,
         t: 'chat',
         c,
         m: message,
         ...(except !== undefined ? { x: except } : {}),
         ...(accounts ? { a: accounts } : {}),
+      };
+      this.bus.publish(JSON.stringify(event)).catch((err: unknown) => {
+        // Redis refused it (the link just broke): the message is this node's to deliver now.
+        if (!this.posting.delete(c)) return;
+        clearTimeout(timer);
+        this.linkError(err instanceof Error ? err : new Error(String(err)));
+        this.postWhileDown(message, except, accounts).then(resolve, reject);
       });
     });
   }
@@ -297,6 +337,12 @@ export class ClusterNode implements ClusterPlug, Fanout {
     } catch {
       return;
     }
+    // Subscribed in start(), attached to the server just after: nobody here to deliver to yet.
+    if (!this.directory) return;
+    this.handle(seq, e);
+  }
+
+  private handle(seq: number, e: Event): void {
     const mine = e.n === this.id;
     const except = mine && 'x' in e ? e.x : undefined;
     try {
@@ -329,7 +375,12 @@ export class ClusterNode implements ClusterPlug, Fanout {
           this.send({ n: this.id, t: 'state', s: this.snapshot() });
           break;
         case 'state':
-          if (!mine) this.directory.replace(e.n, e.s);
+          if (mine) break;
+          if (e.r) this.replaceTelling(e.n, e.s);
+          else this.directory.replace(e.n, e.s);
+          break;
+        case 'sync':
+          if (!mine) this.peerBack(e.n, e.since);
           break;
         case 'gone':
           if (e.node === this.id) {
@@ -347,6 +398,7 @@ export class ClusterNode implements ClusterPlug, Fanout {
 
   private chat(seq: number, e: Extract<Event, { t: 'chat' }>, mine: boolean): void {
     const message: Chat = { ...e.m, id: seq };
+    this.saw(seq);
     // Every node records it (the store ignores a second copy), with its parties' accounts, also one
     // with nobody to deliver it to: a client that logs in here next with `since` must find it in
     // this node's reads, which come after its own commits, though the others' have not landed yet.
@@ -399,10 +451,11 @@ export class ClusterNode implements ClusterPlug, Fanout {
   }
 
   private async beat(): Promise<void> {
-    if (this.closing) return;
+    if (this.closing || this.link === 'down') return;
     const p = this.bus.prefix;
     try {
       await this.bus.cmd.set(`${p}node:${this.id}`, String(Date.now()), { PX: HEARTBEAT_TTL_MS });
+      if (Date.now() < this.graceUntil) return;
       for (const node of [...this.directory.views.keys()]) {
         if ((await this.bus.cmd.exists(`${p}node:${node}`)) === 0) this.send({ n: this.id, t: 'gone', node, reason: 'timeout' });
       }
@@ -410,6 +463,203 @@ export class ClusterNode implements ClusterPlug, Fanout {
       this.linkError(err instanceof Error ? err : new Error(String(err)));
     }
   }
+
+  // ---- outage: the Redis link down, and its return (docs/CLUSTER.md, "Redis outages") ----
+
+  /** The Redis link is up (the metrics' link state, /healthz). */
+  get linkUp(): boolean {
+    return this.link === 'up';
+  }
+
+  /** An error, a reconnect or an end on either connection, or a refused command: the link is down. */
+  private linkError(err: Error): void {
+    if (this.closing || this.link === 'down') return;
+    this.link = 'down';
+    this.downSince = this.bus.lastSeen;
+    this.log.error('cluster_link_down', { error: err.message, since: this.downSince });
+    this.notice(
+      'The cluster link is down: you are talking with the users of this server only; the others get what is said here once it is back.',
+    );
+  }
+
+  /** A connection is ready again; once both are, the node resynchronises. */
+  private linkReady(): void {
+    if (this.closing || this.link === 'up' || !this.bus.ready || this.returning) return;
+    this.returning = true;
+    this.linkBack()
+      .catch((err: unknown) => this.log.error('cluster_resync_failed', { error: String((err as Error)?.stack ?? err) }))
+      .finally(() => {
+        this.returning = false;
+      });
+  }
+  private returning = false;
+
+  private notice(text: string): void {
+    if (!this.local) return; // not attached yet: nobody to tell
+    this.local.toAll(new Packet({ type: 'notice', text }));
+  }
+
+  /**
+   * While the link is down, what a handler sends to a room, a user or everyone reaches this
+   * node's sessions only; presence and the other bus events are dropped (the snapshots at the
+   * return replace them).
+   */
+  private whileDown(e: Event): void {
+    if (e.t === 'room' || e.t === 'rooms' || e.t === 'user' || e.t === 'all') this.handle(0, e);
+  }
+
+  /**
+   * A room or private message while the link is down: numbered by the store's counter (above
+   * everything this node saw on the bus), recorded, and delivered to this node's sessions. A
+   * private message to a user on another node is refused: it could not be delivered now.
+   */
+  private postWhileDown(message: Chat, except?: number, accounts: PartyAccounts = {}): Promise<Chat> {
+    if (message.type === 'private' && this.users.get(message.to) === undefined) {
+      return Promise.reject(
+        new ProtocolError(
+          'server_busy',
+          `${message.to} is on another server of the cluster and the link to it is down; your message was not delivered.`,
+          'msg',
+        ),
+      );
+    }
+    const ids = this.ids;
+    if (!ids) return Promise.reject(new ProtocolError('internal_error', 'The cluster link is down; your message was not sent.', 'say'));
+    const ref = message.type === 'message' ? 'say' : 'msg';
+    const run = this.idChain.then(() => ids.take(this.bus.lastSeen));
+    this.idChain = run.catch(() => {});
+    return run.then(
+      (id) => {
+        const numbered: Chat = { ...message, id };
+        this.saw(id);
+        this.server.archive.record(numbered, accounts);
+        deliverChat(this.local, this.users, numbered, except);
+        // The labelled sender's copy, as chat() sends it (Fanout.post).
+        if (except !== undefined) this.waitingSender(numbered.from, except)?.send(numbered);
+        return numbered;
+      },
+      (err: unknown) => {
+        this.log.error('cluster_outage_id_failed', { error: String(err) });
+        throw new ProtocolError('internal_error', 'The cluster link and the store are both unreachable; your message was not sent.', ref);
+      },
+    );
+  }
+
+  /** Remember `id` as delivered here (bounded: the oldest is forgotten). */
+  private saw(id: number): void {
+    this.seen.add(id);
+    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value!);
+  }
+
+  /**
+   * Both connections are back: raise the counter above every id the store handed out (and
+   * reserve REDIS_RESERVE above it, for nodes still cut off), take this node's names again, tell
+   * the others who is here and ask for theirs (`sync`), then fill the gap from the store.
+   */
+  private async linkBack(): Promise<void> {
+    const since = this.downSince;
+    if (this.ids) {
+      const base = await this.ids.take(this.bus.lastSeen, REDIS_RESERVE);
+      await this.bus.floor(base);
+    }
+    if (!this.bus.ready) return; // broke again: the next ready tries again
+    this.link = 'up';
+    this.graceUntil = Date.now() + HEARTBEAT_TTL_MS;
+    this.log.warn('cluster_link_up', { since });
+    void this.beat();
+    await this.retakeNames();
+    this.send({ n: this.id, t: 'sync', since });
+    this.send({ n: this.id, t: 'state', s: this.snapshot(), r: 1 });
+    this.notice('The cluster link is back.');
+    await this.fillGap(since);
+    setTimeout(() => void this.retakeNames(true), PROVISIONAL_DELAY_MS).unref();
+  }
+
+  /**
+   * Take the names this node holds again in Redis: first those held before the outage, then (a
+   * second later) those taken while it was down. A session whose name someone else holds now is
+   * told and closed.
+   */
+  private async retakeNames(provisional = false): Promise<void> {
+    const held = [...this.held()].filter(([, session]) => this.claims.provisional.has(session) === provisional);
+    const results = await Promise.all(held.map(([name, session]) => this.claims.retake(name, session)));
+    for (const [i, ok] of results.entries()) {
+      if (ok) continue;
+      const [name] = held[i]!;
+      const session = this.users.get(name);
+      this.log.warn('cluster_name_lost', { name, provisional });
+      session?.close('disconnect', {
+        type: 'error',
+        code: 'name_taken',
+        message: `While the cluster link was down, ${name} was taken on another server; log in again under another name.`,
+      });
+    }
+  }
+
+  /** Another node is back from an outage: tell it who is here, and fill what it said meanwhile. */
+  private peerBack(node: string, since: number): void {
+    if (this.link === 'down') {
+      // This node is on its way back too (subscribed, not yet floored): its own return sends the
+      // snapshot and fills from the earlier of the two marks.
+      this.downSince = Math.min(this.downSince, since);
+      return;
+    }
+    this.send({ n: this.id, t: 'state', s: this.snapshot(), r: 1 });
+    this.log.info('cluster_peer_back', { node, since });
+    void this.fillGap(since).catch((err: unknown) => this.log.error('cluster_gap_failed', { error: String(err) }));
+  }
+
+  /**
+   * Deliver to this node's members the room messages after `since` in the store that they have not
+   * had (Redis says something happened, PostgreSQL is the truth), in id order, each once.
+   */
+  private async fillGap(since: number): Promise<void> {
+    const store = this.server.archive.store;
+    const found: MessageMsg[] = [];
+    for (const { room } of this.rooms.list()) {
+      let after = since;
+      let pages = 0;
+      for (; pages < GAP_PAGES; pages++) {
+        const page = await store.since(room, after, MAX_PAGE_LIMIT);
+        for (const m of page.messages) {
+          after = m.id;
+          if (m.kind === 'room' && !this.seen.has(m.id)) found.push(wireMessage(m) as MessageMsg);
+        }
+        if (!page.more) break;
+      }
+      if (pages === GAP_PAGES) {
+        const note = `Not every message of ${room} from the cluster outage is shown; ask for its history to read the rest.`;
+        for (const member of this.rooms.members(room)) member.deliver(new Packet({ type: 'notice', text: note }));
+      }
+    }
+    found.sort((x, y) => x.id - y.id);
+    let delivered = 0;
+    for (const m of found) {
+      if (this.seen.has(m.id)) continue; // a fill running beside this one had it
+      this.saw(m.id);
+      if (deliverChat(this.local, this.users, m) > 0) delivered++;
+    }
+    this.log.info('cluster_gap_filled', { since, delivered });
+  }
+
+  /** A snapshot sent at a return: tell this node's members who came and went meanwhile. */
+  private replaceTelling(node: string, s: Snapshot): void {
+    const before = this.directory.views.get(node);
+    this.directory.replace(node, s);
+    const after = this.directory.views.get(node)!;
+    const ts = this.server.now();
+    const clients = this.directory.clients;
+    for (const { room } of this.rooms.list()) {
+      const was = before?.rooms.get(room) ?? new Set<string>();
+      const now = after.rooms.get(room) ?? new Set<string>();
+      for (const name of was) {
+        if (!now.has(name)) this.local.toRoom(room, new Packet({ type: 'left', ts, room, name, reason: 'disconnect', clients }));
+      }
+      for (const name of now) if (!was.has(name)) this.local.toRoom(room, new Packet({ type: 'joined', ts, room, name, clients }));
+    }
+  }
+
+  // ---- end outage ----
 
   /** Leave the cluster: the others hear `gone` (shutdown) first; then the links close. */
   async close(): Promise<void> {

@@ -450,6 +450,25 @@ export class PostgresStore implements Store {
     return (r.rows[0] as { last: number }).last;
   }
 
+  /**
+   * One id for a cluster node whose Redis link is down (docs/CLUSTER.md, "Redis outages"): above
+   * every id the counter has handed out, every message stored and `floor` (the highest number
+   * the node saw on the bus). The counter row's lock serialises nodes, so two nodes never get the
+   * same id and each gets increasing ones. `reserve`: that many ids after the one returned are
+   * set aside too (for Redis, when a node's link returns).
+   */
+  async takeId(floor: number, reserve = 0): Promise<number> {
+    try {
+      const r = await this.pool.query(
+        'UPDATE id_counter SET last = GREATEST(last, (SELECT COALESCE(MAX(id), 0) FROM messages), $1) + 1 + $2 RETURNING last - $2 AS last',
+        [floor, reserve],
+      );
+      return (r.rows[0] as { last: number }).last;
+    } catch (err) {
+      throw storeError(this.where, err);
+    }
+  }
+
   /** Reserve the first ids; openPostgresStore calls it. */
   start(): Promise<void> {
     return this.ids.start();
