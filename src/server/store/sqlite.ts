@@ -824,7 +824,17 @@ export class SqliteStore implements Store {
       const started = this.opts.clock();
       const size = this.pruneSize;
       const doomed = this.pruneCandidates(olderThanMs, perRoomCap, size);
-      if (doomed.length > 0) this.removeBatch(doomed);
+      if (doomed.length > 0) {
+        try {
+          this.removeBatch(doomed);
+        } catch (err) {
+          // A full file: FTS5's tombstones need pages before the deleted rows' pages are free, and
+          // only a larger batch frees more than it takes. The next call (retention runs again on
+          // the failure) tries the largest one.
+          if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
+          throw err;
+        }
+      }
       let rooms = 0;
       if (doomed.length < size) {
         rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
