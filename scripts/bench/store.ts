@@ -13,7 +13,9 @@
  *    and waiting for its `history` of 50 messages, p50/p99, next to the same join of a room with
  *    no history, in the same server;
  * 5. bytes on disk per stored message (database, WAL and shared-memory file together), and 200
- *    prune calls (a per-room cap).
+ *    prune calls (a per-room cap: every room 200 over it), wall and CPU time per call and the rows
+ *    each removed. With FRAMECHAT_BENCH_BASELINE=<a built checkout>, that build's store prunes a
+ *    copy of the same file first, in the same run (before / after).
  *
  * Results are plain data; renderStore() makes the markdown tables docs/PERFORMANCE.md quotes.
  */
@@ -47,8 +49,41 @@ export interface StoreBenchResult {
   fill: { messages: number; seconds: number; perSec: number };
   reads: Latency[];
   joins: Latency[];
-  prune: Latency & { removed: number };
+  prune: PruneBench[];
   disk: { bytes: number; perMessage: number; averageTextBytes: number };
+}
+
+export interface PruneBench extends Latency {
+  removed: number;
+  /** The most rows one call removed. */
+  maxRows: number;
+  /** CPU time per call (this process, user + system): what the event loop itself spent. */
+  cpuP50Ms: number;
+  cpuP99Ms: number;
+}
+
+type OpenStore = (file: string) => Pick<SqliteStore, 'prune' | 'close'>;
+
+/** 200 prune calls with a per-room cap on `file`: wall and CPU time per call, rows per call. */
+async function pruneTimes(label: string, open: OpenStore, file: string, calls: number, cap: number): Promise<PruneBench> {
+  const store = open(file);
+  const rows: number[] = [];
+  const cpu: number[] = [];
+  try {
+    const wall = await time(label, calls, async () => {
+      const before = process.cpuUsage();
+      const r = (await store.prune(0, cap)).removed;
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1000);
+      rows.push(r);
+      return r;
+    });
+    cpu.sort((a, b) => a - b);
+    const removed = rows.reduce((a, b) => a + b, 0);
+    return { ...wall, removed, maxRows: Math.max(...rows), cpuP50Ms: percentile(cpu, 50), cpuP99Ms: percentile(cpu, 99) };
+  } finally {
+    store.close();
+  }
 }
 
 /** A deterministic text generator, so that runs compare. */
@@ -264,22 +299,25 @@ export async function runStoreBench(options: { messages?: number; log?: (line: s
       await stopProcess(server);
     }
 
-    const again = openSqliteStore(file);
     const cap = Math.max(1, Math.floor(appended / ROOMS) - 200);
-    let removed = 0;
-    const prune = await time('prune (per-room cap), one call', calls(200), async () => {
-      const r = (await again.prune(0, cap)).removed;
-      removed += r;
-      return r;
-    });
-    again.close();
+    const prune: PruneBench[] = [];
+    const baseline = process.env['FRAMECHAT_BENCH_BASELINE'];
+    if (baseline) {
+      // The same file as it is now, copied: both builds start from the same rows and pages.
+      const copy = path.join(dir, 'baseline.sqlite');
+      fs.copyFileSync(file, copy);
+      const base = (await import(path.join(path.resolve(baseline), 'dist/server/store/sqlite.js'))) as { openSqliteStore: OpenStore };
+      prune.push(await pruneTimes('prune (per-room cap), one call, baseline build', base.openSqliteStore, copy, calls(200), cap));
+    }
+    prune.push(await pruneTimes('prune (per-room cap), one call', openSqliteStore, file, calls(200), cap));
+    for (const p of prune) log(`  store: ${p.label}: p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms, ${p.removed} rows`);
     return {
       messages: appended,
       commits,
       fill: { messages: appended - before, seconds: fillSec, perSec: (appended - before) / fillSec },
       reads,
       joins,
-      prune: { ...prune, removed },
+      prune,
       disk: { bytes, perMessage: bytes / appended, averageTextBytes: textBytes / 1000 },
     };
   } finally {
@@ -321,9 +359,26 @@ export function renderStore(r: StoreBenchResult): string {
     '',
     `reads at ${r.messages} messages ("store call": through the Store interface, in process; "join": the built server over a socket, join until its history arrives)`,
     '',
-    table(['read', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'messages per call'], [...r.reads, ...r.joins, r.prune].map(latency)),
+    table(['read', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'messages per call'], [...r.reads, ...r.joins].map(latency)),
     '',
-    `prune removed ${r.prune.removed} rows in ${r.prune.calls} calls`,
+    `prune at ${r.messages} messages (a per-room cap, every room 200 over it; CPU: this process's user + system time per call)`,
+    '',
+    table(
+      ['prune', 'calls', 'p50 ms', 'p99 ms', 'max ms', 'CPU p50 ms', 'CPU p99 ms', 'rows', 'rows per call', 'most rows in a call'],
+      r.prune.map((p) => [
+        p.label,
+        String(p.calls),
+        fmt(p.p50Ms),
+        fmt(p.p99Ms),
+        fmt(p.maxMs),
+        fmt(p.cpuP50Ms),
+        fmt(p.cpuP99Ms),
+        String(p.removed),
+        fmt(p.removed / p.calls),
+        String(p.maxRows),
+      ]),
+    ),
+    '',
     `on disk: ${(r.disk.bytes / 2 ** 20).toFixed(1)} MiB for ${r.messages} messages, **${Math.round(r.disk.perMessage)} bytes per message** ` +
       `(average text ${Math.round(r.disk.averageTextBytes)} bytes; database, WAL and -shm files)`,
   ].join('\n');

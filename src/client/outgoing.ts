@@ -12,8 +12,10 @@
  * share the budget; a burst of 10 stays within the refusals a server forgives before it calls it a
  * flood (max(burst, 10) in 10 s), whatever its own burst. When a server refuses a line anyway
  * (`rate_limited`: it was started with a lower --rate), the line goes back to its place in the
- * queue, the bucket empties, the pace halves (down to one line a second; the refusals of one burst
- * count once, since they all answer the same over-send), and from then on only one line is in
+ * queue, the bucket empties, the pace halves (down to one line a second; the refusals of lines sent
+ * before the last halving count once, since they all answer the over-send it already answered,
+ * while a line sent at the slower pace and refused anyway halves it again: the server is slower
+ * still, or its own delays bunched our lines), and from then on only one line is in
  * flight at a time on this connection, so that no later line can overtake it. People typing never
  * meet it. A new connection starts at the full pace again: a restarted server may allow more.
  */
@@ -38,9 +40,6 @@ export interface PaceOptions {
 
 export const DEFAULT_PACE: PaceOptions = { rate: 10, burst: 10, minRate: 1 };
 
-/** Refusals closer together than this answer the same burst: they halve the pace once. */
-const SLOW_DOWN_EVERY_MS = 1_000;
-
 interface Bucket {
   rate: number;
   burst: number;
@@ -55,6 +54,8 @@ export interface Outgoing {
   readonly lines: readonly PendingSend[];
   /** Labels of the lines on the wire on this connection, waiting for their answer. */
   readonly inFlight: ReadonlySet<string>;
+  /** When each line in flight went on the wire (a refusal halves the pace only for a line sent after the last halving). */
+  readonly sentAt: ReadonlyMap<string, number>;
   /** Connected: lines may go. Offline they wait. */
   readonly online: boolean;
   /** The server refused a line for our pace on this connection: one line in flight at a time. */
@@ -86,7 +87,16 @@ export interface Next {
 const fullBucket = (o: PaceOptions): Bucket => ({ rate: o.rate, burst: o.burst, tokens: o.burst, last: undefined, slowedAt: -Infinity });
 
 export function createOutgoing(options: PaceOptions = DEFAULT_PACE): Outgoing {
-  return { lines: [], inFlight: new Set(), online: false, oneAtATime: false, bucket: fullBucket(options), options, nextLabel: 1 };
+  return {
+    lines: [],
+    inFlight: new Set(),
+    sentAt: new Map(),
+    online: false,
+    oneAtATime: false,
+    bucket: fullBucket(options),
+    options,
+    nextLabel: 1,
+  };
 }
 
 /** Queue a line typed at `now`; it gets its label here. */
@@ -101,6 +111,7 @@ export function next(o: Outgoing, now: number): Next {
   if (!o.online) return { outgoing: o, send: [], wakeAt: undefined };
   let bucket = refill(o.bucket, now);
   const inFlight = new Set(o.inFlight);
+  const sentAt = new Map(o.sentAt);
   const send: PendingSend[] = [];
   let wakeAt: number | undefined;
   for (const line of o.lines) {
@@ -112,9 +123,10 @@ export function next(o: Outgoing, now: number): Next {
     }
     bucket = { ...bucket, tokens: bucket.tokens - 1 };
     inFlight.add(line.label);
+    sentAt.set(line.label, now);
     send.push(line);
   }
-  return { outgoing: { ...o, bucket, inFlight }, send, wakeAt };
+  return { outgoing: { ...o, bucket, inFlight, sentAt }, send, wakeAt };
 }
 
 /**
@@ -126,27 +138,32 @@ export function settle(o: Outgoing, label: string, outcome: Outcome, now: number
   const line = o.lines.find((l) => l.label === label)!;
   const inFlight = new Set(o.inFlight);
   inFlight.delete(label);
-  if (outcome !== 'rate_limited') return { outgoing: { ...o, inFlight, lines: o.lines.filter((l) => l !== line) }, line, slowed: false };
+  const sentAt = new Map(o.sentAt);
+  const sent = sentAt.get(label) ?? -Infinity;
+  sentAt.delete(label);
+  if (outcome !== 'rate_limited')
+    return { outgoing: { ...o, inFlight, sentAt, lines: o.lines.filter((l) => l !== line) }, line, slowed: false };
   const bucket = { ...refill(o.bucket, now), tokens: 0 };
-  if (now - bucket.slowedAt < SLOW_DOWN_EVERY_MS) return { outgoing: { ...o, inFlight, bucket, oneAtATime: true }, line, slowed: false };
+  // Sent before the last halving: that halving already answered its over-send.
+  if (sent <= bucket.slowedAt) return { outgoing: { ...o, inFlight, sentAt, bucket, oneAtATime: true }, line, slowed: false };
   const slowed: Bucket = {
     ...bucket,
     slowedAt: now,
     rate: Math.max(o.options.minRate, bucket.rate / 2),
     burst: Math.max(1, Math.floor(bucket.burst / 2)),
   };
-  return { outgoing: { ...o, inFlight, bucket: slowed, oneAtATime: true }, line, slowed: true };
+  return { outgoing: { ...o, inFlight, sentAt, bucket: slowed, oneAtATime: true }, line, slowed: true };
 }
 
 /** The connection dropped: what was on the wire went with it, so all of it waits to go again, in order. */
 export function disconnect(o: Outgoing): Outgoing {
   if (!o.online && o.inFlight.size === 0) return o;
-  return { ...o, online: false, inFlight: new Set() };
+  return { ...o, online: false, inFlight: new Set(), sentAt: new Map() };
 }
 
 /** Logged in on a new connection: the full pace again, and everything waiting goes at the next next(). */
 export function connect(o: Outgoing): Outgoing {
-  return { ...o, online: true, inFlight: new Set(), oneAtATime: false, bucket: fullBucket(o.options) };
+  return { ...o, online: true, inFlight: new Set(), sentAt: new Map(), oneAtATime: false, bucket: fullBucket(o.options) };
 }
 
 /** Lines per second now. */

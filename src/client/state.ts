@@ -34,6 +34,8 @@ export interface ChatState {
   me: string;
   /** The account this connection is logged in to (welcome.account), if any. */
   account: string | undefined;
+  /** That account is an operator (welcome.operator, as of the login). */
+  operator: boolean;
   /** Logged-in users on the server. */
   clients: number;
   status: ConnectionStatus;
@@ -105,6 +107,7 @@ export function initialState(address: string, name: string, room = '#main'): Cha
     serverName: '',
     me: name,
     account: undefined,
+    operator: false,
     clients: 0,
     status: 'connecting',
     statusDetail: '',
@@ -237,6 +240,7 @@ function applyServer(s: ChatState, m: ServerMessage, now: number): Applied {
         serverName: m.server,
         me: m.you,
         account: accountOf(m),
+        operator: m.operator === true,
         clients: m.clients,
         lastId: 0, // a new connection, perhaps to a restarted server: ids start afresh
         rooms: m.rooms.reduce((acc, r) => addRoom(acc, r.room), s.rooms),

@@ -308,6 +308,8 @@ export interface WelcomeMsg extends Labelled {
   motd?: string;
   /** The account the user is logged in to (absent for a guest). */
   account?: string;
+  /** True when that account is an operator (at login); absent otherwise. */
+  operator?: boolean;
 }
 export interface MessageMsg extends Labelled {
   type: 'message';

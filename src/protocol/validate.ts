@@ -469,6 +469,7 @@ function parseServerBody(type: string, v: Fields): ServerMessage {
       if (typeof v['software'] === 'string') msg.software = v['software'];
       if (typeof v['motd'] === 'string') msg.motd = v['motd'];
       if (typeof v['account'] === 'string') msg.account = v['account'];
+      if (v['operator'] === true) msg.operator = true;
       return msg;
     }
     case 'message': {

@@ -48,6 +48,26 @@ describe('chat-client with accounts', () => {
     ]);
   });
 
+  it('shows an operator as alice(+o) in the status bar, and a plain account without it', async () => {
+    const { port } = await startServer({ scrypt: CHEAP_SCRYPT, operators: ['op'] });
+    await registeredAndGone(port, 'op');
+    await registeredAndGone(port, 'carol');
+    const run = (name: string): Promise<TmuxTerminal> =>
+      TmuxTerminal.start(['env', `CHAT_ACCOUNT_PASSWORD=${PASSWORD}`, process.execPath, CLIENT_BIN, '--name', name, `127.0.0.1:${port}`], {
+        cols: 120,
+      });
+    const op = await run('op');
+    const opScreen = await op.waitFor((s) => s.some((l) => l.includes('connected │')));
+    expect(opScreen.find((l) => l.includes('connected │'))).toMatch(/^ op\(\+o\) \(account\) │ #main \(1\) │ 1 online │ connected │/);
+    const carol = await run('carol');
+    const carolScreen = await carol.waitFor((s) => s.some((l) => l.includes('2 online │ connected │')));
+    expect(carolScreen.find((l) => l.includes('connected │'))).toMatch(/^ carol \(account\) │ #main \(2\) │ 2 online │ connected │/);
+    for (const t of [op, carol]) {
+      await t.keys('C-c');
+      await t.waitFor('[exit 0]');
+    }
+  });
+
   it('an operator kicks and bans from the full screen, Tab completing the name', async () => {
     const { port } = await startServer({ scrypt: CHEAP_SCRYPT, operators: ['op'] });
     await registeredAndGone(port, 'op');

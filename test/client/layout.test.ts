@@ -63,6 +63,12 @@ describe('screen layout', () => {
       ' alice (account) │ #main (2) │ 3 online │ connected │ host:5005',
     ],
     [
+      'logged in to an operator account: its user mode beside the name',
+      { account: 'Alice', operator: true },
+      { scrolledUp: false, newBelow: 0 },
+      ' alice(+o) (account) │ #main (2) │ 3 online │ connected │ host:5005',
+    ],
+    [
       'logged in to an account under another name',
       { account: 'bob' },
       { scrolledUp: false, newBelow: 0 },

@@ -196,6 +196,24 @@ describe('outgoing lines', () => {
     expect(pace(o)).toBe(1);
   });
 
+  it('halves again for a line sent at the slower pace and refused anyway, however soon after the last halving', () => {
+    // A server whose own delays bunch our lines refuses one sent at the new pace 300 ms after the
+    // first halving: that is a new over-send, and the pace must go down again, or every line of
+    // the next second may be refused too and the server counts it a flood.
+    const { outgoing, slowed, nexts } = drive(queued(lines(4)), [
+      { next: 0 }, // 1-4 on the wire
+      { settle: '1', outcome: 'rate_limited', at: 100 }, // halves to 5/s
+      { settle: '2', outcome: 'rate_limited', at: 101 }, // same burst: once
+      { settle: '3', outcome: 'delivered', at: 110 },
+      { settle: '4', outcome: 'delivered', at: 110 },
+      { next: 320 }, // 1 goes again, alone, at 5/s
+      { settle: '1', outcome: 'rate_limited', at: 400 }, // sent after the halving: halves again
+    ]);
+    expect(nexts.map(([sent]) => sent)).toEqual([['1', '2', '3', '4'], ['1']]);
+    expect(slowed).toEqual([true, false, false, false, true]);
+    expect(pace(outgoing)).toBe(2.5);
+  });
+
   it('on a drop, everything on the wire goes back to the queue in order; a new connection sends it all again at the full pace', () => {
     const { outgoing, nexts } = drive(queued(lines(3)), [
       { next: 0 },

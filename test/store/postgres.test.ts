@@ -201,10 +201,23 @@ describe('postgres store on a real server', () => {
     // Another node's transaction holds #a. A commit touching #b then #a must wait at #a holding
     // nothing: had it locked #b first, the other node locking #b next would deadlock with it.
     const other = new pgClient.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    // pg_stat_activity is read once per transaction and then frozen until it ends, so it is
+    // watched from a connection of its own, one transaction per look: polled from inside `other`'s
+    // transaction, a first look taken before the commit reached its lock wait was all it ever saw.
+    const watcher = new pgClient.Client({ connectionString: url });
     await other.connect();
+    await watcher.connect();
+    const lockWaits = async (): Promise<number> => {
+      const r = await watcher.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO rooms%'`,
+      );
+      return (r.rows[0] as { n: number }).n;
+    };
     try {
       await other.query('BEGIN');
       await other.query(`SELECT key FROM rooms WHERE key = '#a' FOR UPDATE`);
+      // A look before the commit starts: nothing waits yet, and later looks must still see the wait.
+      expect(await lockWaits()).toBe(0);
       say(store, 'second', { room: '#b' });
       say(store, 'second', { room: '#a' });
       let settled: unknown;
@@ -215,10 +228,7 @@ describe('postgres store on a real server', () => {
       // pool's connection. A commit that settles without ever waiting is the failure to report.
       const deadline = Date.now() + 50_000;
       while (waiting === 0 && settled === undefined && Date.now() < deadline) {
-        const r = await other.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO rooms%'`,
-        );
-        waiting = (r.rows[0] as { n: number }).n;
+        waiting = await lockWaits();
         if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 25));
       }
       expect(waiting, `the commit settled without waiting for #a: ${JSON.stringify(settled)}`).toBe(1);
@@ -228,6 +238,7 @@ describe('postgres store on a real server', () => {
       expect((await store.latest('#b', 10)).messages.map((m) => m.text)).toEqual(['first', 'second']);
     } finally {
       await other.end();
+      await watcher.end();
     }
   }, 60_000);
 

@@ -63,6 +63,35 @@ describe('retention', () => {
     expect(((await historyOf(port, 'reader2', '#small'))['messages'] as Msg[]).length).toBe(30);
   });
 
+  it('keeps serving a canary between batches, each batch at most pruneBatch rows', async () => {
+    const store = openSqliteStore(freshFile(), { pruneBatch: 10, pruneBudgetMs: Number.POSITIVE_INFINITY });
+    fill(store, '#big', 6000, Date.now());
+    // Observe every call's rows (the store itself is the real one).
+    const batches: number[] = [];
+    const prune = store.prune.bind(store);
+    store.prune = async (olderThan, cap) => {
+      const r = await prune(olderThan, cap);
+      batches.push(r.removed);
+      return r;
+    };
+    const { port, server } = await startServer({ historyRoomCap: 100, rate: 0 }, { store });
+    const canary = await RawClient.login(port, 'canary');
+    // Pongs answered while the pass is under way, with the number of batches done at each.
+    const during: number[] = [];
+    for (let i = 0; server.retention.passes === 0 && i < 10_000; i++) {
+      canary.send({ type: 'ping', token: `c${i}` });
+      await canary.next('pong', (m) => m['token'] === `c${i}`);
+      if (server.retention.passes === 0) during.push(batches.length);
+    }
+    await server.retention.idle();
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(5900);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(10);
+    // The canary was answered again and again while batches went on, not only before or after.
+    expect(during.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(during).size).toBeGreaterThanOrEqual(3);
+    expect(during.every((n) => n > 0 && n < batches.length)).toBe(true);
+  });
+
   it('removes what is older than --history-days and nothing younger', async () => {
     const store = openSqliteStore(freshFile(), { pruneBatch: 25 });
     fill(store, '#main', 60, Date.now() - 3 * DAY);

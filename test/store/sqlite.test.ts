@@ -190,12 +190,6 @@ describe('sqlite store on a real file', () => {
   });
 
   describe('retention cost', () => {
-    /** A clock that moves 1 ms each time it is read: the budget is then a count of reads. */
-    function ticking(): () => number {
-      let t = 0;
-      return () => ++t;
-    }
-
     async function pruneAll(store: SqliteStore, olderThan: number, cap: number): Promise<number[]> {
       const removed: number[] = [];
       for (let calls = 0; calls < 10_000; calls++) {
@@ -206,33 +200,43 @@ describe('sqlite store on a real file', () => {
       throw new Error('prune never finished');
     }
 
-    it('stops deleting at its time budget, says more, and finishes on later calls', async () => {
-      const store = openSqliteStore(freshFile(), { pruneBatch: 500, pruneBudgetMs: 5, clock: ticking() });
-      for (let i = 0; i < 120; i++) say(store, `old ${i}`, { ts: 100 });
+    it('sizes each batch by the time the last call took, within pruneBatch rows', async () => {
+      // Each read of the clock moves it by `cost`: a call reads it at its start and its end.
+      let t = 0;
+      let cost = 0;
+      const store = openSqliteStore(freshFile(), { pruneBatch: 50, pruneBudgetMs: 5, clock: () => (t += cost) });
+      for (let i = 0; i < 400; i++) say(store, `old ${i}`, { ts: 100 });
       for (let i = 0; i < 3; i++) say(store, `new ${i}`, { ts: 10_000 });
       store.commit();
-      const first = await store.prune(1000, 0);
-      expect(first.more).toBe(true);
-      expect(first.removed).toBeGreaterThan(0);
-      expect(first.removed).toBeLessThanOrEqual(5);
+      const removed: number[] = [];
+      // Fast calls: the batch doubles from 16 up to pruneBatch, and no further.
+      for (let i = 0; i < 5; i++) removed.push((await store.prune(1000, 0)).removed);
+      expect(removed).toEqual([16, 32, 50, 50, 50]);
+      // Calls over the budget: it halves down to one row, and one row a call still makes progress.
+      cost = 10;
+      removed.length = 0;
+      for (let i = 0; i < 7; i++) removed.push((await store.prune(1000, 0)).removed);
+      expect(removed).toEqual([50, 25, 12, 6, 3, 1, 1]);
+      cost = 0;
       const rest = await pruneAll(store, 1000, 0);
-      expect(first.removed + rest.reduce((a, b) => a + b, 0)).toBe(120);
-      expect(rest.every((n) => n <= 5)).toBe(true);
+      expect(198 + 98 + rest.reduce((a, b) => a + b, 0)).toBe(400);
+      expect(rest.every((n) => n <= 50)).toBe(true);
       expect((await store.latest('#main', 10)).messages.map((m) => m.text)).toEqual(['new 0', 'new 1', 'new 2']);
       expect((await store.search('old', { rooms: ['#main'], limit: 10 })).messages).toEqual([]);
       store.close();
     });
 
-    it('applies the budget to the per-room cap too, and always makes progress', async () => {
+    it('applies the adaptation to the per-room cap too, and always makes progress', async () => {
       let t = 0;
-      // Every read of the clock is past any deadline: each call still deletes one row.
+      // Every call is over its budget: the batch halves to one row a call and stays there.
       const store = openSqliteStore(freshFile(), { pruneBudgetMs: 1, clock: () => (t += 1000) });
-      for (let i = 0; i < 40; i++) say(store, `b${i}`, { room: '#big' });
+      for (let i = 0; i < 60; i++) say(store, `b${i}`, { room: '#big' });
       for (let i = 0; i < 3; i++) say(store, `s${i}`, { room: '#small' });
       store.commit();
       const removed = await pruneAll(store, 0, 10);
-      expect(removed).toEqual(Array.from({ length: 30 }, () => 1));
-      expect((await store.latest('#big', 100)).messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 30}`));
+      // The last call finds nothing left (the one before it was full, so it said more).
+      expect(removed).toEqual([16, 8, 4, 2, 1, ...Array.from({ length: 19 }, () => 1), 0]);
+      expect((await store.latest('#big', 100)).messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 50}`));
       expect((await store.latest('#small', 100)).messages).toHaveLength(3);
       store.close();
     });

@@ -353,6 +353,28 @@ export function runStoreCases(name: string, factory: StoreFactory): void {
         expect(texts((await store.latest('#small', 100)).messages)).toEqual(['alone']);
       });
 
+      it('caps interleaved rooms oldest first, never more rows a call than the batch', async () => {
+        const store = await make({ pruneBatch: 6 });
+        // Five rooms written round robin, 12 messages each, and one old message of a sixth.
+        say(store, '#old', 'ancient', { ts: 50 });
+        for (let i = 0; i < 12; i++) for (let r = 0; r < 5; r++) say(store, `#r${r}`, `r${r} ${i}`, { ts: 10_000 + i });
+        await store.commit();
+        const removed: number[] = [];
+        for (let calls = 0; calls < 100; calls++) {
+          const r = await store.prune(100, 4);
+          removed.push(r.removed);
+          if (!r.more) break;
+        }
+        expect(removed.every((n) => n <= 6)).toBe(true);
+        // 5 rooms x 8 over the cap, the old message and its room (a store may count rooms it removes).
+        expect(removed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(41);
+        expect(removed.length).toBeGreaterThanOrEqual(7);
+        for (let r = 0; r < 5; r++) {
+          expect(texts((await store.latest(`#r${r}`, 100)).messages)).toEqual([8, 9, 10, 11].map((i) => `r${r} ${i}`));
+        }
+        expect(texts((await store.latest('#old', 100)).messages)).toEqual([]);
+      });
+
       async function find(store: Store, query: string): Promise<string[]> {
         return texts((await store.search(query, { rooms: ['#main'], limit: 100 })).messages);
       }

@@ -88,13 +88,15 @@ export function statusText(state: ChatState, window: Window, scroll: { scrolledU
   // The focused window: a room we are in with its count of members, else its name.
   const where =
     window.kind === 'room' && window.joined && state.status === 'online' ? `${window.name} (${window.members.length})` : window.name;
-  // Logged in to an account: said beside the name, which is then ours alone.
+  // Logged in to an account: said beside the name, which is then ours alone. An operator's name
+  // carries irssi's user mode, `alice(+o)`.
+  const name = state.operator ? `${state.me}(+o)` : state.me;
   const me =
     state.account === undefined
-      ? state.me
+      ? name
       : foldName(state.account) === foldName(state.me)
-        ? `${state.me} (account)`
-        : `${state.me} (account ${state.account})`;
+        ? `${name} (account)`
+        : `${name} (account ${state.account})`;
   if (state.status === 'online') parts.push(me, where, `${state.clients} online`, 'connected');
   else parts.push(me, where);
   if (state.outgoing.lines.length > 0) parts.push(`${state.outgoing.lines.length} pending`);

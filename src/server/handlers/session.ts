@@ -186,6 +186,7 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
   }
   for (const room of made) await restoreTopic(ctx, room);
   for (const room of made) await ctx.moderation.founded(room, account);
+  const operator = await ctx.moderation.isOperator(account);
   if (!session.active) return;
   const welcome: WelcomeMsg = {
     type: 'welcome',
@@ -202,6 +203,7 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
   };
   if (ctx.config.motd !== undefined) welcome.motd = ctx.config.motd;
   if (account !== undefined) welcome.account = account;
+  if (operator) welcome.operator = true;
   session.send(welcome);
   // A room the server could not make (its room limit) is refused after the welcome, as a join would be.
   for (const err of refused) session.sendError(err.code, err.message, 'join');

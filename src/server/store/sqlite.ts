@@ -213,9 +213,12 @@ export interface SqliteStoreOptions {
   maxPending?: number;
   /** Least time between two attempts while writes fail. */
   retryMs?: number;
-  /** Rows removed per prune() call at most. */
+  /** Rows removed per prune() call at most: the bound on a call's work. */
   pruneBatch?: number;
-  /** Time one prune() call may spend deleting rows (the commit writing them comes after). */
+  /**
+   * Time one prune() call should take, its commit included: the batch size adapts to it (halved
+   * after a call over it, doubled after a full call under half of it), between 1 and pruneBatch.
+   */
   pruneBudgetMs?: number;
   now?: () => number;
   /** A monotonic clock in ms for the prune budget; tests inject one that advances per call. */
@@ -243,6 +246,13 @@ const TOOL_BUSY_MS = 10_000;
 // ---- end moderation ----
 
 const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
+/** The first prune batch's size (at most pruneBatch): the adaptation starts small. */
+const PRUNE_START = 16;
+/** Rooms over the cap looked at per prune() call at most. */
+const MAX_CAPPED_ROOMS = 1000;
+/** Rows the sweep reads per prune() call: this many per row it may remove, and at most PRUNE_SCAN_MAX. */
+const PRUNE_SCAN_PER_ROW = 8;
+const PRUNE_SCAN_MAX = 4096;
 /** The room-id cache is cleared when it grows past this (rooms come and go over months). */
 const ROOM_CACHE_MAX = 50_000;
 
@@ -456,8 +466,10 @@ export class SqliteStore implements Store {
   private readonly mod;
   private readonly addMuteTx: (mute: Mute, maxPerRoom: number) => boolean;
   private readonly renameMutesTx: (from: string, to: string) => void;
-  /** Deletes rows in order until the deadline (at least one); returns how many it deleted. */
-  private readonly removeBatch: (rows: readonly Doomed[], deadline: number) => number;
+  /** Deletes the rows, their search entries and counts in one transaction. */
+  private readonly removeBatch: (rows: readonly Doomed[]) => void;
+  /** Rows the next prune() call removes at most (adapted to pruneBudgetMs, 1..pruneBatch). */
+  private pruneSize: number;
 
   constructor(
     private readonly db: Db,
@@ -478,6 +490,7 @@ export class SqliteStore implements Store {
       now: options.now ?? Date.now,
       clock: options.clock ?? (() => performance.now()),
     };
+    this.pruneSize = Math.max(1, Math.min(this.opts.pruneBatch, PRUNE_START));
     const s = {
       insertMessage: db.prepare(`INSERT INTO messages
         (id, ts, room_id, from_name, from_key, text, action, to_name, from_account, to_account, pair)
@@ -518,9 +531,14 @@ export class SqliteStore implements Store {
                OR (@account IS NOT NULL AND (m.from_account = @account OR m.to_account = @account) AND m.ts >= @since))
           AND (@from IS NULL OR m.from_key = @from)
         ORDER BY s.rowid DESC LIMIT @limit`),
-      oldest: db.prepare('SELECT id, ts, room_id FROM messages ORDER BY id LIMIT ?'),
-      overCap: db.prepare('SELECT id, messages FROM rooms WHERE messages > ? ORDER BY messages DESC LIMIT 1'),
-      oldestInRoom: db.prepare('SELECT id, room_id FROM messages WHERE room_id = ? ORDER BY id LIMIT ?'),
+      oldest: db.prepare('SELECT id, ts FROM messages ORDER BY id LIMIT 1'),
+      overCap: db.prepare('SELECT id FROM rooms WHERE messages > ? LIMIT 1'),
+      // Each room over the cap, its excess and its oldest message (one index seek per room).
+      cappedRooms: db.prepare(`SELECT id, messages - @cap AS excess,
+          (SELECT m.id FROM messages m WHERE m.room_id = rooms.id ORDER BY m.id LIMIT 1) AS first
+        FROM rooms WHERE messages > @cap ORDER BY messages DESC LIMIT @limit`),
+      sweep: db.prepare('SELECT id, ts, room_id FROM messages WHERE id >= ? ORDER BY id LIMIT ?'),
+      roomAfter: db.prepare('SELECT id, room_id FROM messages WHERE room_id = ? AND id > ? ORDER BY id LIMIT ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
       deleteSearch: db.prepare('DELETE FROM messages_search WHERE rowid = ?'),
       deleteIdleRooms: db.prepare(`DELETE FROM rooms WHERE id IN
@@ -636,13 +654,10 @@ export class SqliteStore implements Store {
       return s.deleteAccount.run(key).changes > 0;
     });
 
-    this.removeBatch = db.transaction((rows: readonly Doomed[], deadline: number) => {
+    this.removeBatch = db.transaction((rows: readonly Doomed[]) => {
       const counts = new Map<number, number>();
       let maxId = 0;
-      let done = 0;
       for (const row of rows) {
-        if (done > 0 && this.opts.clock() >= deadline) break;
-        done++;
         s.deleteMessage.run(row.id);
         s.deleteSearch.run(row.id);
         if (row.room_id !== null) counts.set(row.room_id, (counts.get(row.room_id) ?? 0) + 1);
@@ -651,7 +666,6 @@ export class SqliteStore implements Store {
       for (const [roomId, n] of counts) s.countRoom.run(-n, roomId);
       // Ids keep increasing even if retention empties the table.
       if (maxId > 0) s.setFloor.run(maxId);
-      return done;
     });
   }
 
@@ -838,49 +852,99 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Cost bound, in rows and in time. One call reads at most `pruneBatch` candidate rows through
-   * indexes (the oldest by rowid: ids follow time, so the first young row ends the age phase; then
-   * the oldest of the fullest room over the cap), and deletes them in order in one transaction
-   * until `pruneBudgetMs` has passed. Rows are what costs: a row of a capped room sits on its own
-   * page among the other rooms' rows, so each one deleted dirties a table page the commit then
-   * writes to the WAL (about 0.1-0.2 ms a row at a million messages, where 500 of them took 185 ms
-   * and crossed the WAL's checkpoint threshold every other call); the age phase deletes
-   * neighbours and is about ten times cheaper a row. Rooms left with no message and no topic are
-   * removed once every candidate is gone and time is left.
+   * Cost bound: one call removes at most `pruneSize` rows (1..pruneBatch) and reads at most
+   * PRUNE_SCAN_PER_ROW times that many in id order, plus one index seek per room over the cap.
+   *
+   * What costs is pages, not rows: every page a batch dirties is written to the WAL at its commit
+   * and copied back at the next checkpoint. So the rows go in id order, in one sweep from the
+   * oldest candidate: a row goes when it is older than the cut-off or among its room's excess over
+   * the cap (a room's rows come in id order, so the first ones met are its oldest). Rows of many
+   * rooms over the cap then sit side by side, and a batch dirties a page per few dozen rows where
+   * taking one room at a time (the earlier way) dirtied a table page per row: 500 rows then cost
+   * 185 ms and crossed the checkpoint threshold every other call at a million messages. A room
+   * whose excess is sparse in the id order (one big room among small ones) gets the rest of the
+   * batch from its own index after the sweep.
+   *
+   * The size adapts to the time the last call took, its commit included (halved when over
+   * pruneBudgetMs, doubled after a full batch under half of it). Rooms left with no message and no
+   * topic are removed when the batch has room left.
    */
   prune(olderThanMs: number, perRoomCap: number): Promise<PruneReport> {
     return this.read(() => {
-      const deadline = this.opts.clock() + this.opts.pruneBudgetMs;
-      const batch = this.opts.pruneBatch;
-      const doomed: Doomed[] = [];
-      const oldest = this.s.oldest.all(batch) as { id: number; ts: number; room_id: number | null }[];
-      for (const row of oldest) {
-        if (row.ts >= olderThanMs) break;
-        doomed.push({ id: row.id, room_id: row.room_id });
-      }
-      if (perRoomCap > 0 && doomed.length < batch) {
-        const room = this.s.overCap.get(perRoomCap) as { id: number; messages: number } | undefined;
-        if (room) {
-          const taken = new Set(doomed.map((r) => r.id));
-          const excess = Math.min(room.messages - perRoomCap, batch);
-          const rows = this.s.oldestInRoom.all(room.id, excess) as Doomed[];
-          for (const row of rows) {
-            if (doomed.length >= batch) break;
-            if (!taken.has(row.id)) doomed.push(row);
-          }
+      const started = this.opts.clock();
+      const size = this.pruneSize;
+      const doomed = this.pruneCandidates(olderThanMs, perRoomCap, size);
+      if (doomed.length > 0) {
+        try {
+          this.removeBatch(doomed);
+        } catch (err) {
+          // A full file: FTS5's tombstones need pages before the deleted rows' pages are free, and
+          // only a larger batch frees more than it takes. The next call (retention runs again on
+          // the failure) tries the largest one.
+          if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
+          throw err;
         }
       }
-      const deleted = doomed.length > 0 ? this.removeBatch(doomed, deadline) : 0;
       let rooms = 0;
-      if (deleted === doomed.length && deleted < batch && this.opts.clock() < deadline) {
-        rooms = this.s.deleteIdleRooms.run(batch - deleted).changes;
+      if (doomed.length < size) {
+        rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
         if (rooms > 0) this.roomIds.clear();
       }
-      const removed = deleted + rooms;
-      // One room is capped per call, so another room over the cap means more to do.
-      const more = deleted < doomed.length || removed >= batch || (perRoomCap > 0 && this.s.overCap.get(perRoomCap) !== undefined);
+      const removed = doomed.length + rooms;
+      const oldest = olderThanMs > 0 ? (this.s.oldest.get() as { id: number; ts: number } | undefined) : undefined;
+      const more =
+        removed >= size ||
+        (oldest !== undefined && oldest.ts < olderThanMs) ||
+        (perRoomCap > 0 && this.s.overCap.get(perRoomCap) !== undefined);
+      const took = this.opts.clock() - started;
+      if (took > this.opts.pruneBudgetMs) this.pruneSize = Math.max(1, Math.floor(size / 2));
+      else if (removed >= size && took < this.opts.pruneBudgetMs / 2) this.pruneSize = Math.min(this.opts.pruneBatch, size * 2);
       return { removed, more };
     });
+  }
+
+  /** The rows the next batch removes, at most `size` (see prune). */
+  private pruneCandidates(olderThanMs: number, perRoomCap: number, size: number): Doomed[] {
+    const excess = new Map<number, number>();
+    let start = Number.POSITIVE_INFINITY;
+    if (perRoomCap > 0) {
+      const capped = this.s.cappedRooms.all({ cap: perRoomCap, limit: MAX_CAPPED_ROOMS }) as {
+        id: number;
+        excess: number;
+        first: number | null;
+      }[];
+      for (const room of capped) {
+        excess.set(room.id, room.excess);
+        if (room.first !== null) start = Math.min(start, room.first);
+      }
+    }
+    if (olderThanMs > 0) {
+      const oldest = this.s.oldest.get() as { id: number; ts: number } | undefined;
+      if (oldest !== undefined && oldest.ts < olderThanMs) start = Math.min(start, oldest.id);
+    }
+    const doomed: Doomed[] = [];
+    if (start === Number.POSITIVE_INFINITY) return doomed;
+    let last = start - 1;
+    const rows = this.s.sweep.all(start, Math.min(PRUNE_SCAN_MAX, size * PRUNE_SCAN_PER_ROW)) as {
+      id: number;
+      ts: number;
+      room_id: number | null;
+    }[];
+    for (const row of rows) {
+      if (doomed.length >= size) break;
+      last = row.id;
+      const left = row.room_id === null ? undefined : excess.get(row.room_id);
+      if (row.ts < olderThanMs || (left !== undefined && left > 0)) {
+        doomed.push({ id: row.id, room_id: row.room_id });
+        if (left !== undefined) excess.set(row.room_id!, left - 1);
+      }
+    }
+    for (const [room, left] of excess) {
+      if (doomed.length >= size) break;
+      if (left <= 0) continue;
+      doomed.push(...(this.s.roomAfter.all(room, last, Math.min(left, size - doomed.length)) as Doomed[]));
+    }
+    return doomed;
   }
 
   // ---- accounts ----
