@@ -97,10 +97,11 @@ describe('postgres store on a real server', () => {
     const fromA: number[] = [];
     const fromB: number[] = [];
     for (let round = 0; round < 30; round++) {
-      // Three ids a turn, fewer than the spare block, so a refill always lands in time.
+      // Three ids a turn, fewer than the spare block; the turn waits for the refills too (a commit
+      // is one round trip, as is a refill: which lands first is not for this test to decide).
       for (let i = 0; i < 3; i++) fromA.push(say(a, `a${round}.${i}`).id);
       for (let i = 0; i < 3; i++) fromB.push(say(b, `b${round}.${i}`).id);
-      await Promise.all([a.commit(), b.commit()]);
+      await Promise.all([a.commit(), b.commit(), a.ids.idle(), b.ids.idle()]);
     }
     expect(increasing(fromA)).toBe(true);
     expect(increasing(fromB)).toBe(true);

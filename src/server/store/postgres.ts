@@ -579,74 +579,72 @@ export class PostgresStore implements Store {
     for (const [key, { room }] of p.topics) if (!rooms.has(key)) rooms.set(key, room);
     const keys = [...rooms.keys()].sort();
 
+    // One round trip: the statements go as one simple-protocol query, which PostgreSQL runs as
+    // one implicit transaction (all or nothing). Five round trips (BEGIN, three statements, COMMIT)
+    // each waited for a turn of a busy node's event loop, which made a commit, and so the output
+    // it holds, several turns long. The values travel as one JSON literal each (escapeLiteral),
+    // never spliced into the SQL.
     const sql = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await sql.query('BEGIN');
+      const json = (value: unknown): string => sql.escapeLiteral(JSON.stringify(value));
+      const statements: string[] = [];
       if (keys.length > 0) {
         // DO UPDATE (not NOTHING) locks every touched row, in key order, for this transaction.
-        await sql.query(
-          `INSERT INTO rooms (key, name) SELECT * FROM unnest($1::text[], $2::text[]) AS t(key, name) ORDER BY key
+        statements.push(
+          `INSERT INTO rooms (key, name) SELECT key, name FROM json_to_recordset(${json(keys.map((key) => ({ key, name: rooms.get(key)! })))})
+             AS t(key text, name text) ORDER BY key
            ON CONFLICT (key) DO UPDATE SET name = rooms.name`,
-          [keys, keys.map((k) => rooms.get(k)!)],
         );
       }
-      const stored = new Map<string, number>();
       if (cols.id.length > 0) {
+        const rows = cols.id.map((id, i) => ({
+          id,
+          ts: cols.ts[i],
+          room_key: cols.room[i],
+          from_name: cols.fromName[i],
+          from_key: cols.fromKey[i],
+          text: cols.text[i],
+          action: cols.action[i],
+          to_name: cols.to[i],
+          from_account: cols.fromAccount[i],
+          to_account: cols.toAccount[i],
+          pair: cols.pair[i],
+          words: cols.words[i],
+        }));
         // A message already there (another node of a cluster delivered and recorded it too) is
         // left as it is, and not counted again.
-        const inserted = await sql.query(
-          `INSERT INTO messages (id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, search)
-           SELECT id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, to_tsvector('simple', words)
-           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[])
-             AS t(id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, words)
-           ON CONFLICT (id) DO NOTHING RETURNING room_key`,
-          [
-            cols.id,
-            cols.ts,
-            cols.room,
-            cols.fromName,
-            cols.fromKey,
-            cols.text,
-            cols.action,
-            cols.to,
-            cols.fromAccount,
-            cols.toAccount,
-            cols.pair,
-            cols.words,
-          ],
-        );
-        for (const { room_key } of inserted.rows as { room_key: string | null }[]) {
-          if (room_key !== null) stored.set(room_key, (stored.get(room_key) ?? 0) + 1);
-        }
-      }
-      if (stored.size > 0) {
-        await sql.query(
-          `UPDATE rooms r SET messages = r.messages + c.n FROM unnest($1::text[], $2::bigint[]) AS c(key, n) WHERE r.key = c.key`,
-          [[...stored.keys()], [...stored.values()]],
+        statements.push(
+          `WITH ins AS (
+             INSERT INTO messages (id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, search)
+             SELECT id, ts, room_key, from_name, from_key, text, action, to_name, from_account, to_account, pair, to_tsvector('simple', words)
+             FROM json_to_recordset(${json(rows)})
+               AS t(id bigint, ts bigint, room_key text, from_name text, from_key text, text text, action boolean, to_name text,
+                    from_account text, to_account text, pair text, words text)
+             ON CONFLICT (id) DO NOTHING RETURNING room_key)
+           UPDATE rooms r SET messages = r.messages + c.n
+           FROM (SELECT room_key, count(*) AS n FROM ins WHERE room_key IS NOT NULL GROUP BY room_key) c WHERE r.key = c.room_key`,
         );
       }
       if (p.topics.size > 0) {
-        const topics = [...p.topics];
-        await sql.query(
+        const topics = [...p.topics].map(([key, t]) => ({
+          key,
+          text: t.topic.text === '' ? null : t.topic.text,
+          by: t.topic.by,
+          ts: t.topic.ts,
+        }));
+        statements.push(
           `UPDATE rooms r SET topic = t.text, topic_by = t.by, topic_ts = t.ts
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(key, text, by, ts) WHERE r.key = t.key`,
-          [
-            topics.map(([k]) => k),
-            topics.map(([, t]) => (t.topic.text === '' ? null : t.topic.text)),
-            topics.map(([, t]) => t.topic.by),
-            topics.map(([, t]) => t.topic.ts),
-          ],
+           FROM json_to_recordset(${json(topics)}) AS t(key text, text text, by text, ts bigint) WHERE r.key = t.key`,
         );
       }
-      await sql.query('COMMIT');
+      if (statements.length > 0) await sql.query(statements.join(';\n'));
     } catch (err) {
+      // Rolled back by PostgreSQL: the implicit transaction ends with the failed statement.
       broken = err instanceof Error ? err : new Error(String(err));
-      await sql.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
-      // A connection whose transaction failed is discarded, not reused.
+      // A connection whose query failed is discarded, not reused.
       sql.release(broken);
     }
   }
