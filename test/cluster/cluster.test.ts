@@ -3,34 +3,16 @@
  * PostgreSQL (each test its own Redis and its own database), clients on real sockets.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
 
-let postgres: TestPostgres;
-let redis: TestRedis;
-let database: string;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
-beforeEach(async () => {
-  redis = await startRedis();
-  database = await postgres.createDatabase();
-}, 30_000);
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await redis?.stop();
-});
+const cluster = useCluster();
+const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary(['--redis', redis.url, '--database', database, '--node-id', id, '--log-level', 'info']);
+  return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--log-level', 'info']);
 }
 
 async function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
@@ -110,7 +92,7 @@ describe('a cluster of chat-server nodes', () => {
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
 
-    const db = new pg.Client({ connectionString: database });
+    const db = new pg.Client({ connectionString: cluster.database });
     await db.connect();
     try {
       const rows = (await db.query('SELECT id::int AS id FROM messages ORDER BY id')).rows as { id: number }[];
@@ -189,8 +171,8 @@ describe('a cluster of chat-server nodes', () => {
     await alice.next('joined', (m) => m.name === 'bob');
     alice.send({ type: 'say', text: 'before' });
     const before = (await bob.next('message')).id as number;
-    await redis.halt();
-    await redis.resume(); // empty: no persistence in the test's Redis
+    await cluster.redis.halt();
+    await cluster.redis.resume(); // empty: no persistence in the test's Redis
     // Once the nodes are back on the bus, the next message is numbered above the last one.
     let after: Msg | undefined;
     for (let tries = 0; tries < 40 && after === undefined; tries++) {

@@ -3,35 +3,28 @@
  * PostgreSQL. An operator on node a kicks, bans and mutes users held by node b; bans and mutes
  * are in PostgreSQL, so they hold on every node and after a node restarts.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hello, registered } from '../helpers/accounts.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
 
-let postgres: TestPostgres;
-let redis: TestRedis;
-let database: string;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
-beforeEach(async () => {
-  redis = await startRedis();
-  database = await postgres.createDatabase();
-}, 30_000);
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await redis?.stop();
-});
+const cluster = useCluster();
+const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary(['--redis', redis.url, '--database', database, '--node-id', id, '--operators', 'op', '--log-level', 'info']);
+  return startServerBinary([
+    '--redis',
+    cluster.redis.url,
+    '--database',
+    cluster.database,
+    '--node-id',
+    id,
+    '--operators',
+    'op',
+    '--log-level',
+    'info',
+  ]);
 }
 
 async function login(server: ServerBinary, name: string): Promise<RawClient> {

@@ -4,34 +4,16 @@
  * to its sessions before the sender's copy, which waited for a promise, went out).
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { expect, it } from 'vitest';
+import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
 
-let postgres: TestPostgres;
-let redis: TestRedis;
-let database: string;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
-beforeEach(async () => {
-  redis = await startRedis();
-  database = await postgres.createDatabase();
-}, 30_000);
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await redis?.stop();
-});
+const cluster = useCluster();
+const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary(['--redis', redis.url, '--database', database, '--node-id', id, '--rate', '0']);
+  return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--rate', '0']);
 }
 
 async function login(server: ServerBinary, name: string): Promise<RawClient> {
@@ -74,7 +56,7 @@ it('gives a client that logs in with since to a node with nobody in the room wha
   const dave = await RawClient.login(b.port, 'dave', { rooms: [] });
   clients.push(dave);
   await bob.next('joined', () => true, 1_000).catch(() => undefined);
-  const db = new pg.Client({ connectionString: database });
+  const db = new pg.Client({ connectionString: cluster.database });
   await db.connect();
   try {
     // Hold a's commit of m2 (a room message's commit locks its room row first); b writes privates.

@@ -5,40 +5,22 @@
  * resynchronise presence and names and fill what was said meanwhile from the store, each message
  * once and in id order.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { expect, it } from 'vitest';
+import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
 
-let postgres: TestPostgres;
-let redis: TestRedis;
-let database: string;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
-beforeEach(async () => {
-  redis = await startRedis();
-  database = await postgres.createDatabase();
-}, 30_000);
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await redis?.stop();
-});
+const cluster = useCluster();
+const clients = cluster.clients;
 
 type Msg = Record<string, unknown>;
 
 async function node(id: string): Promise<{ server: ServerBinary; metrics: number }> {
   const server = await startServerBinary([
     '--redis',
-    redis.url,
+    cluster.redis.url,
     '--database',
-    database,
+    cluster.database,
     '--node-id',
     id,
     '--metrics-port',
@@ -108,7 +90,7 @@ async function outage(a: { server: ServerBinary; metrics: number }, b: { server:
   alice.send({ type: 'say', text: 'before' });
   const before = (await bob.next('message', (m) => m.text === 'before')).id as number;
 
-  await redis.halt(); // SIGKILL: as a crash
+  await cluster.redis.halt(); // SIGKILL: as a crash
   for (const c of [alice, carol, bob])
     expect((await c.next('notice', (m) => /cluster link is down/.test(String(m.text)), 15_000)).text).toBeTruthy();
   expect(await health(a.metrics)).toMatchObject({ status: 'degraded', cluster: 'down' });
@@ -134,7 +116,7 @@ async function outage(a: { server: ServerBinary; metrics: number }, b: { server:
   const dave = await login(b.server, 'dave');
   const zeds = [await login(a.server, 'zed'), await login(b.server, 'zed')];
 
-  await redis.resume(); // same port, empty (no persistence): every claim and heartbeat is lost
+  await cluster.redis.resume(); // same port, empty (no persistence): every claim and heartbeat is lost
   for (const c of [alice, carol, bob]) await c.next('notice', (m) => /cluster link is back/.test(String(m.text)), 30_000);
   await received(bob, ['a1', 'a2', 'a3'], 20_000);
   await received(alice, ['b1', 'b2'], 20_000);
