@@ -102,17 +102,7 @@ export function memory(pid: number): { rss: number; peak: number } {
   }
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (for servers that cannot be told "port 0"). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../services/port.js';
 
 /** Resolve with the first capture of `pattern` in the child's stdout; reject if it exits first. */
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {

@@ -10,10 +10,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './port.js';
 
 export interface TestPostgres {
   port: number;
@@ -69,17 +69,6 @@ function runAs(): { name: string; uid: number; gid: number } | undefined {
 function command(user: ReturnType<typeof runAs>, bin: string, args: string[]): [string, string[]] {
   if (!user) return [bin, args];
   return ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', bin, ...args]];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function ready(url: string, child: ChildProcess, log: () => string): Promise<void> {

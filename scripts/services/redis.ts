@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './port.js';
 
 export interface TestRedis {
   port: number;
@@ -21,17 +22,6 @@ export interface TestRedis {
   halt(): Promise<void>;
   /** Start it again on the same port after halt(). */
   resume(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once a PING over a raw socket gets +PONG; bounded to 10 s. */

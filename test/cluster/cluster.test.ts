@@ -15,11 +15,8 @@ function node(id: string): Promise<ServerBinary> {
   return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--log-level', 'info']);
 }
 
-async function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
-  const c = await RawClient.login(server.port, name, extra);
-  c.pongs = true;
-  clients.push(c);
-  return c;
+function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  return cluster.login(server.port, name, extra);
 }
 
 type Msg = Record<string, unknown>;

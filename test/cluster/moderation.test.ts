@@ -27,11 +27,8 @@ function node(id: string): Promise<ServerBinary> {
   ]);
 }
 
-async function login(server: ServerBinary, name: string): Promise<RawClient> {
-  const c = await RawClient.login(server.port, name);
-  c.pongs = true;
-  clients.push(c);
-  return c;
+function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  return cluster.login(server.port, name, extra);
 }
 
 async function operator(server: ServerBinary): Promise<RawClient> {

@@ -16,11 +16,8 @@ function node(id: string): Promise<ServerBinary> {
   return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--rate', '0']);
 }
 
-async function login(server: ServerBinary, name: string): Promise<RawClient> {
-  const c = await RawClient.login(server.port, name);
-  c.pongs = true;
-  clients.push(c);
-  return c;
+function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  return cluster.login(server.port, name, extra);
 }
 
 it('gives a labelled sender its own copy in id order among the others’ lines, and once', async () => {

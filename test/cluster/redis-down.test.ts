@@ -32,11 +32,8 @@ async function node(id: string): Promise<{ server: ServerBinary; metrics: number
   return { server, metrics: Number(port) };
 }
 
-async function login(server: ServerBinary, name: string): Promise<RawClient> {
-  const c = await RawClient.login(server.port, name);
-  c.pongs = true;
-  clients.push(c);
-  return c;
+function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  return cluster.login(server.port, name, extra);
 }
 
 async function health(port: number): Promise<Msg> {

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { startPostgres, type TestPostgres } from './postgres.js';
-import type { RawClient } from './raw.js';
+import { RawClient } from './raw.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 export interface ClusterFixture {
@@ -15,6 +15,8 @@ export interface ClusterFixture {
   readonly database: string;
   /** Closed after each test. */
   readonly clients: RawClient[];
+  /** Log in on `port` (a node's), answering pings; closed after the test. */
+  login(port: number, name: string, extra?: Record<string, unknown>): Promise<RawClient>;
 }
 
 export function useCluster(): ClusterFixture {
@@ -51,5 +53,11 @@ export function useCluster(): ClusterFixture {
       return set(database, 'database');
     },
     clients,
+    async login(port, name, extra = {}) {
+      const c = await RawClient.login(port, name, extra);
+      c.pongs = true;
+      clients.push(c);
+      return c;
+    },
   };
 }
