@@ -60,6 +60,11 @@ export interface ServerConfig {
   dataDir: string;
   /** false: memory only (`--no-store`), history from an in-memory ring. */
   store: boolean;
+  /**
+   * The SQLite store on a worker thread (sqlite-thread.ts; the default), or in the event loop
+   * (`--no-store-thread`): commits then are synchronous.
+   */
+  storeThread: boolean;
   /** PostgreSQL connection string (`--database`): the store, instead of SQLite in dataDir. */
   database?: string;
   /** Redis URL (`--redis`): run as one node of a cluster (docs/CLUSTER.md); needs `database`. */
@@ -118,6 +123,7 @@ export const DEFAULTS: ServerConfig = {
   maxAuthFailures: 5,
   dataDir: 'chat-data',
   store: true,
+  storeThread: true,
   historyOnJoin: 50,
   historyLimit: 200,
   historyDays: 0,
