@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrateFile, MIGRATIONS } from '../../src/server/store/sqlite.js';
 import { openThreadedSqliteStore } from '../../src/server/store/sqlite-thread.js';
 import { StoreError, type RoomMessage, type Store } from '../../src/server/store/store.js';
+import { RawClient } from '../helpers/raw.js';
+import { startServer } from '../helpers/server.js';
 import { runStoreCases } from './store.cases.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-thread-'));
@@ -71,5 +73,28 @@ describe('sqlite store on a thread', () => {
     expect(report.written).toBe(0);
     expect(report.pending).toBeGreaterThan(0);
     await store.close();
+  });
+});
+
+describe('a server on the threaded store', () => {
+  it('goes on chatting when the store thread dies, tells users history is not saved, and logs it', async () => {
+    const store = await openThreadedSqliteStore(freshFile());
+    const { port, logs } = await startServer({}, { store });
+    const alice = await RawClient.login(port, 'alice');
+    const bob = await RawClient.login(port, 'bob');
+    alice.send({ type: 'say', text: 'saved' });
+    await bob.next('message', (m) => m['text'] === 'saved');
+    expect((await store.latest('#main', 10)).messages.map((m) => m.text)).toContain('saved');
+
+    await store.kill();
+    alice.send({ type: 'say', text: 'live after the death' });
+    await bob.next('message', (m) => m['text'] === 'live after the death');
+    await bob.next('notice', (m) => /not being saved/.test(m['text'] as string));
+    expect(logs.some((l) => l.includes('store_write_failed'))).toBe(true);
+    // A read that needs the store fails as a store error, and the server still answers.
+    bob.send({ type: 'history', room: '#main', label: 'h' });
+    expect(await bob.next(undefined, (m) => m['label'] === 'h')).toMatchObject({ type: 'error' });
+    alice.send({ type: 'say', text: 'still live' });
+    await bob.next('message', (m) => m['text'] === 'still live');
   });
 });
