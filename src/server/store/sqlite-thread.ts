@@ -82,9 +82,42 @@ interface Setup {
 }
 
 interface Batch {
-  messages: StoredMessage[];
+  /** The messages flat, FIELDS slots each (encode/decode); see FIELDS for why. */
+  messages: Flat[];
   /** [room, topic] in the order set; the worker's store keeps the last per room. */
   topics: [string, Topic][];
+}
+
+type Flat = string | number | null;
+
+/**
+ * A message travels as FIELDS primitives in one flat array: V8's structured clone copies a dense
+ * array of strings and numbers about 4-7 times faster than the same messages as objects (0.15-0.7
+ * against 1.0-1.8 us of the main thread per message, in batches of 200 and 20; msgpackr packing
+ * was 0.8-1.6 us), and the clone is the main thread's whole share of a commit.
+ * Slots: kind (0 room, 1 private), id, ts, from, text, action (0/1), room or to, fromAccount, toAccount.
+ */
+const FIELDS = 9;
+
+function encode(m: StoredMessage, out: Flat[]): void {
+  if (m.kind === 'room') out.push(0, m.id, m.ts, m.from, m.text, m.action ? 1 : 0, m.room, null, null);
+  else out.push(1, m.id, m.ts, m.from, m.text, m.action ? 1 : 0, m.to, m.fromAccount ?? null, m.toAccount ?? null);
+}
+
+function decode(flat: Flat[], at: number): StoredMessage {
+  const base = { id: flat[at + 1] as number, ts: flat[at + 2] as number, from: flat[at + 3] as string, text: flat[at + 4] as string };
+  const action = flat[at + 5] === 1 ? { action: true as const } : {};
+  if (flat[at] === 0) return { kind: 'room', room: flat[at + 6] as string, ...base, ...action };
+  const fromAccount = flat[at + 7];
+  const toAccount = flat[at + 8];
+  return {
+    kind: 'private',
+    to: flat[at + 6] as string,
+    ...base,
+    ...action,
+    ...(fromAccount !== null ? { fromAccount: fromAccount as string } : {}),
+    ...(toAccount !== null ? { toAccount: toAccount as string } : {}),
+  };
 }
 
 type Request =
@@ -227,7 +260,7 @@ export class ThreadedSqliteStore implements Store {
   }
 
   append(message: StoredMessage): void {
-    this.buffer.messages.push(message);
+    encode(message, this.buffer.messages);
   }
 
   setTopic(room: string, topic: Topic): void {
@@ -236,7 +269,7 @@ export class ThreadedSqliteStore implements Store {
 
   commit(): Promise<CommitReport> {
     if (this.dead) return Promise.resolve(this.deadReport());
-    const size = this.buffer.messages.length + this.buffer.topics.length;
+    const size = this.buffer.messages.length / FIELDS + this.buffer.topics.length;
     if (size === 0 || this.closing) return Promise.resolve({ written: 0, pending: 0, dropped: 0 });
     return this.request((id, b) => ({ t: 'commit', id, ...b })).then(
       (r) => {
@@ -249,14 +282,14 @@ export class ThreadedSqliteStore implements Store {
 
   /** A commit with no worker to write: the buffer is kept, bounded, like a store whose disk is full. */
   private deadReport(error: StoreError = this.dead!): CommitReport {
-    const excess = this.buffer.messages.length - MAX_PENDING_DEAD;
+    const excess = this.buffer.messages.length / FIELDS - MAX_PENDING_DEAD;
     if (excess > 0) {
-      this.buffer.messages.splice(0, excess);
+      this.buffer.messages.splice(0, excess * FIELDS);
       this.dropped += excess;
     }
     const dropped = this.dropped;
     this.dropped = 0;
-    return { written: 0, pending: this.buffer.messages.length, dropped, error };
+    return { written: 0, pending: this.buffer.messages.length / FIELDS, dropped, error };
   }
 
   latest(room: string, limit: number): Promise<Page> {
@@ -375,7 +408,7 @@ function runWorker(setup: Setup): void {
   }
   port.postMessage({ t: 'ready', lastId: store.ids.last } satisfies Reply);
   const take = (b: Batch): void => {
-    for (const m of b.messages) store.append(m);
+    for (let at = 0; at < b.messages.length; at += FIELDS) store.append(decode(b.messages, at));
     for (const [room, topic] of b.topics) store.setTopic(room, topic);
   };
   // Requests arrive in order, and each settles before the next is taken (the store's promises
