@@ -212,7 +212,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           .option('store-thread', {
             type: 'boolean',
             default: DEFAULTS.storeThread,
-            describe: 'run the SQLite store on its own thread (--no-store-thread: in the event loop)',
+            describe: 'run the SQLite store on its own thread, off the event loop (experimental)',
           })
           .option('database', {
             type: 'string',
@@ -529,8 +529,9 @@ async function openStore(config: ServerConfig): Promise<{ store: Store; where: s
     checkpoint: 'auto' as const,
     ...(config.storeMaxBytes > 0 ? { maxBytes: config.storeMaxBytes } : {}),
   };
-  if (config.storeThread) return { store: await openThreadedSqliteStore(file, options), where: file };
-  return { store: openSqliteStore(file, options), where: `${file} (in the event loop: --no-store-thread)` };
+  if (config.storeThread)
+    return { store: await openThreadedSqliteStore(file, options), where: `${file} (on its own thread: --store-thread)` };
+  return { store: openSqliteStore(file, options), where: file };
 }
 
 function formatHost(host: string): string {

@@ -11,8 +11,8 @@ import { runServerBinary, startServerBinary, tempDataDir } from '../helpers/serv
 type Msg = Record<string, unknown>;
 
 describe('the store under a crash', () => {
-  // The store on its thread (the default) and in the event loop (--no-store-thread).
-  it.each([{ mode: [] as string[] }, { mode: ['--no-store-thread'] }])(
+  // The store in the event loop (the default) and on its thread (--store-thread).
+  it.each([{ mode: [] as string[] }, { mode: ['--store-thread'] }])(
     'keeps every message a client received through a SIGKILL under load, once each ($mode)',
     async ({ mode }) => {
       const dir = tempDataDir();
@@ -75,8 +75,8 @@ describe('the store under a crash', () => {
     const onDisk = await startServerBinary(['--data-dir', dir]);
     expect(onDisk.stdout()).toContain(`history: ${path.join(dir, 'framechat.sqlite')}`);
     const other = tempDataDir();
-    const inLoop = await startServerBinary(['--data-dir', other, '--no-store-thread']);
-    expect(inLoop.stdout()).toContain(`history: ${path.join(other, 'framechat.sqlite')} (in the event loop: --no-store-thread)`);
+    const onThread = await startServerBinary(['--data-dir', other, '--store-thread']);
+    expect(onThread.stdout()).toContain(`history: ${path.join(other, 'framechat.sqlite')} (on its own thread: --store-thread)`);
     const inMemory = await startServerBinary(['--no-store']);
     expect(inMemory.stdout()).toContain('history: in memory only (--no-store)');
   });

@@ -62,8 +62,11 @@ describe('sqlite store on a thread', () => {
   it('reports the death of its thread: pending and later requests fail, commits report the error', async () => {
     const store = await openThreadedSqliteStore(freshFile());
     say(store, 'before');
+    // Asked once the thread is being stopped (terminate() stops its JavaScript at once), so it is
+    // still pending when the thread is gone, whatever the scheduling.
+    const killed = store.kill();
     const pending = store.latest('#main', 10);
-    await store.kill();
+    await killed;
     await expect(pending).rejects.toBeInstanceOf(StoreError);
     expect(store.error?.message).toMatch(/thread/);
     await expect(store.latest('#main', 10)).rejects.toBeInstanceOf(StoreError);
