@@ -15,6 +15,7 @@ import { DEFAULTS, type LogLevel, type ServerConfig } from './config.js';
 import { ChatServer } from './server.js';
 import { MemoryStore } from './store/memory.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { openThreadedSqliteStore } from './store/sqlite-thread.js';
 import { openPostgresStore, type PostgresStore } from './store/postgres.js';
 import { ClusterNode, deriveNodeId, isValidNodeId } from './cluster/node.js';
 import { Logger } from './log.js';
@@ -208,6 +209,11 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
             describe: 'directory for the message store (created if missing)',
           })
           .option('store', { type: 'boolean', default: true, describe: 'keep history on disk (--no-store: memory only, lost at exit)' })
+          .option('store-thread', {
+            type: 'boolean',
+            default: DEFAULTS.storeThread,
+            describe: 'run the SQLite store on its own thread, off the event loop (experimental)',
+          })
           .option('database', {
             type: 'string',
             describe: 'PostgreSQL connection string for the store (postgres://user@host/db; prefer CHAT_DATABASE)',
@@ -344,6 +350,7 @@ export async function parseServerArgs(argv: string[]): Promise<ServerConfig | Ac
           exemptLoopback: !a['limit-loopback'],
           dataDir: a['data-dir'],
           store: a.store,
+          storeThread: a['store-thread'],
           database: a.database,
           redis: a.redis,
           nodeId: a['node-id'],
@@ -517,12 +524,14 @@ async function openStore(config: ServerConfig): Promise<{ store: Store; where: s
     const e = err as NodeJS.ErrnoException;
     throw new StoreError('unwritable', `--data-dir ${config.dataDir}: cannot create it (${e.code ?? e.message})`);
   }
-  const store = openSqliteStore(file, {
+  const options = {
     // SQLite's own checkpoint: the worker (checkpoint.ts) made the commit tail worse here (PERFORMANCE.md).
-    checkpoint: 'auto',
+    checkpoint: 'auto' as const,
     ...(config.storeMaxBytes > 0 ? { maxBytes: config.storeMaxBytes } : {}),
-  });
-  return { store, where: file };
+  };
+  if (config.storeThread)
+    return { store: await openThreadedSqliteStore(file, options), where: `${file} (on its own thread: --store-thread)` };
+  return { store: openSqliteStore(file, options), where: file };
 }
 
 function formatHost(host: string): string {

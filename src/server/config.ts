@@ -60,6 +60,12 @@ export interface ServerConfig {
   dataDir: string;
   /** false: memory only (`--no-store`), history from an in-memory ring. */
   store: boolean;
+  /**
+   * The SQLite store on a worker thread (`--store-thread`, sqlite-thread.ts), or in the event loop
+   * (the default), with synchronous commits. Off by default while the soak script fails with it
+   * (messages and events out of order across logout cycles: docs/PERFORMANCE.md).
+   */
+  storeThread: boolean;
   /** PostgreSQL connection string (`--database`): the store, instead of SQLite in dataDir. */
   database?: string;
   /** Redis URL (`--redis`): run as one node of a cluster (docs/CLUSTER.md); needs `database`. */
@@ -118,6 +124,7 @@ export const DEFAULTS: ServerConfig = {
   maxAuthFailures: 5,
   dataDir: 'chat-data',
   store: true,
+  storeThread: false,
   historyOnJoin: 50,
   historyLimit: 200,
   historyDays: 0,

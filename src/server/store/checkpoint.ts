@@ -78,16 +78,7 @@ export class Checkpointer {
       truncatePages: options.truncatePages ?? DEFAULTS.truncatePages,
       stop: this.flag.buffer as SharedArrayBuffer,
     };
-    // Built, this module is a .js file the worker loads as it is. Run from source (tests, tsx), the
-    // worker registers the TypeScript loader first: Node 20 does not pass `--import tsx` on to it.
-    const self = import.meta.url;
-    this.worker = self.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(tsxLoader(self))})
-            .then((tsx) => { tsx.register(); return import(${JSON.stringify(self)}); })`,
-          { eval: true, workerData: setup },
-        )
-      : new Worker(new URL(self), { workerData: setup });
+    this.worker = startWorker(import.meta.url, setup);
     // Never what keeps the process alive: a server that exits stops it anyway.
     this.worker.unref();
     this.worker.on('message', (pass: CheckpointPass | { error: string }) => {
@@ -121,6 +112,21 @@ export class Checkpointer {
     Atomics.notify(this.flag, 0);
     return this.stopped;
   }
+}
+
+/**
+ * A worker thread running the module at `self` (its import.meta.url) with `workerData`. Built, the
+ * module is a .js file the worker loads as it is. Run from source (tests, tsx), the worker registers
+ * the TypeScript loader first: Node 20 does not pass `--import tsx` on to it.
+ */
+export function startWorker(self: string, workerData: unknown): Worker {
+  return self.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(tsxLoader(self))})
+          .then((tsx) => { tsx.register(); return import(${JSON.stringify(self)}); })`,
+        { eval: true, workerData },
+      )
+    : new Worker(new URL(self), { workerData });
 }
 
 /** tsx's ESM API as a file URL (its `require` entry would register a loader that is not there). */
