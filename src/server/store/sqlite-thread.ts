@@ -172,8 +172,7 @@ export function openThreadedSqliteStore(file: string, options: ThreadStoreOption
   const setup: Setup = { role: ROLE, file, options };
   const worker = startWorker(import.meta.url, setup);
   return new Promise((resolve, reject) => {
-    const onExit = (code: number): void =>
-      reject(new StoreError('io', `${file}: the store's thread exited at open (code ${code})`));
+    const onExit = (code: number): void => reject(new StoreError('io', `${file}: the store's thread exited at open (code ${code})`));
     const onError = (err: Error): void => reject(new StoreError('io', `${file}: the store's thread failed at open (${err.message})`));
     worker.once('exit', onExit);
     worker.once('error', onError);
@@ -420,7 +419,12 @@ function runWorker(setup: Setup): void {
       try {
         if (req.t === 'commit') {
           const r = store.commit();
-          const wire: WireReport = { written: r.written, pending: r.pending, dropped: r.dropped, ...(r.error ? { error: toWire(r.error) } : {}) };
+          const wire: WireReport = {
+            written: r.written,
+            pending: r.pending,
+            dropped: r.dropped,
+            ...(r.error ? { error: toWire(r.error) } : {}),
+          };
           port.postMessage({ t: 'done', id: req.id, value: wire } satisfies Reply);
         } else if (req.t === 'call') {
           if (!(METHODS as readonly string[]).includes(req.method)) throw new StoreError('io', `no such store method: ${req.method}`);
