@@ -56,6 +56,8 @@ export interface BotReceipts {
   rooms: Map<string, number[]>;
   lives: { live: number[]; privates: number[] }[];
   joined: readonly string[];
+  /** `<room> <id>` → how each copy came: `connection <n> live` or `connection <n> page`, for the report. */
+  sources?: Map<string, string[]>;
 }
 
 export interface ClusterStats extends RestartStats {
@@ -109,6 +111,7 @@ export function checkCluster(
     bots.map((b) => b.rooms),
     bots.map((b) => b.joined),
     (b) => `cb${b}`,
+    (b, room, id) => bots[b]!.sources?.get(`${room} ${id}`)?.join(', ') ?? '',
   );
   for (const [b, bot] of bots.entries()) {
     for (const [l, life] of bot.lives.entries()) {
@@ -194,20 +197,79 @@ class Cluster {
   }
 }
 
-/** One bot: a name for the whole run, in every room, on one node at a time. */
-class Bot {
-  readonly receipts: BotReceipts = { rooms: new Map(CLUSTER_ROOMS.map((r) => [r, []])), lives: [], joined: [] };
-  conn: Connection | undefined;
-  node = -1;
-  private says = 0;
-  private msgs = 0;
+/** What one bot's connections delivered, one after the other, and from that the `since` of its next login. */
+export class Receiver {
+  readonly receipts: BotReceipts = { rooms: new Map(CLUSTER_ROOMS.map((r) => [r, []])), lives: [], joined: [], sources: new Map() };
   /**
    * The last id of each room's stream: the `since` of the next login. 0 before any: the store is
    * the run's own and the bots are in before the first line, so all of a room is owed.
    */
-  private readonly last = new Map<string, number>(CLUSTER_ROOMS.map((r) => [r, 0]));
+  readonly last = new Map<string, number>(CLUSTER_ROOMS.map((r) => [r, 0]));
+  /**
+   * The reader of the last connection: it ends once that connection's queue is empty. since()
+   * waits for it, so that `last` holds every line the old connection delivered: its `for await`
+   * can be behind the socket (a batch read at once is taken one message per turn), and a `since`
+   * read before the reader caught up asks again for lines the old connection had delivered.
+   */
+  private reading: Promise<void> = Promise.resolve();
+  private conn: Connection | undefined;
 
-  constructor(readonly index: number) {}
+  constructor(readonly name: string) {}
+
+  /** The `since` of the next login. Bounded: the old connection is closed here, so its queue ends. */
+  async since(): Promise<Record<string, number>> {
+    this.conn?.destroy();
+    await this.reading;
+    // Every room, also one with nothing received yet (without it, that room's latest 50 would come again).
+    return Object.fromEntries(this.last);
+  }
+
+  read(conn: Connection): void {
+    this.conn = conn;
+    const life = { live: [] as number[], privates: [] as number[] };
+    this.receipts.lives.push(life);
+    const l = this.receipts.lives.length - 1;
+    const add = (room: string, id: number, how: 'live' | 'page'): void => {
+      const ids = this.receipts.rooms.get(room);
+      if (!ids) return;
+      ids.push(id);
+      const key = `${room} ${id}`;
+      const sources = this.receipts.sources!;
+      sources.set(key, [...(sources.get(key) ?? []), `connection ${l} ${how}`]);
+      this.last.set(room, Math.max(this.last.get(room) ?? 0, id));
+    };
+    const take = (m: ServerMessage): void => {
+      if (m.type === 'message') {
+        life.live.push(m.id);
+        add(m.room, m.id, 'live');
+      } else if (m.type === 'private') {
+        life.live.push(m.id);
+        if (m.to === this.name) life.privates.push(m.id);
+      } else if (m.type === 'history' && m.room !== undefined) {
+        for (const h of m.messages) if (h.type === 'message') add(h.room, h.id, 'page');
+      }
+    };
+    this.reading = (async () => {
+      for await (const m of conn) take(m);
+    })().catch(() => {});
+  }
+}
+
+/** One bot: a name for the whole run, in every room, on one node at a time. */
+class Bot {
+  readonly receiver: Receiver;
+  conn: Connection | undefined;
+  node = -1;
+  private says = 0;
+  private msgs = 0;
+
+  constructor(readonly index: number) {
+    this.receiver = new Receiver(`cb${index}`);
+  }
+
+  get receipts(): BotReceipts {
+    return this.receiver.receipts;
+  }
 
   get name(): string {
     return `cb${this.index}`;
@@ -216,11 +278,10 @@ class Bot {
   /** Log in to `node` with since, or to the next live one after a refusal; false once the attempts ran out. */
   async login(cluster: Cluster, node: number, stats: ClusterStats): Promise<boolean> {
     const n = cluster.ports.length;
+    const since = await this.receiver.since();
     for (let attempt = 0; attempt < LOGIN_ATTEMPTS; attempt++) {
       const target = (node + attempt) % n;
       if (!cluster.alive(target)) continue;
-      // Every room, also one with nothing received yet (without it, that room's latest 50 would come again).
-      const since = Object.fromEntries(this.last);
       try {
         const conn = await connect({
           host: '127.0.0.1',
@@ -232,7 +293,7 @@ class Bot {
         });
         this.conn = conn;
         this.node = target;
-        this.read(conn);
+        this.receiver.read(conn);
         return true;
       } catch (err) {
         if (err instanceof ServerError && err.code === 'name_taken') stats.nameTakenRetries++;
@@ -241,31 +302,6 @@ class Bot {
       }
     }
     return false;
-  }
-
-  private read(conn: Connection): void {
-    const life = { live: [] as number[], privates: [] as number[] };
-    this.receipts.lives.push(life);
-    const add = (room: string, id: number): void => {
-      const ids = this.receipts.rooms.get(room);
-      if (!ids) return;
-      ids.push(id);
-      this.last.set(room, Math.max(this.last.get(room) ?? 0, id));
-    };
-    const take = (m: ServerMessage): void => {
-      if (m.type === 'message') {
-        life.live.push(m.id);
-        add(m.room, m.id);
-      } else if (m.type === 'private') {
-        life.live.push(m.id);
-        if (m.to === this.name) life.privates.push(m.id);
-      } else if (m.type === 'history' && m.room !== undefined) {
-        for (const h of m.messages) if (h.type === 'message') add(h.room, h.id);
-      }
-    };
-    void (async () => {
-      for await (const m of conn) take(m);
-    })().catch(() => {});
   }
 
   /** One line in `room`: its id once the echo came, undefined when the link dropped first. */
@@ -294,7 +330,7 @@ class Bot {
 
   /** Wait (bounded) until this bot has `ids`' last id of every room. */
   async drain(sent: ReadonlyMap<string, readonly number[]>, deadline: number): Promise<void> {
-    const done = (): boolean => [...sent].every(([room, ids]) => ids.length === 0 || (this.last.get(room) ?? 0) >= ids.at(-1)!);
+    const done = (): boolean => [...sent].every(([room, ids]) => ids.length === 0 || (this.receiver.last.get(room) ?? 0) >= ids.at(-1)!);
     while (!done() && Date.now() < deadline) await sleep(50);
   }
 }

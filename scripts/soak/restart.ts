@@ -58,6 +58,8 @@ export function checkReceipts(
   got: readonly ReadonlyMap<string, readonly number[]>[],
   joined: readonly (readonly string[])[],
   botName: (b: number) => string = (b) => `rb${b}`,
+  /** How bot `b` got `id` of `room` (which connections, live or in a page), for a duplicate's report. */
+  sources?: (b: number, room: string, id: number) => string,
 ): void {
   const problem = (text: string): void => void (stats.problems.length < MAX_PROBLEMS && stats.problems.push(text));
   for (const [b, ids] of got.entries()) {
@@ -74,7 +76,8 @@ export function checkReceipts(
         } else stats.delivered++;
         if (c > 1) {
           stats.duplicated++;
-          problem(`bot ${botName(b)} got id ${id} in ${room} ${c} times`);
+          const how = sources?.(b, room, id);
+          problem(`bot ${botName(b)} got id ${id} in ${room} ${c} times${how ? ` (${how})` : ''}`);
         }
       }
       for (let i = 1; i < mine.length; i++)

@@ -52,6 +52,14 @@ export interface Fanout {
    * after messages numbered later.
    */
   post(message: MessageMsg | PrivateMsg, except?: number, accounts?: PartyAccounts): Chat | Promise<Chat>;
+  /**
+   * The highest message id this process has delivered to its sessions, where the store can be
+   * ahead of that (a cluster node reads what another node inserted before the bus brought it
+   * here): a room's page for a member stops there, since what comes after reaches it live, after
+   * the page. Undefined: everything in the store was delivered (one process numbers, records and
+   * delivers in one step; a cluster node whose link is down does too).
+   */
+  readonly horizon?: number;
 }
 
 export type Chat = MessageMsg | PrivateMsg;

@@ -4,6 +4,7 @@
  * to its sessions before the sender's copy, which waited for a promise, went out).
  */
 import pg from 'pg';
+import { createClient } from 'redis';
 import { expect, it } from 'vitest';
 import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
@@ -76,4 +77,43 @@ it('gives a client that logs in with since to a node with nobody in the room wha
   expect((history.messages as { text: string }[]).map((m) => m.text)).toEqual(['m2']);
   await alice.sync();
   expect(alice.messages.filter((m) => m.type === 'message')).toEqual([]);
+}, 90_000);
+
+it('gives a client logging in with since a line the store has before the bus brought it here once, live', async () => {
+  // Found by the cluster soak: a node's catch-up read saw a line another node had inserted before
+  // this node's Redis subscription delivered it; the page had it, and then it came live as well.
+  const a = await node('a');
+  const bob = await login(a, 'bob');
+  bob.send({ type: 'say', text: 'm1' });
+  const last = (await bob.next('message')).id as number;
+  // m2, as the sender's node would have inserted it, numbered well above anything a has seen.
+  const id = last + 1_000;
+  const db = new pg.Client({ connectionString: cluster.database });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO messages (id, ts, room_key, from_name, from_key, text, search)
+       VALUES ($1, $2, '#main', 'eve', 'eve', 'm2', to_tsvector('simple', 'm2'))`,
+      [id, Date.now()],
+    );
+  } finally {
+    await db.end();
+  }
+  const alice = await RawClient.connect(a.port);
+  clients.push(alice);
+  alice.send({ type: 'hello', name: 'alice', since: { '#main': last } });
+  const history = await alice.next('history', () => true, 15_000);
+  // Now the bus brings m2 to a, which delivers it to alice live.
+  const pub = createClient({ url: cluster.redis.url });
+  await pub.connect();
+  try {
+    const m = { type: 'message', id: 0, ts: Date.now(), room: '#main', from: 'eve', text: 'm2' };
+    await pub.publish('framechat:bus', `${id} ${JSON.stringify({ n: 'other', t: 'chat', c: 1, m })}`);
+  } finally {
+    await pub.quit();
+  }
+  await bob.next('message', (m) => m.id === id, 5_000);
+  await alice.sync();
+  const got = [...(history.messages as { id: number }[]), ...alice.messages.filter((m) => m.type === 'message')].map((m) => m.id);
+  expect(got).toEqual([id]);
 }, 90_000);

@@ -6,7 +6,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkCluster, emptyClusterStats, type BotReceipts, type ClusterStats, type SentPrivate } from '../../scripts/soak/cluster.js';
+import {
+  checkCluster,
+  emptyClusterStats,
+  Receiver,
+  type BotReceipts,
+  type ClusterStats,
+  type SentPrivate,
+} from '../../scripts/soak/cluster.js';
+import { connect, type MessageMsg } from '../../src/protocol/internal.js';
+import { startServer } from '../helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -14,6 +23,33 @@ const bot = (main: number[], lives: BotReceipts['lives'], joined = ['#main']): B
   rooms: new Map([['#main', main]]),
   lives,
   joined,
+});
+
+describe('the cluster soak’s bot', () => {
+  it('takes a move’s since after the old connection’s last line was read, not before', async () => {
+    // Found by the soak: a line the old connection had delivered, but its `for await` not taken
+    // yet, was not in the since, so the next login's catch-up brought it a second time.
+    const server = await startServer();
+    const receiver = new Receiver('rb0');
+    const conn = await connect({ host: '127.0.0.1', port: server.port, name: 'rb0', rooms: ['#main'] });
+    const talker = await connect({ host: '127.0.0.1', port: server.port, name: 'talker', rooms: ['#main'] });
+    try {
+      receiver.read(conn);
+      // The move starts as the line is delivered: it is in the reader's queue, not yet taken.
+      const since = new Promise<Record<string, number>>((resolve) => {
+        conn.on('message', (m) => void (m.type === 'message' && resolve(receiver.since())));
+      });
+      const said = await new Promise<MessageMsg>((resolve, reject) =>
+        talker.say('x', { room: '#main', done: (err, m) => (err ? reject(err) : resolve(m!)) }),
+      );
+      expect((await since)['#main']).toBe(said.id);
+      expect(receiver.receipts.rooms.get('#main')).toEqual([said.id]);
+    } finally {
+      conn.destroy();
+      talker.destroy();
+      await server.stop();
+    }
+  });
 });
 
 describe('the cluster soak’s checks', () => {

@@ -210,6 +210,15 @@ export class ClusterNode implements ClusterPlug, Fanout {
     return node;
   }
 
+  /**
+   * Fanout.horizon: every bus event up to lastSeen has been handled (delivered at once, on
+   * receipt), and every later one will be. While the link is down this node numbers and delivers
+   * alone, from the store: nothing to stop at.
+   */
+  get horizon(): number | undefined {
+    return this.link === 'up' ? this.bus.lastSeen : undefined;
+  }
+
   attach(server: ChatServer, local: { fanout: LocalFanout<Session>; directory: Directory; claims: NameClaims }) {
     this.server = server;
     this.local = local.fanout;

@@ -27,6 +27,17 @@ function historyOf(room: string, page: Page): HistoryMsg {
   return { type: 'history', room, messages: page.messages.map(wireMessage), more: page.more };
 }
 
+/**
+ * `page` of `room` without what this process has not delivered yet (Fanout.horizon): a member
+ * gets those live, after the page, and must not get them twice. `newer`: the page reads forward
+ * (since, after), so its `more` meant "newer ones exist", and those come live too.
+ */
+function delivered(ctx: Context, page: Page, newer: boolean): Page {
+  const horizon = ctx.fanout.horizon;
+  if (horizon === undefined || !page.messages.some((m) => m.id > horizon)) return page;
+  return { messages: page.messages.filter((m) => m.id <= horizon), more: newer ? false : page.more };
+}
+
 /** The `history` a member gets right after `room` (or `welcome`): the latest, or what came after `since`. */
 export async function sendJoinHistory(ctx: Context, session: Session, room: string, since?: number): Promise<void> {
   const { historyOnJoin, historyLimit } = ctx.config;
@@ -36,7 +47,7 @@ export async function sendJoinHistory(ctx: Context, session: Session, room: stri
   else page = await ctx.archive.store.latest(room, historyOnJoin);
   // The read may have waited: the session may have left the room (or gone) meanwhile.
   if (!session.active || !session.membership.has(room)) return;
-  session.send(historyOf(room, page));
+  session.send(historyOf(room, delivered(ctx, page, since !== undefined)));
 }
 
 /** The account `session` is logged in to, read from the store now (undefined: a guest, or removed). */
@@ -81,5 +92,5 @@ export async function history(ctx: Context, user: User, m: HistoryRequestMsg): P
         ? await store.after(room, m.after, limit)
         : await store.latest(room, limit);
   if (!user.active) return;
-  user.send(historyOf(room, page));
+  user.send(historyOf(room, delivered(ctx, page, m.before === undefined && m.after !== undefined)));
 }
