@@ -3,36 +3,22 @@
  * files it leaves (docs/CLIENT.md, "Log files"). Bots on the protocol API say things; the files are
  * read once the client has exited.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileSafe } from '../../src/client/autolog.js';
 import { EXIT } from '../../src/client/cli.js';
 import { connect, type Connection } from '../../src/protocol/index.js';
 import { startServerBinary, tempDataDir, waitForText } from '../helpers/server-binary.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
+import { useOwned } from '../helpers/owned.js';
 
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
-const dirs: string[] = [];
-const children = new Set<ChildProcessWithoutNullStreams>();
-const bots = new Set<Connection>();
-afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-  children.clear();
-  for (const b of bots) b.destroy();
-  bots.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'framechat-logs-'));
-  dirs.push(dir);
-  return dir;
-}
+const { children, bots, tempDir: ownedDir } = useOwned();
+const tempDir = (): string => ownedDir('logs');
 
 /** `chat-client --line --no-config ...args`, stdin open until `end()`. */
 function client(args: string[]) {

@@ -3,35 +3,21 @@
  * XDG_CONFIG_HOME point at temporary folders, the server is a real one on 127.0.0.1, and what
  * the config asked for is checked from the server's side (a bot's `look`).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/client/cli.js';
 import { connect, type Connection } from '../../src/protocol/index.js';
 import { startServer } from '../helpers/server.js';
 import { waitForText } from '../helpers/server-binary.js'; // also builds dist/ when it is missing
+import { useOwned } from '../helpers/owned.js';
 
 const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
-const dirs: string[] = [];
-const children = new Set<ChildProcessWithoutNullStreams>();
-const bots = new Set<Connection>();
-afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-  children.clear();
-  for (const b of bots) b.destroy();
-  bots.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'framechat-home-'));
-  dirs.push(dir);
-  return dir;
-}
+const { children, bots, tempDir: ownedDir } = useOwned();
+const tempDir = (): string => ownedDir('home');
 
 /** A HOME whose ~/.config/framechat/config.toml is `text`; returns HOME and the file's path. */
 function homeWith(text: string): { HOME: string; file: string } {
