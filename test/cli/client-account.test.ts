@@ -3,15 +3,14 @@
  * her password without echo and is in once she types it; a wrong one (from the environment) is one
  * line and exit 3; an operator kicks and bans from the full screen, with Tab completing the name.
  */
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/protocol/internal.js';
 import { CHEAP_SCRYPT } from '../helpers/accounts.js';
 import { startServer } from '../helpers/server.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
 import '../helpers/server-binary.js'; // builds dist/ when it is missing
+import { CLIENT_BIN } from '../helpers/server-binary.js';
 
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
 
 async function registeredAndGone(port: number, name: string): Promise<void> {

@@ -6,16 +6,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fileSafe } from '../../src/client/autolog.js';
 import { EXIT } from '../../src/client/cli.js';
 import { connect, type Connection } from '../../src/protocol/index.js';
-import { startServerBinary, tempDataDir, waitForText } from '../helpers/server-binary.js';
+import { startServerBinary, tempDataDir, waitForText, CLIENT_BIN } from '../helpers/server-binary.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
 import { useOwned } from '../helpers/owned.js';
-
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
 const { children, bots, tempDir: ownedDir } = useOwned();
 const tempDir = (): string => ownedDir('logs');

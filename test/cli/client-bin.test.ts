@@ -6,14 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/client/cli.js';
 import { startServer } from '../helpers/server.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
 import '../helpers/server-binary.js'; // builds dist/ when it is missing
-
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
+import { CLIENT_BIN } from '../helpers/server-binary.js';
 
 /** `chat-client ...args` with stdin at its end (so line mode ends), run to completion. */
 async function runClient(

@@ -6,15 +6,12 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/client/cli.js';
 import { connect, type Connection } from '../../src/protocol/index.js';
 import { startServer } from '../helpers/server.js';
-import { waitForText } from '../helpers/server-binary.js'; // also builds dist/ when it is missing
+import { waitForText, CLIENT_BIN } from '../helpers/server-binary.js'; // also builds dist/ when it is missing
 import { useOwned } from '../helpers/owned.js';
-
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 
 const { children, bots, tempDir: ownedDir } = useOwned();
 const tempDir = (): string => ownedDir('home');

@@ -3,20 +3,11 @@
  * real server, asserted by what is on the terminal (tmux) or printed (pipes). A bot (the protocol
  * module) says the lines that make the history.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Connection } from '../../src/protocol/internal.js';
 import { startServer } from '../helpers/server.js';
-import { startServerBinary, tempDataDir } from '../helpers/server-binary.js';
+import { startServerBinary, tempDataDir, CLIENT_BIN } from '../helpers/server-binary.js';
 import { ClientProcess, TmuxTerminal } from '../helpers/terminal.js';
-
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
-
-beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url))))
-    throw new Error('dist/ is missing: run "npm run build" first');
-});
 
 const bots: Connection[] = [];
 afterEach(() => {

@@ -8,25 +8,17 @@
  * At 20 rows: row 0 is the title line, 1-16 the pane, 17 the window bar, 18 the status bar, 19
  * the input line.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Connection, type ServerMessage } from '../../src/protocol/internal.js';
 import { TextClient } from '../helpers/raw.js';
-import { startServerBinary } from '../helpers/server-binary.js';
+import { startServerBinary, CLIENT_BIN } from '../helpers/server-binary.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
 import { until } from '../helpers/wait.js';
 
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 const ROWS = 20;
 const TITLE = 0;
 const BAR = ROWS - 3;
 const INPUT = ROWS - 1;
-
-beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url))))
-    throw new Error('dist/ is missing: run "npm run build" first');
-});
 
 const bots: Connection[] = [];
 afterEach(() => {

@@ -3,21 +3,13 @@
  * read with capture-pane, against a real server on 127.0.0.1. What is asserted is what a person
  * would see in that terminal; a bot (the protocol module) stands in for a third person.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Connection, type ServerMessage } from '../../src/protocol/internal.js';
 import { makeCerts, type Certs } from '../security/certs.js';
 import { startServer } from '../helpers/server.js';
-import { startServerBinary } from '../helpers/server-binary.js';
+import { startServerBinary, CLIENT_BIN } from '../helpers/server-binary.js';
 import { TmuxTerminal } from '../helpers/terminal.js';
-
-const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
-
-beforeAll(() => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/client/cli.js', import.meta.url))))
-    throw new Error('dist/ is missing: run "npm run build" first');
-});
 
 function chatClient(args: string[], size: { cols?: number; rows?: number } = {}): Promise<TmuxTerminal> {
   return TmuxTerminal.start([process.execPath, CLIENT_BIN, ...args], size);

@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The built client's entry point (dist/ is built first if it is missing, as for the server). */
+export const CLIENT_BIN = fileURLToPath(new URL('../../bin/chat-client.js', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/chat-server.js', import.meta.url));
 const TIMEOUT_MS = 15_000;
 
