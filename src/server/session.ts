@@ -61,6 +61,9 @@ export interface SessionOptions {
 
 let nextSessionId = 1;
 
+/** Packets a session holds at most while it enters rooms (Session.hold). */
+const MAX_HELD_PACKETS = 4096;
+
 /** A session that has logged in: what handlers of commands that need a login are given. */
 export interface User extends Session {
   readonly name: string;
@@ -172,9 +175,10 @@ export class Session implements Recipient {
   /** Queue a message for this session (labelled while it answers a labelled request). */
   send(message: ServerMessage): void {
     this.ctx.metrics.sent(message);
-    this.deliver(
-      new Packet(this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage)),
+    const packet = new Packet(
+      this.replyLabel === undefined || 'label' in message ? message : ({ ...message, label: this.replyLabel } as ServerMessage),
     );
+    if (this.put(packet)) this.ctx.metrics.counts.deliveries++;
   }
 
   /**
@@ -214,9 +218,61 @@ export class Session implements Recipient {
   /** deliver() without counting: a fan-out counts its whole batch once (fanout.ts). */
   take(packet: Packet, defer = false): boolean {
     if (this.closing) return false;
+    if (this.held) return this.keep(packet, defer);
+    return this.put(packet, defer);
+  }
+
+  private put(packet: Packet, defer = false): boolean {
+    if (this.closing) return false;
     const bytes = this.mode === 'text' ? packet.text(this.name ?? '', this.membership.size > 1) : packet.frame;
     return bytes !== null && this.outbox.write(bytes, defer);
   }
+
+  /**
+   * Hold what others send this session (fan-outs, deliver()) until release(), while it enters
+   * rooms: the welcome or `room` answer and the history come first. With an asynchronous store
+   * (the store thread, PostgreSQL) the history read waits, and the session is a member already:
+   * without the hold a line said meanwhile would come before the welcome or the page, and again
+   * inside the page. Its own replies (send()) are not held. Holds nest.
+   */
+  hold(): void {
+    if (this.held) this.held.depth++;
+    else this.held = { depth: 1, packets: [], shown: new Set() };
+  }
+
+  /** Ids of a history page sent while held: their live copies are not sent again at release(). */
+  shown(ids: Iterable<number>): void {
+    if (this.held) for (const id of ids) this.held.shown.add(id);
+  }
+
+  /** The outermost hold ends: what was held goes out, in the order it came. */
+  release(): void {
+    const held = this.held;
+    if (!held || --held.depth > 0) return;
+    this.held = undefined;
+    this.flushHeld(held);
+  }
+
+  private keep(packet: Packet, defer: boolean): boolean {
+    const held = this.held!;
+    held.packets.push([packet, defer]);
+    // A store that takes long: past the bound the lines go out now, held no longer (a few may then
+    // be in a page as well), so a slow read cannot make the queue grow without limit.
+    if (held.packets.length >= MAX_HELD_PACKETS) {
+      this.flushHeld(held);
+      held.packets = [];
+    }
+    return true;
+  }
+
+  private flushHeld(held: NonNullable<Session['held']>): void {
+    for (const [packet, defer] of held.packets) {
+      const m = packet.message;
+      if (m.type === 'message' && held.shown.has(m.id)) continue;
+      this.put(packet, defer);
+    }
+  }
+  private held: { depth: number; packets: [Packet, boolean][]; shown: Set<number> } | undefined;
 
   /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */
   charge(tokens: number): void {

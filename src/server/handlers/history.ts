@@ -47,7 +47,9 @@ export async function sendJoinHistory(ctx: Context, session: Session, room: stri
   else page = await ctx.archive.store.latest(room, historyOnJoin);
   // The read may have waited: the session may have left the room (or gone) meanwhile.
   if (!session.active || !session.membership.has(room)) return;
-  session.send(historyOf(room, delivered(ctx, page, since !== undefined)));
+  const sent = delivered(ctx, page, since !== undefined);
+  session.shown(sent.messages.map((m) => m.id));
+  session.send(historyOf(room, sent));
 }
 
 /** The account `session` is logged in to, read from the store now (undefined: a guest, or removed). */

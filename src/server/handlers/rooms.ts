@@ -62,6 +62,16 @@ export async function roomBanOf(ctx: Context, session: Session, room: string): P
 }
 
 export async function join(ctx: Context, user: User, m: JoinMsg): Promise<void> {
+  // The room's lines and presence come after its `room` answer and history (Session.hold).
+  user.hold();
+  try {
+    await joinHeld(ctx, user, m);
+  } finally {
+    user.release();
+  }
+}
+
+async function joinHeld(ctx: Context, user: User, m: JoinMsg): Promise<void> {
   const room = roomOf(ctx, m.room);
   if (!user.membership.has(room)) {
     checkRoomLimits(ctx, user, room);

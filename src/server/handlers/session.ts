@@ -159,6 +159,16 @@ async function enter(ctx: Context, session: Session, m: HelloMsg, claimed: boole
     throw nameTaken(ctx, session, m.name, 'hello');
   }
   session.setAccount(account);
+  // What others say in its rooms comes after the welcome and the history (Session.hold).
+  session.hold();
+  try {
+    await enterRooms(ctx, session, m, account);
+  } finally {
+    session.release();
+  }
+}
+
+async function enterRooms(ctx: Context, session: Session, m: HelloMsg, account: string | undefined): Promise<void> {
   // Every room first, so that each room's list has the newcomer; then the welcome; then the news.
   const entered: string[] = [];
   /** Rooms this login made: their topics come from the store. */
