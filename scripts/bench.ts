@@ -13,6 +13,7 @@
  *   npm run bench -- --profile         framechat, the relay and the load generators under --cpu-prof; prints the hot spots
  *   npm run bench -- --only store      the store alone: write throughput, join history and search p99 at 1M messages
  *   npm run bench -- --only store --store-messages 100000   the same at another size
+ *   npm run bench -- --only store-cost,small-room   what a stored message costs, by part, beside the small room
  *
  * Targets: framechat runs with its store (a fresh temp data directory), framechat-nostore with
  * --no-store; FRAMECHAT_BENCH_BASELINE=<a built checkout> adds framechat-base, that build, to
@@ -31,11 +32,14 @@ import { formatHotSpots, hotSpots, mainThreadProfile } from './bench/profile.js'
 import { renderText } from './bench/report.js';
 import { runBench } from './bench/run.js';
 import { renderStore, runStoreBench } from './bench/store.js';
+import { renderStoreCost, runStoreCost } from './bench/store-cost.js';
 import { scenarios as allScenarios } from './bench/scenarios.js';
 import { ROOT, TARGET_NAMES, type TargetName } from './bench/targets.js';
 
 /** Not a client scenario: the store's own benchmark, in this process (scripts/bench/store.ts). */
 const STORE = 'store';
+/** Not a client scenario either: what one stored message costs, by part (scripts/bench/store-cost.ts). */
+const STORE_COST = 'store-cost';
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAMES] [--targets NAMES] [--json] [--profile] [--generators N] [--storm-clients N] [--store-messages N]
 scenarios: ${[...allScenarios(false).map((s) => s.name), STORE].join(', ')}
@@ -78,7 +82,8 @@ const storeMessages = values['store-messages'] === undefined ? (values.quick ? 1
 if (!Number.isInteger(storeMessages) || storeMessages < 1000 || storeMessages > 100_000_000)
   fail('--store-messages must be 1000..100000000');
 const scenarios = allScenarios(values.quick, stormClients).filter((s) => !only || only.includes(s.name));
-for (const name of only ?? []) if (name !== STORE && !scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
+for (const name of only ?? [])
+  if (name !== STORE && name !== STORE_COST && !scenarios.some((s) => s.name === name)) fail(`unknown scenario "${name}"`);
 const withStore = !only || only.includes(STORE);
 const targets = list(values.targets) as TargetName[] | undefined;
 for (const name of targets ?? []) if (!TARGET_NAMES.includes(name)) fail(`unknown target "${name}"`);
@@ -102,6 +107,10 @@ if (withStore) {
   log(`\nstore: ${storeMessages} messages`);
   run.store = await runStoreBench({ messages: storeMessages, log });
 }
+if (only?.includes(STORE_COST)) {
+  log('\nstore-cost: per message, by part');
+  run.storeCost = runStoreCost({ log });
+}
 
 const stamp = run.startedAt.replace(/[:.]/g, '-');
 const json = JSON.stringify(run, null, 2);
@@ -113,7 +122,13 @@ writeFileSync(path.join(outDir, 'bench-chart.svg'), chart);
 if (!values.quick && !only && !targets) writeFileSync(path.join(ROOT, 'docs/bench-chart.svg'), chart);
 
 if (values.json) process.stdout.write(json + '\n');
-else process.stdout.write(renderText(run) + (run.store ? '\n' + renderStore(run.store) + '\n' : ''));
+else {
+  process.stdout.write(
+    renderText(run) +
+      (run.store ? '\n' + renderStore(run.store) + '\n' : '') +
+      (run.storeCost ? '\n' + renderStoreCost(run.storeCost) + '\n' : ''),
+  );
+}
 
 if (profileDir) {
   // The servers during each scenario's throughput phase (or their whole run), then the load generators.

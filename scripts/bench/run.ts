@@ -14,6 +14,7 @@ import { clientSpecs, expectedDeliveries, NEEDS_V2, type Scenario } from './scen
 import { profiling, ROOT, targets as allTargets, type Running, type Service, type Target, type TargetName } from './targets.js';
 import { nowUs } from './stamp.js';
 import type { StoreBenchResult } from './store.js';
+import type { StoreCostResult } from './store-cost.js';
 
 export interface BenchOptions {
   scenarios: Scenario[];
@@ -102,6 +103,8 @@ export interface BenchRun {
   scenarios: ScenarioResult[];
   /** The store's own benchmark (scripts/bench/store.ts), when it ran. */
   store?: StoreBenchResult;
+  /** What one stored message costs, by part (scripts/bench/store-cost.ts), when it ran. */
+  storeCost?: StoreCostResult;
 }
 
 /** How long a phase may take to deliver its last messages before the rest count as lost. */
