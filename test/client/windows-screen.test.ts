@@ -208,7 +208,10 @@ describe('--room', () => {
     // Nobody in #main heard of carol: not the bot, not alice's screen.
     const aboutCarol = watcher.heard.filter((m) => (m.type === 'joined' || m.type === 'left') && m.name === 'carol');
     expect(aboutCarol.map((m) => (m as { room: string }).room)).toEqual(['#rust', '#rust']);
-    screen = await alice.screen();
+    // (alice's screen had no carol on it before carol came, too: what shows it has caught up is the
+    // echo of a line alice sends now, which the server sends her after all it told her before.)
+    await enter(alice, 'caught up');
+    screen = await alice.waitFor((s) => s.some((l) => /alice: caught up(?! \(pending\))/.test(l)));
     expect(screen.join('\n')).not.toContain('carol');
     expect(screen[BAR]).toBe('[1:server] [2:#main]');
   });

@@ -94,6 +94,11 @@ abstract class Recorder<T> {
     );
   }
 
+  /** The first item found by `find`, whenever it arrived: no cursor, nothing taken. */
+  protected whenever<R>(find: () => R | undefined, what: () => string, timeoutMs: number): Promise<R> {
+    return waitUntil(find, this.subscribe, () => `${what()}${this.closed ? ' (socket closed)' : ''}`, timeoutMs);
+  }
+
   /** Resolves when the server has closed the connection. */
   waitClosed(timeoutMs = 5_000): Promise<true> {
     return waitUntil(
@@ -152,6 +157,25 @@ export class RawClient extends Recorder<AnyMessage> {
     return this.take(
       (m) => (type === undefined || m.type === type) && match(m),
       () => type ?? 'any message',
+      timeoutMs,
+    );
+  }
+
+  /** Every room and private message received so far, live or inside a `history` page, in order. */
+  chat(): AnyMessage[] {
+    return this.messages.flatMap((m) =>
+      m.type === 'history' ? (m['messages'] as AnyMessage[]) : m.type === 'message' || m.type === 'private' ? [m] : [],
+    );
+  }
+
+  /**
+   * The first message of chat() that `match` accepts, whenever it came: for a line that may be
+   * delivered live or, when it was said before this client joined, in the history of the join.
+   */
+  heard(match: (m: AnyMessage) => boolean, timeoutMs = 5_000): Promise<AnyMessage> {
+    return this.whenever(
+      () => this.chat().find(match),
+      () => 'a message, live or in history',
       timeoutMs,
     );
   }

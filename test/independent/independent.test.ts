@@ -47,6 +47,8 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
   it('logs in, chats with a bot-API client, and uses every request', async () => {
     const { port } = await startServer({ name: 'indie', motd: 'welcome, independents' });
     const bot = await connect({ host: '127.0.0.1', port, name: 'bot' });
+    // waitFor() sees only later messages, and the bot's joined goes out with indie's welcome.
+    const joining = bot.waitFor('joined');
     const { client: indie, welcome } = await IndependentClient.login(port, 'indie', { client: 'indie/0.1' });
 
     expect(welcome).toMatchObject({
@@ -61,7 +63,7 @@ describe('an independent client written from docs/PROTOCOL.md', () => {
     expect(welcome.limits).toEqual({ maxRooms: 20, historyLimit: 200, text: 4096, topic: 512 });
     expect(welcome.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(welcome.rooms).toEqual([{ room: '#main', topic: '', users: ['bot', 'indie'] }]);
-    const joined = await bot.waitFor('joined');
+    const joined = await joining;
     expect(joined).toMatchObject({ name: 'indie', room: '#main', clients: 2 });
     expect(joined).not.toHaveProperty('host'); // version 2: no addresses for ordinary users
 
