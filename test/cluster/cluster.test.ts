@@ -19,6 +19,18 @@ function login(server: ServerBinary, name: string, extra: Record<string, unknown
   return cluster.login(server.port, name, extra);
 }
 
+/** Resolves once `c`'s who lists exactly `users` (its node has heard of the others' logins). */
+async function listed(c: RawClient, users: string[]): Promise<void> {
+  let got: unknown;
+  for (let tries = 0; tries < 50; tries++) {
+    c.send({ type: 'who' });
+    got = (await c.next('users')).users;
+    if (JSON.stringify(got) === JSON.stringify(users)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(got).toEqual(users);
+}
+
 type Msg = Record<string, unknown>;
 
 describe('a cluster of chat-server nodes', () => {
@@ -103,7 +115,7 @@ describe('a cluster of chat-server nodes', () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
     await login(a, 'alice');
     const bob = await login(b, 'bob');
-    await bob.next('joined', () => true).catch(() => undefined);
+    await listed(bob, ['alice', 'bob']);
     await a.crash();
     const left = await bob.next('left', (m) => m.name === 'alice', 30_000);
     expect(left).toMatchObject({ room: '#main', reason: 'timeout', clients: 1 });
@@ -130,9 +142,7 @@ describe('a cluster of chat-server nodes', () => {
     const b = await node('b');
     await login(a, 'alice');
     const bob = await login(b, 'bob');
-    await bob.next('joined', () => true).catch(() => undefined);
-    bob.send({ type: 'who' });
-    expect(await bob.next('users')).toMatchObject({ users: ['alice', 'bob'] });
+    await listed(bob, ['alice', 'bob']);
     await a.crash();
     await node('a'); // before its old heartbeat (10 s) has expired
     expect(await bob.next('left', (m) => m.name === 'alice', 8_000)).toMatchObject({ reason: 'timeout', clients: 1 });
