@@ -15,7 +15,11 @@
  * 5. bytes on disk per stored message (database, WAL and shared-memory file together), and 200
  *    prune calls (a per-room cap: every room 200 over it), wall and CPU time per call and the rows
  *    each removed. With FRAMECHAT_BENCH_BASELINE=<a built checkout>, that build's store prunes a
- *    copy of the same file first, in the same run (before / after).
+ *    copy of the same file first, in the same run (before / after);
+ * 6. before those prune calls, ways of checkpointing the WAL compared on copies of the file (every
+ *    room 1000 over the cap): 2000 turns of one prune call each, alone or after a chat commit of
+ *    20 messages; prune and commit p50/p99/max, bytes written, CPU, WAL and file size at the end.
+ *    FRAMECHAT_BENCH_CHECKPOINTS=0,3 runs only those of CHECKPOINTS.
  *
  * Results are plain data; renderStore() makes the markdown tables docs/PERFORMANCE.md quotes.
  */
@@ -25,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, encode, FrameDecoder } from '../../src/protocol/internal.js';
-import { openSqliteStore, type SqliteStore } from '../../src/server/store/sqlite.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/server/store/sqlite.js';
 import { spawnWithFileLimit, stopProcess, waitForOutput } from './proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -50,6 +54,7 @@ export interface StoreBenchResult {
   reads: Latency[];
   joins: Latency[];
   prune: PruneBench[];
+  checkpoints: CheckpointBench[];
   disk: { bytes: number; perMessage: number; averageTextBytes: number };
 }
 
@@ -60,6 +65,116 @@ export interface PruneBench extends Latency {
   /** CPU time per call (this process, user + system): what the event loop itself spent. */
   cpuP50Ms: number;
   cpuP99Ms: number;
+}
+
+/** One way of checkpointing the WAL, measured under prune calls interleaved with chat commits. */
+export interface CheckpointBench {
+  label: string;
+  /** Messages committed in each turn before its prune call (0: prune alone, an idle server's pass). */
+  chat: number;
+  turns: number;
+  /** One prune() call's wall time, its commit and any checkpoint it ran included. */
+  prune: { p50Ms: number; p99Ms: number; maxMs: number; rows: number };
+  /** The chat commit of each turn (zeros when chat is 0). */
+  commit: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Bytes this process handed to write(2) during the turns (WAL frames and checkpoint copies; Linux only). */
+  writtenBytes: number;
+  /** CPU of the whole process during the turns, the checkpoint worker included. */
+  cpuMs: number;
+  seconds: number;
+  /** The largest WAL seen (sampled every 20 turns), and the WAL and database file at the end. */
+  walMaxBytes: number;
+  walEndBytes: number;
+  dbEndBytes: number;
+}
+
+/** Messages per turn in the checkpoint comparison: none (a pass on an idle server), and a busy server's turn. */
+const CHAT_BATCHES = [0, 20];
+
+/** The ways of checkpointing compared (the first is SQLite's default). */
+const CHECKPOINTS: { label: string; options: SqliteStoreOptions }[] = [
+  { label: "auto, 1000 pages (SQLite's default)", options: { checkpoint: 'auto', pruneCheckpointPages: 1000 } },
+  { label: 'auto, 250 pages', options: { checkpoint: 'auto', autocheckpointPages: 250, pruneCheckpointPages: 250 } },
+  { label: 'auto, 100 pages', options: { checkpoint: 'auto', autocheckpointPages: 100, pruneCheckpointPages: 100 } },
+  { label: "auto, 1000 pages, 100 in prune's commits (the store's default)", options: { checkpoint: 'auto' } },
+  { label: 'worker, PASSIVE every 200 ms', options: { checkpoint: 'worker' } },
+  { label: 'worker, PASSIVE every 20 ms', options: { checkpoint: 'worker', checkpointOptions: { intervalMs: 20 } } },
+];
+
+function writtenBytes(): number {
+  try {
+    return Number(/^wchar: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `turns` event-loop turns on a copy of `file`, as a server runs a retention pass while chat goes
+ * on: each turn commits `chat` messages (if any), then makes one prune() call (a per-room cap).
+ */
+async function checkpointTimes(
+  label: string,
+  options: SqliteStoreOptions,
+  chat: number,
+  file: string,
+  turns: number,
+  cap: number,
+  texts: Texts,
+): Promise<CheckpointBench> {
+  const store = openSqliteStore(file, options);
+  const prune: number[] = [];
+  const commit: number[] = [];
+  let rows = 0;
+  let walMax = 0;
+  try {
+    const cpu = process.cpuUsage();
+    const written = writtenBytes();
+    const started = performance.now();
+    for (let turn = 0; turn < turns; turn++) {
+      for (let i = 0; i < chat; i++)
+        store.append({
+          kind: 'room',
+          id: store.ids.next(),
+          ts: Date.now(),
+          room: `#room${(turn * chat + i) % ROOMS}`,
+          from: `user${texts.rand(1000)}`,
+          text: texts.text(),
+        });
+      let t = performance.now();
+      if (chat > 0) store.commit();
+      commit.push(performance.now() - t);
+      t = performance.now();
+      rows += (await store.prune(0, cap)).removed;
+      prune.push(performance.now() - t);
+      if (turn % 20 === 0) walMax = Math.max(walMax, store.walBytes());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const result = {
+      label,
+      chat,
+      turns,
+      prune: { ...spread(prune), rows },
+      commit: spread(commit),
+      writtenBytes: writtenBytes() - written,
+      cpuMs: (used.user + used.system) / 1000,
+      seconds,
+      walMaxBytes: Math.max(walMax, store.walBytes()),
+      walEndBytes: store.walBytes(),
+      dbEndBytes: fs.statSync(file).size,
+    };
+    return result;
+  } finally {
+    store.close();
+    await store.checkpointer?.stopped;
+  }
+}
+
+function spread(ms: number[]): { p50Ms: number; p99Ms: number; maxMs: number } {
+  ms.sort((a, b) => a - b);
+  return { p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), maxMs: ms[ms.length - 1] ?? NaN };
 }
 
 type OpenStore = (file: string) => Pick<SqliteStore, 'prune' | 'close'>;
@@ -299,6 +414,25 @@ export async function runStoreBench(options: { messages?: number; log?: (line: s
       await stopProcess(server);
     }
 
+    // Before the prune calls below, on copies of the same file: every room 1000 over the cap, so
+    // no candidate runs out of rows; each copy is removed when measured.
+    const checkpoints: CheckpointBench[] = [];
+    const only = process.env['FRAMECHAT_BENCH_CHECKPOINTS']?.split(',').map(Number);
+    for (const chat of CHAT_BATCHES)
+      for (const [i, c] of CHECKPOINTS.entries()) {
+        if (only && !only.includes(i)) continue;
+        const copy = path.join(dir, `checkpoint${i}.sqlite`);
+        fs.copyFileSync(file, copy);
+        const cap = Math.max(1, Math.floor(appended / ROOMS) - 1000);
+        const r = await checkpointTimes(c.label, c.options, chat, copy, calls(2000), cap, texts);
+        checkpoints.push(r);
+        for (const ext of ['', '-wal', '-shm', '-lock']) fs.rmSync(copy + ext, { force: true });
+        log(
+          `  store: ${r.label}, chat ${chat}: prune p99 ${r.prune.p99Ms.toFixed(2)} ms, commit p99 ${r.commit.p99Ms.toFixed(2)} ms, ` +
+            `WAL max ${(r.walMaxBytes / 2 ** 20).toFixed(1)} MiB`,
+        );
+      }
+
     const cap = Math.max(1, Math.floor(appended / ROOMS) - 200);
     const prune: PruneBench[] = [];
     const baseline = process.env['FRAMECHAT_BENCH_BASELINE'];
@@ -318,6 +452,7 @@ export async function runStoreBench(options: { messages?: number; log?: (line: s
       reads,
       joins,
       prune,
+      checkpoints,
       disk: { bytes, perMessage: bytes / appended, averageTextBytes: textBytes / 1000 },
     };
   } finally {
@@ -376,6 +511,49 @@ export function renderStore(r: StoreBenchResult): string {
         String(p.removed),
         fmt(p.removed / p.calls),
         String(p.maxRows),
+      ]),
+    ),
+    '',
+    `prune at ${r.messages} messages, by checkpoint: each turn commits the chat messages (none, or a busy turn's), then makes one prune call ` +
+      '(a per-room cap, every room 1000 over it); a prune call timed with its commit and any checkpoint it runs; ' +
+      'written: bytes handed to write(2) (WAL frames and checkpoint copies); CPU: the whole process, the checkpoint worker included',
+    '',
+    table(
+      [
+        'checkpoint',
+        'chat per turn',
+        'turns',
+        'prune p50 ms',
+        'prune p99 ms',
+        'prune max ms',
+        'rows per call',
+        'commit p50 ms',
+        'commit p99 ms',
+        'commit max ms',
+        'written MiB',
+        'CPU s',
+        'wall s',
+        'WAL max MiB',
+        'WAL end MiB',
+        'file end MiB',
+      ],
+      r.checkpoints.map((c) => [
+        c.label,
+        String(c.chat),
+        String(c.turns),
+        fmt(c.prune.p50Ms),
+        fmt(c.prune.p99Ms),
+        fmt(c.prune.maxMs),
+        fmt(c.prune.rows / c.turns),
+        c.chat > 0 ? fmt(c.commit.p50Ms) : '-',
+        c.chat > 0 ? fmt(c.commit.p99Ms) : '-',
+        c.chat > 0 ? fmt(c.commit.maxMs) : '-',
+        fmt(c.writtenBytes / 2 ** 20),
+        fmt(c.cpuMs / 1000),
+        fmt(c.seconds),
+        fmt(c.walMaxBytes / 2 ** 20),
+        fmt(c.walEndBytes / 2 ** 20),
+        fmt(c.dbEndBytes / 2 ** 20),
       ]),
     ),
     '',

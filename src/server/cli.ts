@@ -525,7 +525,8 @@ async function openStore(config: ServerConfig): Promise<{ store: Store; where: s
     throw new StoreError('unwritable', `--data-dir ${config.dataDir}: cannot create it (${e.code ?? e.message})`);
   }
   const options = {
-    // SQLite's own checkpoint: the worker (checkpoint.ts) made the commit tail worse here (PERFORMANCE.md).
+    // SQLite's own checkpoint (every 1000 WAL pages, 100 in prune's commits: the store's
+    // defaults); the worker (checkpoint.ts) made the commit tail worse here (PERFORMANCE.md).
     checkpoint: 'auto' as const,
     ...(config.storeMaxBytes > 0 ? { maxBytes: config.storeMaxBytes } : {}),
   };

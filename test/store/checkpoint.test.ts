@@ -68,11 +68,36 @@ describe('the checkpoint worker', () => {
   it('turns the automatic checkpoint off only with the worker', () => {
     const withWorker = openSqliteStore(freshFile(), { checkpoint: 'worker' });
     const without = openSqliteStore(freshFile());
+    const smaller = openSqliteStore(freshFile(), { autocheckpointPages: 250 });
     expect(withWorker.autocheckpoint()).toBe(0);
     expect(without.autocheckpoint()).toBe(1000);
+    expect(smaller.autocheckpoint()).toBe(250);
     withWorker.close();
     without.close();
+    smaller.close();
     return withWorker.checkpointer!.stopped;
+  });
+
+  it.each([
+    { pruneCheckpointPages: undefined, restarts: true },
+    { pruneCheckpointPages: 1000, restarts: false },
+  ])('checkpoints in a prune call once the WAL holds 100 pages, not in chat commits ($pruneCheckpointPages)', async (c) => {
+    const store = openSqliteStore(
+      freshFile(),
+      c.pruneCheckpointPages === undefined ? {} : { pruneCheckpointPages: c.pruneCheckpointPages },
+    );
+    // Some 300 WAL pages: past prune's threshold, short of the chat commits' 1000.
+    while (store.walBytes() < 300 * 4096) turn(store, 20);
+    const before = store.walBytes();
+    expect(before).toBeLessThan(1000 * 4096);
+    expect((await store.prune(0, 1)).removed).toBeGreaterThan(0);
+    expect(store.autocheckpoint()).toBe(1000);
+    const afterPrune = store.walBytes();
+    // After a checkpoint the next commit writes the WAL again from its start: the file does not grow.
+    turn(store, 1);
+    if (c.restarts) expect(store.walBytes()).toBe(afterPrune);
+    else expect(store.walBytes()).toBeGreaterThan(afterPrune);
+    store.close();
   });
 
   it('stops the worker cleanly when the store is closed, and frees the file for the next one', async () => {

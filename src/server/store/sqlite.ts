@@ -19,8 +19,9 @@
  *
  * Checkpoints: `checkpoint: 'worker'` turns SQLite's automatic checkpoint off on this connection
  * and leaves the copying from the WAL to the database file to a worker thread (checkpoint.ts);
- * `'auto'` (the default, and what the server uses for now: docs/PERFORMANCE.md has the numbers
- * where the worker made the tail worse under sustained writes) keeps SQLite's.
+ * `'auto'` (the default, and what the server uses: docs/PERFORMANCE.md has the numbers where the
+ * worker made the tail worse under sustained writes) keeps SQLite's, every 1000 WAL pages, and
+ * every `pruneCheckpointPages` (100) in prune()'s commits, so that a prune call's copy is short.
  *
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
@@ -227,6 +228,19 @@ export interface SqliteStoreOptions {
   maxBytes?: number;
   /** Who checkpoints the WAL: SQLite inside commits ('auto'), or a worker thread ('worker'). */
   checkpoint?: 'auto' | 'worker';
+  /**
+   * With checkpoint: 'auto', the WAL pages after which a commit checkpoints (SQLite's
+   * wal_autocheckpoint, 1000 as SQLite's): the commit that crosses it copies them all back to
+   * the database file in the event loop.
+   */
+  autocheckpointPages?: number;
+  /**
+   * With checkpoint: 'auto', the same threshold for prune()'s own commits (100): a pass keeps the
+   * WAL this small, so a call copies about this many pages back, not 1000; chat commits keep the
+   * larger one, whose fewer fsyncs keep their throughput (a 100-page threshold for all commits
+   * halved that of one-message commits).
+   */
+  pruneCheckpointPages?: number;
   /** The worker's timing (with checkpoint: 'worker'). */
   checkpointOptions?: CheckpointOptions;
   /** The schema to bring the file to; tests pass a prefix to make an older database. */
@@ -244,6 +258,10 @@ const TOOL_BUSY_MS = 10_000;
 
 // ---- moderation ----
 // ---- end moderation ----
+
+/** WAL pages per automatic checkpoint: SQLite's, and prune()'s (docs/PERFORMANCE.md, "Prune and the WAL checkpoint"). */
+const AUTOCHECKPOINT_PAGES = 1000;
+const PRUNE_CHECKPOINT_PAGES = 100;
 
 const DEFAULTS = { maxPending: 10_000, retryMs: 1000, pruneBatch: 500, pruneBudgetMs: 2 };
 /** The first prune batch's size (at most pruneBatch): the adaptation starts small. */
@@ -375,6 +393,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     if (options.checkpoint === 'worker') {
       db.pragma('wal_autocheckpoint = 0');
       checkpointer = new Checkpointer(file, options.checkpointOptions);
+    } else {
+      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(options.autocheckpointPages ?? AUTOCHECKPOINT_PAGES))}`);
     }
     return new SqliteStore(db, checkpointer, file, version, options, lock);
   } catch (err) {
@@ -470,6 +490,11 @@ export class SqliteStore implements Store {
   private readonly removeBatch: (rows: readonly Doomed[]) => void;
   /** Rows the next prune() call removes at most (adapted to pruneBudgetMs, 1..pruneBatch). */
   private pruneSize: number;
+  /**
+   * With SQLite's checkpoint: the pragmas that set prune()'s threshold and put the usual one back
+   * (this pragma acts when it is prepared, so each use runs it anew).
+   */
+  private readonly pruneCheckpoint: { during: string; after: string } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -491,6 +516,11 @@ export class SqliteStore implements Store {
       clock: options.clock ?? (() => performance.now()),
     };
     this.pruneSize = Math.max(1, Math.min(this.opts.pruneBatch, PRUNE_START));
+    const pages = (n: number | undefined, otherwise: number): number => Math.max(1, Math.floor(n ?? otherwise));
+    const usual = pages(options.autocheckpointPages, AUTOCHECKPOINT_PAGES);
+    const pruning = pages(options.pruneCheckpointPages, PRUNE_CHECKPOINT_PAGES);
+    this.pruneCheckpoint =
+      checkpointer || pruning >= usual ? undefined : { during: `wal_autocheckpoint = ${pruning}`, after: `wal_autocheckpoint = ${usual}` };
     const s = {
       insertMessage: db.prepare(`INSERT INTO messages
         (id, ts, room_id, from_name, from_key, text, action, to_name, from_account, to_account, pair)
@@ -874,21 +904,26 @@ export class SqliteStore implements Store {
       const started = this.opts.clock();
       const size = this.pruneSize;
       const doomed = this.pruneCandidates(olderThanMs, perRoomCap, size);
-      if (doomed.length > 0) {
-        try {
-          this.removeBatch(doomed);
-        } catch (err) {
-          // A full file: FTS5's tombstones need pages before the deleted rows' pages are free, and
-          // only a larger batch frees more than it takes. The next call (retention runs again on
-          // the failure) tries the largest one.
-          if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
-          throw err;
-        }
-      }
       let rooms = 0;
-      if (doomed.length < size) {
-        rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
-        if (rooms > 0) this.roomIds.clear();
+      if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.during);
+      try {
+        if (doomed.length > 0) {
+          try {
+            this.removeBatch(doomed);
+          } catch (err) {
+            // A full file: FTS5's tombstones need pages before the deleted rows' pages are free, and
+            // only a larger batch frees more than it takes. The next call (retention runs again on
+            // the failure) tries the largest one.
+            if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
+            throw err;
+          }
+        }
+        if (doomed.length < size) {
+          rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
+          if (rooms > 0) this.roomIds.clear();
+        }
+      } finally {
+        if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.after);
       }
       const removed = doomed.length + rooms;
       const oldest = olderThanMs > 0 ? (this.s.oldest.get() as { id: number; ts: number } | undefined) : undefined;
