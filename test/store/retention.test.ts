@@ -117,7 +117,7 @@ describe('retention', () => {
     const { port, server } = await startServer({ historyRoomCap: cap, rate: 0 }, { store, retentionPeriodMs: 20 });
     const writer = await RawClient.login(port, 'writer');
     const pages: number[] = [];
-    for (let round = 0; round < 16; round++) {
+    for (let round = 0; round < 48; round++) {
       for (let i = 0; i < 300; i++) writer.send({ type: 'say', text: `round ${round} message ${i} `.padEnd(120, 'x') });
       writer.send({ type: 'ping', token: `r${round}` });
       await writer.next('pong', (m) => m['token'] === `r${round}`, 20_000);
@@ -133,10 +133,11 @@ describe('retention', () => {
     const h = await historyOf(port, 'reader', '#main');
     expect((h['messages'] as Msg[]).length).toBe(cap);
     expect(h['more']).toBe(false);
-    // 4 800 messages were written; the file holds 150 of them. After the first rounds it stays at
-    // its working size (FTS5 segments wobble by a few pages as they merge).
-    const early = Math.max(...pages.slice(0, 4));
-    expect(Math.max(...pages.slice(4))).toBeLessThanOrEqual(Math.ceil(early * 1.1));
+    // 14 400 messages were written; the file holds 150 of them. After the first third it stays at
+    // its working size: the search index drops a deleted entry when FTS5 merges the segment that
+    // holds it, so it settles in steps (measured: 58 pages at round 3, 74 at 8, 77 from 18 to 63).
+    const early = Math.max(...pages.slice(0, 16));
+    expect(Math.max(...pages.slice(16))).toBeLessThanOrEqual(Math.ceil(early * 1.1));
   }, 120_000);
 
   it('caps the memory store ring at --history-room-cap (--no-store)', async () => {

@@ -26,7 +26,7 @@
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
  * private messages between two accounts; `messages_search` a contentless FTS5 index of the text
- * (see search-text.ts for the tokenizer). Private messages with no account on either side are not
+ * (see search-text.ts for the tokenizer), whose entries are deleted by their values (migration 6). Private messages with no account on either side are not
  * stored: nobody could ever read them (PROTOCOL.md gives private history to accounts only).
  *
  * Failures while running (disk full, I/O errors) never throw out of commit(): the batch is kept,
@@ -116,22 +116,7 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       db.exec(`CREATE VIRTUAL TABLE messages_search USING fts5(
         body, scope, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`);
-      // Index what an older database already holds, in id order, a batch at a time.
-      const read = db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?');
-      const insert = db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)');
-      let last = 0;
-      while (true) {
-        const rows = read.all(last, BACKFILL_BATCH) as {
-          id: number;
-          text: string;
-          room_id: number | null;
-          from_account: string | null;
-          to_account: string | null;
-        }[];
-        for (const row of rows) insert.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
-        if (rows.length < BACKFILL_BATCH) break;
-        last = rows[rows.length - 1]!.id;
-      }
+      indexMessages(db);
     },
   },
   {
@@ -206,7 +191,47 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   // ---- end moderation ----
+  {
+    version: 6,
+    name: 'search deletes by value',
+    up(db) {
+      // contentless_delete=1 keeps a tombstone array per segment, and FTS5's incremental merges
+      // read and rewrite them inside commits: 45-180 ms stalls once retention deletes while
+      // people chat (docs/PERFORMANCE.md, "The FTS5 tail"). A plain contentless table takes a
+      // delete as the entry's own values ('delete' command), written like an insert and dropped
+      // at the next merge. Its rows are rebuilt from `messages`.
+      db.exec(`DROP TABLE messages_search;
+        CREATE VIRTUAL TABLE messages_search USING fts5(
+          body, scope, content='', tokenize='unicode61 remove_diacritics 2')`);
+      indexMessages(db);
+    },
+  },
 ];
+
+/**
+ * Index what `messages` holds, in id order, a batch at a time. What searchColumn and scopeColumn
+ * return for a row must never change without a migration that indexes again: prune deletes an
+ * entry by giving its values back (PruneRow), and values the index does not hold would damage it.
+ */
+function indexMessages(db: Db): void {
+  const read = db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?');
+  const insert = db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)');
+  let last = 0;
+  while (true) {
+    const rows = read.all(last, BACKFILL_BATCH) as ({ id: number } & SearchValues)[];
+    for (const row of rows) insert.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
+    if (rows.length < BACKFILL_BATCH) break;
+    last = rows[rows.length - 1]!.id;
+  }
+}
+
+/** The columns of a message its search entry is made of. */
+interface SearchValues {
+  text: string;
+  room_id: number | null;
+  from_account: string | null;
+  to_account: string | null;
+}
 
 export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
@@ -569,8 +594,8 @@ export class SqliteStore implements Store {
         FROM rooms WHERE messages > @cap ORDER BY messages DESC LIMIT @limit`),
       sweep: db.prepare('SELECT id, ts, room_id FROM messages WHERE id >= ? ORDER BY id LIMIT ?'),
       roomAfter: db.prepare('SELECT id, room_id FROM messages WHERE room_id = ? AND id > ? ORDER BY id LIMIT ?'),
-      deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
-      deleteSearch: db.prepare('DELETE FROM messages_search WHERE rowid = ?'),
+      deleteMessage: db.prepare('DELETE FROM messages WHERE id = ? RETURNING text, room_id, from_account, to_account'),
+      deleteSearch: db.prepare(`INSERT INTO messages_search (messages_search, rowid, body, scope) VALUES ('delete', ?, ?, ?)`),
       deleteIdleRooms: db.prepare(`DELETE FROM rooms WHERE id IN
         (SELECT id FROM rooms WHERE messages = 0 AND topic IS NULL LIMIT ?)`),
       account: db.prepare('SELECT * FROM accounts WHERE key = ?'),
@@ -688,8 +713,10 @@ export class SqliteStore implements Store {
       const counts = new Map<number, number>();
       let maxId = 0;
       for (const row of rows) {
-        s.deleteMessage.run(row.id);
-        s.deleteSearch.run(row.id);
+        const gone = s.deleteMessage.get(row.id) as SearchValues | undefined;
+        if (gone === undefined) continue;
+        // The entry goes by its own values, as indexMessages and writeBatch made them.
+        s.deleteSearch.run(row.id, searchColumn(gone.text), scopeColumn(gone.room_id, gone.from_account, gone.to_account));
         if (row.room_id !== null) counts.set(row.room_id, (counts.get(row.room_id) ?? 0) + 1);
         maxId = Math.max(maxId, row.id);
       }
