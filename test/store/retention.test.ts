@@ -133,11 +133,15 @@ describe('retention', () => {
     const h = await historyOf(port, 'reader', '#main');
     expect((h['messages'] as Msg[]).length).toBe(cap);
     expect(h['more']).toBe(false);
-    // 14 400 messages were written; the file holds 150 of them. After the first third it stays at
-    // its working size: the search index drops a deleted entry when FTS5 merges the segment that
-    // holds it, so it settles in steps (measured: 58 pages at round 3, 74 at 8, 77 from 18 to 63).
+    // 14 400 messages were written; the file holds 150 of them. The search index drops a deleted
+    // entry when FTS5 merges the segment that holds it, so the file settles in steps, and where
+    // depends on the batch sizes the time budget gives each prune call (quiet: 58 pages at round
+    // 3, 74 at 8, 77 from 18 to 63; on a loaded machine 64 in the first third, 86 later). Grown
+    // with what is written (the search entries' deletes skipped, as a check) the last two thirds
+    // reach 2.2x the first; kept, they stay within 2x. sqlite.test.ts checks the bound tighter,
+    // with no clock in it.
     const early = Math.max(...pages.slice(0, 16));
-    expect(Math.max(...pages.slice(16))).toBeLessThanOrEqual(Math.ceil(early * 1.1));
+    expect(Math.max(...pages.slice(16))).toBeLessThanOrEqual(early * 2);
   }, 120_000);
 
   it('caps the memory store ring at --history-room-cap (--no-store)', async () => {
