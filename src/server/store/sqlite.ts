@@ -938,7 +938,7 @@ export class SqliteStore implements Store {
           try {
             this.removeBatch(doomed);
           } catch (err) {
-            // A full file: FTS5's tombstones need pages before the deleted rows' pages are free, and
+            // A full file: FTS5's delete entries need pages before the deleted rows' pages are free, and
             // only a larger batch frees more than it takes. The next call (retention runs again on
             // the failure) tries the largest one.
             if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
