@@ -6,13 +6,13 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
+import type { ServerBinary } from '../helpers/server-binary.js';
 
 const cluster = useCluster();
 const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--log-level', 'info']);
+  return cluster.node(id, '--log-level', 'info');
 }
 
 function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {

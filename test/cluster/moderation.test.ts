@@ -7,24 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { hello, registered } from '../helpers/accounts.js';
 import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
+import type { ServerBinary } from '../helpers/server-binary.js';
 
 const cluster = useCluster();
 const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary([
-    '--redis',
-    cluster.redis.url,
-    '--database',
-    cluster.database,
-    '--node-id',
-    id,
-    '--operators',
-    'op',
-    '--log-level',
-    'info',
-  ]);
+  return cluster.node(id, '--operators', 'op', '--log-level', 'info');
 }
 
 function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {

@@ -8,13 +8,13 @@ import { createClient } from 'redis';
 import { expect, it } from 'vitest';
 import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
+import type { ServerBinary } from '../helpers/server-binary.js';
 
 const cluster = useCluster();
 const clients = cluster.clients;
 
 function node(id: string): Promise<ServerBinary> {
-  return startServerBinary(['--redis', cluster.redis.url, '--database', cluster.database, '--node-id', id, '--rate', '0']);
+  return cluster.node(id, '--rate', '0');
 }
 
 function login(server: ServerBinary, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {

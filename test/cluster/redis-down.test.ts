@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { useCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw.js';
-import { startServerBinary, type ServerBinary } from '../helpers/server-binary.js';
+import type { ServerBinary } from '../helpers/server-binary.js';
 
 const cluster = useCluster();
 const clients = cluster.clients;
@@ -16,18 +16,7 @@ const clients = cluster.clients;
 type Msg = Record<string, unknown>;
 
 async function node(id: string): Promise<{ server: ServerBinary; metrics: number }> {
-  const server = await startServerBinary([
-    '--redis',
-    cluster.redis.url,
-    '--database',
-    cluster.database,
-    '--node-id',
-    id,
-    '--metrics-port',
-    '0',
-    '--log-level',
-    'info',
-  ]);
+  const server = await cluster.node(id, '--metrics-port', '0', '--log-level', 'info');
   const [, port] = /metrics on http:\/\/[^:]+:(\d+)\//.exec(server.stdout())!;
   return { server, metrics: Number(port) };
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { startPostgres, type TestPostgres } from './postgres.js';
 import { RawClient } from './raw.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { startServerBinary, type ServerBinary } from './server-binary.js';
 
 export interface ClusterFixture {
   readonly postgres: TestPostgres;
@@ -17,6 +18,8 @@ export interface ClusterFixture {
   readonly clients: RawClient[];
   /** Log in on `port` (a node's), answering pings; closed after the test. */
   login(port: number, name: string, extra?: Record<string, unknown>): Promise<RawClient>;
+  /** Start the built server as node `id` of this test's cluster, with `args` besides. */
+  node(id: string, ...args: string[]): Promise<ServerBinary>;
 }
 
 export function useCluster(): ClusterFixture {
@@ -58,6 +61,9 @@ export function useCluster(): ClusterFixture {
       c.pongs = true;
       clients.push(c);
       return c;
+    },
+    node(id, ...args) {
+      return startServerBinary(['--redis', set(redis, 'Redis').url, '--database', set(database, 'database'), '--node-id', id, ...args]);
     },
   };
 }
