@@ -217,8 +217,7 @@ export class Session implements Recipient {
 
   /** deliver() without counting: a fan-out counts its whole batch once (fanout.ts). */
   take(packet: Packet, defer = false): boolean {
-    if (this.closing) return false;
-    if (this.held) return this.keep(packet, defer);
+    if (this.held && !this.held.spilled) return this.keep(packet, defer);
     return this.put(packet, defer);
   }
 
@@ -237,12 +236,12 @@ export class Session implements Recipient {
    */
   hold(): void {
     if (this.held) this.held.depth++;
-    else this.held = { depth: 1, packets: [], shown: new Set() };
+    else this.held = { depth: 1, packets: [], shown: new Set(), spilled: false };
   }
 
-  /** Ids of a history page sent while held: their live copies are not sent again at release(). */
-  shown(ids: Iterable<number>): void {
-    if (this.held) for (const id of ids) this.held.shown.add(id);
+  /** The messages of a history page sent while held: their live copies are not sent again at release(). */
+  shown(messages: Iterable<{ id: number }>): void {
+    if (this.held) for (const m of messages) this.held.shown.add(m.id);
   }
 
   /** The outermost hold ends: what was held goes out, in the order it came. */
@@ -254,13 +253,15 @@ export class Session implements Recipient {
   }
 
   private keep(packet: Packet, defer: boolean): boolean {
+    if (this.closing) return false;
     const held = this.held!;
     held.packets.push([packet, defer]);
-    // A store that takes long: past the bound the lines go out now, held no longer (a few may then
-    // be in a page as well), so a slow read cannot make the queue grow without limit.
+    // A store that takes long: past the bound the lines go out now and no longer wait (a few may
+    // then be in a page as well), so a slow read cannot make the queue grow without limit.
     if (held.packets.length >= MAX_HELD_PACKETS) {
       this.flushHeld(held);
       held.packets = [];
+      held.spilled = true;
     }
     return true;
   }
@@ -272,7 +273,7 @@ export class Session implements Recipient {
       this.put(packet, defer);
     }
   }
-  private held: { depth: number; packets: [Packet, boolean][]; shown: Set<number> } | undefined;
+  private held: { depth: number; packets: [Packet, boolean][]; shown: Set<number>; spilled: boolean } | undefined;
 
   /** Charge the flood budget `tokens` beyond the one its request took (a big reply; see commands.ts). */
   charge(tokens: number): void {

@@ -144,3 +144,28 @@ it('sends nothing of a room before the welcome while a new room takes its topic 
   // "hi" is in the page or live after it, once.
   expect(got.filter((t) => t === 'message hi' || (t.startsWith('history') && t.split(' ')[1]?.split(',').includes('hi'))).length).toBe(1);
 });
+
+it('holds at most 4096 lines for a slow read: past that they go out at once, in order, none lost', async () => {
+  store = new SlowReads();
+  server = await startServer({ rate: 0 }, { store });
+  const alice = await login('alice');
+  store.gated = true;
+  const bob = await RawClient.connect(server.port);
+  clients.push(bob);
+  bob.send({ type: 'hello', name: 'bob' });
+  await until(() => store!.waiting.includes('latest #main'));
+  await alice.next('joined', (m) => m.name === 'bob');
+  const lines = 4100;
+  for (let i = 0; i < lines; i++) alice.send({ type: 'say', text: `l${i}` });
+  const live = (): string[] => bob.messages.filter((m) => m.type === 'message').map((m) => String(m.text));
+  // The read still waits: the first 4096 came out when the queue reached its bound, the rest at once.
+  await until(
+    () => live().length === lines,
+    () => `bob has ${live().length} lines live`,
+    20_000,
+  );
+  expect(bob.messages.some((m) => m.type === 'history')).toBe(false);
+  expect(live()).toEqual(Array.from({ length: lines }, (_, i) => `l${i}`));
+  store.open();
+  await bob.next('history');
+});

@@ -48,7 +48,7 @@ export async function sendJoinHistory(ctx: Context, session: Session, room: stri
   // The read may have waited: the session may have left the room (or gone) meanwhile.
   if (!session.active || !session.membership.has(room)) return;
   const sent = delivered(ctx, page, since !== undefined);
-  session.shown(sent.messages.map((m) => m.id));
+  session.shown(sent.messages);
   session.send(historyOf(room, sent));
 }
 
