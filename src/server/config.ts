@@ -62,8 +62,8 @@ export interface ServerConfig {
   store: boolean;
   /**
    * The SQLite store on a worker thread (`--store-thread`, sqlite-thread.ts), or in the event loop
-   * (the default), with synchronous commits. Off by default while the soak script fails with it
-   * (messages and events out of order across logout cycles: docs/PERFORMANCE.md).
+   * (the default), with synchronous commits. Off by default: on 2 cores the thread competes with
+   * everything else for CPU and measured slower (docs/PERFORMANCE.md, "The store on a thread").
    */
   storeThread: boolean;
   /** PostgreSQL connection string (`--database`): the store, instead of SQLite in dataDir. */
