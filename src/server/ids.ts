@@ -10,9 +10,14 @@ export interface IdSource {
 
 /** In memory: 1, 2, 3, ... from `after` + 1. */
 export class CounterIds implements IdSource {
-  constructor(private last = 0) {}
+  constructor(private latest = 0) {}
+
+  /** The id handed out last (`after` before the first). */
+  get last(): number {
+    return this.latest;
+  }
 
   next(): number {
-    return ++this.last;
+    return ++this.latest;
   }
 }

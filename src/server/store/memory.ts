@@ -24,7 +24,6 @@ import {
   MAX_BAN_PAGE,
   clampLimit,
   type CommitReport,
-  type IdSource,
   type MessageId,
   type Page,
   type PruneReport,
@@ -33,6 +32,7 @@ import {
   type StoredMessage,
   type Topic,
 } from './store.js';
+import { CounterIds } from '../ids.js';
 
 export interface MemoryStoreOptions {
   perRoom?: number;
@@ -89,13 +89,6 @@ interface RoomEntry {
   topic?: Topic;
 }
 
-class Counter implements IdSource {
-  private last = 0;
-  next(): MessageId {
-    return ++this.last;
-  }
-}
-
 // ---- moderation ----
 /** Bans the memory store keeps at most. */
 const MAX_MEMORY_BANS = 10_000;
@@ -110,7 +103,7 @@ export function inForce(ban: { until?: number }, now: number): boolean {
 // ---- end moderation ----
 
 export class MemoryStore implements Store {
-  readonly ids = new Counter();
+  readonly ids = new CounterIds();
   private readonly rooms = new Map<string, RoomEntry>();
   private readonly accounts = new Map<string, Ring<StoredMessage>>();
   /** Registered accounts, folded name → account; and look-alike key → folded name. */

@@ -24,7 +24,6 @@ import {
   type Ban,
   type BanQuery,
   type CommitReport,
-  type IdSource,
   type MessageId,
   type Mute,
   type Page,
@@ -35,6 +34,7 @@ import {
   type StoredMessage,
   type Topic,
 } from './store.js';
+import { CounterIds } from '../ids.js';
 
 const ROLE = 'framechat-store-thread';
 
@@ -155,13 +155,6 @@ function reviveAccount(a: Account | undefined): Account | undefined {
   return { ...a, password: { ...a.password, salt: Buffer.from(a.password.salt), hash: Buffer.from(a.password.hash) } };
 }
 
-class Ids implements IdSource {
-  constructor(public last: number) {}
-  next(): MessageId {
-    return ++this.last;
-  }
-}
-
 interface Waiting {
   resolve: (value: unknown) => void;
   reject: (err: StoreError) => void;
@@ -189,7 +182,7 @@ export function openThreadedSqliteStore(file: string, options: ThreadStoreOption
 }
 
 export class ThreadedSqliteStore implements Store {
-  readonly ids: Ids;
+  readonly ids: CounterIds;
   readonly async = true;
   private buffer: Batch = { messages: [], topics: [] };
   private nextId = 1;
@@ -205,7 +198,7 @@ export class ThreadedSqliteStore implements Store {
     private readonly file: string,
     lastId: number,
   ) {
-    this.ids = new Ids(lastId);
+    this.ids = new CounterIds(lastId);
     // Held only while a request is out, so an idle store never keeps a process alive.
     worker.unref();
     worker.on('message', (reply: Reply) => this.onReply(reply));

@@ -26,8 +26,9 @@
  * Layout: `rooms` holds each room's id, display name, message count (for the per-room cap) and
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
  * private messages between two accounts; `messages_search` a contentless FTS5 index of the text
- * (see search-text.ts for the tokenizer), whose entries are deleted by their values (migration 6). Private messages with no account on either side are not
- * stored: nobody could ever read them (PROTOCOL.md gives private history to accounts only).
+ * (see search-text.ts for the tokenizer), whose entries are deleted by their values (migration 6).
+ * Private messages with no account on either side are not stored: nobody could ever read them
+ * (PROTOCOL.md gives private history to accounts only).
  *
  * Failures while running (disk full, I/O errors) never throw out of commit(): the batch is kept,
  * up to `maxPending` messages (older ones beyond that are dropped and counted), retried at most
@@ -53,7 +54,6 @@ import {
   type Mute,
   clampLimit,
   type CommitReport,
-  type IdSource,
   type MessageId,
   type Page,
   type PruneReport,
@@ -63,6 +63,7 @@ import {
   type StoredMessage,
   type Topic,
 } from './store.js';
+import { CounterIds } from '../ids.js';
 
 type Db = Database.Database;
 
@@ -197,7 +198,7 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       // contentless_delete=1 keeps a tombstone array per segment, and FTS5's incremental merges
       // read and rewrite them inside commits: 45-180 ms stalls once retention deletes while
-      // people chat (docs/PERFORMANCE.md, "The FTS5 tail"). A plain contentless table takes a
+      // people chat (docs/PERFORMANCE.md, "Deletes by value"). A plain contentless table takes a
       // delete as the entry's own values ('delete' command), written like an insert and dropped
       // at the next merge. Its rows are rebuilt from `messages`.
       db.exec(`DROP TABLE messages_search;
@@ -211,7 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
 /**
  * Index what `messages` holds, in id order, a batch at a time. What searchColumn and scopeColumn
  * return for a row must never change without a migration that indexes again: prune deletes an
- * entry by giving its values back (PruneRow), and values the index does not hold would damage it.
+ * entry by giving its values back (removeBatch), and values the index does not hold would damage it.
  */
 function indexMessages(db: Db): void {
   const read = db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?');
@@ -380,13 +381,6 @@ function storeError(file: string, err: unknown): StoreError {
 /** Thrown inside createAccountTx to roll it back when a look-alike is registered. */
 class LookalikeTaken extends Error {}
 
-class Ids implements IdSource {
-  constructor(public last: number) {}
-  next(): MessageId {
-    return ++this.last;
-  }
-}
-
 interface Doomed {
   id: number;
   room_id: number | null;
@@ -418,8 +412,6 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     if (options.checkpoint === 'worker') {
       db.pragma('wal_autocheckpoint = 0');
       checkpointer = new Checkpointer(file, options.checkpointOptions);
-    } else {
-      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(options.autocheckpointPages ?? AUTOCHECKPOINT_PAGES))}`);
     }
     return new SqliteStore(db, checkpointer, file, version, options, lock);
   } catch (err) {
@@ -496,7 +488,7 @@ function migrate(db: Db, file: string, migrations: readonly Migration[]): number
 }
 
 export class SqliteStore implements Store {
-  readonly ids: Ids;
+  readonly ids: CounterIds;
   private pending: Pending = { messages: [], topics: new Map() };
   private carried = { written: 0, dropped: 0 };
   private retryAt = 0;
@@ -544,6 +536,7 @@ export class SqliteStore implements Store {
     const pages = (n: number | undefined, otherwise: number): number => Math.max(1, Math.floor(n ?? otherwise));
     const usual = pages(options.autocheckpointPages, AUTOCHECKPOINT_PAGES);
     const pruning = pages(options.pruneCheckpointPages, PRUNE_CHECKPOINT_PAGES);
+    if (!checkpointer) db.pragma(`wal_autocheckpoint = ${usual}`);
     this.pruneCheckpoint =
       checkpointer || pruning >= usual ? undefined : { during: `wal_autocheckpoint = ${pruning}`, after: `wal_autocheckpoint = ${usual}` };
     const s = {
@@ -611,7 +604,7 @@ export class SqliteStore implements Store {
       listAccounts: db.prepare('SELECT * FROM accounts WHERE key > ? ORDER BY key LIMIT ?'),
     };
     this.s = s;
-    this.ids = new Ids(Number(s.maxId.get() ?? 0));
+    this.ids = new CounterIds(Number(s.maxId.get() ?? 0));
 
     this.writeBatch = db.transaction((p: Pending) => {
       const counts = new Map<number, number>();
@@ -934,21 +927,17 @@ export class SqliteStore implements Store {
       let rooms = 0;
       if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.during);
       try {
-        if (doomed.length > 0) {
-          try {
-            this.removeBatch(doomed);
-          } catch (err) {
-            // A full file: FTS5's delete entries need pages before the deleted rows' pages are free, and
-            // only a larger batch frees more than it takes. The next call (retention runs again on
-            // the failure) tries the largest one.
-            if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
-            throw err;
-          }
-        }
+        if (doomed.length > 0) this.removeBatch(doomed);
         if (doomed.length < size) {
           rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
           if (rooms > 0) this.roomIds.clear();
         }
+      } catch (err) {
+        // A full file: FTS5's delete entries need pages before the deleted rows' pages are free,
+        // and only a larger batch frees more than it takes. The next call (retention runs again on
+        // the failure) tries the largest one.
+        if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
+        throw err;
       } finally {
         if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.after);
       }
