@@ -532,20 +532,8 @@ export class PostgresStore implements Store {
 
   private async write(p: Pending): Promise<void> {
     const rooms = new Map<string, string>();
-    const cols = {
-      id: [] as number[],
-      ts: [] as number[],
-      room: [] as (string | null)[],
-      fromName: [] as string[],
-      fromKey: [] as string[],
-      text: [] as string[],
-      action: [] as boolean[],
-      to: [] as (string | null)[],
-      fromAccount: [] as (string | null)[],
-      toAccount: [] as (string | null)[],
-      pair: [] as (string | null)[],
-      words: [] as string[],
-    };
+    /** The messages as json_to_recordset reads them, one object per row. */
+    const rows: Record<string, string | number | boolean | null>[] = [];
     for (const m of p.messages) {
       let room: string | null = null;
       let to: string | null = null;
@@ -563,18 +551,20 @@ export class PostgresStore implements Store {
         if (fromAccount === null && toAccount === null) continue;
         if (fromAccount !== null && toAccount !== null) pair = pairKey(fromAccount, toAccount);
       }
-      cols.id.push(m.id);
-      cols.ts.push(m.ts);
-      cols.room.push(room);
-      cols.fromName.push(m.from);
-      cols.fromKey.push(foldName(m.from));
-      cols.text.push(m.text);
-      cols.action.push(m.action === true);
-      cols.to.push(to);
-      cols.fromAccount.push(fromAccount);
-      cols.toAccount.push(toAccount);
-      cols.pair.push(pair);
-      cols.words.push(tokens(m.text).join(' '));
+      rows.push({
+        id: m.id,
+        ts: m.ts,
+        room_key: room,
+        from_name: m.from,
+        from_key: foldName(m.from),
+        text: m.text,
+        action: m.action === true,
+        to_name: to,
+        from_account: fromAccount,
+        to_account: toAccount,
+        pair,
+        words: tokens(m.text).join(' '),
+      });
     }
     for (const [key, { room }] of p.topics) if (!rooms.has(key)) rooms.set(key, room);
     const keys = [...rooms.keys()].sort();
@@ -597,21 +587,7 @@ export class PostgresStore implements Store {
            ON CONFLICT (key) DO UPDATE SET name = rooms.name`,
         );
       }
-      if (cols.id.length > 0) {
-        const rows = cols.id.map((id, i) => ({
-          id,
-          ts: cols.ts[i],
-          room_key: cols.room[i],
-          from_name: cols.fromName[i],
-          from_key: cols.fromKey[i],
-          text: cols.text[i],
-          action: cols.action[i],
-          to_name: cols.to[i],
-          from_account: cols.fromAccount[i],
-          to_account: cols.toAccount[i],
-          pair: cols.pair[i],
-          words: cols.words[i],
-        }));
+      if (rows.length > 0) {
         // A message already there (another node of a cluster delivered and recorded it too) is
         // left as it is, and not counted again.
         statements.push(
