@@ -59,6 +59,16 @@ async function login(name: string, extra: Msg = {}): Promise<RawClient> {
   return c;
 }
 
+/** Send `name`'s hello with reads held: resolves once its #main history read waits, the session in #main. */
+async function heldLogin(name: string): Promise<RawClient> {
+  store!.gated = true;
+  const c = await RawClient.connect(server!.port);
+  clients.push(c);
+  c.send({ type: 'hello', name });
+  await until(() => store!.waiting.includes('latest #main'));
+  return c;
+}
+
 /** The types of what `c` received, with the text of each message and history page. */
 function stream(c: RawClient): string[] {
   return c.messages.map((m) => {
@@ -76,11 +86,7 @@ it('sends a line said during the history read of a login once, after the welcome
   alice.send({ type: 'say', text: 'before' });
   await alice.next('message', (m) => m.text === 'before');
 
-  store.gated = true;
-  const bob = await RawClient.connect(server.port);
-  clients.push(bob);
-  bob.send({ type: 'hello', name: 'bob' });
-  await until(() => store!.waiting.includes('latest #main'));
+  const bob = await heldLogin('bob');
   // bob is in #main, his history not read yet: alice talks, carol comes.
   await alice.next('joined', (m) => m.name === 'bob');
   alice.send({ type: 'say', text: 'during' });
@@ -149,11 +155,7 @@ it('holds at most 4096 lines for a slow read: past that they go out at once, in 
   store = new SlowReads();
   server = await startServer({ rate: 0 }, { store });
   const alice = await login('alice');
-  store.gated = true;
-  const bob = await RawClient.connect(server.port);
-  clients.push(bob);
-  bob.send({ type: 'hello', name: 'bob' });
-  await until(() => store!.waiting.includes('latest #main'));
+  const bob = await heldLogin('bob');
   await alice.next('joined', (m) => m.name === 'bob');
   const lines = 4100;
   for (let i = 0; i < lines; i++) alice.send({ type: 'say', text: `l${i}` });
