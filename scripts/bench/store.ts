@@ -77,6 +77,12 @@ export interface CheckpointBench {
   prune: { p50Ms: number; p99Ms: number; maxMs: number; rows: number };
   /** The chat commit of each turn (zeros when chat is 0). */
   commit: { p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * The search index's own steps in the turns between (index-scheduler.ts), until it had settled
+   * after the last turn: each is a stall of the event loop as a prune call or a commit is.
+   */
+  indexSteps: { p50Ms: number; p99Ms: number; maxMs: number; steps: number };
+  mergeSteps: { p50Ms: number; p99Ms: number; maxMs: number; steps: number };
   /** Bytes this process handed to write(2) during the turns (WAL frames and checkpoint copies; Linux only). */
   writtenBytes: number;
   /** CPU of the whole process during the turns, the checkpoint worker included. */
@@ -122,7 +128,12 @@ async function checkpointTimes(
   cap: number,
   texts: Texts,
 ): Promise<CheckpointBench> {
-  const store = openSqliteStore(file, options);
+  const indexSteps: number[] = [];
+  const mergeSteps: number[] = [];
+  const store = openSqliteStore(file, {
+    ...options,
+    index: { ...options.index, onStep: (kind, ms) => (kind === 'index' ? indexSteps : mergeSteps).push(ms) },
+  });
   const prune: number[] = [];
   const commit: number[] = [];
   let rows = 0;
@@ -150,6 +161,8 @@ async function checkpointTimes(
       if (turn % 20 === 0) walMax = Math.max(walMax, store.walBytes());
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // The index's work for these turns is part of their cost.
+    await store.searchSettled();
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const result = {
@@ -158,6 +171,8 @@ async function checkpointTimes(
       turns,
       prune: { ...spread(prune), rows },
       commit: spread(commit),
+      indexSteps: { ...spread(indexSteps), steps: indexSteps.length },
+      mergeSteps: { ...spread(mergeSteps), steps: mergeSteps.length },
       writtenBytes: writtenBytes() - written,
       cpuMs: (used.user + used.system) / 1000,
       seconds,
@@ -184,18 +199,30 @@ async function pruneTimes(label: string, open: OpenStore, file: string, calls: n
   const store = open(file);
   const rows: number[] = [];
   const cpu: number[] = [];
+  const wall: number[] = [];
   try {
-    const wall = await time(label, calls, async () => {
+    for (let i = 0; i < calls; i++) {
       const before = process.cpuUsage();
-      const r = (await store.prune(0, cap)).removed;
+      const t = performance.now();
+      rows.push((await store.prune(0, cap)).removed);
+      wall.push(performance.now() - t);
       const used = process.cpuUsage(before);
       cpu.push((used.user + used.system) / 1000);
-      rows.push(r);
-      return r;
-    });
+      // A turn between calls, as retention leaves one: the search index's merge steps run there.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     cpu.sort((a, b) => a - b);
     const removed = rows.reduce((a, b) => a + b, 0);
-    return { ...wall, removed, maxRows: Math.max(...rows), cpuP50Ms: percentile(cpu, 50), cpuP99Ms: percentile(cpu, 99) };
+    return {
+      label,
+      calls,
+      ...spread(wall),
+      returned: removed,
+      removed,
+      maxRows: Math.max(...rows),
+      cpuP50Ms: percentile(cpu, 50),
+      cpuP99Ms: percentile(cpu, 99),
+    };
   } finally {
     store.close();
   }
@@ -344,6 +371,8 @@ export async function runStoreBench(options: { messages?: number; log?: (line: s
         append(store, batch);
         store.commit();
       }
+      // The search index is written after the commits, in steps: its time counts too.
+      await store.searchSettled();
       const s = (performance.now() - t) / 1000;
       commits.push({ batch, messages, perSec: messages / s, commitsPerSec: messages / batch / s });
       log(`  store: ${messages} messages in commits of ${batch}: ${Math.round(messages / s)}/s`);
@@ -354,6 +383,7 @@ export async function runStoreBench(options: { messages?: number; log?: (line: s
       append(store, Math.min(FILL_BATCH, total - appended));
       store.commit();
     }
+    await store.searchSettled();
     const fillSec = (performance.now() - fillStart) / 1000;
     log(`  store: filled to ${appended} messages in ${fillSec.toFixed(1)} s`);
 
@@ -530,6 +560,11 @@ export function renderStore(r: StoreBenchResult): string {
         'commit p50 ms',
         'commit p99 ms',
         'commit max ms',
+        'index step p99 ms',
+        'index step max ms',
+        'merge steps',
+        'merge step p99 ms',
+        'merge step max ms',
         'written MiB',
         'CPU s',
         'wall s',
@@ -548,6 +583,11 @@ export function renderStore(r: StoreBenchResult): string {
         c.chat > 0 ? fmt(c.commit.p50Ms) : '-',
         c.chat > 0 ? fmt(c.commit.p99Ms) : '-',
         c.chat > 0 ? fmt(c.commit.maxMs) : '-',
+        c.indexSteps.steps > 0 ? fmt(c.indexSteps.p99Ms) : '-',
+        c.indexSteps.steps > 0 ? fmt(c.indexSteps.maxMs) : '-',
+        String(c.mergeSteps.steps),
+        c.mergeSteps.steps > 0 ? fmt(c.mergeSteps.p99Ms) : '-',
+        c.mergeSteps.steps > 0 ? fmt(c.mergeSteps.maxMs) : '-',
         fmt(c.writtenBytes / 2 ** 20),
         fmt(c.cpuMs / 1000),
         fmt(c.seconds),

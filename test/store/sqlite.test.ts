@@ -14,7 +14,8 @@ let n = 0;
 const freshFile = (): string => path.join(dir, `db-${++n}.sqlite`);
 
 // The shared cases count rows per prune call; the time budget is tested below with a clock.
-const UNTIMED = { pruneBudgetMs: Number.POSITIVE_INFINITY };
+// Batch sizes that do not depend on the machine's speed: prune's and the search index's steps at their largest.
+const UNTIMED = { pruneBudgetMs: Number.POSITIVE_INFINITY, index: { delayMs: 0, budgetMs: Number.POSITIVE_INFINITY } };
 /** Rounds of 1 000 messages in the bounded-file case: enough for the search index's merges to settle. */
 const ROUNDS = 160;
 
@@ -65,9 +66,9 @@ describe('sqlite store on a real file', () => {
     store.close();
   });
 
-  it('loses nothing committed when the process is killed with SIGKILL', async () => {
-    const file = freshFile();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-writer.ts'), file], {
+  /** Runs kill-writer.ts on `file` (extra arguments after it) and SIGKILLs it after 200 commits; the ids it committed. */
+  async function killWriter(file: string, ...args: string[]): Promise<number[]> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-writer.ts'), file, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const committed: number[] = [];
@@ -84,6 +85,12 @@ describe('sqlite store on a real file', () => {
       });
     });
     expect(committed.length).toBeGreaterThanOrEqual(200);
+    return committed;
+  }
+
+  it('loses nothing committed when the process is killed with SIGKILL', async () => {
+    const file = freshFile();
+    const committed = await killWriter(file);
     const store = openSqliteStore(file);
     const last = committed[committed.length - 1]!;
     const after = await store.after('#main', 0, 1000);
@@ -128,7 +135,7 @@ describe('sqlite store on a real file', () => {
     raw.close();
 
     const store = openSqliteStore(file, UNTIMED);
-    expect(store.version).toBe(6);
+    expect(store.version).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
     const found = async (query: string): Promise<number> =>
       (await store.search(query, { rooms: ['#main'], limit: 100 })).messages.filter((m) => m.id <= 300).length;
     expect(await found('你好')).toBe(100); // the newest 100 of 150
@@ -233,6 +240,123 @@ describe('sqlite store on a real file', () => {
     store.close();
   });
 
+  describe('the search index in steps', () => {
+    /** What a second connection sees: the index's mark, the rows stored and the entries indexed. */
+    function indexState(file: string): { upto: number; rows: number; entries: number } {
+      const raw = new Database(file, { readonly: true });
+      try {
+        return {
+          upto: raw.prepare(`SELECT value FROM meta WHERE key = 'search_upto'`).pluck().get() as number,
+          rows: raw.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number,
+          entries: raw.prepare('SELECT COUNT(*) FROM messages_search_docsize').pluck().get() as number,
+        };
+      } finally {
+        raw.close();
+      }
+    }
+
+    function integrityCheck(file: string): void {
+      const raw = new Database(file);
+      // FTS5's own check of its index: throws on a damaged one (a delete of values it never held).
+      raw.exec(`INSERT INTO messages_search (messages_search) VALUES ('integrity-check')`);
+      raw.close();
+    }
+
+    it('commits the rows in the turn and indexes them in steps after it, merges included', async () => {
+      const file = freshFile();
+      const steps: { kind: string; amount: number }[] = [];
+      const store = openSqliteStore(file, {
+        index: { delayMs: 0, maxRows: 64, onStep: (kind, _ms, amount) => steps.push({ kind, amount }) },
+      });
+      for (let turn = 0; turn < 40; turn++) {
+        for (let i = 0; i < 10; i++) say(store, `turn ${turn} line ${i} 你好`);
+        store.commit();
+      }
+      // Committed and readable at once; not one entry indexed in the commits.
+      expect(indexState(file)).toEqual({ upto: 0, rows: 400, entries: 0 });
+      expect(steps).toEqual([]);
+      await store.searchSettled();
+      expect(indexState(file)).toEqual({ upto: 400, rows: 400, entries: 400 });
+      const indexed = steps.filter((s) => s.kind === 'index');
+      expect(indexed.reduce((sum, s) => sum + s.amount, 0)).toBe(400);
+      expect(Math.max(...indexed.map((s) => s.amount))).toBeLessThanOrEqual(64);
+      // The merges came after the indexing, and the last one found nothing left to do.
+      const firstMerge = steps.findIndex((s) => s.kind === 'merge');
+      expect(firstMerge).toBeGreaterThan(0);
+      expect(steps.slice(firstMerge).every((s) => s.kind === 'merge')).toBe(true);
+      expect(steps.filter((s) => s.kind === 'merge' && s.amount > 0).length).toBeGreaterThan(0);
+      expect(steps[steps.length - 1]).toEqual({ kind: 'merge', amount: 0 });
+      expect((await store.search('你好', { rooms: ['#main'], limit: 100 })).messages).toHaveLength(100);
+      store.close();
+      integrityCheck(file);
+    });
+
+    it('finds what was said just before a search, however long the index waits', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, { index: { delayMs: 60_000 } });
+      say(store, 'older words');
+      store.commit();
+      const fresh = say(store, 'fresh 新鲜 words');
+      expect((await store.search('新鲜', { rooms: ['#main'], limit: 5 })).messages).toEqual([fresh]);
+      expect(indexState(file)).toMatchObject({ upto: fresh.id, entries: 2 });
+      store.close();
+    });
+
+    it('indexes a row appended behind the mark in its own commit', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, { index: { delayMs: 60_000 } });
+      const base = store.ids.next();
+      store.append({ kind: 'room', id: base + 10, ts: 1, room: '#main', from: 'alice', text: 'ahead' });
+      store.commit();
+      await store.search('ahead', { rooms: ['#main'], limit: 5 });
+      expect(indexState(file).upto).toBe(base + 10);
+      // An id below the mark (a late append): the step would never reach it, so the commit indexes it.
+      store.append({ kind: 'room', id: base + 5, ts: 1, room: '#main', from: 'alice', text: 'behind' });
+      store.commit();
+      expect(indexState(file)).toMatchObject({ upto: base + 10, rows: 2, entries: 2 });
+      expect((await store.search('behind', { rooms: ['#main'], limit: 5 })).messages.map((m) => m.id)).toEqual([base + 5]);
+      store.close();
+      integrityCheck(file);
+    });
+
+    it('prunes rows the index has not reached yet without touching the index', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, { ...UNTIMED, index: { delayMs: 60_000 } });
+      for (let i = 0; i < 300; i++) say(store, `line ${i} common`);
+      store.commit();
+      // The cap takes 200 rows that have no entry; deleting entries for them would damage the index.
+      let removed = 0;
+      for (let calls = 0; calls < 100; calls++) {
+        const r = await store.prune(0, 100);
+        removed += r.removed;
+        if (!r.more) break;
+      }
+      expect(removed).toBe(200);
+      const hits = (await store.search('common', { rooms: ['#main'], limit: 100 })).messages.map((m) => m.text);
+      expect(hits).toEqual(Array.from({ length: 100 }, (_, i) => `line ${299 - i} common`));
+      expect(indexState(file)).toMatchObject({ rows: 100, entries: 100 });
+      store.close();
+      integrityCheck(file);
+    });
+
+    it('indexes at the next start what a SIGKILL left unindexed', async () => {
+      const file = freshFile();
+      // The writer's index waits a minute, so the kill finds every committed row unindexed.
+      const committed = await killWriter(file, '60000');
+      const before = indexState(file);
+      expect(before.upto).toBe(0);
+      expect(before.entries).toBe(0);
+      expect(before.rows).toBeGreaterThanOrEqual(committed.length);
+      const store = openSqliteStore(file, { index: { delayMs: 0 } });
+      await store.searchSettled();
+      expect(indexState(file)).toEqual({ upto: Math.max(...committed, before.rows), rows: before.rows, entries: before.rows });
+      const last = committed[committed.length - 1]!;
+      expect((await store.search(`${last}`, { rooms: ['#main'], limit: 5 })).messages.map((m) => m.id)).toEqual([last]);
+      store.close();
+      integrityCheck(file);
+    });
+  });
+
   describe('retention cost', () => {
     async function pruneAll(store: SqliteStore, olderThan: number, cap: number): Promise<number[]> {
       const removed: number[] = [];
@@ -296,15 +420,19 @@ describe('sqlite store on a real file', () => {
           say(store, `${words.join(' ')} w${round}x${i}`, { room: `#r${i % 5}` });
         }
         store.commit();
+        // The search index is written and merged in steps after the commit, as in a server.
+        await store.searchSettled();
         await pruneAll(store, 0, 300);
+        await store.searchSettled();
         const { pages, freePages } = store.space();
         rounds.push({ pages, freePages, walBytes: fs.statSync(`${file}-wal`).size });
       }
       for (let r = 0; r < 5; r++) expect((await store.latest(`#r${r}`, 1000)).messages).toHaveLength(300);
       // The first half grows the file to its working size; the second reuses the pages pruning
-      // frees. The search index is the slowest to settle: a deleted entry is dropped when FTS5
-      // merges it with the segment that holds it, so the file grows in steps as the merges reach
-      // older segments (measured: 147 pages at round 5, 220 at 12, 276 from round 78 to 160).
+      // frees. The search index is the slowest to settle: a deleted entry is dropped when a merge
+      // step reaches the segment that holds it (measured with the steps of schema 7: 174 pages at
+      // round 10, 180 from round 120 to 160; 276 with FTS5's automerge in the commits; with the
+      // deletes skipped, 929 at round 80 and 1 522 at 160, which fails here).
       // Kept unpruned, the 160 000 messages would take some fifty times the pages.
       const half = ROUNDS / 2;
       const early = Math.max(...rounds.slice(0, half).map((r) => r.pages));

@@ -27,6 +27,10 @@
  * topic; `messages` one row per message, with `pair` (the two account names, sorted) set on
  * private messages between two accounts; `messages_search` a contentless FTS5 index of the text
  * (see search-text.ts for the tokenizer), whose entries are deleted by their values (migration 6).
+ * The index is not written in the chat commit: index-scheduler.ts writes it in steps of their own
+ * a little later (migration 7), and runs FTS5's merges as steps too; `meta.search_upto` is the
+ * largest id it holds. A search first indexes what is waiting (SEARCH_CATCH_UP rows at most), so
+ * it finds what was said just before it; after a crash the next start indexes what was left.
  * Private messages with no account on either side are not stored: nobody could ever read them
  * (PROTOCOL.md gives private history to accounts only).
  *
@@ -39,6 +43,7 @@ import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
+import { IndexScheduler, type IndexSchedulerOptions } from './index-scheduler.js';
 import { type AccountRow, type BanRow, type MuteRow, banTarget, toAccount, toBan, toMute } from './rows.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
@@ -207,6 +212,18 @@ export const MIGRATIONS: readonly Migration[] = [
       indexMessages(db);
     },
   },
+  {
+    version: 7,
+    name: 'search index in steps',
+    up(db) {
+      // The index is written in steps of its own after the chat commits (index-scheduler.ts),
+      // which run FTS5's merges themselves: automerge would merge inside those steps' commits
+      // unbounded. `search_upto` is the largest id indexed; every row up to it is in the index.
+      db.exec(`INSERT INTO messages_search (messages_search, rank) VALUES ('automerge', 0);
+        INSERT INTO meta (key, value) VALUES ('search_upto', (SELECT COALESCE(MAX(id), 0) FROM messages))
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value;`);
+    },
+  },
 ];
 
 /**
@@ -269,6 +286,11 @@ export interface SqliteStoreOptions {
   pruneCheckpointPages?: number;
   /** The worker's timing (with checkpoint: 'worker'). */
   checkpointOptions?: CheckpointOptions;
+  /**
+   * The search index's steps (index-scheduler.ts): the wait after a commit, the time a step
+   * should take, and a report of each step. The clock is `clock`'s.
+   */
+  index?: Omit<IndexSchedulerOptions, 'clock'>;
   /** The schema to bring the file to; tests pass a prefix to make an older database. */
   migrations?: readonly Migration[];
   /**
@@ -299,6 +321,11 @@ const PRUNE_SCAN_PER_ROW = 8;
 const PRUNE_SCAN_MAX = 4096;
 /** The room-id cache is cleared when it grows past this (rooms come and go over months). */
 const ROOM_CACHE_MAX = 50_000;
+/**
+ * Rows a search indexes first at most, when the index is behind (the rows of the last delay,
+ * normally): more behind than this is a flood, and its newest lines are found a little later.
+ */
+const SEARCH_CATCH_UP = 2000;
 
 interface Row {
   id: number;
@@ -508,10 +535,17 @@ export class SqliteStore implements Store {
   /** Rows the next prune() call removes at most (adapted to pruneBudgetMs, 1..pruneBatch). */
   private pruneSize: number;
   /**
-   * With SQLite's checkpoint: the pragmas that set prune()'s threshold and put the usual one back
-   * (this pragma acts when it is prepared, so each use runs it anew).
+   * With SQLite's checkpoint: the pragmas that set the threshold of prune()'s and the search
+   * index's commits and put the usual one back (this pragma acts when it is prepared, so each use
+   * runs it anew).
    */
-  private readonly pruneCheckpoint: { during: string; after: string } | undefined;
+  private readonly stepCheckpoint: { during: string; after: string } | undefined;
+  /** The largest id the search index holds: every stored row up to it is indexed, none after it. */
+  private searchUpto: number;
+  /** Indexes the rows after searchUpto, at most n, in one transaction: how many, and the last id. */
+  private readonly indexBatch: (n: number) => { rows: number; last: number };
+  /** Writes the search index in its own steps (the server's store; the CLI writes no messages). */
+  private readonly indexer: IndexScheduler | undefined;
 
   constructor(
     private readonly db: Db,
@@ -537,13 +571,19 @@ export class SqliteStore implements Store {
     const usual = pages(options.autocheckpointPages, AUTOCHECKPOINT_PAGES);
     const pruning = pages(options.pruneCheckpointPages, PRUNE_CHECKPOINT_PAGES);
     if (!checkpointer) db.pragma(`wal_autocheckpoint = ${usual}`);
-    this.pruneCheckpoint =
+    this.stepCheckpoint =
       checkpointer || pruning >= usual ? undefined : { during: `wal_autocheckpoint = ${pruning}`, after: `wal_autocheckpoint = ${usual}` };
     const s = {
       insertMessage: db.prepare(`INSERT INTO messages
         (id, ts, room_id, from_name, from_key, text, action, to_name, from_account, to_account, pair)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertSearch: db.prepare('INSERT INTO messages_search (rowid, body, scope) VALUES (?, ?, ?)'),
+      unindexed: db.prepare('SELECT id, text, room_id, from_account, to_account FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+      searchUpto: db.prepare(`SELECT value FROM meta WHERE key = 'search_upto'`).pluck(),
+      setSearchUpto: db.prepare(`INSERT INTO meta (key, value) VALUES ('search_upto', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      mergeSearch: db.prepare(`INSERT INTO messages_search (messages_search, rank) VALUES ('merge', ?)`),
+      totalChanges: db.prepare('SELECT total_changes()').pluck(),
       addRoom: db.prepare('INSERT INTO rooms (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
       roomId: db.prepare('SELECT id FROM rooms WHERE key = ?').pluck(),
       countRoom: db.prepare('UPDATE rooms SET messages = messages + ? WHERE id = ?'),
@@ -605,6 +645,7 @@ export class SqliteStore implements Store {
     };
     this.s = s;
     this.ids = new CounterIds(Number(s.maxId.get() ?? 0));
+    this.searchUpto = Number(s.searchUpto.get() ?? 0);
 
     this.writeBatch = db.transaction((p: Pending) => {
       const counts = new Map<number, number>();
@@ -625,12 +666,22 @@ export class SqliteStore implements Store {
           if (fromAccount !== null && toAccount !== null) pair = pairKey(fromAccount, toAccount);
         }
         s.insertMessage.run(m.id, m.ts, roomId, m.from, foldName(m.from), m.text, m.action ? 1 : 0, to, fromAccount, toAccount, pair);
-        s.insertSearch.run(m.id, searchColumn(m.text), scopeColumn(roomId, fromAccount, toAccount));
+        // A row behind the index's mark (appended out of id order) is indexed here; the rest by the steps.
+        if (m.id <= this.searchUpto) s.insertSearch.run(m.id, searchColumn(m.text), scopeColumn(roomId, fromAccount, toAccount));
       }
       for (const [roomId, n] of counts) s.countRoom.run(n, roomId);
       for (const { room, topic } of p.topics.values()) {
         s.setTopic.run(topic.text === '' ? null : topic.text, topic.by, topic.ts, this.ensureRoom(room));
       }
+    });
+
+    this.indexBatch = db.transaction((n: number) => {
+      const rows = s.unindexed.all(this.searchUpto, n) as ({ id: number } & SearchValues)[];
+      for (const row of rows)
+        s.insertSearch.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
+      const last = rows.length > 0 ? rows[rows.length - 1]!.id : this.searchUpto;
+      if (last > this.searchUpto) s.setSearchUpto.run(last);
+      return { rows: rows.length, last };
     });
 
     this.createAccountTx = db.transaction((account: Account): boolean => {
@@ -708,8 +759,10 @@ export class SqliteStore implements Store {
       for (const row of rows) {
         const gone = s.deleteMessage.get(row.id) as SearchValues | undefined;
         if (gone === undefined) continue;
-        // The entry goes by its own values, as indexMessages and writeBatch made them.
-        s.deleteSearch.run(row.id, searchColumn(gone.text), scopeColumn(gone.room_id, gone.from_account, gone.to_account));
+        // The entry goes by its own values, as the index steps made them; a row not indexed yet has none.
+        if (row.id <= this.searchUpto) {
+          s.deleteSearch.run(row.id, searchColumn(gone.text), scopeColumn(gone.room_id, gone.from_account, gone.to_account));
+        }
         if (row.room_id !== null) counts.set(row.room_id, (counts.get(row.room_id) ?? 0) + 1);
         maxId = Math.max(maxId, row.id);
       }
@@ -717,6 +770,56 @@ export class SqliteStore implements Store {
       // Ids keep increasing even if retention empties the table.
       if (maxId > 0) s.setFloor.run(maxId);
     });
+
+    if (!options.tool) {
+      this.indexer = new IndexScheduler(
+        { index: (n) => this.indexStep(n), merge: (pages) => this.mergeStep(pages) },
+        { ...options.index, clock: this.opts.clock },
+      );
+      // Rows committed before a crash (or by an older build) and not indexed yet.
+      if (this.ids.last > this.searchUpto) this.indexer.wrote();
+    }
+  }
+
+  /** One step of the search index (IndexScheduler): the next `n` rows after searchUpto. */
+  private indexStep(n: number): { indexed: number; more: boolean } {
+    if (this.closed) return { indexed: 0, more: false };
+    try {
+      const { rows, last } = this.inStep(() => this.indexBatch(n));
+      this.searchUpto = last;
+      return { indexed: rows, more: rows >= n };
+    } catch {
+      // Rolled back (disk full, I/O): the rows wait for the next write's step, or a search.
+      return { indexed: 0, more: false };
+    }
+  }
+
+  /** One FTS5 merge step of at most `pages` pages; true when it merged something. */
+  private mergeStep(pages: number): boolean {
+    if (this.closed) return false;
+    try {
+      const before = this.s.totalChanges.get() as number;
+      this.inStep(() => this.s.mergeSearch.run(pages));
+      // FTS5's documented test: a merge that did work changes two rows or more.
+      return (this.s.totalChanges.get() as number) - before >= 2;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Run a background write with the short checkpoint threshold of prune's and the index's commits. */
+  private inStep<T>(fn: () => T): T {
+    if (this.stepCheckpoint) this.db.pragma(this.stepCheckpoint.during);
+    try {
+      return fn();
+    } finally {
+      if (this.stepCheckpoint) this.db.pragma(this.stepCheckpoint.after);
+    }
+  }
+
+  /** Resolves when the search index holds every committed row and its merges are done. */
+  searchSettled(): Promise<void> {
+    return this.indexer?.settled() ?? Promise.resolve();
   }
 
   private ensureRoom(room: string): number {
@@ -766,6 +869,7 @@ export class SqliteStore implements Store {
       this.writeBatch(p);
       this.pending = { messages: [], topics: new Map() };
       this.retryAt = 0;
+      if (p.messages.length > 0) this.indexer?.wrote();
       return { written: size, pending: 0, dropped: 0 };
     } catch (err) {
       // The transaction was rolled back, rooms it created included.
@@ -868,6 +972,8 @@ export class SqliteStore implements Store {
     return this.read(() => {
       const words = ftsQuery(query);
       if (words === undefined) return { messages: [], more: false };
+      // What was said since the last step is found too (a bounded catch-up; see SEARCH_CATCH_UP).
+      this.indexer?.catchUp(SEARCH_CATCH_UP);
       const n = clampLimit(scope.limit, MAX_SEARCH_LIMIT);
       const rooms: number[] = [];
       for (const room of scope.rooms.slice(0, 1000)) {
@@ -925,22 +1031,23 @@ export class SqliteStore implements Store {
       const size = this.pruneSize;
       const doomed = this.pruneCandidates(olderThanMs, perRoomCap, size);
       let rooms = 0;
-      if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.during);
       try {
-        if (doomed.length > 0) this.removeBatch(doomed);
-        if (doomed.length < size) {
-          rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
-          if (rooms > 0) this.roomIds.clear();
-        }
+        this.inStep(() => {
+          if (doomed.length > 0) this.removeBatch(doomed);
+          if (doomed.length < size) {
+            rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
+            if (rooms > 0) this.roomIds.clear();
+          }
+        });
       } catch (err) {
         // A full file: FTS5's delete entries need pages before the deleted rows' pages are free,
         // and only a larger batch frees more than it takes. The next call (retention runs again on
         // the failure) tries the largest one.
         if (sqliteCode(err) === 'SQLITE_FULL') this.pruneSize = this.opts.pruneBatch;
         throw err;
-      } finally {
-        if (this.pruneCheckpoint) this.db.pragma(this.pruneCheckpoint.after);
       }
+      // Its delete entries are merged away by the index's steps.
+      if (doomed.length > 0) this.indexer?.dirty();
       const removed = doomed.length + rooms;
       const oldest = olderThanMs > 0 ? (this.s.oldest.get() as { id: number; ts: number } | undefined) : undefined;
       const more =
@@ -1172,6 +1279,9 @@ export class SqliteStore implements Store {
   close(): void {
     if (this.closed) return;
     this.commit();
+    // A clean stop leaves the index whole; after a crash the next start indexes what is left.
+    this.indexer?.catchUp(Number.POSITIVE_INFINITY);
+    this.indexer?.stop();
     this.closed = true;
     void this.checkpointer?.stop();
     this.db.close();
