@@ -218,8 +218,13 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       // The index is written in steps of its own after the chat commits (index-scheduler.ts),
       // which run FTS5's merges themselves: automerge would merge inside those steps' commits
-      // unbounded. `search_upto` is the largest id indexed; every row up to it is in the index.
+      // unbounded. A merge step ends at a word's end, so a frequent word's whole doclist is
+      // rewritten in one step: usermerge 8 (FTS5's default is 4) merges a level when it holds 8
+      // segments, half as often, which at a million messages took the merge step's p99 from 7-8 ms
+      // to 2.8 ms (docs/PERFORMANCE.md, "The search index in steps"). `search_upto` is the largest
+      // id indexed; every row up to it is in the index.
       db.exec(`INSERT INTO messages_search (messages_search, rank) VALUES ('automerge', 0);
+        INSERT INTO messages_search (messages_search, rank) VALUES ('usermerge', 8);
         INSERT INTO meta (key, value) VALUES ('search_upto', (SELECT COALESCE(MAX(id), 0) FROM messages))
           ON CONFLICT (key) DO UPDATE SET value = excluded.value;`);
     },
