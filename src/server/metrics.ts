@@ -74,6 +74,7 @@ export class Metrics {
   private readonly logins: Counter<'result'>;
   private readonly commitSeconds: Histogram;
   private readonly storePending: Gauge;
+  private readonly searchBehind: Gauge;
   private readonly startedAt = performance.now();
   private http: http.Server | undefined;
   private defaultsOn = false;
@@ -158,6 +159,11 @@ export class Metrics {
       help: 'Messages waiting for the store to write them again after a failed commit.',
       registers,
     });
+    this.searchBehind = new Gauge({
+      name: `${METRIC_PREFIX}search_index_behind`,
+      help: 'Messages stored that search does not find yet, at the last commit (SQLite: the index is written in steps after the commits).',
+      registers,
+    });
   }
 
   /** A reply that ends a login attempt: `welcome`, or an error referring to `hello`. Else nothing. */
@@ -170,6 +176,7 @@ export class Metrics {
   committed(ms: number, r: CommitReport): void {
     if (r.written > 0 || r.error) this.commitSeconds.observe(ms / 1000);
     this.storePending.set(r.pending);
+    if (r.searchBehind !== undefined) this.searchBehind.set(r.searchBehind);
   }
 
   health(): Health {

@@ -4,12 +4,16 @@
  * else is served, a request body is never read, and the listener holds a few sockets at most.
  * The built binary serves it on 127.0.0.1 only unless told otherwise.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/protocol/internal.js';
 import { METRICS_MAX_CONNECTIONS } from '../../src/server/metrics.js';
+import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { RawClient, TextClient } from '../helpers/raw.js';
 import { startServer } from '../helpers/server.js';
 import { runServerBinary, startServerBinary } from '../helpers/server-binary.js';
@@ -194,6 +198,31 @@ describe('metrics port', () => {
     expect(sample(text, 'framechat_store_pending')).toBe(0);
     expect(text).toMatch(/^framechat_nodejs_eventloop_lag_seconds [\d.e-]+$/m);
     expect(text).toMatch(/^framechat_process_cpu_user_seconds_total /m);
+  });
+
+  it('reports how far the search index is behind the SQLite store', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framechat-metrics-'));
+    // The index's steps wait a minute here, so every line said stays unindexed until a search.
+    const store = openSqliteStore(path.join(dir, 'framechat.sqlite'), { index: { delayMs: 60_000 } });
+    const server = await startServer({ metricsPort: 0 }, { store });
+    try {
+      const { metricsPort, port } = server;
+      const alice = await RawClient.login(port, 'alice');
+      for (const text of ['one', 'two', 'three']) {
+        alice.send({ type: 'say', text });
+        await alice.next('message');
+      }
+      expect(sample(await scrape(metricsPort!), 'framechat_search_index_behind')).toBe(3);
+      // A search brings the index up to date first; the next commit reports it.
+      alice.send({ type: 'search', text: 'two', label: 's' });
+      expect((await alice.next('results')).messages).toHaveLength(1);
+      alice.send({ type: 'say', text: 'four' });
+      await alice.next('message');
+      expect(sample(await scrape(metricsPort!), 'framechat_search_index_behind')).toBe(1);
+    } finally {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('/healthz: 200 with its state while serving, 503 while shutting down', async () => {

@@ -23,6 +23,7 @@ function backlog(rows: number, mergeSteps: number) {
       log.push(`merge ${pages}${worked ? '' : ' none'}`);
       return worked;
     },
+    behind: () => left,
   };
   return {
     work,
@@ -44,7 +45,7 @@ describe('IndexScheduler', () => {
     s.stop();
   });
 
-  it('halves a step over its budget, down to one row, and still finishes', async () => {
+  it('halves a step over its budget, but never below an eighth of the rows waiting', async () => {
     const b = backlog(200, 0);
     let t = 0;
     // Every read of the clock moves it 20 ms: each step took 20 ms, over the 10 ms budget.
@@ -52,8 +53,24 @@ describe('IndexScheduler', () => {
     s.wrote();
     await s.settled();
     const sizes = b.log.filter((l) => l.startsWith('index')).map((l) => Number(l.split(' ')[1]));
-    expect(sizes.slice(0, 8)).toEqual([64, 32, 16, 8, 4, 2, 1, 1]);
-    expect(sizes).toHaveLength(7 + 73);
+    // 64 (200 left), 32 (136), 16 (104), then the backlog's eighth: 11 of 88, 10 of 77, ...
+    expect(sizes.slice(0, 6)).toEqual([64, 32, 16, 11, 10, 9]);
+    expect(sizes.reduce((a, x) => a + x, 0)).toBe(200);
+    expect(sizes.length).toBeLessThan(40);
+    expect(b.left()).toBe(0);
+    s.stop();
+  });
+
+  it('keeps up with a backlog far larger than its budget allows, in steps of at most maxRows', async () => {
+    const b = backlog(100_000, 0);
+    let t = 0;
+    const s = new IndexScheduler(b.work, { delayMs: 0, budgetMs: 10, maxRows: 2048, clock: () => (t += 20) });
+    s.wrote();
+    await s.settled();
+    const sizes = b.log.filter((l) => l.startsWith('index')).map((l) => Number(l.split(' ')[1]));
+    expect(Math.max(...sizes)).toBe(2048);
+    // One row a step, as the budget alone would have it, is 100 000 steps.
+    expect(sizes.length).toBeLessThan(150);
     expect(b.left()).toBe(0);
     s.stop();
   });

@@ -13,7 +13,11 @@
  *
  * 1. indexes the rows committed since the last step, `delayMs` after the first of them, at most
  *    `size` rows a step, one transaction each; `size` adapts to the time the last step took
- *    (halved over `budgetMs`, doubled after a full step under half of it), as prune's batch does;
+ *    (halved over `budgetMs`, doubled after a full step under half of it), as prune's batch does.
+ *    But the index must keep up: a step takes at least an eighth of the rows waiting (up to
+ *    `maxRows`), so under a flood that fills every turn, when one step a turn of budget size
+ *    indexed a few thousand rows a second and fell 150 000 behind in the small room's 5 s, the
+ *    steps grow with the backlog and it stays a few turns' worth (docs/PERFORMANCE.md);
  * 2. once nothing is left to index, runs merge steps (FTS5 'merge' of at most `mergePages` pages,
  *    with automerge off in the table), one per turn while they find work, so segments never pile
  *    up to a crisis merge. Retention calls `dirty()` after deleting, so its delete entries are
@@ -25,6 +29,8 @@
 export interface IndexWork {
   /** Index at most `rows` rows of the backlog in one transaction; `more`: rows are still waiting. */
   index(rows: number): { indexed: number; more: boolean };
+  /** Rows waiting to be indexed, at most (an estimate is enough). */
+  behind(): number;
   /** One merge step of at most `pages` pages; true when it did work (another may find more). */
   merge(pages: number): boolean;
 }
@@ -45,6 +51,8 @@ export interface IndexSchedulerOptions {
 const DEFAULTS = { delayMs: 50, budgetMs: 2, maxRows: 2048 };
 /** A step's first size, in rows and in merge pages. */
 const START_ROWS = 64;
+/** A step takes at least 1/CATCH_UP of the rows waiting: the backlog shrinks within a few turns. */
+const CATCH_UP = 8;
 const START_PAGES = 8;
 /**
  * Pages a merge step writes at most. Larger steps did not merge faster and made the tail: at a
@@ -163,7 +171,7 @@ export class IndexScheduler {
     if (this.stopped) return;
     const started = this.opts.clock();
     if (this.backlog && started - this.since >= this.opts.delayMs) {
-      const size = this.rows;
+      const size = Math.min(this.opts.maxRows, Math.max(this.rows, Math.ceil(this.work.behind() / CATCH_UP)));
       const { indexed, more } = this.work.index(size);
       const took = this.opts.clock() - started;
       this.rows = adapt(size, took, this.opts.budgetMs, indexed >= size, 1, this.opts.maxRows);

@@ -266,7 +266,13 @@ export class ThreadedSqliteStore implements Store {
     return this.request((id, b) => ({ t: 'commit', id, ...b })).then(
       (r) => {
         const w = r as WireReport;
-        return { written: w.written, pending: w.pending, dropped: w.dropped, ...(w.error ? { error: fromWire(w.error) } : {}) };
+        return {
+          written: w.written,
+          pending: w.pending,
+          dropped: w.dropped,
+          ...(w.searchBehind !== undefined ? { searchBehind: w.searchBehind } : {}),
+          ...(w.error ? { error: fromWire(w.error) } : {}),
+        };
       },
       (err: StoreError) => this.deadReport(err),
     );
@@ -416,6 +422,7 @@ function runWorker(setup: Setup): void {
             written: r.written,
             pending: r.pending,
             dropped: r.dropped,
+            ...(r.searchBehind !== undefined ? { searchBehind: r.searchBehind } : {}),
             ...(r.error ? { error: toWire(r.error) } : {}),
           };
           port.postMessage({ t: 'done', id: req.id, value: wire } satisfies Reply);

@@ -778,7 +778,11 @@ export class SqliteStore implements Store {
 
     if (!options.tool) {
       this.indexer = new IndexScheduler(
-        { index: (n) => this.indexStep(n), merge: (pages) => this.mergeStep(pages) },
+        {
+          index: (n) => this.indexStep(n),
+          merge: (pages) => this.mergeStep(pages),
+          behind: () => this.searchBehind(),
+        },
         { ...options.index, clock: this.opts.clock },
       );
       // Rows committed before a crash (or by an older build) and not indexed yet.
@@ -797,6 +801,11 @@ export class SqliteStore implements Store {
       // Rolled back (disk full, I/O): the rows wait for the next write's step, or a search.
       return { indexed: 0, more: false };
     }
+  }
+
+  /** Messages committed that the search index does not hold yet, at most (ids not stored count too). */
+  searchBehind(): number {
+    return Math.max(0, this.ids.last - this.pending.messages.length - this.searchUpto);
   }
 
   /** One FTS5 merge step of at most `pages` pages; true when it merged something. */
@@ -875,7 +884,7 @@ export class SqliteStore implements Store {
       this.pending = { messages: [], topics: new Map() };
       this.retryAt = 0;
       if (p.messages.length > 0) this.indexer?.wrote();
-      return { written: size, pending: 0, dropped: 0 };
+      return { written: size, pending: 0, dropped: 0, ...(this.indexer ? { searchBehind: this.searchBehind() } : {}) };
     } catch (err) {
       // The transaction was rolled back, rooms it created included.
       this.roomIds.clear();

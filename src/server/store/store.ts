@@ -176,6 +176,8 @@ export interface CommitReport {
   dropped: number;
   /** The failure of this call's attempt, if it failed. */
   error?: StoreError;
+  /** Messages written that search does not find yet, at most (the SQLite store indexes after its commits). */
+  searchBehind?: number;
 }
 
 export interface PruneReport {
