@@ -109,7 +109,7 @@ if (withStore) {
 }
 if (only?.includes(STORE_COST)) {
   log('\nstore-cost: per message, by part');
-  run.storeCost = runStoreCost({ log });
+  run.storeCost = await runStoreCost({ log });
 }
 
 const stamp = run.startedAt.replace(/[:.]/g, '-');
