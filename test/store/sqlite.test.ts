@@ -339,6 +339,30 @@ describe('sqlite store on a real file', () => {
       integrityCheck(file);
     });
 
+    it('reads the rows back from the file when more wait than it keeps in memory, then queues again', async () => {
+      const file = freshFile();
+      const store = openSqliteStore(file, { index: { delayMs: 0 } });
+      // One commit of more entries than the queue holds (20 000): the steps read these from the file.
+      for (let i = 0; i < 21_000; i++) say(store, `bulk ${i} 批量`, { room: `#r${i % 7}` });
+      store.commit();
+      expect(store.searchBehind()).toBe(21_000);
+      await store.searchSettled();
+      expect(indexState(file)).toEqual({ upto: 21_000, rows: 21_000, entries: 21_000 });
+      // Caught up, the next commits' entries are queued, and pruned ones never reach the index.
+      for (let i = 0; i < 50; i++) say(store, `queued ${i} 批量`, { room: '#late' });
+      store.commit();
+      expect(store.searchBehind()).toBe(50);
+      // A cap of 10 a room: 40 of the queued rows go before any step ran, and 20 930 indexed ones.
+      for (let calls = 0; calls < 10_000; calls++) if (!(await store.prune(0, 10)).more) break;
+      expect(store.searchBehind()).toBe(50);
+      await store.searchSettled();
+      expect(indexState(file)).toEqual({ upto: 21_050, rows: 80, entries: 80 });
+      const hits = (await store.search('queued', { rooms: ['#late'], limit: 100 })).messages.map((m) => m.text);
+      expect(hits).toEqual(Array.from({ length: 10 }, (_, i) => `queued ${49 - i} 批量`));
+      store.close();
+      integrityCheck(file);
+    });
+
     it('indexes at the next start what a SIGKILL left unindexed', async () => {
       const file = freshFile();
       // The writer's index waits a minute, so the kill finds every committed row unindexed.

@@ -248,6 +248,16 @@ function indexMessages(db: Db): void {
   }
 }
 
+/** A row's search entry as writeBatch made it, waiting for an index step. */
+interface SearchEntry {
+  id: number;
+  body: string;
+  scope: string;
+}
+
+/** Entries queued for the index at most; past it the steps read the rows back from the file. */
+const INDEX_QUEUE_MAX = 20_000;
+
 /** The columns of a message its search entry is made of. */
 interface SearchValues {
   text: string;
@@ -536,7 +546,7 @@ export class SqliteStore implements Store {
   private readonly addMuteTx: (mute: Mute, maxPerRoom: number) => boolean;
   private readonly renameMutesTx: (from: string, to: string) => void;
   /** Deletes the rows, their search entries and counts in one transaction. */
-  private readonly removeBatch: (rows: readonly Doomed[]) => void;
+  private readonly removeBatch: (rows: readonly Doomed[]) => number[];
   /** Rows the next prune() call removes at most (adapted to pruneBudgetMs, 1..pruneBatch). */
   private pruneSize: number;
   /**
@@ -547,8 +557,22 @@ export class SqliteStore implements Store {
   private readonly stepCheckpoint: { during: string; after: string } | undefined;
   /** The largest id the search index holds: every stored row up to it is indexed, none after it. */
   private searchUpto: number;
-  /** Indexes the rows after searchUpto, at most n, in one transaction: how many, and the last id. */
-  private readonly indexBatch: (n: number) => { rows: number; last: number };
+  /**
+   * Indexes the rows after searchUpto, at most n, in one transaction: how many it took, the last
+   * id, and whether rows are left.
+   */
+  private readonly indexBatch: (n: number) => { rows: number; last: number; more: boolean };
+  /**
+   * The search entries of the rows after searchUpto, in id order, as the commits wrote them, so a
+   * step need not read its rows back (0.9 us a row); undefined while the rows must be read from the
+   * file instead (after a start with rows unindexed, or past INDEX_QUEUE_MAX). `queueHead` is the
+   * next entry; `unqueued` the ids among them that prune removed before they were indexed.
+   */
+  private queue: SearchEntry[] | undefined;
+  private queueHead = 0;
+  private readonly unqueued = new Set<number>();
+  /** What the running writeBatch queues, moved to the queue once its transaction has committed. */
+  private staged: SearchEntry[] = [];
   /** Writes the search index in its own steps (the server's store; the CLI writes no messages). */
   private readonly indexer: IndexScheduler | undefined;
 
@@ -651,8 +675,10 @@ export class SqliteStore implements Store {
     this.s = s;
     this.ids = new CounterIds(Number(s.maxId.get() ?? 0));
     this.searchUpto = Number(s.searchUpto.get() ?? 0);
+    this.queue = this.ids.last > this.searchUpto ? undefined : [];
 
     this.writeBatch = db.transaction((p: Pending) => {
+      this.staged = [];
       const counts = new Map<number, number>();
       for (const m of p.messages) {
         let roomId: number | null = null;
@@ -673,6 +699,7 @@ export class SqliteStore implements Store {
         s.insertMessage.run(m.id, m.ts, roomId, m.from, foldName(m.from), m.text, m.action ? 1 : 0, to, fromAccount, toAccount, pair);
         // A row behind the index's mark (appended out of id order) is indexed here; the rest by the steps.
         if (m.id <= this.searchUpto) s.insertSearch.run(m.id, searchColumn(m.text), scopeColumn(roomId, fromAccount, toAccount));
+        else if (this.queue) this.staged.push({ id: m.id, body: searchColumn(m.text), scope: scopeColumn(roomId, fromAccount, toAccount) });
       }
       for (const [roomId, n] of counts) s.countRoom.run(n, roomId);
       for (const { room, topic } of p.topics.values()) {
@@ -681,12 +708,29 @@ export class SqliteStore implements Store {
     });
 
     this.indexBatch = db.transaction((n: number) => {
-      const rows = s.unindexed.all(this.searchUpto, n) as ({ id: number } & SearchValues)[];
-      for (const row of rows)
-        s.insertSearch.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
-      const last = rows.length > 0 ? rows[rows.length - 1]!.id : this.searchUpto;
+      let last = this.searchUpto;
+      let taken = 0;
+      let more: boolean;
+      const queue = this.queue;
+      if (queue) {
+        const end = Math.min(queue.length, this.queueHead + n);
+        for (let i = this.queueHead; i < end; i++) {
+          const e = queue[i]!;
+          if (!this.unqueued.has(e.id)) s.insertSearch.run(e.id, e.body, e.scope);
+          last = e.id;
+        }
+        taken = end - this.queueHead;
+        more = end < queue.length;
+      } else {
+        const rows = s.unindexed.all(this.searchUpto, n) as ({ id: number } & SearchValues)[];
+        for (const row of rows)
+          s.insertSearch.run(row.id, searchColumn(row.text), scopeColumn(row.room_id, row.from_account, row.to_account));
+        if (rows.length > 0) last = rows[rows.length - 1]!.id;
+        taken = rows.length;
+        more = rows.length >= n;
+      }
       if (last > this.searchUpto) s.setSearchUpto.run(last);
-      return { rows: rows.length, last };
+      return { rows: taken, last, more };
     });
 
     this.createAccountTx = db.transaction((account: Account): boolean => {
@@ -758,15 +802,19 @@ export class SqliteStore implements Store {
       return s.deleteAccount.run(key).changes > 0;
     });
 
-    this.removeBatch = db.transaction((rows: readonly Doomed[]) => {
+    this.removeBatch = db.transaction((rows: readonly Doomed[]): number[] => {
       const counts = new Map<number, number>();
+      const unindexed: number[] = [];
       let maxId = 0;
       for (const row of rows) {
         const gone = s.deleteMessage.get(row.id) as SearchValues | undefined;
         if (gone === undefined) continue;
-        // The entry goes by its own values, as the index steps made them; a row not indexed yet has none.
+        // The entry goes by its own values, as the index steps made them; a row not indexed yet has
+        // none, and its queued entry must not be written.
         if (row.id <= this.searchUpto) {
           s.deleteSearch.run(row.id, searchColumn(gone.text), scopeColumn(gone.room_id, gone.from_account, gone.to_account));
+        } else {
+          unindexed.push(row.id);
         }
         if (row.room_id !== null) counts.set(row.room_id, (counts.get(row.room_id) ?? 0) + 1);
         maxId = Math.max(maxId, row.id);
@@ -774,6 +822,7 @@ export class SqliteStore implements Store {
       for (const [roomId, n] of counts) s.countRoom.run(-n, roomId);
       // Ids keep increasing even if retention empties the table.
       if (maxId > 0) s.setFloor.run(maxId);
+      return unindexed;
     });
 
     if (!options.tool) {
@@ -794,17 +843,38 @@ export class SqliteStore implements Store {
   private indexStep(n: number): { indexed: number; more: boolean } {
     if (this.closed) return { indexed: 0, more: false };
     try {
-      const { rows, last } = this.inStep(() => this.indexBatch(n));
+      const { rows, last, more } = this.inStep(() => this.indexBatch(n));
       this.searchUpto = last;
-      return { indexed: rows, more: rows >= n };
+      this.advanceQueue(rows, more);
+      return { indexed: rows, more };
     } catch {
       // Rolled back (disk full, I/O): the rows wait for the next write's step, or a search.
       return { indexed: 0, more: false };
     }
   }
 
-  /** Messages committed that the search index does not hold yet, at most (ids not stored count too). */
+  /** After a step took `rows` entries: drop them from the queue; reading from the file, resume the queue once caught up. */
+  private advanceQueue(rows: number, more: boolean): void {
+    const queue = this.queue;
+    if (!queue) {
+      // Every committed row is indexed: the next commits' entries can be queued again.
+      if (!more) this.queue = [];
+      return;
+    }
+    for (let i = this.queueHead; i < this.queueHead + rows; i++) this.unqueued.delete(queue[i]!.id);
+    this.queueHead += rows;
+    if (this.queueHead === queue.length) {
+      queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > queue.length) {
+      queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Messages committed that the search index does not hold yet (at most, reading from the file: ids not stored count too). */
   searchBehind(): number {
+    if (this.queue) return this.queue.length - this.queueHead;
     return Math.max(0, this.ids.last - this.pending.messages.length - this.searchUpto);
   }
 
@@ -881,6 +951,7 @@ export class SqliteStore implements Store {
     }
     try {
       this.writeBatch(p);
+      this.enqueue();
       this.pending = { messages: [], topics: new Map() };
       this.retryAt = 0;
       if (p.messages.length > 0) this.indexer?.wrote();
@@ -900,6 +971,21 @@ export class SqliteStore implements Store {
       const dropped = this.bound();
       return { written: 0, pending: p.messages.length, dropped, error: storeError(this.file, err) };
     }
+  }
+
+  /** The committed batch's search entries join the queue; past its bound the steps read the file instead. */
+  private enqueue(): void {
+    const staged = this.staged;
+    this.staged = [];
+    const queue = this.queue;
+    if (!queue || staged.length === 0) return;
+    if (queue.length - this.queueHead + staged.length > INDEX_QUEUE_MAX) {
+      this.queue = undefined;
+      this.queueHead = 0;
+      this.unqueued.clear();
+      return;
+    }
+    for (const e of staged) queue.push(e);
   }
 
   /** Keep at most maxPending messages; returns how many were dropped. */
@@ -1047,7 +1133,10 @@ export class SqliteStore implements Store {
       let rooms = 0;
       try {
         this.inStep(() => {
-          if (doomed.length > 0) this.removeBatch(doomed);
+          if (doomed.length > 0) {
+            const unindexed = this.removeBatch(doomed);
+            if (this.queue) for (const id of unindexed) this.unqueued.add(id);
+          }
           if (doomed.length < size) {
             rooms = this.s.deleteIdleRooms.run(size - doomed.length).changes;
             if (rooms > 0) this.roomIds.clear();
