@@ -30,7 +30,12 @@ const NOT_TOKEN_RE = /[^\p{L}\p{N}\p{Co}]+/u;
 /** At most this many query words count: a longer query is cut, not an error. */
 export const MAX_QUERY_WORDS = 16;
 
+// eslint-disable-next-line no-control-regex
+const ASCII_RE = /^[\x00-\x7f]*$/;
+
 function spaceOut(text: string): string {
+  // ASCII is its own NFKC form and holds no Han or kana: most chat lines skip both passes.
+  if (ASCII_RE.test(text)) return text;
   return text.normalize('NFKC').replace(SPACED_RE, ' $& ');
 }
 
