@@ -197,8 +197,8 @@ export class IndexScheduler {
   }
 }
 
-/** Halve after a step over the budget; double after a full step under half of it. */
-function adapt(size: number, took: number, budget: number, full: boolean, min: number, max: number): number {
+/** Halve after a step over the budget; double after a full step under half of it (prune's batch too). */
+export function adapt(size: number, took: number, budget: number, full: boolean, min: number, max: number): number {
   if (took > budget) return Math.max(min, Math.floor(size / 2));
   if (full && took < budget / 2) return Math.min(max, size * 2);
   return size;

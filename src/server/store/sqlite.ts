@@ -43,7 +43,7 @@ import Database from 'better-sqlite3';
 import { foldName, lookalikeKeys } from '../../protocol/internal.js';
 import type { PasswordHash } from '../passwords.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
-import { IndexScheduler, type IndexSchedulerOptions } from './index-scheduler.js';
+import { IndexScheduler, adapt, type IndexSchedulerOptions } from './index-scheduler.js';
 import { type AccountRow, type BanRow, type MuteRow, banTarget, toAccount, toBan, toMute } from './rows.js';
 import { ftsQuery, searchColumn } from './search-text.js';
 import {
@@ -1158,8 +1158,7 @@ export class SqliteStore implements Store {
         (oldest !== undefined && oldest.ts < olderThanMs) ||
         (perRoomCap > 0 && this.s.overCap.get(perRoomCap) !== undefined);
       const took = this.opts.clock() - started;
-      if (took > this.opts.pruneBudgetMs) this.pruneSize = Math.max(1, Math.floor(size / 2));
-      else if (removed >= size && took < this.opts.pruneBudgetMs / 2) this.pruneSize = Math.min(this.opts.pruneBatch, size * 2);
+      this.pruneSize = adapt(size, took, this.opts.pruneBudgetMs, removed >= size, 1, this.opts.pruneBatch);
       return { removed, more };
     });
   }
